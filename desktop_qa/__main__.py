@@ -1,0 +1,3 @@
+from desktop_qa.cli import main
+
+raise SystemExit(main())

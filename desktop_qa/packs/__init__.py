@@ -1,0 +1,1 @@
+"""Building, installing and downloading model packs (not needed to answer questions)."""
