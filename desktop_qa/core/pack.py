@@ -145,7 +145,9 @@ def load_pack(path: str | os.PathLike[str], *, verify: bool = True) -> ModelPack
                 raise _fail(path, f"{name} is missing")
             if sha256_file(file_path) != str(expected).lower():
                 raise _fail(path, f"{name} does not match its checksum (damaged or modified)")
-    extra = {k: v for k, v in data.items() if k not in _DEFAULTS and k not in ("format", "files", "name")}
+    extra = {
+        k: v for k, v in data.items() if k not in _DEFAULTS and k not in ("format", "files", "name")
+    }
     name = str(data.get("name") or path.name)
     return ModelPack(path=path, name=name, files=dict(files), extra=extra, **values)
 
@@ -170,7 +172,10 @@ def candidate_dirs(explicit: str | os.PathLike[str] | None = None) -> list[tuple
     env = os.environ.get("DESKTOP_QA_MODEL")
     if env:
         return [("DESKTOP_QA_MODEL", Path(env))]
-    for origin, root in (("user", paths.user_models_dir()), ("bundled", paths.bundled_models_dir())):
+    for origin, root in (
+        ("user", paths.user_models_dir()),
+        ("bundled", paths.bundled_models_dir()),
+    ):
         if root.is_dir():
             for child in sorted(root.iterdir()):
                 if (child / MANIFEST).is_file():

@@ -41,7 +41,9 @@ def build_oracle_graph(
     ]
     if with_token_type_ids:
         inputs.append(
-            helper.make_tensor_value_info("token_type_ids", TensorProto.INT64, ["batch", "sequence"])
+            helper.make_tensor_value_info(
+                "token_type_ids", TensorProto.INT64, ["batch", "sequence"]
+            )
         )
     outputs = [
         helper.make_tensor_value_info("start_logits", TensorProto.FLOAT, ["batch", "sequence"]),

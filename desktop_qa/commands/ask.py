@@ -1,0 +1,68 @@
+"""``desktop-qa ask FILE QUESTION``: the scriptable contract other tools rely on."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from desktop_qa.core import UserError, ask, find_pack, load_document
+from desktop_qa.core.reader import Reader
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="answer a question from a document")
+    p.add_argument("file", help="PDF, EPUB, XPS or text file")
+    p.add_argument("question", help="the question, in plain words")
+    p.add_argument("--model", metavar="DIR", help="model pack folder")
+    p.add_argument("--top-k", type=int, default=5, metavar="N", help="answers to list (5)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        metavar="X",
+        help="no-answer threshold in logits (default: the pack's null_threshold)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def _cell(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if not args.question.strip():
+        raise UserError("the question is empty; ask something such as 'When does the lease end?'")
+    if args.top_k < 1:
+        raise UserError(f"--top-k must be at least 1 (got {args.top_k})")
+    pack = find_pack(args.model)
+    doc = load_document(args.file)
+    reader = Reader(pack, batch_size=int(pack.extra.get("batch_size", 1)))
+    # Warn only once every input is known good, so a bad input stays one error line.
+    if not pack.trained:
+        print(
+            f"warning: model pack '{pack.name}' is untrained (a test model); its answers "
+            "are meaningless",
+            file=sys.stderr,
+        )
+    result = ask(doc, args.question, reader, top_k=args.top_k, threshold=args.threshold)
+    result.seconds = time.perf_counter() - started
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return 0
+    print(f"{doc.name}: {args.question}")
+    if result.no_answer:
+        print("No answer in this document.")
+        guess = result.best_guess
+        if guess is not None:
+            print(f"  (best guess, below the threshold: {_cell(guess.text, 60)!r})")
+    else:
+        print(f"{'#':>2}  {'candidate':<50}  {'score':>7}  {'prob':>6}  page")
+        for i, a in enumerate(result.answers, 1):
+            page = "-" if a.page is None else str(a.page)
+            print(f"{i:>2}  {_cell(a.text, 50):<50}  {a.score:7.2f}  {a.probability:6.1%}  {page}")
+    print(f"({result.seconds:.2f} s, model {pack.describe()})")
+    return 0

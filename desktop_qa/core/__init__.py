@@ -1,0 +1,31 @@
+"""Qt-free core: documents, passages, model packs, the reader and answer ranking.
+
+Importing this package must never import Qt (or torch); the CLI, the GUI and
+the tests all stand on it.
+"""
+
+from desktop_qa.core.document import Box, Document, load_document
+from desktop_qa.core.errors import Cancelled, UserError
+from desktop_qa.core.pack import ModelPack, find_pack, load_pack
+from desktop_qa.core.passages import Passage, make_passages
+from desktop_qa.core.qa import Answer, Progress, QueryResult, ask, ask_iter
+from desktop_qa.core.reader import Reader
+
+__all__ = [
+    "Answer",
+    "Box",
+    "Cancelled",
+    "Document",
+    "ModelPack",
+    "Passage",
+    "Progress",
+    "QueryResult",
+    "Reader",
+    "UserError",
+    "ask",
+    "ask_iter",
+    "find_pack",
+    "load_document",
+    "load_pack",
+    "make_passages",
+]

@@ -1,0 +1,147 @@
+"""The extractive reader: tokenizer windows in, start/end logits out (onnxruntime).
+
+Only mechanics live here (encoding with offsets, batching, the session); the
+rules that turn logits into answers are in ``spans`` and ``qa``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop_qa.core.errors import UserError
+from desktop_qa.core.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack
+
+
+@dataclass(frozen=True)
+class Window:
+    """One model input: question + a slice of one passage, with character offsets."""
+
+    passage: int
+    ids: np.ndarray  # int64 (seq,)
+    type_ids: np.ndarray  # int64 (seq,)
+    context_mask: np.ndarray  # bool (seq,): True for passage tokens
+    offsets: np.ndarray  # int64 (seq, 2): document character offsets of each token
+
+
+def physical_cores() -> int:
+    """Physical cores where psutil knows them; int8 GEMMs gain nothing from SMT siblings."""
+    try:
+        import psutil
+
+        count = psutil.cpu_count(logical=False)
+        if count:
+            return int(count)
+    except Exception:
+        pass
+    return os.cpu_count() or 1
+
+
+class Reader:
+    """A loaded pack: tokenizer plus onnxruntime session, reused across questions."""
+
+    def __init__(self, pack: ModelPack, *, threads: int | None = None, batch_size: int = 1):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.pack = pack
+        self.batch_size = max(1, batch_size)
+        try:
+            self.tokenizer = Tokenizer.from_file(str(pack.tokenizer_path))
+        except Exception as exc:
+            raise UserError(
+                f"model pack {pack.path}: {pack.tokenizer} is not a tokenizers file ({exc}); "
+                "reinstall the pack"
+            ) from None
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or physical_cores()
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(
+                str(pack.onnx_path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:
+            raise UserError(
+                f"model pack {pack.path}: {pack.onnx} is not a loadable ONNX graph "
+                f"({str(exc).splitlines()[0][:120]}); reinstall the pack"
+            ) from None
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        output_names = [o.name for o in self.session.get_outputs()]
+        unknown = [n for n in self.input_names if n not in KNOWN_INPUTS]
+        missing_out = [n for n in REQUIRED_OUTPUTS if n not in output_names]
+        if unknown or missing_out or "input_ids" not in self.input_names:
+            raise UserError(
+                f"model pack {pack.path}: the graph's inputs {self.input_names} / outputs "
+                f"{output_names} do not match the pack format (input_ids, attention_mask, "
+                "token_type_ids -> start_logits, end_logits); use a format-1 pack"
+            )
+        vocab = self.tokenizer.get_vocab()
+        self.pad_id = int(vocab.get("[PAD]", 0))
+
+    # -- encoding -------------------------------------------------------------
+    def truncate_question(self, question: str) -> str:
+        """Keep the first ``max_query_length`` question tokens (cut at a token end)."""
+        enc = self.tokenizer.encode(question, add_special_tokens=False)
+        limit = self.pack.max_query_length
+        if len(enc.ids) <= limit:
+            return question
+        return question[: enc.offsets[limit - 1][1]]
+
+    def windows(self, question: str, passages: Sequence[tuple[int, int, str]]) -> list[Window]:
+        """Windows for (passage index, char offset, text): ``max_seq_length`` tokens,
+        consecutive windows of one passage overlapping by ``doc_stride`` tokens."""
+        if not passages:
+            return []
+        question = self.truncate_question(question)
+        q_len = len(self.tokenizer.encode(question, add_special_tokens=False).ids)
+        seq = self.pack.max_seq_length
+        room = seq - q_len - 3
+        stride = min(self.pack.doc_stride, max(0, room - 1))
+        tok = self.tokenizer
+        tok.enable_truncation(seq, stride=stride, strategy="only_second")
+        try:
+            encodings = tok.encode_batch([(question, text) for _, _, text in passages])
+        finally:
+            tok.no_truncation()
+        out: list[Window] = []
+        for (index, offset, _), enc in zip(passages, encodings, strict=True):
+            for part in [enc, *enc.overflowing]:
+                seq_ids = part.sequence_ids
+                mask = np.fromiter((s == 1 for s in seq_ids), bool, len(seq_ids))
+                offsets = np.asarray(part.offsets, dtype=np.int64).reshape(-1, 2) + offset
+                out.append(
+                    Window(
+                        passage=index,
+                        ids=np.asarray(part.ids, dtype=np.int64),
+                        type_ids=np.asarray(part.type_ids, dtype=np.int64),
+                        context_mask=mask,
+                        offsets=offsets,
+                    )
+                )
+        return out
+
+    # -- inference ------------------------------------------------------------
+    def run(self, batch: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+        """Logits for a batch, padded only to the batch's longest window."""
+        length = max(len(w.ids) for w in batch)
+        n = len(batch)
+        ids = np.full((n, length), self.pad_id, dtype=np.int64)
+        types = np.zeros((n, length), dtype=np.int64)
+        attn = np.zeros((n, length), dtype=np.int64)
+        for row, w in enumerate(batch):
+            ids[row, : len(w.ids)] = w.ids
+            types[row, : len(w.ids)] = w.type_ids
+            attn[row, : len(w.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": attn, "token_type_ids": types}
+        start, end = self.session.run(
+            list(REQUIRED_OUTPUTS), {k: v for k, v in feeds.items() if k in self.input_names}
+        )
+        return np.asarray(start, np.float32), np.asarray(end, np.float32)

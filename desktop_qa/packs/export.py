@@ -1,0 +1,460 @@
+"""Turn Hugging Face QA models into model packs: ONNX export, int8 quantization, manifest.
+
+The only module of the project that may import torch and transformers, and it
+does so inside functions: the app and the download path run without them, and
+the error a user sees when they are missing names the extra to install.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop_qa.core.errors import UserError
+from desktop_qa.packs.vocab import base_vocab, pad_vocab, tokenizer_from_vocab_txt, write_tokenizer
+
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+OUTPUT_NAMES = ("start_logits", "end_logits")
+DEFAULT_OPSET = 17
+INSTALL_HINT = 'install the export extra: pip install -e ".[export]"'
+
+# MobileBertConfig keyword arguments. "mobilebert" is google/mobilebert-uncased
+# (identical to transformers' MobileBertConfig defaults, spelled out so a change
+# of defaults upstream cannot silently change the benchmark model); "tiny" keeps
+# the same structure at a size that builds, exports and runs in a second or two.
+RANDOM_CONFIGS: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "vocab_size": len(base_vocab()),
+        "hidden_size": 64,
+        "embedding_size": 32,
+        "intra_bottleneck_size": 32,
+        "true_hidden_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "num_feedforward_networks": 2,
+        "use_bottleneck": True,
+        "key_query_shared_bottleneck": True,
+        "normalization_type": "no_norm",
+        "hidden_act": "relu",
+        "max_position_embeddings": 512,
+        "type_vocab_size": 2,
+        "trigram_input": True,
+        "classifier_activation": False,
+    },
+    "mobilebert": {
+        "vocab_size": 30522,
+        "hidden_size": 512,
+        "embedding_size": 128,
+        "intra_bottleneck_size": 128,
+        "true_hidden_size": 128,
+        "num_hidden_layers": 24,
+        "num_attention_heads": 4,
+        "intermediate_size": 512,
+        "num_feedforward_networks": 4,
+        "use_bottleneck": True,
+        "use_bottleneck_attention": False,
+        "key_query_shared_bottleneck": True,
+        "normalization_type": "no_norm",
+        "hidden_act": "relu",
+        "hidden_dropout_prob": 0.0,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": 512,
+        "type_vocab_size": 2,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-12,
+        "pad_token_id": 0,
+        "trigram_input": True,
+        "classifier_activation": True,
+    },
+}
+
+PACK_DEFAULTS: dict[str, Any] = {
+    "max_seq_length": 384,
+    "doc_stride": 128,
+    "max_query_length": 64,
+    "max_answer_length": 30,
+    "null_threshold": 0.0,
+}
+
+
+def _require_torch() -> tuple[Any, Any]:
+    """Import torch and transformers, or explain in one line how to get them."""
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise UserError(f"building packs needs torch and transformers; {INSTALL_HINT}") from None
+    return torch, transformers
+
+
+def _graph_inputs(model: Any) -> list[str]:
+    """Inputs the model really uses: token_type_ids only where it has a segment embedding."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    names = [n for n in INPUT_NAMES if n in params]
+    if "token_type_ids" in names and getattr(model.config, "type_vocab_size", 2) < 2:
+        names.remove("token_type_ids")
+    return names
+
+
+def export_onnx(
+    model: Any,
+    out_path: Path,
+    opset: int = DEFAULT_OPSET,
+    *,
+    verify: bool = True,
+    atol: float = 1e-3,
+) -> Path:
+    """Export a ``*ForQuestionAnswering`` model to one self-contained ONNX file.
+
+    The graph has int64 inputs [batch, sequence] named as in the pack format and
+    float outputs start_logits/end_logits, so the reader can feed any window
+    shape. Uses the TorchScript exporter (dynamo=False), which traces the
+    transformers models in well under a minute and writes no external data; the
+    dynamo exporter is the fallback. With ``verify`` the ONNX Runtime outputs are
+    compared with torch on a padded batch, and a mismatch raises RuntimeError.
+    """
+    torch, _ = _require_torch()
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    names = _graph_inputs(model)
+
+    class _QA(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *args: Any) -> tuple[Any, Any]:
+            out = self.model(**dict(zip(names, args, strict=True)), return_dict=True)
+            return out.start_logits, out.end_logits
+
+    wrapper = _QA().eval()
+    vocab_size = int(getattr(model.config, "vocab_size", 1000))
+    dummy = _dummy_inputs(torch, names, batch=2, seq=16, vocab_size=vocab_size)
+    axes = {n: {0: "batch", 1: "sequence"} for n in [*names, *OUTPUT_NAMES]}
+
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=out_path.parent) as tmp_dir:
+        tmp = Path(tmp_dir) / "model.onnx"
+        with torch.no_grad():
+            try:
+                _export_torchscript(torch, wrapper, dummy, tmp, names, axes, opset)
+            except (TypeError, RuntimeError, ImportError, AttributeError):
+                _export_dynamo(torch, wrapper, dummy, tmp, names, opset)
+        _single_file(tmp, out_path)
+    if verify:
+        _verify(torch, wrapper, names, out_path, vocab_size, atol)
+    return out_path
+
+
+def _dummy_inputs(torch: Any, names: list[str], *, batch: int, seq: int, vocab_size: int) -> tuple:
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, max(6, vocab_size), (batch, seq), generator=gen, dtype=torch.long)
+    mask = torch.ones(batch, seq, dtype=torch.long)
+    mask[-1, seq * 3 // 4 :] = 0
+    types = torch.zeros(batch, seq, dtype=torch.long)
+    types[:, seq // 3 :] = 1
+    values = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    return tuple(values[n] for n in names)
+
+
+def _export_torchscript(
+    torch: Any, wrapper: Any, dummy: tuple, tmp: Path, names: list[str], axes: dict, opset: int
+) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        # Tracer chatter about Python bools in transformers' mask helpers: the
+        # checks it names are shape-only and true for every window we feed.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapper,
+            dummy,
+            str(tmp),
+            input_names=names,
+            output_names=list(OUTPUT_NAMES),
+            dynamic_axes=axes,
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+
+
+def _export_dynamo(
+    torch: Any, wrapper: Any, dummy: tuple, tmp: Path, names: list[str], opset: int
+) -> None:
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", min=2, max=4096)
+    torch.onnx.export(
+        wrapper,
+        dummy,
+        str(tmp),
+        input_names=names,
+        output_names=list(OUTPUT_NAMES),
+        opset_version=opset,
+        dynamo=True,
+        external_data=False,
+        dynamic_shapes=tuple({0: batch, 1: seq} for _ in names),
+    )
+
+
+def _single_file(tmp: Path, out_path: Path) -> None:
+    """Move the export into place as one file, folding in external data if any was written."""
+    import onnx
+
+    if any(p != tmp for p in tmp.parent.iterdir()):
+        model = onnx.load(str(tmp), load_external_data=True)
+        onnx.save(model, str(tmp), save_as_external_data=False)
+    shutil.move(str(tmp), str(out_path))
+
+
+def _verify(
+    torch: Any, wrapper: Any, names: list[str], onnx_path: Path, vocab_size: int, atol: float
+) -> float:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+    declared = [i.name for i in sess.get_inputs()]
+    if sorted(declared) != sorted(names) or [o.name for o in sess.get_outputs()] != list(
+        OUTPUT_NAMES
+    ):
+        raise RuntimeError(f"exported graph has unexpected inputs/outputs: {declared}")
+    args = _dummy_inputs(torch, names, batch=3, seq=37, vocab_size=vocab_size)
+    with torch.no_grad():
+        expected = [t.numpy() for t in wrapper(*args)]
+    got = sess.run(list(OUTPUT_NAMES), {n: a.numpy() for n, a in zip(names, args, strict=True)})
+    worst = max(float(np.abs(e - g).max()) for e, g in zip(expected, got, strict=True))
+    scale = max(1.0, max(float(np.abs(e).max()) for e in expected))
+    if worst > atol * scale:
+        raise RuntimeError(f"ONNX export differs from torch by {worst:.3g} (> {atol * scale:.3g})")
+    return worst
+
+
+def _random_model(config_name: str, seed: int) -> Any:
+    torch, transformers = _require_torch()
+    if config_name not in RANDOM_CONFIGS:
+        raise UserError(
+            f"unknown random config {config_name!r}; choose one of {', '.join(RANDOM_CONFIGS)}"
+        )
+    torch.manual_seed(seed)
+    config = transformers.MobileBertConfig(**RANDOM_CONFIGS[config_name])
+    return transformers.MobileBertForQuestionAnswering(config).eval()
+
+
+def _finish(tmp: Path, out_dir: Path) -> Path:
+    """Swap the finished pack into place; the old pack disappears only once the new one exists."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{int(time.time() * 1000)}")
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out_dir
+
+
+def _quantize_into(tmp: Path, quantize: bool) -> str:
+    """model.onnx becomes the int8 graph; the fp32 graph stays beside it only until then."""
+    from desktop_qa.packs.quantize import quantize_int8
+
+    if not quantize:
+        return "none"
+    quantize_int8(tmp / "model.fp32.onnx", tmp / "model.onnx")
+    return "int8-dynamic"
+
+
+def build_random_pack(
+    config_name: str,
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    quantize: bool = True,
+    extra_words: Iterable[str] = (),
+    keep_fp32: bool = False,
+) -> Path:
+    """Build an untrained MobileBERT pack (tests, benchmarks): real export path, random weights.
+
+    With ``keep_fp32`` the fp32 graph stays in the pack as ``model.fp32.onnx``
+    (listed in the manifest's checksums), so benchmarks compare the same weights.
+    """
+    model = _random_model(config_name, seed)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        vocab = pad_vocab(base_vocab(extra_words), model.config.vocab_size)
+        write_tokenizer(vocab, tmp / "tokenizer.json", lowercase=True)
+        fp32 = export_onnx(model, tmp / "model.fp32.onnx")
+        quantization = _quantize_into(tmp, quantize)
+        if not quantize:
+            fp32.rename(tmp / "model.onnx")
+        elif not keep_fp32:
+            fp32.unlink()
+        manifest: dict[str, Any] = {
+            "name": f"random-{config_name}-seed{seed}-{'int8' if quantize else 'fp32'}",
+            "architecture": "mobilebert",
+            "do_lower_case": True,
+            **PACK_DEFAULTS,
+            "quantization": quantization,
+            "trained": False,
+            "source": (
+                f"random weights: desktop_qa.packs.export RANDOM_CONFIGS[{config_name!r}], "
+                f"seed {seed}"
+            ),
+            "license": "AGPL-3.0-or-later (generated)",
+        }
+        if quantize and keep_fp32:
+            manifest["extra_files"] = ["model.fp32.onnx"]
+            manifest["fp32_onnx"] = "model.fp32.onnx"
+        from desktop_qa.core.pack import write_manifest
+
+        write_manifest(tmp, manifest)
+        return _finish(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _checkpoint_license(checkpoint_dir: Path, config: Any) -> str:
+    """License named in the model card's front matter, else in config.json, else 'unknown'."""
+    readme = checkpoint_dir / "README.md"
+    if readme.is_file():
+        text = readme.read_text(encoding="utf-8", errors="replace")
+        front = re.match(r"\A---\s*\n(.*?)\n---", text, re.S)
+        if front:
+            found = re.search(r"^license:\s*['\"]?([^'\"\n]+?)['\"]?\s*$", front.group(1), re.M)
+            if found:
+                return found.group(1)
+    value = getattr(config, "license", None)
+    return str(value) if value else "unknown"
+
+
+def _do_lower_case(checkpoint_dir: Path) -> bool:
+    tok_config = checkpoint_dir / "tokenizer_config.json"
+    if tok_config.is_file():
+        try:
+            data = json.loads(tok_config.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        if isinstance(data, dict) and "do_lower_case" in data:
+            return bool(data["do_lower_case"])
+    return "cased" not in checkpoint_dir.name.lower().replace("uncased", "")
+
+
+def _load_qa_model(checkpoint_dir: Path) -> Any:
+    """Load a local checkpoint's QA head, refusing checkpoints that do not have one."""
+    _, transformers = _require_torch()
+    where = f"checkpoint {checkpoint_dir}"
+    if not (checkpoint_dir / "config.json").is_file():
+        raise UserError(f"{where} has no config.json; pass a Hugging Face model folder")
+    try:
+        config = transformers.AutoConfig.from_pretrained(str(checkpoint_dir), local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{where}: config.json cannot be read ({exc.__class__.__name__})") from None
+    archs = list(getattr(config, "architectures", None) or [])
+    if archs and not any(a.endswith("ForQuestionAnswering") for a in archs):
+        raise UserError(
+            f"{where} is a {archs[0]}, not a question-answering model "
+            "(expected a *ForQuestionAnswering checkpoint, e.g. fine-tuned on SQuAD 2.0)"
+        )
+    try:
+        model, info = transformers.AutoModelForQuestionAnswering.from_pretrained(
+            str(checkpoint_dir), local_files_only=True, output_loading_info=True
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(
+            f"{where} cannot be loaded as a question-answering model ({exc.__class__.__name__})"
+        ) from None
+    if any("qa_outputs" in k for k in info.get("missing_keys", [])):
+        raise UserError(f"{where} has no trained question-answering head (qa_outputs)")
+    return model.eval(), config
+
+
+def build_pack_from_checkpoint(
+    checkpoint_dir: Path,
+    out_dir: Path,
+    *,
+    quantize: bool = True,
+    name: str | None = None,
+    trained: bool = True,
+    samples: int = 24,
+) -> tuple[Path, dict[str, Any]]:
+    """Pack a local fine-tuned QA checkpoint (e.g. MobileBERT on SQuAD 2.0) for the app.
+
+    Returns the pack folder and the fp32-vs-int8 agreement report, which is also
+    kept in the manifest under "agreement" so a pack carries its own evidence.
+    """
+    checkpoint_dir = Path(checkpoint_dir).expanduser()
+    if not checkpoint_dir.is_dir():
+        raise UserError(f"checkpoint folder {checkpoint_dir} not found")
+    _require_torch()
+    model, config = _load_qa_model(checkpoint_dir)
+    lower = _do_lower_case(checkpoint_dir)
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        if (checkpoint_dir / "tokenizer.json").is_file():
+            shutil.copyfile(checkpoint_dir / "tokenizer.json", tmp / "tokenizer.json")
+        elif (checkpoint_dir / "vocab.txt").is_file():
+            tokenizer_from_vocab_txt(checkpoint_dir / "vocab.txt", tmp / "tokenizer.json", lower)
+        else:
+            raise UserError(f"checkpoint {checkpoint_dir} has neither tokenizer.json nor vocab.txt")
+        max_len = min(
+            PACK_DEFAULTS["max_seq_length"], int(getattr(config, "max_position_embeddings", 512))
+        )
+        fp32 = export_onnx(model, tmp / "model.fp32.onnx")
+        quantization = _quantize_into(tmp, quantize)
+        if quantize:
+            from desktop_qa.packs.quantize import agreement as measure
+
+            report: dict[str, Any] = measure(
+                fp32,
+                tmp / "model.onnx",
+                tmp / "tokenizer.json",
+                samples=samples,
+                max_seq_length=max_len,
+            )
+            fp32.unlink()
+        else:
+            fp32.rename(tmp / "model.onnx")
+            report = {
+                "max_logit_diff": 0.0,
+                "mean_logit_diff": 0.0,
+                "best_span_agreement": 1.0,
+                "samples": 0,
+            }
+        suffix = "int8" if quantize else "fp32"
+        manifest = {
+            "name": name or f"{checkpoint_dir.name}-{suffix}",
+            "architecture": str(getattr(config, "model_type", "unknown")),
+            "do_lower_case": lower,
+            **PACK_DEFAULTS,
+            "max_seq_length": max_len,
+            "doc_stride": min(PACK_DEFAULTS["doc_stride"], max_len // 2),
+            "max_query_length": min(PACK_DEFAULTS["max_query_length"], max_len // 2),
+            "quantization": quantization,
+            "trained": bool(trained),
+            "source": str(checkpoint_dir.resolve()),
+            "license": _checkpoint_license(checkpoint_dir, config),
+            "agreement": report,
+        }
+        from desktop_qa.core.pack import write_manifest
+
+        write_manifest(tmp, manifest)
+        return _finish(tmp, out_dir), report
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
