@@ -7,7 +7,8 @@ import json
 import sys
 import time
 
-from desktop_qa.core import UserError, ask, find_pack, load_document
+from desktop_qa.core import UserError, find_pack
+from desktop_qa.core.engine import answer_iter, open_document
 from desktop_qa.core.reader import Reader
 
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.top_k < 1:
         raise UserError(f"--top-k must be at least 1 (got {args.top_k})")
     pack = find_pack(args.model)
-    doc = load_document(args.file)
+    doc = open_document(args.file)
     reader = Reader(pack, batch_size=int(pack.extra.get("batch_size", 1)))
     # Warn only once every input is known good, so a bad input stays one error line.
     if not pack.trained:
@@ -48,7 +49,10 @@ def run(args: argparse.Namespace) -> int:
             "are meaningless",
             file=sys.stderr,
         )
-    result = ask(doc, args.question, reader, top_k=args.top_k, threshold=args.threshold)
+    result = None
+    for step in answer_iter(doc, args.question, reader, top_k=args.top_k, threshold=args.threshold):
+        result = step.result
+    assert result is not None
     result.seconds = time.perf_counter() - started
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
