@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         )
     result = None
     for step in answer_iter(doc, args.question, reader, top_k=args.top_k, threshold=args.threshold):
-        result = step.result
+        result = step.result or result
     assert result is not None
     result.seconds = time.perf_counter() - started
     if args.json:

@@ -7,6 +7,7 @@ display the first answer early; ``ask`` runs it to the end.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from desktop_qa.core.reader import Reader, Window
 
 SPANS_PER_WINDOW = 20
 CONTEXT_CHARS = 90
+RESULT_INTERVAL = 0.25
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ class QueryResult:
 class Progress:
     done: int  # windows read
     total: int
-    result: QueryResult  # answers so far (final when done == total)
+    # Answers so far: after the first batch, then at most every RESULT_INTERVAL
+    # seconds, and always on the last item (building it costs more than a batch
+    # of a small model). None in between.
+    result: QueryResult | None
 
 
 def _collapse(text: str) -> str:
@@ -170,11 +175,13 @@ def _result(
     done: int,
     total: int,
 ) -> QueryResult:
-    ranked = sorted(collector.spans.items(), key=lambda kv: (-kv[1], kv[0]))
-    keep = ranked[: max(top_k, 1)]
+    keep = heapq.nsmallest(max(top_k, 1), collector.spans.items(), key=lambda kv: (-kv[1], kv[0]))
     null = collector.null
-    probs = spans.softmax(
-        np.array([null if null is not None else -np.inf] + [s for _, s in ranked])
+    all_scores = np.fromiter(collector.spans.values(), np.float64, len(collector.spans))
+    # Probabilities: softmax over every candidate span and the null answer.
+    probs = spans.softmax_of(
+        np.array([s for _, s in keep]),
+        np.concatenate(([null if null is not None else -np.inf], all_scores)),
     )
     candidates = []
     for i, ((start, end), score) in enumerate(keep):
@@ -184,7 +191,7 @@ def _result(
             Answer(
                 text=doc.text[start:end],
                 score=score,
-                probability=float(probs[i + 1]) if len(probs) > i + 1 else 0.0,
+                probability=float(probs[i]),
                 page=None if page is None else page + 1,
                 start=start,
                 end=end,
@@ -244,6 +251,7 @@ def ask_iter(
     max_len = reader.pack.max_answer_length
     batch_size = reader.batch_size
     done = 0
+    last_result = started
     for first in range(0, total, batch_size):
         if cancel is not None and cancel():
             raise Cancelled()
@@ -252,11 +260,15 @@ def ask_iter(
         for row, window in enumerate(batch):
             collector.add(window, start_logits[row], end_logits[row], max_len)
         done += len(batch)
-        yield Progress(
-            done,
-            total,
-            _result(collector, doc, question, reader, top_k, threshold, started, done, total),
-        )
+        now = time.perf_counter()
+        if done == len(batch) or done == total or now - last_result >= RESULT_INTERVAL:
+            last_result = now
+            result = _result(
+                collector, doc, question, reader, top_k, threshold, started, done, total
+            )
+            yield Progress(done, total, result)
+        else:
+            yield Progress(done, total, None)
     if total == 0:
         yield Progress(
             0, 0, _result(collector, doc, question, reader, top_k, threshold, started, 0, 0)
@@ -281,5 +293,5 @@ def ask(
     ):
         if progress is not None:
             progress(last.done, last.total)
-    assert last is not None
+    assert last is not None and last.result is not None
     return last.result

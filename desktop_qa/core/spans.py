@@ -55,10 +55,13 @@ def top_spans(
     return out
 
 
-def softmax(scores: np.ndarray) -> np.ndarray:
-    """Numerically stable softmax over a 1-D array of logit scores."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if not len(scores):
-        return scores
-    shifted = np.exp(scores - scores.max())
-    return shifted / shifted.sum()
+def softmax_of(scores: np.ndarray, all_scores: np.ndarray) -> np.ndarray:
+    """Softmax probabilities of ``scores`` within the population ``all_scores``.
+
+    Lets the caller price only the answers it shows while normalising over
+    every candidate (and the null answer), without sorting them all.
+    """
+    all_scores = np.asarray(all_scores, dtype=np.float64)
+    top = all_scores.max()
+    log_z = top + np.log(np.exp(all_scores - top).sum())
+    return np.exp(np.asarray(scores, dtype=np.float64) - log_z)
