@@ -7,6 +7,7 @@ torch: only onnx, onnxruntime, numpy and tokenizers.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -80,6 +81,8 @@ def quantize_int8(
     fd, tmp_name = tempfile.mkstemp(prefix=".quant-", suffix=".onnx", dir=int8_onnx.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    quiet = _DropPreprocessHint()
+    logging.getLogger().addFilter(quiet)
     try:
         quantize_dynamic(
             fp32_onnx,
@@ -91,8 +94,17 @@ def quantize_int8(
         )
         os.replace(tmp, int8_onnx)
     finally:
+        logging.getLogger().removeFilter(quiet)
         tmp.unlink(missing_ok=True)
     return int8_onnx
+
+
+class _DropPreprocessHint(logging.Filter):
+    """quantize_dynamic logs a pre-processing hint on every call; it would clutter every
+    pack build and download, and is advice for static (calibrated) quantization."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
 
 
 def _session(path: Path) -> Any:

@@ -1,0 +1,137 @@
+"""Export path: random and checkpoint packs through the real ONNX export and int8 quantization.
+
+Mechanics only (the weights are random): graph signature, manifest, the
+agreement report, and that the app's loader and reader accept the result.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="export tests need torch (the export extra)")
+transformers = pytest.importorskip(
+    "transformers", reason="export tests need transformers (the export extra)"
+)
+onnx = pytest.importorskip("onnx", reason="export tests need onnx (the export extra)")
+
+from desktop_qa.core.errors import UserError  # noqa: E402
+from desktop_qa.core.pack import REQUIRED_INPUTS, REQUIRED_OUTPUTS, load_pack  # noqa: E402
+from desktop_qa.packs import export, quantize  # noqa: E402
+from desktop_qa.packs.vocab import base_vocab  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("packs") / "tiny"
+    return export.build_random_pack("tiny", out, seed=0, keep_fp32=True)
+
+
+def test_tiny_pack_signature_and_manifest(tiny_pack: Path) -> None:
+    model = onnx.load(str(tiny_pack / "model.onnx"))
+    inputs = {i.name: i for i in model.graph.input}
+    assert sorted(inputs) == sorted(REQUIRED_INPUTS)
+    assert [o.name for o in model.graph.output] == list(REQUIRED_OUTPUTS)
+    for value in inputs.values():
+        tensor = value.type.tensor_type
+        assert tensor.elem_type == onnx.TensorProto.INT64
+        assert [d.dim_param for d in tensor.shape.dim] == ["batch", "sequence"]
+    assert not any(p.suffix == ".data" for p in tiny_pack.iterdir()), "external data written"
+    assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeLinear") for n in model.graph.node)
+
+    pack = load_pack(tiny_pack)
+    assert pack.trained is False
+    assert "UNTRAINED" in pack.describe()
+    assert pack.quantization == "int8-dynamic"
+    assert pack.architecture == "mobilebert"
+    assert (pack.max_seq_length, pack.doc_stride, pack.max_answer_length) == (384, 128, 30)
+    assert "seed 0" in pack.source and "tiny" in pack.source
+    assert pack.license == "AGPL-3.0-or-later (generated)"
+    assert not list(tiny_pack.parent.glob(".tiny-*")), "temporary build folder left behind"
+
+
+def test_int8_agreement_is_sane(tiny_pack: Path) -> None:
+    report = quantize.agreement(
+        tiny_pack / "model.fp32.onnx",
+        tiny_pack / "model.onnx",
+        tiny_pack / "tokenizer.json",
+        samples=10,
+        max_seq_length=128,
+    )
+    assert set(report) == {"max_logit_diff", "mean_logit_diff", "best_span_agreement", "samples"}
+    assert report["samples"] == 10
+    assert 0.0 <= report["mean_logit_diff"] <= report["max_logit_diff"] < 1.0
+    assert 0.0 <= report["best_span_agreement"] <= 1.0
+
+
+def test_best_span_respects_order_and_length() -> None:
+    import numpy as np
+
+    start = np.zeros(40, dtype=np.float32)
+    end = np.zeros(40, dtype=np.float32)
+    context = np.zeros(40, dtype=bool)
+    context[5:39] = True
+    start[0], end[0] = 100.0, 100.0  # outside the context: ignored
+    start[20], end[10] = 5.0, 9.0  # end before start: not a span
+    end[25] = 6.0  # 5 + 6 beats any span ending at 10 (0 + 9)
+    assert quantize.best_span(start, end, context) == (20, 25)
+    start[6], end[38] = 50.0, 50.0  # 33 tokens long: too long
+    assert quantize.best_span(start, end, context)[1] != 38
+
+
+def test_checkpoint_with_vocab_txt_only(tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    config = transformers.MobileBertConfig(**export.RANDOM_CONFIGS["tiny"])
+    model = transformers.MobileBertForQuestionAnswering(config)
+    ckpt = tmp_path / "tiny-squad2"
+    model.save_pretrained(ckpt)
+    (ckpt / "vocab.txt").write_text("\n".join(base_vocab()) + "\n", encoding="utf-8")
+    (ckpt / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True}))
+    (ckpt / "README.md").write_text("---\nlicense: apache-2.0\n---\n# tiny\n", encoding="utf-8")
+    assert not (ckpt / "tokenizer.json").exists()
+
+    pack_dir, report = export.build_pack_from_checkpoint(ckpt, tmp_path / "pack", samples=8)
+    pack = load_pack(pack_dir)
+    assert pack.trained is True
+    assert pack.quantization == "int8-dynamic"
+    assert pack.license == "apache-2.0"
+    assert pack.source == str(ckpt.resolve())
+    assert pack.extra["agreement"] == report
+    assert report["samples"] == 8
+    assert not (pack_dir / "model.fp32.onnx").exists()
+
+    from tokenizers import Tokenizer
+
+    enc = Tokenizer.from_file(str(pack.tokenizer_path)).encode("When?", "The Lease")
+    assert enc.tokens[0] == "[CLS]" and "lease" in enc.tokens
+
+
+def test_missing_checkpoint_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not found"):
+        export.build_pack_from_checkpoint(tmp_path / "nowhere", tmp_path / "pack")
+
+
+def test_non_qa_checkpoint_is_a_user_error(tmp_path: Path) -> None:
+    config = transformers.MobileBertConfig(**export.RANDOM_CONFIGS["tiny"])
+    ckpt = tmp_path / "base"
+    transformers.MobileBertModel(config).save_pretrained(ckpt)
+    with pytest.raises(UserError, match="question-answering"):
+        export.build_pack_from_checkpoint(ckpt, tmp_path / "pack")
+    assert not (tmp_path / "pack").exists()
+
+
+def test_tiny_pack_answers_through_the_app(tiny_pack: Path) -> None:
+    core = pytest.importorskip("desktop_qa.core.qa", reason="core QA API not present yet")
+    from desktop_qa.core import Document, Reader
+
+    doc = Document.from_text(
+        "The lease term begins on the first of March. The tenant shall pay the rent "
+        "to the landlord on the first Monday of each month. " * 3
+    )
+    result = core.ask(doc, "When does the lease begin?", Reader(load_pack(tiny_pack)))
+    assert result.trained is False
+    assert result.no_answer or result.answers
+    for answer in result.answers:
+        assert doc.text[answer.start : answer.end] == answer.text
