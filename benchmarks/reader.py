@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    load_start = os.getloadavg()[0]
     pack_dir = get_pack(args.config, args.seed)
     pack = load_pack(pack_dir)
     model = export.random_model(args.config, args.seed)  # same seed -> same weights as the pack
@@ -231,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         "repeats": repeats,
         "cpu": platform.processor() or platform.machine(),
         "logical_cpus": os.cpu_count(),
+        # Other processes on the machine skew every figure: keep the load beside them.
+        "loadavg_1m_start_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         "torch": torch.__version__,
         "onnxruntime": ort.__version__,
         "latency_ms": grid,
