@@ -9,6 +9,7 @@ import time
 
 from desktop_qa.core import UserError, find_pack
 from desktop_qa.core.engine import answer_iter, open_document
+from desktop_qa.core.pack import candidate_dirs
 from desktop_qa.core.reader import Reader
 
 
@@ -25,6 +26,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="no-answer threshold in logits (default: the pack's null_threshold)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="read the whole document (default: the passages that best match the question's "
+        "words; much faster on long documents)",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,18 +46,33 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the question is empty; ask something such as 'When does the lease end?'")
     if args.top_k < 1:
         raise UserError(f"--top-k must be at least 1 (got {args.top_k})")
-    pack = find_pack(args.model)
+    # No pack anywhere (and none named): answer from the keyword index instead of
+    # failing. A pack named with --model or $DESKTOP_QA_MODEL must exist.
+    pack = find_pack(args.model) if args.model or candidate_dirs(None) else None
     doc = open_document(args.file)
-    reader = Reader(pack, batch_size=int(pack.extra.get("batch_size", 1)))
+    reader = None if pack is None else Reader(pack, batch_size=int(pack.extra.get("batch_size", 1)))
     # Warn only once every input is known good, so a bad input stays one error line.
-    if not pack.trained:
+    if pack is None:
+        print(
+            "warning: no model pack installed; showing keyword matches instead of answers "
+            "(run 'desktop-qa model download' for real answers)",
+            file=sys.stderr,
+        )
+    elif not pack.trained:
         print(
             f"warning: model pack '{pack.name}' is untrained (a test model); its answers "
             "are meaningless",
             file=sys.stderr,
         )
     result = None
-    for step in answer_iter(doc, args.question, reader, top_k=args.top_k, threshold=args.threshold):
+    for step in answer_iter(
+        doc,
+        args.question,
+        reader,
+        top_k=args.top_k,
+        threshold=args.threshold,
+        exhaustive=args.exhaustive,
+    ):
         result = step.result or result
     assert result is not None
     result.seconds = time.perf_counter() - started
@@ -68,5 +90,6 @@ def run(args: argparse.Namespace) -> int:
         for i, a in enumerate(result.answers, 1):
             page = "-" if a.page is None else str(a.page)
             print(f"{i:>2}  {_cell(a.text, 50):<50}  {a.score:7.2f}  {a.probability:6.1%}  {page}")
-    print(f"({result.seconds:.2f} s, model {pack.describe()})")
+    source = f"model {pack.describe()}" if pack is not None else "keyword matches, no model"
+    print(f"({result.seconds:.2f} s, {source})")
     return 0

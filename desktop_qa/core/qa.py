@@ -67,6 +67,12 @@ class QueryResult:
     seconds: float = 0.0
     windows_read: int = 0
     windows_total: int = 0
+    # "reader": spans the model picked; "keyword": best-matching sentences from the
+    # keyword index (no model pack installed), scores are bm25, not logits.
+    mode: str = "reader"
+    # False when only the keyword-ranked passages were read ("search the whole
+    # document" reads the rest).
+    whole_document: bool = True
 
     @property
     def best_guess(self) -> Answer | None:
@@ -84,6 +90,8 @@ class QueryResult:
             "best_guess": self.best_guess.to_json() if self.best_guess else None,
             "threshold": self.threshold,
             "seconds": round(self.seconds, 3),
+            "mode": self.mode,
+            "whole_document": self.whole_document,
         }
 
 

@@ -1,0 +1,222 @@
+"""Per-document cache: extracted text, boxes, passages and keyword index in one SQLite file.
+
+Extracting a 300-page PDF takes seconds; reading the cached result takes
+milliseconds, so a document opened before opens at once. An entry is keyed by
+the sha256 of the file's bytes (a renamed or moved file still hits, an edited
+one misses) and by ``PIPELINE_VERSION`` (bump it whenever extraction, passages
+or the index change, so stale entries are never read).
+
+Trust nothing on disk: every entry carries a sha256 of its text and arrays,
+checked on load; anything unreadable, inconsistent or mismatched is deleted
+and the document re-extracted. Entries are written to a temporary file and
+renamed into place (``os.replace``), so a crash never leaves half an entry.
+
+Size limit: at most ``MAX_ENTRIES`` documents and ``MAX_BYTES`` in all; the
+least recently opened entries go first (an entry's mtime is touched on use).
+A 300-page PDF takes about 15 MB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop_qa.core import paths
+from desktop_qa.core.document import Document
+from desktop_qa.core.index import DEFAULT_TOKENIZER, PassageIndex
+from desktop_qa.core.passages import Passage
+
+PIPELINE_VERSION = 1
+MAX_ENTRIES = 32
+MAX_BYTES = 512 * 1024 * 1024
+SUFFIX = ".sqlite"
+_ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line")
+
+
+def documents_dir() -> Path:
+    return paths.cache_dir() / "documents"
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of the file's bytes, streamed (raises OSError)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:  # read-only: user documents are never written
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def entry_path(content_hash: str) -> Path:
+    return documents_dir() / f"{content_hash}-p{PIPELINE_VERSION}{SUFFIX}"
+
+
+def _checksum(text: str, arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
+    for name in _ARRAYS:
+        a = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:  # open elsewhere (Windows): the next prune or load retries
+        pass
+
+
+def load(content_hash: str, path: Path) -> tuple[Document, PassageIndex] | None:
+    """The cached document and index for these bytes, or None (missing or not trustworthy)."""
+    entry = entry_path(content_hash)
+    if not entry.is_file():
+        return None
+    index: PassageIndex | None = None
+    try:
+        index = PassageIndex.open(entry)
+        conn = index.conn
+        meta: dict[str, Any] = json.loads(
+            conn.execute("SELECT value FROM doc_meta WHERE key = 'doc'").fetchone()[0]
+        )
+        if meta.get("pipeline") != PIPELINE_VERSION or meta.get("content_hash") != content_hash:
+            raise ValueError("entry of another pipeline or file")
+        text = conn.execute("SELECT value FROM doc_meta WHERE key = 'text'").fetchone()[0]
+        arrays: dict[str, np.ndarray] = {}
+        for name, dtype, shape, data in conn.execute("SELECT name, dtype, shape, data FROM blob"):
+            arrays[name] = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(json.loads(shape))
+        if set(arrays) != set(_ARRAYS) or _checksum(text, arrays) != meta.get("checksum"):
+            raise ValueError("checksum mismatch")
+        if index.passages and index.passages[-1].end > len(text):
+            raise ValueError("passages beyond the text")
+        doc = Document(
+            path=path,
+            kind=str(meta["kind"]),
+            text=text,
+            page_sizes=[(float(w), float(h)) for w, h in meta["page_sizes"]],
+            content_hash=content_hash,
+            **{name: arrays[name].copy() for name in _ARRAYS},
+        )
+    except Exception:  # corrupt, truncated, foreign: rebuild, never trust
+        if index is not None:
+            index.close()
+        _remove(entry)
+        return None
+    try:
+        os.utime(entry)  # most recently used: pruned last
+    except OSError:
+        pass
+    return doc, index
+
+
+def store(
+    doc: Document, passages: list[Passage], *, tokenizer: str = DEFAULT_TOKENIZER
+) -> PassageIndex | None:
+    """Write the entry for ``doc`` (which must have ``content_hash``); return its index.
+
+    None when the cache folder is not writable: the caller then indexes in memory.
+    """
+    if not doc.content_hash:
+        return None
+    final = entry_path(doc.content_hash)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=final.parent)
+        os.close(fd)
+    except OSError:
+        return None
+    tmp = Path(tmp_name)
+    try:
+        arrays = {name: np.ascontiguousarray(getattr(doc, name)) for name in _ARRAYS}
+        meta = {
+            "pipeline": PIPELINE_VERSION,
+            "content_hash": doc.content_hash,
+            "kind": doc.kind,
+            "page_sizes": [list(s) for s in doc.page_sizes],
+            "checksum": _checksum(doc.text, arrays),
+        }
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode = OFF")
+            conn.execute("PRAGMA synchronous = OFF")  # fsync below, once, before the rename
+            conn.execute("CREATE TABLE doc_meta(key TEXT PRIMARY KEY, value)")
+            conn.execute(
+                "CREATE TABLE blob(name TEXT PRIMARY KEY, dtype TEXT, shape TEXT, data BLOB)"
+            )
+            conn.execute("INSERT INTO doc_meta VALUES('doc', ?)", (json.dumps(meta),))
+            conn.execute("INSERT INTO doc_meta VALUES('text', ?)", (doc.text,))
+            conn.executemany(
+                "INSERT INTO blob VALUES(?, ?, ?, ?)",
+                (
+                    (name, a.dtype.str, json.dumps(list(a.shape)), a.tobytes())
+                    for name, a in arrays.items()
+                ),
+            )
+            PassageIndex.create_schema(conn, tokenizer)
+            PassageIndex.fill(conn, doc.text, passages)
+            conn.commit()
+        finally:
+            conn.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except Exception:  # disk full, read-only folder, text SQLite cannot hold: index in memory
+        _remove(tmp)
+        return None
+    prune(keep=final)
+    try:
+        return PassageIndex.open(final)
+    except Exception:
+        return None
+
+
+def prune(
+    *, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES, keep: Path | None = None
+) -> None:
+    """Delete least recently used entries beyond the limits, and stale temporary files."""
+    folder = documents_dir()
+    try:
+        items = list(folder.iterdir())
+    except OSError:
+        return
+    entries: list[tuple[float, int, Path]] = []
+    for item in items:
+        try:
+            st = item.stat()
+        except OSError:
+            continue
+        if item.name.startswith(".tmp-"):
+            if item != keep and _older_than(st.st_mtime, 3600):
+                _remove(item)  # left by a crash
+            continue
+        if item.suffix != SUFFIX:
+            continue
+        if not item.name.endswith(f"-p{PIPELINE_VERSION}{SUFFIX}"):
+            _remove(item)  # written by another pipeline version: never read again
+            continue
+        entries.append((st.st_mtime, st.st_size, item))
+    entries.sort(key=lambda e: e[0], reverse=True)
+    kept = total = 0
+    for _, size, item in entries:
+        if item != keep and (kept >= max_entries or total + size > max_bytes):
+            _remove(item)
+            continue
+        kept += 1
+        total += size
+
+
+def _older_than(mtime: float, seconds: float) -> bool:
+    import time
+
+    return time.time() - mtime > seconds
+
+
+def clear() -> None:
+    """Remove every cached document (a "clear cache" action; tests)."""
+    prune(max_entries=0, max_bytes=0)
