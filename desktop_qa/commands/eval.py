@@ -142,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
     if args.squad2_dev:
         from desktop_qa.packs.download import fetch_squad2_dev
 
-        quiet = args.json and not sys.stderr.isatty()
-        data = fetch_squad2_dev(progress=None if quiet else lambda m: print(m, file=sys.stderr))
+        say = (lambda m: print(m, file=sys.stderr)) if sys.stderr.isatty() else None
+        data = fetch_squad2_dev(progress=say)
     else:
         data = args.data
     dataset = load_squad(data)

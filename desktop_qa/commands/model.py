@@ -1,0 +1,347 @@
+"""``desktop-qa model download|build|list|info|install|remove``: managing model packs.
+
+Everything a user needs to get a model onto an offline machine: fetch one from
+the hub, build one from a checkpoint, copy one in from a folder, see what is
+installed and whether it is intact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from desktop_qa.core import paths
+from desktop_qa.core.errors import UserError
+from desktop_qa.core.pack import (
+    MANIFEST,
+    ModelPack,
+    find_pack,
+    load_pack,
+    read_manifest,
+    sha256_file,
+)
+
+RANDOM_CONFIGS = ("tiny", "mobilebert")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("model", help="download, build, list, inspect, install or remove packs")
+    msub = p.add_subparsers(dest="model_command", metavar="ACTION")
+    p.set_defaults(func=lambda args: _usage(p))
+
+    d = msub.add_parser("download", help="fetch a SQuAD 2.0 model from the hub and install it")
+    d.add_argument("repo_id", nargs="?", default=None, metavar="REPO_ID")
+    d.add_argument("--revision", metavar="R", help="branch, tag or commit (default: main)")
+    d.add_argument("--name", help="pack name (default: from the repo name)")
+    d.add_argument("--json", action="store_true", help="print the installed pack as JSON")
+    d.set_defaults(func=run_download)
+
+    b = msub.add_parser(
+        "build",
+        help="build a pack from a fine-tuned checkpoint folder (needs the export extra)",
+        description="model build CHECKPOINT_DIR OUT_DIR, or model build --random-init tiny OUT_DIR",
+    )
+    b.add_argument("dirs", nargs="+", metavar="[CHECKPOINT_DIR] OUT_DIR")
+    b.add_argument(
+        "--random-init",
+        choices=RANDOM_CONFIGS,
+        help="untrained weights of this config (tests, benchmarks); no checkpoint needed",
+    )
+    b.add_argument("--seed", type=int, default=0, help="seed for --random-init (0)")
+    b.add_argument("--no-quantize", action="store_true", help="keep fp32 weights")
+    b.add_argument("--name", help="pack name (default: from the checkpoint folder)")
+    b.add_argument("--install", action="store_true", help="also install the pack")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.set_defaults(func=run_build)
+
+    ls = msub.add_parser("list", help="installed and bundled packs")
+    ls.add_argument("--json", action="store_true", help="print one JSON object")
+    ls.set_defaults(func=run_list)
+
+    i = msub.add_parser("info", help="a pack's manifest and checksums")
+    i.add_argument(
+        "pack",
+        nargs="?",
+        metavar="NAME|DIR",
+        help="installed name or folder (default: the one used)",
+    )
+    i.add_argument("--json", action="store_true", help="print one JSON object")
+    i.set_defaults(func=run_info)
+
+    inst = msub.add_parser("install", help="verify a pack folder and copy it into the user folder")
+    inst.add_argument("dir", metavar="DIR")
+    inst.add_argument("--json", action="store_true", help="print the installed pack as JSON")
+    inst.set_defaults(func=run_install)
+
+    rm = msub.add_parser("remove", help="delete an installed pack")
+    rm.add_argument("name", metavar="NAME")
+    rm.set_defaults(func=run_remove)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _say(args: argparse.Namespace) -> Any:
+    """Step messages on stderr for a person watching; scripts see only results and errors."""
+    if not sys.stderr.isatty():
+        return lambda _msg: None
+    return lambda msg: print(msg, file=sys.stderr, flush=True)
+
+
+def pack_json(pack: ModelPack) -> dict[str, Any]:
+    return {
+        "name": pack.name,
+        "path": str(pack.path),
+        "architecture": pack.architecture,
+        "quantization": pack.quantization,
+        "trained": pack.trained,
+        "null_threshold": pack.null_threshold,
+        "source": pack.source,
+        "license": pack.license,
+    }
+
+
+def _warn_untrained(pack: ModelPack) -> None:
+    if not pack.trained:
+        print(
+            f"warning: '{pack.name}' is UNTRAINED (a test model): its answers are meaningless",
+            file=sys.stderr,
+        )
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from desktop_qa.packs.download import DEFAULT_REPO, download_pack
+
+    pack = download_pack(
+        args.repo_id or DEFAULT_REPO, revision=args.revision, progress=_say(args), name=args.name
+    )
+    return _report_installed(args, pack)
+
+
+def _report_installed(args: argparse.Namespace, pack: ModelPack) -> int:
+    if args.json:
+        print(json.dumps(pack_json(pack)))
+    else:
+        print(f"installed {pack.describe()} in {pack.path}")
+        validation = pack.extra.get("validation")
+        if isinstance(validation, dict):
+            print(f"check: {validation.get('question')} -> {validation.get('best_guess')!r}")
+    _warn_untrained(pack)
+    return 0
+
+
+def _agreement_lines(report: dict[str, Any]) -> list[str]:
+    return [
+        "int8 vs fp32 agreement:",
+        f"  max logit diff      {report.get('max_logit_diff', 0.0):.4f}",
+        f"  mean logit diff     {report.get('mean_logit_diff', 0.0):.4f}",
+        f"  best-span agreement {report.get('best_span_agreement', 1.0):.1%}"
+        f" over {report.get('samples', 0)} samples",
+    ]
+
+
+def _random_pack(config: str, out: Path, seed: int, quantize: bool) -> tuple[Path, dict]:
+    """Random-weight pack plus its int8-vs-fp32 agreement (fp32 graph dropped afterwards)."""
+    from desktop_qa.packs.export import build_random_pack
+
+    out = build_random_pack(config, out, seed=seed, quantize=quantize, keep_fp32=quantize)
+    if not quantize:
+        return out, {}
+    from desktop_qa.core.pack import write_manifest
+    from desktop_qa.packs.quantize import agreement
+
+    manifest = read_manifest(out)
+    fp32 = out / str(manifest.get("fp32_onnx", "model.fp32.onnx"))
+    report = dict(
+        agreement(
+            fp32,
+            out / manifest["onnx"],
+            out / manifest["tokenizer"],
+            max_seq_length=int(manifest.get("max_seq_length", 384)),
+        )
+    )
+    for key in ("files", "fp32_onnx", "extra_files"):
+        manifest.pop(key, None)
+    manifest["agreement"] = report
+    write_manifest(out, manifest)
+    fp32.unlink()
+    return out, report
+
+
+def run_build(args: argparse.Namespace) -> int:
+    quantize = not args.no_quantize
+    if args.random_init:
+        if len(args.dirs) != 1:
+            raise UserError("with --random-init pass only OUT_DIR (no checkpoint folder)")
+        out, report = _random_pack(args.random_init, Path(args.dirs[0]), args.seed, quantize)
+        if args.name:
+            from desktop_qa.core.pack import write_manifest
+
+            manifest = read_manifest(out)
+            manifest.pop("files", None)
+            manifest["name"] = args.name
+            write_manifest(out, manifest)
+    else:
+        if len(args.dirs) != 2:
+            raise UserError(
+                "pass CHECKPOINT_DIR OUT_DIR (or --random-init tiny|mobilebert OUT_DIR)"
+            )
+        from desktop_qa.packs.export import build_pack_from_checkpoint
+
+        _say(args)("exporting the checkpoint to ONNX (takes a minute)")
+        out, report = build_pack_from_checkpoint(
+            Path(args.dirs[0]), Path(args.dirs[1]), quantize=quantize, name=args.name
+        )
+    pack = load_pack(out)
+    installed = None
+    if args.install:
+        from desktop_qa.packs.install import install_pack
+
+        installed = install_pack(out)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    **pack_json(pack),
+                    "agreement": report or None,
+                    "installed": str(installed.path) if installed else None,
+                }
+            )
+        )
+    else:
+        print(f"built {pack.describe()} in {pack.path}")
+        if report:
+            print("\n".join(_agreement_lines(report)))
+        if installed:
+            print(f"installed in {installed.path}")
+    _warn_untrained(pack)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from desktop_qa.packs.install import list_packs
+
+    found = list_packs()
+    try:
+        active = find_pack().path
+    except UserError:
+        active = None
+    rows = []
+    for origin, path, pack in found:
+        ok = isinstance(pack, ModelPack)
+        rows.append(
+            {
+                "origin": origin,
+                "path": str(path),
+                "active": ok and pack.path == active,
+                "ok": ok,
+                **(pack_json(pack) if ok else {"name": path.name, "error": pack}),
+            }
+        )
+    if args.json:
+        print(json.dumps({"user_models_dir": str(paths.user_models_dir()), "packs": rows}))
+        return 0
+    if not rows:
+        print(
+            f"no model packs in {paths.user_models_dir()}; run 'desktop-qa model download' or "
+            "'desktop-qa model install DIR'"
+        )
+        return 0
+    for row in rows:
+        mark = "*" if row["active"] else " "
+        if row["ok"]:
+            flag = "" if row["trained"] else "  UNTRAINED"
+            print(f"{mark} {row['name']:<36} {row['quantization']:<14} {row['origin']:<8}{flag}")
+        else:
+            print(f"{mark} {row['name']:<36} BROKEN: {row['error']}")
+        print(f"    {row['path']}")
+    print("(* = the pack the app uses)")
+    return 0
+
+
+def resolve_pack_dir(spec: str | None) -> Path:
+    """A folder for NAME|DIR: a folder with a manifest, an installed name, a bundled name."""
+    if spec is None:
+        return find_pack().path
+    as_path = Path(spec).expanduser()
+    if (as_path / MANIFEST).is_file():
+        return as_path.resolve()
+    from desktop_qa.packs.install import find_installed
+
+    found = find_installed(spec)
+    if found is not None:
+        return found
+    bundled = paths.bundled_models_dir() / spec
+    if (bundled / MANIFEST).is_file():
+        return bundled
+    raise UserError(
+        f"no model pack {spec!r}: not a pack folder nor an installed pack; "
+        "run 'desktop-qa model list'"
+    )
+
+
+def run_info(args: argparse.Namespace) -> int:
+    path = resolve_pack_dir(args.pack)
+    manifest = read_manifest(path)
+    checks: dict[str, str] = {}
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    for name, expected in files.items():
+        file_path = path / name
+        if not file_path.is_file():
+            checks[name] = "MISSING"
+        else:
+            checks[name] = "OK" if sha256_file(file_path) == str(expected).lower() else "MISMATCH"
+    try:
+        load_pack(path)
+        problem = None
+    except UserError as exc:
+        problem = exc.message
+    trained = bool(manifest.get("trained", True))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "path": str(path),
+                    "manifest": manifest,
+                    "checksums": checks,
+                    "valid": problem is None,
+                    "problem": problem,
+                }
+            )
+        )
+        return 0 if problem is None else 1
+    print(f"pack    {path}")
+    for key, value in manifest.items():
+        if key == "files":
+            continue
+        shown = json.dumps(value) if isinstance(value, (dict, list)) else value
+        print(f"{key:<17} {shown}")
+    print("checksums:")
+    for name, state in checks.items():
+        print(f"  {state:<8} {name}")
+    if not trained:
+        print("UNTRAINED: a generated test model; its answers are meaningless")
+    if problem:
+        print(f"NOT USABLE: {problem}")
+        return 1
+    print("pack OK")
+    return 0
+
+
+def run_install(args: argparse.Namespace) -> int:
+    from desktop_qa.packs.install import install_pack
+
+    return _report_installed(args, install_pack(args.dir))
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from desktop_qa.packs.install import remove_pack
+
+    removed = remove_pack(args.name)
+    print(f"removed {removed}")
+    return 0
