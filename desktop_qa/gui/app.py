@@ -1,0 +1,95 @@
+"""Start the application: QApplication, Session, MainWindow, and the scripted modes.
+
+``--ask`` queues a question until the document and model are ready;
+``--screenshot`` saves the window once the answer (or the document) is shown
+and quits with 0, or 1 when the document or the question failed. The
+scripted modes are how the GUI is checked headless (offscreen, Xvfb).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop_qa import __version__
+from desktop_qa.gui.session import Session
+from desktop_qa.gui.window import MainWindow
+
+
+def _install_excepthook(window: MainWindow) -> None:
+    """An exception in a slot is a bug: report it, keep the window alive."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+        traceback.print_exception(kind, exc, tb)  # type: ignore[arg-type]
+        text = " ".join(str(exc).split())[:200] or kind.__name__
+        try:
+            window.show_error("Unexpected error", f"unexpected error ({kind.__name__}: {text})")
+        except Exception:
+            pass
+
+    sys.excepthook = hook
+
+
+def run_app(
+    file: str | None = None,
+    *,
+    model: str | None = None,
+    ask: str | None = None,
+    screenshot: str | None = None,
+) -> int:
+    """Open the window (optionally a file, a question, a screenshot) and run the loop."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("desktop-qa")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("desktop-qa")
+    session = Session()
+    window = MainWindow(session, restore_geometry=screenshot is None)
+    _install_excepthook(window)
+    outcome = {"code": 0, "done": False}
+
+    if screenshot is not None:
+        shot = Path(screenshot)
+
+        def finish(code: int, message: str | None = None) -> None:
+            if outcome["done"]:
+                return
+            outcome["done"] = True
+            outcome["code"] = code
+            if message:
+                print(f"error: {message}", file=sys.stderr)
+
+            def save() -> None:
+                shot.parent.mkdir(parents=True, exist_ok=True)
+                if not window.grab().save(str(shot), "PNG"):
+                    print(f"error: cannot write {shot}", file=sys.stderr)
+                    outcome["code"] = 1
+                window.close()
+                app.quit()
+
+            window.when_rendered(save)
+
+        session.documentFailed.connect(lambda msg: finish(1, msg))
+        session.queryFailed.connect(lambda msg: finish(1, msg))
+        session.queryCancelled.connect(lambda: finish(1, "cancelled"))
+        if ask:
+            session.queryFinished.connect(lambda _r: QTimer.singleShot(0, lambda: finish(0)))
+        elif file:
+            session.documentLoaded.connect(lambda _d: finish(0))
+        else:
+            QTimer.singleShot(300, lambda: finish(0))
+        # A safety net, so a scripted run never hangs.
+        QTimer.singleShot(300_000, lambda: finish(1, "timed out"))
+
+    window.show()
+    session.load_model(model)
+    if file:
+        session.open_document(file)
+    if ask:
+        session.ask(ask)
+    code = app.exec()
+    session.shutdown()
+    return int(outcome["code"] if screenshot is not None else code)

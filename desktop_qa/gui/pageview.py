@@ -1,0 +1,553 @@
+"""Continuous-scroll page view for PDF/EPUB/XPS: lazy off-thread rendering, highlights.
+
+Pages are laid out from the Document's page sizes (PDF points), so scrolling
+and highlighting work before any pixel is rendered. Only the visible pages
+(plus one either side) are requested; the renderer keeps just the newest
+request ("latest request wins") and renders on the shared single-thread
+PyMuPDF pool, at zoom x devicePixelRatio so text stays sharp on HiDPI. Every
+overlay (answer highlights, selection) is kept in page coordinates and mapped
+to pixels at paint time, so it stays on the words at every zoom level.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QAbstractScrollArea, QWidget
+
+from desktop_qa.core.document import MUPDF_SUFFIXES, Box, Document
+
+MARGIN = 16  # logical pixels around the pages
+GAP = 12  # between pages
+MIN_ZOOM, MAX_ZOOM = 0.25, 6.0
+ZOOM_STEP = 1.2
+CACHE_BYTES = 256 * 1024 * 1024
+
+STRONG = QColor(255, 170, 0, 110)
+STRONG_EDGE = QColor(230, 110, 0, 230)
+LIGHT = QColor(255, 215, 0, 60)
+GUESS = QColor(150, 150, 150, 80)
+SELECTION = QColor(60, 120, 230, 70)
+
+
+class _RenderJob(QRunnable):
+    def __init__(self, renderer: PageRenderer) -> None:
+        super().__init__()
+        self.renderer = renderer
+
+    def run(self) -> None:
+        self.renderer._work()
+
+
+class PageRenderer(QObject):
+    """Renders pages on the PyMuPDF pool; only the newest request is kept.
+
+    The PyMuPDF document is opened (read-only: nothing here ever saves) and
+    closed on the pool thread only, since PyMuPDF is not thread-safe.
+    """
+
+    rendered = Signal(int, int, float, QImage)  # generation, page, scale, image
+
+    def __init__(self, pool: QThreadPool, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self._lock = threading.Lock()
+        self._wanted: list[tuple[int, float]] = []
+        self._running = False
+        self._generation = 0
+        self._path: Path | None = None
+        self._mdoc = None  # touched only on the pool thread
+        self._mdoc_generation = -1
+        self.renders = 0  # pages rendered so far (tests, benchmarks)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def set_path(self, path: Path | None) -> int:
+        with self._lock:
+            self._generation += 1
+            self._path = path
+            self._wanted = []
+            self._kick()
+            return self._generation
+
+    def request(self, items: Sequence[tuple[int, float]]) -> None:
+        """Replace whatever is still waiting by ``items`` (page, scale in px per point)."""
+        with self._lock:
+            self._wanted = list(items)
+            if self._wanted:
+                self._kick()
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._wanted) + (1 if self._running else 0)
+
+    def _kick(self) -> None:
+        if not self._running:
+            self._running = True
+            self.pool.start(_RenderJob(self))
+
+    def _open(self, generation: int, path: Path | None) -> None:
+        if self._mdoc is not None and self._mdoc_generation == generation:
+            return
+        if self._mdoc is not None:
+            self._mdoc.close()
+            self._mdoc = None
+        self._mdoc_generation = generation
+        if path is None:
+            return
+        import pymupdf
+
+        suffix = path.suffix.lower()
+        filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
+        self._mdoc = pymupdf.open(str(path), filetype=filetype)
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                generation, path = self._generation, self._path
+                if not self._wanted:
+                    try:
+                        if path is None:
+                            self._open(generation, None)  # close on the pool thread
+                    finally:
+                        self._running = False
+                    return
+                page_no, scale = self._wanted.pop(0)
+            try:
+                self._open(generation, path)
+                if self._mdoc is None or not 0 <= page_no < self._mdoc.page_count:
+                    continue
+                image = self._render(page_no, scale)
+            except Exception:  # a damaged page stays blank; never kill the pool
+                image = QImage()
+            self.renders += 1
+            self.rendered.emit(generation, page_no, scale, image)
+
+    def _render(self, page_no: int, scale: float) -> QImage:
+        import pymupdf
+
+        page = self._mdoc.load_page(page_no)
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+        image = QImage(pix.samples, pix.width, pix.height, pix.stride, QImage.Format.Format_RGB888)
+        return image.copy()  # own the pixels: pix.samples dies with pix
+
+
+class PdfView(QAbstractScrollArea):
+    """Pages in one vertical scroll, answer highlights and a word selection on top."""
+
+    pageChanged = Signal(int, int)  # current page (1-based), page count
+    zoomChanged = Signal(float)
+    slashPressed = Signal()
+
+    def __init__(self, pool: QThreadPool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
+        self.setMouseTracking(False)
+        self.renderer = PageRenderer(pool, self)
+        self.renderer.rendered.connect(self._on_rendered)
+        self.document: Document | None = None
+        self._generation = 0
+        self.zoom = 1.0  # logical pixels per PDF point
+        self.fit_width = True
+        self._tops: list[float] = []
+        self._height = 0.0
+        self._width = 0.0
+        self._cache: OrderedDict[tuple[int, float], QPixmap] = OrderedDict()
+        self._cache_bytes = 0
+        self._strong: list[Box] = []
+        self._light: list[Box] = []
+        self._guess = False
+        self._page_boxes: dict[int, np.ndarray] = {}
+        self._anchor: tuple[int, QPointF] | None = None
+        self._selection: tuple[int, QRectF] | None = None
+        self._selected_ids: np.ndarray = np.zeros(0, np.int64)
+        self._last_page = -1
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
+
+    # -- document & layout ------------------------------------------------------
+    def set_document(self, doc: Document | None) -> None:
+        self.document = doc if doc is not None and doc.kind == "pdf" else None
+        self._generation = self.renderer.set_path(
+            self.document.path if self.document is not None else None
+        )
+        self._cache.clear()
+        self._cache_bytes = 0
+        self._strong, self._light = [], []
+        self._page_boxes = {}
+        self.clear_selection()
+        self._last_page = -1
+        self.fit_width = True
+        self._relayout()
+        self.verticalScrollBar().setValue(0)
+        self._scrolled()
+
+    @property
+    def page_count(self) -> int:
+        return self.document.page_count if self.document is not None else 0
+
+    def _dpr(self) -> float:
+        return float(self.devicePixelRatioF()) or 1.0
+
+    def _fit_zoom(self) -> float:
+        if self.document is None or not self.document.page_sizes:
+            return 1.0
+        widest = max(w for w, _ in self.document.page_sizes) or 612.0
+        room = self.viewport().width() - 2 * MARGIN
+        return min(max(room / widest, MIN_ZOOM), MAX_ZOOM)
+
+    def _relayout(self) -> None:
+        """Recompute page positions for the zoom, keeping the same spot in view."""
+        anchor = self._view_anchor()
+        if self.fit_width:
+            self.zoom = self._fit_zoom()
+        tops: list[float] = []
+        y = float(MARGIN)
+        widest = 0.0
+        sizes = self.document.page_sizes if self.document is not None else []
+        for w, h in sizes:
+            tops.append(y)
+            y += h * self.zoom + GAP
+            widest = max(widest, w * self.zoom)
+        self._tops = tops
+        self._height = y - GAP + MARGIN if sizes else 0.0
+        self._width = widest + 2 * MARGIN
+        vbar, hbar = self.verticalScrollBar(), self.horizontalScrollBar()
+        vh, vw = self.viewport().height(), self.viewport().width()
+        vbar.setRange(0, max(0, int(self._height - vh)))
+        vbar.setPageStep(max(1, vh))
+        vbar.setSingleStep(40)
+        hbar.setRange(0, max(0, int(self._width - vw)))
+        hbar.setPageStep(max(1, vw))
+        hbar.setSingleStep(40)
+        if anchor is not None:
+            page, frac = anchor
+            vbar.setValue(int(self._tops[page] + frac * self._page_h(page)))
+        self.zoomChanged.emit(self.zoom)
+        self.viewport().update()
+
+    def _page_h(self, page: int) -> float:
+        assert self.document is not None
+        return self.document.page_sizes[page][1] * self.zoom
+
+    def _view_anchor(self) -> tuple[int, float] | None:
+        """(page, fraction) at the top of the viewport, to keep it in place on zoom."""
+        if not self._tops:
+            return None
+        y = self.verticalScrollBar().value()
+        page = self._page_at_y(y)
+        return page, (y - self._tops[page]) / max(1.0, self._page_h(page))
+
+    def _page_at_y(self, y: float) -> int:
+        i = int(np.searchsorted(np.asarray(self._tops), y, side="right")) - 1
+        return min(max(i, 0), len(self._tops) - 1)
+
+    def page_rect(self, page: int) -> QRectF:
+        """The page's rectangle in viewport (logical pixel) coordinates."""
+        assert self.document is not None
+        w, h = self.document.page_sizes[page]
+        w, h = w * self.zoom, h * self.zoom
+        vw = self.viewport().width()
+        if self._width <= vw:
+            x = (vw - w) / 2
+        else:
+            x = (self._width - w) / 2 - self.horizontalScrollBar().value()
+        y = self._tops[page] - self.verticalScrollBar().value()
+        return QRectF(x, y, w, h)
+
+    def box_to_view(self, page: int, rect: Sequence[float]) -> QRectF:
+        """A rectangle in PDF points on ``page`` -> viewport pixels, at the current zoom."""
+        origin = self.page_rect(page).topLeft()
+        x0, y0, x1, y1 = rect
+        z = self.zoom
+        return QRectF(origin.x() + x0 * z, origin.y() + y0 * z, (x1 - x0) * z, (y1 - y0) * z)
+
+    def view_to_page(self, pos: QPointF) -> tuple[int, QPointF] | None:
+        """Viewport pixels -> (page, point in PDF points), or None between pages."""
+        if not self._tops:
+            return None
+        y = pos.y() + self.verticalScrollBar().value()
+        page = self._page_at_y(y)
+        rect = self.page_rect(page)
+        return page, QPointF((pos.x() - rect.x()) / self.zoom, (pos.y() - rect.y()) / self.zoom)
+
+    def visible_pages(self) -> list[int]:
+        if not self._tops:
+            return []
+        top = self.verticalScrollBar().value()
+        bottom = top + self.viewport().height()
+        first = self._page_at_y(top)
+        last = self._page_at_y(bottom)
+        return list(range(first, last + 1))
+
+    def current_page(self) -> int:
+        """1-based page at the viewport's upper third (0 when empty)."""
+        if not self._tops:
+            return 0
+        y = self.verticalScrollBar().value() + self.viewport().height() / 3
+        return self._page_at_y(y) + 1
+
+    # -- zoom & navigation ------------------------------------------------------
+    def set_zoom(self, zoom: float) -> None:
+        self.fit_width = False
+        self.zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        self._relayout()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom / ZOOM_STEP)
+
+    def zoom_fit_width(self) -> None:
+        self.fit_width = True
+        self._relayout()
+
+    def go_to_page(self, page: int) -> None:
+        """Scroll so 1-based ``page`` starts at the top."""
+        if not self._tops:
+            return
+        page = min(max(page, 1), len(self._tops)) - 1
+        self.verticalScrollBar().setValue(int(self._tops[page] - MARGIN / 2))
+
+    def scroll_to_box(self, box: Box) -> None:
+        """Bring a highlight into view, vertically centred, unless it is already well inside."""
+        if self.document is None or not 0 <= box.page < len(self._tops):
+            return
+        rect = self.box_to_view(box.page, box.rect)
+        vh, vw = self.viewport().height(), self.viewport().width()
+        if rect.top() < vh * 0.15 or rect.bottom() > vh * 0.85:
+            vbar = self.verticalScrollBar()
+            vbar.setValue(int(vbar.value() + rect.center().y() - vh / 2))
+        if rect.left() < 0 or rect.right() > vw:
+            hbar = self.horizontalScrollBar()
+            hbar.setValue(int(hbar.value() + rect.center().x() - vw / 2))
+
+    # -- highlights & selection -------------------------------------------------
+    def set_highlights(
+        self, strong: Sequence[Box], light: Sequence[Box], guess: bool = False
+    ) -> None:
+        self._strong, self._light, self._guess = list(strong), list(light), guess
+        self.viewport().update()
+
+    def highlights(self, page: int | None = None) -> tuple[list[Box], list[Box]]:
+        """(strong, light) highlight boxes in page coordinates, optionally of one page."""
+        if page is None:
+            return list(self._strong), list(self._light)
+        return (
+            [b for b in self._strong if b.page == page],
+            [b for b in self._light if b.page == page],
+        )
+
+    def _boxes_of(self, page: int) -> np.ndarray:
+        """Indices of the word boxes on ``page`` (cached)."""
+        assert self.document is not None
+        ids = self._page_boxes.get(page)
+        if ids is None:
+            ids = np.nonzero(self.document.box_page == page)[0]
+            self._page_boxes[page] = ids
+        return ids
+
+    def clear_selection(self) -> None:
+        self._anchor = None
+        self._selection = None
+        self._selected_ids = np.zeros(0, np.int64)
+        self.viewport().update()
+
+    def select_rect(self, page: int, rect: QRectF) -> None:
+        """Select the words on ``page`` whose boxes meet ``rect`` (PDF points)."""
+        if self.document is None:
+            return
+        ids = self._boxes_of(page)
+        b = self.document.boxes[ids]
+        r = rect.normalized()
+        hit = (b[:, 2] >= r.left()) & (b[:, 0] <= r.right())
+        hit &= (b[:, 3] >= r.top()) & (b[:, 1] <= r.bottom())
+        self._selection = (page, r)
+        self._selected_ids = ids[hit]
+        self.viewport().update()
+
+    def selected_text(self) -> str:
+        """The document text from the first to the last selected word."""
+        if self.document is None or not len(self._selected_ids):
+            return ""
+        chars = np.nonzero(np.isin(self.document.char_box, self._selected_ids))[0]
+        if not len(chars):
+            return ""
+        return self.document.text[int(chars[0]) : int(chars[-1]) + 1]
+
+    def copy_selection(self) -> bool:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+        return bool(text)
+
+    # -- events -----------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._relayout()
+
+    def _scrolled(self, _value: int | None = None) -> None:
+        page = self.current_page()
+        if page != self._last_page:
+            self._last_page = page
+            self.pageChanged.emit(page, self.page_count)
+        self.viewport().update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            if event.angleDelta().y() > 0:
+                self.zoom_in()
+            elif event.angleDelta().y() < 0:
+                self.zoom_out()
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+            return
+        if event.text() == "/" and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self.slashPressed.emit()
+            return
+        key = event.key()
+        if key == Qt.Key.Key_Home:
+            self.verticalScrollBar().setValue(0)
+            return
+        if key == Qt.Key.Key_End:
+            self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+            return
+        if key == Qt.Key.Key_Space:
+            bar = self.verticalScrollBar()
+            shift = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+            bar.setValue(bar.value() + (-1 if shift else 1) * bar.pageStep())
+            return
+        super().keyPressEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.setFocus()
+        if event.button() == Qt.MouseButton.LeftButton and self.document is not None:
+            hit = self.view_to_page(event.position())
+            self.clear_selection()
+            self._anchor = hit
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._anchor is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            page, start = self._anchor
+            origin = self.page_rect(page).topLeft()
+            end = (event.position() - origin) / self.zoom
+            self.select_rect(page, QRectF(start, end))
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._anchor = None
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        hit = self.view_to_page(event.position())
+        if hit is not None:
+            page, point = hit
+            self.select_rect(page, QRectF(point, point))
+
+    # -- painting ---------------------------------------------------------------
+    def _on_rendered(self, generation: int, page: int, scale: float, image: QImage) -> None:
+        if generation != self._generation or image.isNull():
+            return
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(self._dpr())
+        key = (page, scale)
+        self._cache[key] = pixmap
+        self._cache_bytes += pixmap.width() * pixmap.height() * 4
+        while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
+            (_, old) = self._cache.popitem(last=False)
+            self._cache_bytes -= old.width() * old.height() * 4
+        self.viewport().update()
+
+    def _scale(self) -> float:
+        return round(self.zoom * self._dpr(), 4)
+
+    def missing_pages(self) -> list[int]:
+        """Visible pages with no pixmap at the current zoom yet (screenshots wait on these)."""
+        scale = self._scale()
+        return [p for p in self.visible_pages() if (p, scale) not in self._cache]
+
+    def _best_pixmap(self, page: int, scale: float) -> QPixmap | None:
+        exact = self._cache.get((page, scale))
+        if exact is not None:
+            self._cache.move_to_end((page, scale))
+            return exact
+        others = [pm for (p, _s), pm in self._cache.items() if p == page]
+        return max(others, key=lambda pm: pm.width()) if others else None
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self.viewport())
+        painter.fillRect(self.viewport().rect(), QColor(0x52, 0x56, 0x59))
+        if self.document is None:
+            return
+        scale = self._scale()
+        visible = self.visible_pages()
+        for page in visible:
+            rect = self.page_rect(page)
+            painter.fillRect(rect.translated(2, 2), QColor(0, 0, 0, 60))
+            painter.fillRect(rect, Qt.GlobalColor.white)
+            pixmap = self._best_pixmap(page, scale)
+            if pixmap is not None:
+                painter.drawPixmap(rect, pixmap, QRectF(pixmap.rect()))
+            self._paint_overlays(painter, page)
+        painter.end()
+        # Request what is missing, nearest first, plus a page either side.
+        wanted = [p for p in visible if (p, scale) not in self._cache]
+        if visible:
+            for p in (visible[-1] + 1, visible[0] - 1):
+                if 0 <= p < self.page_count and (p, scale) not in self._cache:
+                    wanted.append(p)
+        self.renderer.request([(p, scale) for p in wanted])
+
+    def _paint_overlays(self, painter: QPainter, page: int) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        light_color = GUESS if self._guess else LIGHT
+        for box in self._light:
+            if box.page == page:
+                painter.fillRect(self.box_to_view(page, _pad(box.rect)), light_color)
+        strong_color = GUESS if self._guess else STRONG
+        edge = QPen(QColor(120, 120, 120) if self._guess else STRONG_EDGE, 1.5)
+        for box in self._strong:
+            if box.page == page:
+                r = self.box_to_view(page, _pad(box.rect))
+                painter.fillRect(r, strong_color)
+                painter.setPen(edge)
+                painter.drawRect(r)
+                painter.setPen(Qt.PenStyle.NoPen)
+        if self._selection is not None and self._selection[0] == page and self.document:
+            for i in self._selected_ids.tolist():
+                painter.fillRect(self.box_to_view(page, self.document.boxes[i]), SELECTION)
+
+
+def _pad(rect: Sequence[float], pad: float = 1.0) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = rect
+    return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)

@@ -1,0 +1,164 @@
+"""The answers list: text, probability, page and the context with the answer in bold.
+
+Rows are HTML drawn by a delegate (wrapping to the list's width); all
+document text is escaped, since documents are untrusted input.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_qa.core.qa import Answer, QueryResult
+
+NO_ANSWER = "No answer found in this document"
+PAD = 8
+HTML_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def context_html(answer: Answer) -> str:
+    """The snippet with the answer in bold; every piece escaped."""
+    c, a, b = answer.context, answer.context_start, answer.context_end
+    return f"{html.escape(c[:a])}<b>{html.escape(c[a:b])}</b>{html.escape(c[b:])}"
+
+
+def answer_html(rank: int, answer: Answer, guess: bool = False) -> str:
+    """One row of the list; a best guess is greyed and says what it is."""
+    page = f" · page {answer.page}" if answer.page is not None else ""
+    meta = f"{answer.probability:.0%}{page}"
+    if guess:
+        return (
+            "<div style='color:#888'>"
+            f"<i>Best guess (below the answer threshold)</i><br>"
+            f"<b>{html.escape(_short(answer.text))}</b>&nbsp;&nbsp;{meta}<br>"
+            f"<span style='font-size:small'>{context_html(answer)}</span></div>"
+        )
+    return (
+        f"<div><b>{rank}.&nbsp;{html.escape(_short(answer.text))}</b>"
+        f"&nbsp;&nbsp;<span style='color:#666'>{meta}</span><br>"
+        f"<span style='color:#333; font-size:small'>{context_html(answer)}</span></div>"
+    )
+
+
+class HtmlDelegate(QStyledItemDelegate):
+    """Draws an item's HTML, wrapped to the view's width."""
+
+    def _doc(self, option: QStyleOptionViewItem, index: QModelIndex, width: float) -> QTextDocument:
+        doc = QTextDocument()
+        doc.setDefaultFont(option.font)
+        doc.setHtml(str(index.data(HTML_ROLE) or ""))
+        doc.setTextWidth(max(50.0, width - 2 * PAD))
+        return doc
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        doc = self._doc(option, index, option.rect.width())
+        painter.save()
+        painter.translate(option.rect.left() + PAD, option.rect.top() + PAD / 2)
+        ctx = QAbstractTextDocumentLayout.PaintContext()
+        if opt.state & QStyle.StateFlag.State_Selected:
+            ctx.palette.setColor(QPalette.ColorRole.Text, opt.palette.highlightedText().color())
+        ctx.clip = QRectF(0, 0, option.rect.width(), option.rect.height())
+        doc.documentLayout().draw(painter, ctx)
+        painter.restore()
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        view = option.widget
+        width = view.viewport().width() if view is not None else 300  # type: ignore[attr-defined]
+        doc = self._doc(option, index, width)  # type: ignore[arg-type]
+        return QSize(int(width), int(doc.size().height() + PAD))
+
+
+class ResultsPanel(QWidget):
+    """Header line plus the ranked answers; a click selects (and jumps to) an answer."""
+
+    answerActivated = Signal(int)
+    guessRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.header = QLabel("Ask a question to see answers here.")
+        self.header.setWordWrap(True)
+        self.header.setContentsMargins(6, 6, 6, 2)
+        layout.addWidget(self.header)
+        self.guess_button = QPushButton()
+        self.guess_button.setFlat(True)
+        self.guess_button.setStyleSheet("color: #777; text-align: left; padding: 4px 6px;")
+        self.guess_button.clicked.connect(self.guessRequested)
+        self.guess_button.hide()
+        layout.addWidget(self.guess_button)
+        self.list = QListWidget()
+        self.list.setItemDelegate(HtmlDelegate(self.list))
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setWordWrap(True)
+        self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.list.itemClicked.connect(lambda item: self.answerActivated.emit(self.list.row(item)))
+        layout.addWidget(self.list, 1)
+
+    def set_header(self, text: str) -> None:
+        self.header.setText(text)
+
+    def show_result(
+        self, answers: tuple[Answer, ...], guess: bool, result: QueryResult | None
+    ) -> None:
+        """Fill the list; with no answer, say so and offer the best guess one key away."""
+        self.list.clear()
+        self.guess_button.hide()
+        if result is None:
+            return
+        if answers and not guess:
+            n = len(answers)
+            self.set_header(f"{n} answer{'s' if n != 1 else ''} · F3 / Shift+F3 to step")
+        else:
+            self.set_header(f"<b>{NO_ANSWER}</b>")
+            best = result.best_guess
+            if best is not None and not guess:
+                self.guess_button.setText(f"Show best guess: “{_short(best.text, 60)}” (F3)")
+                self.guess_button.show()
+        for rank, answer in enumerate(answers, 1):
+            item = QListWidgetItem()
+            item.setData(HTML_ROLE, answer_html(rank, answer, guess))
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, answer.text)
+            self.list.addItem(item)
+
+    def set_current(self, index: int) -> None:
+        if 0 <= index < self.list.count():
+            self.list.setCurrentRow(index)
+            self.list.scrollToItem(self.list.item(index))
+        else:
+            self.list.clearSelection()
+
+    def texts(self) -> list[str]:
+        """The answers' texts, in list order (tests)."""
+        return [
+            str(self.list.item(i).data(Qt.ItemDataRole.AccessibleTextRole))
+            for i in range(self.list.count())
+        ]

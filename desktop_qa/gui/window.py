@@ -1,0 +1,571 @@
+"""The main window: question bar, page/text viewer, answers list, status bar.
+
+It owns no state of its own beyond widgets: every action calls the Session,
+and every change arrives back as a Session signal.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_qa.core.document import Document
+from desktop_qa.core.pack import ModelPack
+from desktop_qa.core.qa import QueryResult
+from desktop_qa.gui.pageview import PdfView
+from desktop_qa.gui.panels import (
+    Banner,
+    FirstRunPanel,
+    SettingsDialog,
+    about_html,
+)
+from desktop_qa.gui.results import ResultsPanel
+from desktop_qa.gui.session import Session, Shown
+from desktop_qa.gui.textview import TextView
+
+OPEN_FILTER = (
+    "Documents (*.pdf *.epub *.xps *.oxps *.fb2 *.mobi *.txt *.md *.markdown *.text *.rst);;"
+    "All files (*)"
+)
+
+
+class QuestionBar(QLineEdit):
+    """The question field: Enter asks (or steps), Shift+Enter steps back, Esc cancels."""
+
+    submitted = Signal(bool)  # shift held
+    escaped = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.submitted.emit(bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            self.escaped.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class MainWindow(QMainWindow):
+    """A thin view over a Session."""
+
+    def __init__(self, session: Session, *, restore_geometry: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.last_message: QMessageBox | None = None
+        self.setWindowTitle("desktop-qa")
+        self.setAcceptDrops(True)
+        self.resize(1280, 860)
+        self._build()
+        self._connect()
+        if restore_geometry:
+            self._restore_geometry()
+        self._update_recent()
+        self._set_idle()
+        if session.settings_warning:
+            self.statusBar().showMessage(session.settings_warning, 15000)
+        if session.pack is not None:
+            self._model_changed(session.pack)
+
+    # -- construction -----------------------------------------------------------
+    def _build(self) -> None:
+        s = self.session
+        # Viewers.
+        self.pdf_view = PdfView(s.mupdf_pool)
+        self.text_view = TextView()
+        self.placeholder = QLabel(
+            "<h2>Open a document</h2><p>Ctrl+O, File ▸ Open Recent, or drop a PDF, EPUB, "
+            "XPS or text file here.</p><p>Then press Ctrl+F and ask a question.</p>"
+        )
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #555;")
+        self.viewer = QStackedWidget()
+        for w in (self.placeholder, self.pdf_view, self.text_view):
+            w.setAcceptDrops(False)
+            self.viewer.addWidget(w)
+        self.text_view.viewport().setAcceptDrops(False)
+        # Right side: answers or the first-run panel.
+        self.results = ResultsPanel()
+        self.first_run = FirstRunPanel()
+        self.side = QStackedWidget()
+        self.side.addWidget(self.results)
+        self.side.addWidget(self.first_run)
+        self.side.setMinimumWidth(260)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.viewer)
+        self.splitter.addWidget(self.side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([900, 360])
+        # Question row.
+        self.question = QuestionBar()
+        self.question.setPlaceholderText("Ask a question about this document…  (Ctrl+F)")
+        self.question.setClearButtonEnabled(True)
+        self.ask_button = QPushButton("Ask")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running question or document loading (Esc)")
+        row = QHBoxLayout()
+        row.setContentsMargins(8, 6, 8, 2)
+        row.addWidget(self.question, 1)
+        row.addWidget(self.ask_button)
+        row.addWidget(self.progress)
+        row.addWidget(self.cancel_button)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setContentsMargins(10, 0, 10, 2)
+        self.message.hide()
+        self.banner = Banner()
+        top = QWidget()
+        col = QVBoxLayout(top)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addLayout(row)
+        col.addWidget(self.message)
+        col.addWidget(self.banner)
+        col.addWidget(self.splitter, 1)
+        self.setCentralWidget(top)
+        # Status bar.
+        self.model_label = QLabel("Model: loading…")
+        self.time_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.time_label)
+        self.statusBar().addPermanentWidget(self.model_label)
+        self._build_actions()
+
+    def _action(
+        self, text: str, slot: object, shortcut: object = None, menu: object = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                action.setShortcuts(shortcut)
+            else:
+                action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)  # type: ignore[attr-defined]
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = self._action(
+            "&Open…", self.choose_file, QKeySequence.StandardKey.Open, file_menu
+        )
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addSeparator()
+        self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
+        view = bar.addMenu("&View")
+        self.zoom_in_action = self._action(
+            "Zoom &In",
+            self.pdf_view.zoom_in,
+            [QKeySequence("Ctrl+="), QKeySequence("Ctrl++"), QKeySequence.StandardKey.ZoomIn],
+            view,
+        )
+        self.zoom_out_action = self._action(
+            "Zoom &Out", self.pdf_view.zoom_out, [QKeySequence("Ctrl+-")], view
+        )
+        self.fit_action = self._action(
+            "&Fit Width", self.pdf_view.zoom_fit_width, QKeySequence("Ctrl+0"), view
+        )
+        view.addSeparator()
+        self.goto_action = self._action(
+            "&Go to Page…", self.focus_page, QKeySequence("Ctrl+G"), view
+        )
+        find = bar.addMenu("&Ask")
+        self._action("&Question", self.focus_question, QKeySequence.StandardKey.Find, find)
+        self.next_action = self._action(
+            "&Next Answer", lambda: self.session.step(1), QKeySequence("F3"), find
+        )
+        self.prev_action = self._action(
+            "&Previous Answer", lambda: self.session.step(-1), QKeySequence("Shift+F3"), find
+        )
+        self._action("&Cancel", self.cancel, QKeySequence("Esc"), find)
+        self.copy_action = self._action("&Copy", self.copy, None)
+        # Ctrl+C only while the page view has focus (the line edit keeps its own Copy).
+        QShortcut(
+            QKeySequence.StandardKey.Copy,
+            self.pdf_view,
+            self.copy,
+            Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        tools = bar.addMenu("&Tools")
+        self._action("&Settings…", self.open_settings, None, tools)
+        help_menu = bar.addMenu("&Help")
+        self._action("&About desktop-qa", self.show_about, None, help_menu)
+        # Toolbar.
+        tb = QToolBar("Main")
+        tb.setObjectName("main-toolbar")
+        tb.setMovable(False)
+        tb.addAction(self.open_action)
+        tb.addSeparator()
+        tb.addAction(self.zoom_out_action)
+        tb.addAction(self.zoom_in_action)
+        tb.addAction(self.fit_action)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Page "))
+        self.page_box = QSpinBox()
+        self.page_box.setRange(0, 0)
+        self.page_box.setKeyboardTracking(False)
+        self.page_box.setToolTip("Go to page (Ctrl+G)")
+        tb.addWidget(self.page_box)
+        self.page_count_label = QLabel(" of 0 ")
+        tb.addWidget(self.page_count_label)
+        tb.addSeparator()
+        self.zoom_label = QLabel("")
+        tb.addWidget(self.zoom_label)
+        self.addToolBar(tb)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.documentLoading.connect(self._document_loading)
+        s.documentProgress.connect(self._document_progress)
+        s.documentLoaded.connect(self._document_loaded)
+        s.documentFailed.connect(self._document_failed)
+        s.documentCancelled.connect(self._document_cancelled)
+        s.modelLoading.connect(lambda _p: self.model_label.setText("Model: loading…"))
+        s.modelChanged.connect(self._model_changed)
+        s.modelMissing.connect(self._model_missing)
+        s.modelFailed.connect(self._model_failed)
+        s.queryStarted.connect(self._query_started)
+        s.queryProgress.connect(self._query_progress)
+        s.queryFinished.connect(self._query_finished)
+        s.queryFailed.connect(self._query_failed)
+        s.queryCancelled.connect(self._query_cancelled)
+        s.answersChanged.connect(self._answers_changed)
+        s.currentAnswerChanged.connect(self._current_changed)
+        s.settingsChanged.connect(self._update_recent)
+        s.warning.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.question.submitted.connect(self._submitted)
+        self.question.escaped.connect(self.cancel)
+        self.question.textChanged.connect(lambda _t: self._show_message(""))
+        self.ask_button.clicked.connect(lambda: self._submitted(False))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.results.answerActivated.connect(self.session.select)
+        self.results.guessRequested.connect(self.session.show_best_guess)
+        self.first_run.chooseFolder.connect(self.choose_model_folder)
+        self.pdf_view.pageChanged.connect(self._page_changed)
+        self.pdf_view.zoomChanged.connect(lambda z: self.zoom_label.setText(f" {z * 100:.0f}% "))
+        self.pdf_view.slashPressed.connect(self.focus_question)
+        self.text_view.slashPressed.connect(self.focus_question)
+        self.page_box.valueChanged.connect(self._page_box_changed)
+        self.page_box.installEventFilter(self)
+
+    # -- geometry & recent files --------------------------------------------------
+    def _restore_geometry(self) -> None:
+        st = self.session.settings
+        if st.geometry:
+            self.restoreGeometry(QByteArray.fromBase64(st.geometry.encode("ascii")))
+
+    def _update_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.session.settings.recent_files
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
+        if not recent:
+            none = self.recent_menu.addAction("(none)")
+            none.setEnabled(False)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        st = self.session.settings
+        st.geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        self.session.save_settings()
+        self.session.shutdown()
+        super().closeEvent(event)
+
+    # -- user actions -------------------------------------------------------------
+    def open_file(self, path: str | Path) -> None:
+        self.session.open_document(path)
+
+    def choose_file(self) -> None:
+        start = ""
+        if self.session.settings.recent_files:
+            start = str(Path(self.session.settings.recent_files[0]).parent)
+        path, _ = QFileDialog.getOpenFileName(self, "Open document", start, OPEN_FILTER)
+        if path:
+            self.open_file(path)
+
+    def choose_model_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a model pack folder")
+        if folder:
+            self.session.choose_model_folder(folder)
+
+    def focus_question(self) -> None:
+        self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.question.selectAll()
+
+    def focus_page(self) -> None:
+        self.page_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.page_box.selectAll()
+
+    def focus_viewer(self) -> None:
+        self.viewer.currentWidget().setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def cancel(self) -> None:
+        """Esc: stop the running query or loading; otherwise leave the question bar."""
+        if self.session.cancel_query() or self.session.cancel_loading():
+            return
+        if self.question.hasFocus() or self.page_box.hasFocus():
+            self.focus_viewer()
+
+    def copy(self) -> None:
+        if self.viewer.currentWidget() is self.pdf_view:
+            if self.pdf_view.copy_selection():
+                self.statusBar().showMessage("Copied", 2000)
+        elif self.viewer.currentWidget() is self.text_view:
+            self.text_view.copy()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.session.settings, self)
+        if dialog.exec():
+            top_k, strictness = dialog.values()
+            self.session.update_settings(top_k=top_k, strictness=strictness)
+
+    def show_about(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("About desktop-qa")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(about_html(self.session.pack))
+        box.setIcon(QMessageBox.Icon.Information)
+        self.last_message = box
+        box.open()
+
+    def _submitted(self, shift: bool) -> None:
+        """Enter: ask a new question, or step through answers when it is unchanged."""
+        text = " ".join(self.question.text().split())
+        s = self.session
+        same = bool(text) and text == s.question
+        if same and s.busy:
+            return
+        if same and s.result is not None:
+            s.step(-1 if shift else 1)
+            return
+        s.ask(text)
+
+    def _page_box_changed(self, value: int) -> None:
+        if value and value != self.pdf_view.current_page():
+            self.pdf_view.go_to_page(value)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.page_box and event.type() == QEvent.Type.KeyPress:
+            key = event.key()  # type: ignore[attr-defined]
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.page_box.interpretText()
+                self.pdf_view.go_to_page(self.page_box.value())
+                self.focus_viewer()
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.focus_viewer()
+                return True
+        return super().eventFilter(obj, event)
+
+    # -- drag and drop ------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.open_file(url.toLocalFile())
+                event.acceptProposedAction()
+                return
+
+    # -- messages -----------------------------------------------------------------
+    def _show_message(self, text: str, error: bool = True) -> None:
+        """The inline line under the question bar (empty hides it)."""
+        self.message.setText(html.escape(text))
+        self.message.setStyleSheet("color: #b00020;" if error else "color: #555;")
+        self.message.setVisible(bool(text))
+
+    def show_error(self, title: str, text: str) -> None:
+        """A short, non-blocking dialog with the core's one-line message."""
+        if self.last_message is not None:
+            self.last_message.close()
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
+        )
+        self.last_message = box
+        box.open()
+
+    def _set_busy(self, text: str, maximum: int = 0) -> None:
+        self.progress.setRange(0, maximum)
+        self.progress.setValue(0)
+        self.progress.setFormat(text)
+        self.progress.show()
+        self.cancel_button.show()
+
+    def _set_idle(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    # -- session signals ----------------------------------------------------------
+    def _document_loading(self, path: str) -> None:
+        self._set_busy(f"Opening {Path(path).name}…")
+        self.statusBar().showMessage(f"Opening {path}…")
+
+    def _document_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.progress.setFormat(f"Opening: page %v of {total}")
+
+    def _document_loaded(self, doc: Document) -> None:
+        self.statusBar().clearMessage()
+        if not self.session.busy:
+            self._set_idle()
+        self.setWindowTitle(f"{doc.name} — desktop-qa")
+        self.results.show_result((), False, None)
+        self.results.set_header("Ask a question to see answers here.")
+        self.pdf_view.set_document(doc)
+        self.text_view.set_document(doc)
+        if doc.kind == "pdf":
+            self.viewer.setCurrentWidget(self.pdf_view)
+            self.page_box.setRange(1, max(1, doc.page_count))
+            self.page_count_label.setText(f" of {doc.page_count} ")
+        else:
+            self.viewer.setCurrentWidget(self.text_view)
+            self.page_box.setRange(0, 0)
+            self.page_count_label.setText(" (text) ")
+        for w in (self.page_box, self.zoom_in_action, self.zoom_out_action, self.fit_action):
+            w.setEnabled(doc.kind == "pdf")
+        self.focus_question()
+
+    def _document_failed(self, message: str) -> None:
+        self._set_idle()
+        self.statusBar().showMessage("Could not open the document", 5000)
+        self.show_error("Cannot open document", message)
+
+    def _document_cancelled(self) -> None:
+        self._set_idle()
+        self.statusBar().showMessage("Opening cancelled", 4000)
+
+    def _model_changed(self, pack: ModelPack) -> None:
+        self.model_label.setText(f"Model: {pack.name} · {pack.quantization}")
+        self.model_label.setToolTip(pack.describe())
+        self.banner.show_for(pack)
+        self.side.setCurrentWidget(self.results)
+
+    def _model_missing(self, message: str) -> None:
+        self.model_label.setText("Model: none installed")
+        self.first_run.set_reason(message)
+        self.side.setCurrentWidget(self.first_run)
+
+    def _model_failed(self, message: str) -> None:
+        if self.session.reader is None:
+            self.model_label.setText("Model: not loaded")
+            self.first_run.set_reason(message)
+            self.side.setCurrentWidget(self.first_run)
+        else:
+            self.show_error("Cannot use model pack", message)
+
+    def _query_started(self, question: str) -> None:
+        self._show_message("")
+        if self.question.text().split() != question.split():
+            self.question.setText(question)
+        self._set_busy("Reading…")
+        self.results.set_header(f"Reading the document for: <i>{html.escape(question)}</i>")
+
+    def _query_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done} of {total} windows")
+
+    def _query_finished(self, result: QueryResult) -> None:
+        self._set_idle()
+        self.time_label.setText(f"Last query: {result.seconds:.2f} s")
+
+    def _query_failed(self, message: str) -> None:
+        if not self.session.loading:
+            self._set_idle()
+        self._show_message(message)
+        self.results.set_header("")
+
+    def _query_cancelled(self) -> None:
+        if not self.session.loading:
+            self._set_idle()
+        self.results.set_header("Cancelled.")
+        self.statusBar().showMessage("Question cancelled", 3000)
+
+    def _answers_changed(self, shown: Shown) -> None:
+        self.results.show_result(shown.answers, shown.guess, self.session.result)
+
+    def _current_changed(self, index: int) -> None:
+        shown = self.session.shown
+        current = shown.answers[index] if index >= 0 else None
+        others = [a for i, a in enumerate(shown.answers) if i != index]
+        self.results.set_current(index)
+        if self.viewer.currentWidget() is self.pdf_view:
+            self.pdf_view.set_highlights(
+                current.boxes if current else [],
+                [b for a in others for b in a.boxes],
+                shown.guess,
+            )
+            if current is not None:
+                if current.boxes:
+                    self.pdf_view.scroll_to_box(current.boxes[0])
+                elif current.page is not None:
+                    self.pdf_view.go_to_page(current.page)
+        elif self.viewer.currentWidget() is self.text_view:
+            self.text_view.set_highlights(
+                [(current.start, current.end)] if current else [],
+                [(a.start, a.end) for a in others],
+                shown.guess,
+            )
+            if current is not None:
+                self.text_view.scroll_to(current.start, current.end)
+
+    def _page_changed(self, page: int, count: int) -> None:
+        self.page_box.blockSignals(True)
+        self.page_box.setValue(page)
+        self.page_box.blockSignals(False)
+
+    # -- helpers for tests and --screenshot -----------------------------------------
+    def render_idle(self) -> bool:
+        """True once the visible pages are drawn at the current zoom."""
+        if self.viewer.currentWidget() is not self.pdf_view:
+            return True
+        self.pdf_view.viewport().repaint()
+        return not self.pdf_view.missing_pages() and self.pdf_view.renderer.pending() == 0
+
+    def when_rendered(self, callback: object, timeout_ms: int = 15000) -> None:
+        """Call ``callback()`` once rendering is idle (or after ``timeout_ms``)."""
+        waited = [0]
+
+        def poll() -> None:
+            if self.render_idle() or waited[0] >= timeout_ms:
+                callback()  # type: ignore[operator]
+                return
+            waited[0] += 50
+            QTimer.singleShot(50, poll)
+
+        QTimer.singleShot(0, poll)
