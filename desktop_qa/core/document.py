@@ -209,6 +209,9 @@ class _Builder:
         self.box_line.append(line)
         return len(self.boxes) - 1
 
+    def has_text(self) -> bool:
+        return any(p.strip() for p in self.pieces)
+
     def ends_with_break(self) -> bool:
         return not self.pieces or self.pieces[-1] == PARAGRAPH_BREAK
 
@@ -317,13 +320,21 @@ def load_mupdf(
                 progress(page_no + 1, total)
         if failed_pages == total:
             raise UserError(f"{path}: no page could be read; the file is damaged: re-export it")
+        has_images = not builder.has_text() and any(
+            _page_has_images(mdoc, n) for n in range(min(total, 50))
+        )
     finally:
         mdoc.close()
     text, char_box, char_page, boxes, box_page, box_line = builder.finish()
     if not text.strip():
+        if has_images:
+            raise UserError(
+                f"{path} has no text layer, only images (a scan?); OCR is not supported: "
+                "run OCR on it first (for example with ocrmypdf) and open the result"
+            )
         raise UserError(
-            f"{path} has no text layer (scanned images?); OCR is not supported: "
-            "run OCR on it first (for example with ocrmypdf) and open the result"
+            f"{path} contains no extractable text (blank pages, forms or drawings only); "
+            "OCR is not supported: open a document that contains text"
         )
     return Document(
         path=path,
@@ -336,6 +347,13 @@ def load_mupdf(
         box_page=box_page,
         box_line=box_line,
     )
+
+
+def _page_has_images(mdoc: object, page_no: int) -> bool:
+    try:
+        return bool(mdoc.load_page(page_no).get_images())  # type: ignore[attr-defined]
+    except Exception:
+        return False
 
 
 def _short(exc: BaseException) -> str:

@@ -62,6 +62,8 @@ def softmax_of(scores: np.ndarray, all_scores: np.ndarray) -> np.ndarray:
     every candidate (and the null answer), without sorting them all.
     """
     all_scores = np.asarray(all_scores, dtype=np.float64)
-    top = all_scores.max()
+    top = all_scores.max() if len(all_scores) else -np.inf
+    if not np.isfinite(top):
+        return np.zeros(np.shape(scores))
     log_z = top + np.log(np.exp(all_scores - top).sum())
     return np.exp(np.asarray(scores, dtype=np.float64) - log_z)

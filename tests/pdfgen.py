@@ -1,0 +1,107 @@
+"""Generated test documents: multi-page, two-column PDFs with facts at known places.
+
+The layout is done line by line here (not by PyMuPDF's text box) so a test
+controls exactly where a line breaks, which word is hyphenated, and where the
+answer lands; PyMuPDF's own ``search_for`` then gives the expected boxes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import pymupdf
+
+FILLER_WORDS = """the of and to in is was that for it as with be on by at this from or are not
+which but have had they you were their one all we can her has there been if more when will
+would who so what out up into do than time only could new about other some them these may
+then its our most over such also after first two any years where many well made way even how
+back down because being each both work between before through three during under while same
+last year must part place long since life still world might state great own should old very
+home use day end report table figure data system value number name city river mountain
+""".split()
+
+
+def filler_words(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [rng.choice(FILLER_WORDS) for _ in range(n)]
+
+
+def wrap(words: Sequence[str], width: int) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        lines.append(line)
+    return lines
+
+
+def write_pdf(
+    path: Path,
+    pages: Sequence[Sequence[Sequence[str]]],
+    *,
+    fontsize: float = 10,
+) -> Path:
+    """``pages[p][c]`` is the list of lines of column ``c`` on page ``p`` (1 or 2 columns).
+
+    An empty string is a blank line, which ends a paragraph.
+    """
+    doc = pymupdf.open()
+    for columns in pages:
+        page = doc.new_page(width=612, height=792)
+        col_width = 500 / len(columns)
+        for c, lines in enumerate(columns):
+            x = 56 + c * (col_width + 12)
+            y = 72.0
+            for line in lines:
+                if line:
+                    page.insert_text((x, y), line, fontsize=fontsize, fontname="helv")
+                y += fontsize * 1.3
+    doc.save(str(path))
+    doc.close()
+    return path
+
+
+def page_lines(
+    seed: int, n_lines: int = 48, width: int = 44, paragraph_every: int = 8
+) -> list[str]:
+    """Column lines of filler with a blank line every few lines (paragraphs)."""
+    lines = wrap(filler_words(n_lines * 9, seed), width)[:n_lines]
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if (i + 1) % paragraph_every == 0:
+            out.append("")
+    return out
+
+
+def handbook(
+    path: Path,
+    *,
+    pages: int = 60,
+    answer_page: int = 41,
+    fact: str | None = "The launch code is Alpha Bravo and it is secret.",
+    columns: int = 2,
+) -> Path:
+    """A ``pages``-page two-column PDF; ``fact`` sits in the right column of ``answer_page``.
+
+    Page 3 carries a hyphenated word across a line break ("extra-" / "ordinary")
+    and non-ASCII text, so extraction features are exercised on the way.
+    """
+    content = []
+    for p in range(1, pages + 1):
+        cols = [page_lines(p * 10 + c) for c in range(columns)]
+        if p == 3:
+            cols[0][2] = "an extra-"
+            cols[0][3] = "ordinary item of café crème déjà vu"
+        if fact and p == answer_page:
+            cols[-1].insert(12, fact)
+            cols[-1].insert(13, "")
+        content.append(cols)
+    return write_pdf(path, content)

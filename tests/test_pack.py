@@ -1,0 +1,98 @@
+"""Model packs: discovery order, verification, refusal with one clear line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from desktop_qa.core import Reader, UserError, find_pack, load_pack
+from desktop_qa.core.pack import write_manifest
+from desktop_qa.packs.oracle import build_oracle_pack
+
+
+def test_oracle_pack_loads_and_is_untrained(oracle_pack: Path):
+    pack = load_pack(oracle_pack)
+    assert pack.trained is False and "UNTRAINED" in pack.describe()
+    assert pack.max_seq_length == 64 and pack.files.keys() == {"model.onnx", "tokenizer.json"}
+
+
+def test_any_architecture_loads(tmp_path: Path):
+    pack = load_pack(build_oracle_pack(tmp_path / "p", architecture="something-new", extra_key=1))
+    assert pack.architecture == "something-new" and pack.extra["extra_key"] == 1
+
+
+def test_pack_without_token_type_ids_gets_only_declared_inputs(tmp_path: Path):
+    pack = load_pack(build_oracle_pack(tmp_path / "p", with_token_type_ids=False))
+    reader = Reader(pack)
+    assert reader.input_names == ["input_ids", "attention_mask"]
+    windows = reader.windows("code?", [(0, 0, "alpha bravo")])
+    start, _ = reader.run(windows)
+    assert start.shape == (1, len(windows[0].ids))
+
+
+def test_tampered_file_is_refused(oracle_pack: Path, tmp_path: Path):
+    copy = shutil.copytree(oracle_pack, tmp_path / "copy")
+    with open(copy / "tokenizer.json", "a") as fh:
+        fh.write(" ")
+    with pytest.raises(UserError, match="tokenizer.json does not match its checksum"):
+        load_pack(copy)
+
+
+def test_graph_with_wrong_outputs_is_refused(tmp_path: Path):
+    pack_dir = build_oracle_pack(tmp_path / "p")
+    model = onnx.load(pack_dir / "model.onnx")
+    model.graph.output[0].name = "logits"
+    model.graph.node[-2].output[0] = "logits"
+    (pack_dir / "model.onnx").write_bytes(model.SerializeToString())
+    manifest = json.loads((pack_dir / "model.json").read_text())
+    manifest.pop("files")
+    write_manifest(pack_dir, manifest)  # checksums fine, graph wrong
+    with pytest.raises(UserError, match="do not match the pack format"):
+        Reader(load_pack(pack_dir))
+
+
+def test_graph_with_unknown_input_is_refused(tmp_path: Path):
+    pack_dir = build_oracle_pack(tmp_path / "p")
+    model = onnx.load(pack_dir / "model.onnx")
+    model.graph.input.append(
+        helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, ["b", 3])
+    )
+    (pack_dir / "model.onnx").write_bytes(model.SerializeToString())
+    manifest = json.loads((pack_dir / "model.json").read_text())
+    write_manifest(pack_dir, manifest)
+    with pytest.raises(UserError, match="pixel_values"):
+        Reader(load_pack(pack_dir))
+
+
+def test_bad_manifests(tmp_path: Path, oracle_pack: Path):
+    copy = shutil.copytree(oracle_pack, tmp_path / "copy")
+    (copy / "model.json").write_text("{not json")
+    with pytest.raises(UserError, match="not valid JSON"):
+        load_pack(copy)
+    (copy / "model.json").write_text(json.dumps({"format": 99}))
+    with pytest.raises(UserError, match="format 99"):
+        load_pack(copy)
+    with pytest.raises(UserError, match="not found"):
+        load_pack(tmp_path / "missing")
+
+
+def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from desktop_qa.core import paths
+
+    user = build_oracle_pack(paths.user_models_dir() / "user-pack", name="user-pack")
+    env = build_oracle_pack(tmp_path / "env-pack", name="env-pack")
+    explicit = build_oracle_pack(tmp_path / "explicit", name="explicit")
+    monkeypatch.setattr(paths, "bundled_models_dir", lambda: tmp_path / "no-bundle")
+    assert find_pack().name == "user-pack"
+    monkeypatch.setenv("DESKTOP_QA_MODEL", str(env))
+    assert find_pack().name == "env-pack"
+    assert find_pack(explicit).name == "explicit"
+    monkeypatch.delenv("DESKTOP_QA_MODEL")
+    shutil.rmtree(user)
+    with pytest.raises(UserError, match="no model pack installed"):
+        find_pack()
