@@ -140,10 +140,13 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--limit must be at least 1 (got {args.limit})")
     pack = find_pack(args.model)
     if args.squad2_dev:
-        from desktop_qa.packs.download import fetch_squad2_dev
+        from desktop_qa.packs import download
 
-        say = (lambda m: print(m, file=sys.stderr)) if sys.stderr.isatty() else None
-        data = fetch_squad2_dev(progress=say)
+        tty = sys.stderr.isatty()
+        data = download.fetch_squad2_dev(
+            progress=(lambda m: print(m, file=sys.stderr)) if tty else None,
+            hub=download.HfHub(progress_bars=tty),
+        )
     else:
         data = args.data
     dataset = load_squad(data)

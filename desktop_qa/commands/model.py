@@ -44,7 +44,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="build a pack from a fine-tuned checkpoint folder (needs the export extra)",
         description="model build CHECKPOINT_DIR OUT_DIR, or model build --random-init tiny OUT_DIR",
     )
-    b.add_argument("dirs", nargs="+", metavar="[CHECKPOINT_DIR] OUT_DIR")
+    b.add_argument(
+        "checkpoint", nargs="?", metavar="CHECKPOINT_DIR", help="Hugging Face QA model folder"
+    )
+    b.add_argument("out", metavar="OUT_DIR", help="where to write the pack")
     b.add_argument(
         "--random-init",
         choices=RANDOM_CONFIGS,
@@ -115,10 +118,14 @@ def _warn_untrained(pack: ModelPack) -> None:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from desktop_qa.packs.download import DEFAULT_REPO, download_pack
+    from desktop_qa.packs import download
 
-    pack = download_pack(
-        args.repo_id or DEFAULT_REPO, revision=args.revision, progress=_say(args), name=args.name
+    pack = download.download_pack(
+        args.repo_id or download.DEFAULT_REPO,
+        revision=args.revision,
+        progress=_say(args),
+        name=args.name,
+        hub=download.HfHub(progress_bars=sys.stderr.isatty()),
     )
     return _report_installed(args, pack)
 
@@ -176,9 +183,9 @@ def _random_pack(config: str, out: Path, seed: int, quantize: bool) -> tuple[Pat
 def run_build(args: argparse.Namespace) -> int:
     quantize = not args.no_quantize
     if args.random_init:
-        if len(args.dirs) != 1:
+        if args.checkpoint is not None:
             raise UserError("with --random-init pass only OUT_DIR (no checkpoint folder)")
-        out, report = _random_pack(args.random_init, Path(args.dirs[0]), args.seed, quantize)
+        out, report = _random_pack(args.random_init, Path(args.out), args.seed, quantize)
         if args.name:
             from desktop_qa.core.pack import write_manifest
 
@@ -187,7 +194,7 @@ def run_build(args: argparse.Namespace) -> int:
             manifest["name"] = args.name
             write_manifest(out, manifest)
     else:
-        if len(args.dirs) != 2:
+        if args.checkpoint is None:
             raise UserError(
                 "pass CHECKPOINT_DIR OUT_DIR (or --random-init tiny|mobilebert OUT_DIR)"
             )
@@ -195,7 +202,7 @@ def run_build(args: argparse.Namespace) -> int:
 
         _say(args)("exporting the checkpoint to ONNX (takes a minute)")
         out, report = build_pack_from_checkpoint(
-            Path(args.dirs[0]), Path(args.dirs[1]), quantize=quantize, name=args.name
+            Path(args.checkpoint), Path(args.out), quantize=quantize, name=args.name
         )
     pack = load_pack(out)
     installed = None

@@ -154,6 +154,18 @@ def readme_license(readme: Path) -> str:
     return "unknown"
 
 
+def _quiet_tqdm() -> type:
+    """huggingface_hub's tqdm, switched off: scripts and logs get no byte counters."""
+    from huggingface_hub.utils import tqdm as hf_tqdm
+
+    class QuietTqdm(hf_tqdm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+
+    return QuietTqdm
+
+
 class HfHub:
     """The real hub through huggingface_hub: its cache, resume, HF_HOME, HF_HUB_OFFLINE, tqdm."""
 
@@ -163,10 +175,12 @@ class HfHub:
         endpoint: str | None = None,
         timeout: float = HUB_TIMEOUT,
         cache_dir: str | os.PathLike[str] | None = None,
+        progress_bars: bool = True,
     ) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
         self.cache_dir = cache_dir
+        self.progress_bars = progress_bars
 
     def _http_errors(self, exc: BaseException, repo_id: str, what: str) -> UserError:
         from huggingface_hub.errors import (
@@ -258,6 +272,7 @@ class HfHub:
                     endpoint=self.endpoint,
                     etag_timeout=self.timeout,
                     local_files_only=info.offline,
+                    tqdm_class=None if self.progress_bars else _quiet_tqdm(),
                 )
             )
         except _network_errors() as exc:
