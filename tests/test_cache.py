@@ -1,0 +1,137 @@
+"""Document cache: hits for unchanged bytes, misses for changed ones, never trusts damage."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_qa.core import cache, engine
+from desktop_qa.core.document import Document
+
+
+def same(a: Document, b: Document) -> None:
+    assert a.text == b.text and a.kind == b.kind and a.page_sizes == b.page_sizes
+    for name in ("char_box", "char_page", "boxes", "box_page", "box_line"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+@pytest.fixture
+def count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    calls: list[Path] = []
+    real = engine.load_document
+
+    def counting(path, **kwargs):
+        calls.append(Path(path))
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(engine, "load_document", counting)
+    return calls
+
+
+def test_second_open_comes_from_cache(handbook_pdf: Path, tmp_path: Path, count_extractions):
+    first = engine.open_document(handbook_pdf)
+    copy = tmp_path / "renamed.pdf"
+    shutil.copy(handbook_pdf, copy)
+    pages: list[tuple[int, int]] = []
+    second = engine.open_document(copy, progress=lambda d, t: pages.append((d, t)))
+    assert count_extractions == [handbook_pdf]  # same bytes elsewhere: still a hit
+    same(first, second)
+    assert second.path == copy and second.content_hash == cache.file_sha256(handbook_pdf)
+    assert pages == [(60, 60)]
+    assert second.boxes_for(0, 20) == first.boxes_for(0, 20)
+    assert list(cache.documents_dir().glob("*.sqlite")) == [cache.entry_path(first.content_hash)]
+
+
+def test_changed_file_is_read_again(tmp_path: Path, count_extractions):
+    path = tmp_path / "notes.txt"
+    path.write_text("The lease ends in May.", encoding="utf-8")
+    assert engine.open_document(path).text == "The lease ends in May."
+    path.write_text("The lease ends in June.", encoding="utf-8")
+    assert engine.open_document(path).text == "The lease ends in June."
+    assert len(count_extractions) == 2
+
+
+def damage_text(entry: Path) -> None:
+    conn = sqlite3.connect(entry)
+    conn.execute("UPDATE doc_meta SET value = 'The lease ends in 1999.' WHERE key = 'text'")
+    conn.commit()
+    conn.close()
+
+
+def damage_bytes(entry: Path) -> None:
+    data = bytearray(entry.read_bytes())
+    for i in range(len(data) // 3, len(data), 997):
+        data[i] ^= 0xFF
+    entry.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [damage_text, damage_bytes, lambda e: e.write_bytes(b"junk")])
+def test_corrupt_entry_is_rebuilt(tmp_path: Path, damage, count_extractions):
+    path = tmp_path / "notes.txt"
+    path.write_text("The lease ends in May.\n\n" * 200, encoding="utf-8")
+    doc = engine.open_document(path)
+    entry = cache.entry_path(doc.content_hash)
+    del doc
+    damage(entry)
+    again = engine.open_document(path)
+    assert again.text == "The lease ends in May.\n\n" * 200
+    assert len(count_extractions) == 2
+    assert cache.load(again.content_hash, path) is not None  # rewritten, valid
+    hits = engine.document_index(again).search("When does the lease end?")
+    assert hits
+
+
+def test_other_pipeline_version_is_ignored(tmp_path, monkeypatch, count_extractions):
+    path = tmp_path / "notes.txt"
+    path.write_text("Some text.", encoding="utf-8")
+    engine.open_document(path)
+    monkeypatch.setattr(cache, "PIPELINE_VERSION", cache.PIPELINE_VERSION + 1)
+    engine.open_document(path)
+    assert len(count_extractions) == 2
+    names = [p.name for p in cache.documents_dir().iterdir()]
+    assert names == [f"{cache.file_sha256(path)}-p{cache.PIPELINE_VERSION}.sqlite"]
+
+
+def test_prune_keeps_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 3)
+    paths = []
+    for i in range(5):
+        path = tmp_path / f"doc{i}.txt"
+        path.write_text(f"Document number {i}.", encoding="utf-8")
+        paths.append(path)
+    for i, path in enumerate(paths):
+        doc = engine.open_document(path)
+        entry = cache.entry_path(doc.content_hash)
+        import os
+
+        os.utime(entry, (1000 + i, 1000 + i))
+    cache.prune(max_entries=3)
+    left = sorted(p.name for p in cache.documents_dir().glob("*.sqlite"))
+    expected = sorted(cache.entry_path(cache.file_sha256(p)).name for p in paths[2:])
+    assert left == expected
+    cache.clear()
+    assert not list(cache.documents_dir().glob("*.sqlite"))
+
+
+def test_unwritable_cache_still_opens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("DESKTOP_QA_CACHE_DIR", str(blocker))
+    path = tmp_path / "notes.txt"
+    path.write_text("The lease ends in May.", encoding="utf-8")
+    doc = engine.open_document(path)
+    assert doc.text == "The lease ends in May."
+    assert engine.document_index(doc).search("lease end")[0].passage == 0
+
+
+def test_missing_file_is_a_user_error(tmp_path: Path):
+    from desktop_qa.core.errors import UserError
+
+    with pytest.raises(UserError, match="not found"):
+        engine.open_document(tmp_path / "nope.pdf")
+    with pytest.raises(UserError, match="folder"):
+        engine.open_document(tmp_path)
