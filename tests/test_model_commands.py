@@ -9,9 +9,13 @@ that refuses connections.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -28,6 +32,15 @@ REPO = "tester/mobilebert-uncased-squad-v2"
 UNREACHABLE = "http://127.0.0.1:9"
 
 
+def _set_endpoint(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """What HF_ENDPOINT=url does when set before huggingface_hub is imported."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", url)
+    template = url + "/{repo_id}/resolve/{revision}/{filename}"
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from huggingface_hub import constants
@@ -37,7 +50,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DESKTOP_QA_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("DESKTOP_QA_MODEL", raising=False)
     # Never the real hub nor the real hub cache.
-    monkeypatch.setattr(constants, "ENDPOINT", UNREACHABLE)
+    _set_endpoint(monkeypatch, UNREACHABLE)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     # Packs bundled in the source tree must not leak into "model list" here.
     monkeypatch.setattr("desktop_qa.core.paths.bundled_models_dir", lambda: tmp_path / "bundled")
@@ -303,6 +316,113 @@ def test_download_refuses_unusable_repos(tmp_path: Path, monkeypatch: pytest.Mon
     assert not (tmp_path / "data" / "models").exists() or list_packs() == []
 
 
+# ---------------------------------------------------------------- the real client, local server
+
+COMMIT = "c0ffee" + "0" * 34
+
+
+def _hub_handler(root: Path) -> type[BaseHTTPRequestHandler]:
+    """The three hub endpoints huggingface_hub needs: model info, HEAD and GET of a file."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _send(self, code: int, body: bytes = b"", headers: dict | None = None) -> None:
+            self.send_response(code)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _resolve(self) -> None:
+            parts = self.path.split("?")[0].strip("/").split("/")
+            target = root.joinpath(*parts[:2], *parts[4:]) if len(parts) > 4 else None
+            if parts[2:3] != ["resolve"] or target is None or not target.is_file():
+                self._send(404, headers={"X-Error-Code": "EntryNotFound"})
+                return
+            data = target.read_bytes()
+            etag = '"' + hashlib.sha256(data).hexdigest() + '"'
+            self._send(200, data, {"X-Repo-Commit": COMMIT, "ETag": etag})
+
+        do_HEAD = _resolve
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            if not path.startswith("/api/models/"):
+                self._resolve()
+                return
+            owner, name = path[len("/api/models/") :].split("/")[:2]
+            repo = root / owner / name
+            if not repo.is_dir():
+                self._send(404, headers={"X-Error-Code": "RepoNotFound"})
+                return
+            files = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file())
+            body = json.dumps(
+                {
+                    "id": f"{owner}/{name}",
+                    "sha": COMMIT,
+                    "siblings": [{"rfilename": f} for f in files],
+                    "cardData": {"license": "apache-2.0"},
+                }
+            ).encode()
+            self._send(200, body, {"Content-Type": "application/json"})
+
+    return Handler
+
+
+@pytest.fixture
+def local_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+
+    root = tmp_path / "served"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _hub_handler(root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _set_endpoint(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        yield root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_real_client_downloads_then_reinstalls_offline_from_cache(
+    tmp_path: Path,
+    local_hub: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from huggingface_hub import constants
+
+    make_repo(local_hub)
+    code, out, err = _run(["model", "download", REPO, "--json"], capsys)
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["source"] == f"hf://{REPO}@{COMMIT}"
+    assert info["license"] == "apache-2.0"
+    assert (tmp_path / "hf-cache" / "models--tester--mobilebert-uncased-squad-v2").is_dir()
+
+    assert _run(["model", "remove", info["name"]], capsys)[0] == 0
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    code, out, err = _run(["model", "download", REPO, "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["source"] == f"hf://{REPO}@{COMMIT}"
+    assert json.loads(out)["license"] == "mit"  # offline: from the cached model card
+
+    code, _, err = _run(["model", "download", "tester/missing"], capsys)
+    assert code == 2 and "cannot reach the model hub" in _one_error_line(err)
+
+
+def test_real_client_reports_missing_repo(
+    local_hub: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(["model", "download", "nobody/nothing"], capsys)
+    assert code == 2
+    assert "model nobody/nothing not found on the model hub" in _one_error_line(err)
+
+
 # ---------------------------------------------------------------- no network
 
 
@@ -385,7 +505,9 @@ def test_squad2_dev_from_stand_in_parquet_rows(
 # ---------------------------------------------------------------- with the export extra
 
 
-def test_download_exports_pytorch_weights_when_no_onnx(tmp_path: Path) -> None:
+def test_download_exports_pytorch_weights_when_no_onnx(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from desktop_qa.packs.export import random_model
@@ -403,6 +525,14 @@ def test_download_exports_pytorch_weights_when_no_onnx(tmp_path: Path) -> None:
     assert pack.source == "hf://t/tiny-qa@0123abcd"
     assert pack.extra["validation"]["best_guess"]
     assert 0.0 <= pack.extra["agreement"]["best_span_agreement"] <= 1.0
+
+    # The same checkpoint through "model build CHECKPOINT_DIR OUT_DIR".
+    code, out, err = _run(["model", "build", str(repo), str(tmp_path / "built"), "--json"], capsys)
+    assert code == 0, err
+    built = json.loads(out)
+    assert built["name"] == "tiny-qa-int8" and built["trained"] is True
+    assert set(built["agreement"]) >= {"max_logit_diff", "best_span_agreement"}
+    assert load_pack(tmp_path / "built").source == str(repo.resolve())
 
 
 def test_build_random_init_prints_agreement(

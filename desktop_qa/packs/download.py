@@ -177,7 +177,7 @@ class HfHub:
         cache_dir: str | os.PathLike[str] | None = None,
         progress_bars: bool = True,
     ) -> None:
-        self.endpoint = endpoint
+        self.endpoint = endpoint  # None: HF_ENDPOINT or huggingface.co
         self.timeout = timeout
         self.cache_dir = cache_dir
         self.progress_bars = progress_bars
@@ -205,20 +205,30 @@ class HfHub:
         return offline_error(_reason(exc))
 
     def _cached(self, repo_id: str, revision: str | None, repo_type: str) -> RepoInfo | None:
-        """The snapshot already in the hub cache, for re-installs without network."""
-        from huggingface_hub import snapshot_download
+        """The snapshot already in the hub cache, for re-installs without network.
 
-        try:
-            folder = Path(
-                snapshot_download(
-                    repo_id,
-                    revision=revision,
-                    repo_type=repo_type,
-                    local_files_only=True,
-                    cache_dir=self.cache_dir,
-                )
-            )
-        except Exception:  # noqa: BLE001 - any failure just means "not cached"
+        We fetch by commit hash (every file from one snapshot), which leaves no
+        ``refs/main`` behind, so without a revision the newest snapshot is used.
+        """
+        from huggingface_hub import constants
+        from huggingface_hub.file_download import repo_folder_name
+
+        root = Path(self.cache_dir or constants.HF_HUB_CACHE) / repo_folder_name(
+            repo_id=repo_id, repo_type=repo_type
+        )
+        snapshots = root / "snapshots"
+        if not snapshots.is_dir():
+            return None
+        ref = root / "refs" / (revision or "main")
+        folder: Path | None = None
+        if ref.is_file():
+            folder = snapshots / ref.read_text(encoding="utf-8").strip()
+        elif revision:
+            folder = snapshots / revision
+        else:
+            folders = [p for p in snapshots.iterdir() if p.is_dir()]
+            folder = max(folders, key=lambda p: p.stat().st_mtime) if folders else None
+        if folder is None or not folder.is_dir():
             return None
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
         if not files:
