@@ -17,11 +17,13 @@ from typing import Any
 import numpy as np
 
 # Chosen by measurement on a random full-size MobileBERT (benchmarks/reader.py,
-# see benchmarks/README.md): quantizing MatMul only (the weights of every dense
-# layer) gives the speed-up; Gather (the word embedding table) would shrink the
-# file a little more but costs accuracy for no speed. Per-tensor weights are as
-# fast as per-channel and keep the logits as close on this model.
-DEFAULT_OP_TYPES: tuple[str, ...] = ("MatMul",)
+# see benchmarks/README.md): quantizing MatMul (the weights of every dense
+# layer) gives the speed-up; also quantizing Gather (the 30522 x 128 word
+# embedding table) takes the pack from 38.6 MB to 26.1 MB at no measurable
+# cost (max logit difference 0.00086 -> 0.00087, best-span agreement 24/24)
+# and no change in speed, which matters for the installer and the download.
+# Per-tensor weights are as fast as per-channel and keep the logits as close.
+DEFAULT_OP_TYPES: tuple[str, ...] = ("MatMul", "Gather")
 DEFAULT_PER_CHANNEL = False
 DEFAULT_REDUCE_RANGE = False
 
