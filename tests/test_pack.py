@@ -84,6 +84,7 @@ def test_bad_manifests(tmp_path: Path, oracle_pack: Path):
 def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from desktop_qa.core import paths
 
+    build_oracle_pack(paths.user_models_dir() / ".staging-pack", name="half-installed")
     user = build_oracle_pack(paths.user_models_dir() / "user-pack", name="user-pack")
     env = build_oracle_pack(tmp_path / "env-pack", name="env-pack")
     explicit = build_oracle_pack(tmp_path / "explicit", name="explicit")

@@ -178,7 +178,8 @@ def candidate_dirs(explicit: str | os.PathLike[str] | None = None) -> list[tuple
     ):
         if root.is_dir():
             for child in sorted(root.iterdir()):
-                if (child / MANIFEST).is_file():
+                # Dot-folders are staging areas of installs and builds in progress.
+                if not child.name.startswith(".") and (child / MANIFEST).is_file():
                     found.append((origin, child))
     return found
 
