@@ -20,7 +20,7 @@ def resources_dir() -> Path:
 
 
 def resource_path(name: str) -> Path:
-    """Path of resource ``name`` (e.g. ``"desktop-qa.svg"``); it may not exist in a wheel install."""
+    """Path of resource ``name`` (``"desktop-qa.svg"``); it may be missing in a wheel install."""
     return resources_dir() / name
 
 
