@@ -34,6 +34,7 @@ class Settings:
     window_state: str = ""  # base64 of QMainWindow.saveState()
     top_k: int = 5
     strictness: float = 0.0
+    exhaustive: bool = False  # read every passage, not only the keyword-ranked ones
 
     def add_recent(self, path: str | os.PathLike[str]) -> None:
         """Most recent first, no duplicates, at most MAX_RECENT entries."""
@@ -58,6 +59,8 @@ class Settings:
         top_k = data.get("top_k")
         if isinstance(top_k, int) and not isinstance(top_k, bool):
             out.top_k = min(max(top_k, TOP_K_RANGE[0]), TOP_K_RANGE[1])
+        if isinstance(data.get("exhaustive"), bool):
+            out.exhaustive = data["exhaustive"]
         strictness = data.get("strictness")
         if isinstance(strictness, int | float) and not isinstance(strictness, bool):
             lo, hi = STRICTNESS_RANGE

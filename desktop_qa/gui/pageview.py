@@ -34,6 +34,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from desktop_qa.core.document import MUPDF_SUFFIXES, Box, Document
+from desktop_qa.gui.compat import emit
 
 MARGIN = 16  # logical pixels around the pages
 GAP = 12  # between pages
@@ -141,7 +142,7 @@ class PageRenderer(QObject):
             except Exception:  # a damaged page stays blank; never kill the pool
                 image = QImage()
             self.renders += 1
-            self.rendered.emit(generation, page_no, scale, image)
+            emit(self.rendered, generation, page_no, scale, image)
 
     def _render(self, page_no: int, scale: float) -> QImage:
         import pymupdf
@@ -244,7 +245,7 @@ class PdfView(QAbstractScrollArea):
         if anchor is not None:
             page, frac = anchor
             vbar.setValue(int(self._tops[page] + frac * self._page_h(page)))
-        self.zoomChanged.emit(self.zoom)
+        emit(self.zoomChanged, self.zoom)
         self.viewport().update()
 
     def _page_h(self, page: int) -> float:
@@ -412,7 +413,7 @@ class PdfView(QAbstractScrollArea):
         page = self.current_page()
         if page != self._last_page:
             self._last_page = page
-            self.pageChanged.emit(page, self.page_count)
+            emit(self.pageChanged, page, self.page_count)
         self.viewport().update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -430,7 +431,7 @@ class PdfView(QAbstractScrollArea):
             self.copy_selection()
             return
         if event.text() == "/" and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            self.slashPressed.emit()
+            emit(self.slashPressed)
             return
         key = event.key()
         if key == Qt.Key.Key_Home:

@@ -6,6 +6,7 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -113,6 +114,9 @@ class SettingsDialog(QDialog):
         self.strictness.valueChanged.connect(self._show_value)
         self._show_value(self.strictness.value())
         form.addRow("Strictness:", row)
+        self.exhaustive = QCheckBox("Read the whole document (slower, finds more)")
+        self.exhaustive.setChecked(settings.exhaustive)
+        form.addRow("", self.exhaustive)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -123,8 +127,8 @@ class SettingsDialog(QDialog):
     def _show_value(self, v: int) -> None:
         self.value.setText(f"{v / 2:+.1f}")
 
-    def values(self) -> tuple[int, float]:
-        return self.top_k.value(), self.strictness.value() / 2
+    def values(self) -> tuple[int, float, bool]:
+        return self.top_k.value(), self.strictness.value() / 2, self.exhaustive.isChecked()
 
 
 def about_html(pack: ModelPack | None) -> str:

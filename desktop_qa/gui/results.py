@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QTextDocument
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_qa.core.qa import Answer, QueryResult
+from desktop_qa.gui.compat import emit
 
 NO_ANSWER = "No answer found in this document"
 PAD = 8
@@ -79,8 +80,6 @@ class HtmlDelegate(QStyledItemDelegate):
         painter.save()
         painter.translate(option.rect.left() + PAD, option.rect.top() + PAD / 2)
         ctx = QAbstractTextDocumentLayout.PaintContext()
-        if opt.state & QStyle.StateFlag.State_Selected:
-            ctx.palette.setColor(QPalette.ColorRole.Text, opt.palette.highlightedText().color())
         ctx.clip = QRectF(0, 0, option.rect.width(), option.rect.height())
         doc.documentLayout().draw(painter, ctx)
         painter.restore()
@@ -120,8 +119,16 @@ class ResultsPanel(QWidget):
         self.list.setWordWrap(True)
         self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.list.itemClicked.connect(lambda item: self.answerActivated.emit(self.list.row(item)))
+        # A light selection keeps the grey metadata and bold answer readable.
+        self.list.setStyleSheet(
+            "QListWidget::item { border-bottom: 1px solid #e4e4e4; }"
+            "QListWidget::item:selected { background: #dcebff; border-left: 4px solid #f0a000; }"
+        )
+        self.list.itemClicked.connect(self._clicked)
         layout.addWidget(self.list, 1)
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        emit(self.answerActivated, self.list.row(item))
 
     def set_header(self, text: str) -> None:
         self.header.setText(text)
@@ -134,9 +141,15 @@ class ResultsPanel(QWidget):
         self.guess_button.hide()
         if result is None:
             return
-        if answers and not guess:
+        scope = "" if result.whole_document else " · best-matching passages read"
+        if result.mode == "keyword" and answers:
             n = len(answers)
-            self.set_header(f"{n} answer{'s' if n != 1 else ''} · F3 / Shift+F3 to step")
+            self.set_header(
+                f"{n} keyword match{'es' if n != 1 else ''} (no model installed) · F3 to step"
+            )
+        elif answers and not guess:
+            n = len(answers)
+            self.set_header(f"{n} answer{'s' if n != 1 else ''} · F3 / Shift+F3 to step{scope}")
         else:
             self.set_header(f"<b>{NO_ANSWER}</b>")
             best = result.best_guess

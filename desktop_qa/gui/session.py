@@ -12,6 +12,7 @@ because a Reader's tokenizer is not safe to use from two threads at once.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from desktop_qa.core.pack import ModelPack, find_pack, load_pack
 from desktop_qa.core.qa import Answer, Progress, QueryResult
 from desktop_qa.core.reader import Reader
 from desktop_qa.core.settings import Settings, load_settings, save_settings
+from desktop_qa.gui.compat import emit
 from desktop_qa.gui.workers import Worker
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
@@ -115,16 +117,31 @@ class Session(QObject):
         worker = Worker(self._request, job)
         self._workers[worker.request] = worker
 
-        def done(request: int) -> bool:
+        # Slots return None: a slot returning a value (e.g. a bool) is not safe in PySide6.
+        def on_progress(request: int, payload: Any) -> None:
+            if progress is not None and self._is_live(request):
+                progress(payload)
+
+        def on_finished(request: int, out: Any) -> None:
             self._workers.pop(request, None)
-            return True
+            if self._is_live(request):
+                finished(out)
+
+        def on_failed(request: int, message: str, bug: bool) -> None:
+            self._workers.pop(request, None)
+            if self._is_live(request):
+                failed(message, bug)
+
+        def on_cancelled(request: int) -> None:
+            self._workers.pop(request, None)
+            if self._is_live(request):
+                cancelled()
 
         sig = worker.signals
-        if progress is not None:
-            sig.progress.connect(lambda r, p: progress(p) if self._is_live(r) else None)
-        sig.finished.connect(lambda r, out: done(r) and self._is_live(r) and finished(out))
-        sig.failed.connect(lambda r, msg, bug: done(r) and self._is_live(r) and failed(msg, bug))
-        sig.cancelled.connect(lambda r: done(r) and self._is_live(r) and cancelled())
+        sig.progress.connect(on_progress)
+        sig.finished.connect(on_finished)
+        sig.failed.connect(on_failed)
+        sig.cancelled.connect(on_cancelled)
         pool.start(worker)
         return worker
 
@@ -151,15 +168,23 @@ class Session(QObject):
         try:
             save_settings(self.settings)
         except OSError as exc:
-            self.warning.emit(f"cannot save settings ({exc.strerror or exc})")
+            emit(self.warning, f"cannot save settings ({exc.strerror or exc})")
 
-    def update_settings(self, *, top_k: int | None = None, strictness: float | None = None) -> None:
+    def update_settings(
+        self,
+        *,
+        top_k: int | None = None,
+        strictness: float | None = None,
+        exhaustive: bool | None = None,
+    ) -> None:
+        if exhaustive is not None:
+            self.settings.exhaustive = bool(exhaustive)
         if top_k is not None:
             self.settings.top_k = int(top_k)
         if strictness is not None:
             self.settings.strictness = float(strictness)
         self.save_settings()
-        self.settingsChanged.emit()
+        emit(self.settingsChanged)
 
     # -- model ------------------------------------------------------------------
     def load_model(self, model_dir: str | os.PathLike[str] | None = None) -> None:
@@ -172,7 +197,7 @@ class Session(QObject):
             pack = find_pack(explicit)
             return pack, Reader(pack, batch_size=int(pack.extra.get("batch_size", 1)))
 
-        self.modelLoading.emit(explicit or "")
+        emit(self.modelLoading, explicit or "")
         self._model_worker = self._start(
             self.model_pool,
             job,
@@ -197,7 +222,7 @@ class Session(QObject):
                 pack = install_pack(pack.path)
             return pack, Reader(pack, batch_size=int(pack.extra.get("batch_size", 1)))
 
-        self.modelLoading.emit(str(folder))
+        emit(self.modelLoading, str(folder))
         self._model_worker = self._start(
             self.model_pool,
             job,
@@ -218,43 +243,41 @@ class Session(QObject):
         self._model_worker = None
         self.pack, self.reader = out
         self.model_error = None
-        self.modelChanged.emit(self.pack)
+        emit(self.modelChanged, self.pack)
         self._run_pending()
 
     def _model_error(self, message: str, bug: bool, *, missing: bool = True) -> None:
         self._model_worker = None
         if self.reader is not None and not missing:
-            self.modelFailed.emit(message)  # keep the working model
+            emit(self.modelFailed, message)  # keep the working model
             return
         if self.reader is not None:
-            self.modelFailed.emit(message)
+            emit(self.modelFailed, message)
             return
         self.model_error = message
-        if self._pending_question is not None:
-            self._pending_question = None
-            self.queryFailed.emit(message)
         if missing and message.startswith("no model pack installed"):
-            self.modelMissing.emit(message)
+            emit(self.modelMissing, message)
         else:
-            self.modelFailed.emit(message)
+            emit(self.modelFailed, message)
+        self._run_pending()  # without a model: keyword answers
 
     # -- document ---------------------------------------------------------------
     def open_document(self, path: str | os.PathLike[str]) -> None:
         """Load in a worker (progress, cancel); the newest open wins."""
         path = Path(path).expanduser()
-        self.cancel_loading(emit=False)
-        self.cancel_query(emit=False)
+        self.cancel_loading(notify=False)
+        self.cancel_query(notify=False)
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Document:
             return engine.open_document(
                 path, progress=lambda done, total: report((done, total)), cancel=cancelled
             )
 
-        self.documentLoading.emit(str(path))
+        emit(self.documentLoading, str(path))
         self._doc_worker = self._start(
             self.mupdf_pool,
             job,
-            progress=lambda p: self.documentProgress.emit(*p),
+            progress=lambda p: emit(self.documentProgress, *p),
             finished=self._document_ready,
             failed=self._document_error,
             cancelled=self._document_cancelled,
@@ -263,68 +286,76 @@ class Session(QObject):
 
     def _document_ready(self, doc: Document) -> None:
         self._doc_worker = None
+        # Long-lived objects (modules, widgets, the document) leave the cyclic GC's
+        # view, so its full passes during a query stay short (they hold the GIL).
+        gc.collect()
+        gc.freeze()
         self.document = doc
         self.document_path = doc.path
         self._clear_answers()
         if doc.path is not None:
             self.settings.add_recent(doc.path)
             self.save_settings()
-            self.settingsChanged.emit()
-        self.documentLoaded.emit(doc)
+            emit(self.settingsChanged)
+        emit(self.documentLoaded, doc)
         self._run_pending()
 
     def _document_error(self, message: str, bug: bool) -> None:
         self._doc_worker = None
         if self._pending_question is not None:
             self._pending_question = None
-        self.documentFailed.emit(message)
+        emit(self.documentFailed, message)
 
     def _document_cancelled(self) -> None:
         self._doc_worker = None
         self._pending_question = None
-        self.documentCancelled.emit()
+        emit(self.documentCancelled)
 
-    def cancel_loading(self, *, emit: bool = True) -> bool:
+    def cancel_loading(self, *, notify: bool = True) -> bool:
         worker, self._doc_worker = self._doc_worker, None
         if worker is None:
             return False
         worker.cancel()
-        if emit:
+        if notify:
             self._pending_question = None
-            self.documentCancelled.emit()
+            emit(self.documentCancelled)
         return True
 
     # -- asking -----------------------------------------------------------------
     def ask(self, question: str) -> None:
         """Start answering; a running query is cancelled and its results ignored."""
         question = " ".join(question.split())
-        self.cancel_query(emit=False)
+        self.cancel_query(notify=False)
         if not question:
-            self.queryFailed.emit(EMPTY_QUESTION)
+            emit(self.queryFailed, EMPTY_QUESTION)
             return
         if self.document is None and not self.loading:
-            self.queryFailed.emit(NO_DOCUMENT)
-            return
-        if self.reader is None and self._model_worker is None:
-            self.queryFailed.emit(self.model_error or "no model pack loaded")
+            emit(self.queryFailed, NO_DOCUMENT)
             return
         self.question = question
-        if self.loading or self.reader is None:
+        if self.loading or self._model_worker is not None:
             self._pending_question = question  # runs once the document and model are ready
-            self.queryStarted.emit(question)
+            emit(self.queryStarted, question)
             return
         self._pending_question = None
-        doc, reader = self.document, self.reader
+        doc, reader = self.document, self.reader  # no reader: keyword answers
         assert doc is not None
         top_k = self.settings.top_k
-        threshold = self.settings.threshold(reader.pack.null_threshold)
+        exhaustive = self.settings.exhaustive
+        threshold = self.settings.threshold(reader.pack.null_threshold) if reader else None
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             return engine.answer_iter(
-                doc, question, reader, top_k=top_k, threshold=threshold, cancel=cancelled
+                doc,
+                question,
+                reader,
+                top_k=top_k,
+                threshold=threshold,
+                exhaustive=exhaustive,
+                cancel=cancelled,
             )
 
-        self.queryStarted.emit(question)
+        emit(self.queryStarted, question)
         self._query_worker = self._start(
             self.query_pool,
             job,
@@ -336,34 +367,35 @@ class Session(QObject):
 
     def _run_pending(self) -> None:
         question = self._pending_question
-        if question is not None and self.document is not None and self.reader is not None:
+        ready = self.document is not None and not self.loading and self._model_worker is None
+        if question is not None and ready:
             self._pending_question = None
             self.ask(question)
 
     def _query_progress(self, step: Progress) -> None:
-        self.queryProgress.emit(step.done, step.total)
+        emit(self.queryProgress, step.done, step.total)
 
     def _query_ready(self, step: Progress | None) -> None:
         self._query_worker = None
-        if step is None:
-            self.queryFailed.emit("the query produced no result")
+        if step is None or step.result is None:
+            emit(self.queryFailed, "the query produced no result")
             return
         result = step.result
         self.result = result
         self.last_seconds = result.seconds
-        self.queryProgress.emit(step.done, step.total)
-        self.queryFinished.emit(result)
+        emit(self.queryProgress, step.done, step.total)
+        emit(self.queryFinished, result)
         self._set_shown(Shown(tuple(result.answers), False))
 
     def _query_error(self, message: str, bug: bool) -> None:
         self._query_worker = None
-        self.queryFailed.emit(message)
+        emit(self.queryFailed, message)
 
     def _query_cancelled(self) -> None:
         self._query_worker = None
-        self.queryCancelled.emit()
+        emit(self.queryCancelled)
 
-    def cancel_query(self, *, emit: bool = True) -> bool:
+    def cancel_query(self, *, notify: bool = True) -> bool:
         """Stop the running query (checked between batches); True if one was running."""
         worker, self._query_worker = self._query_worker, None
         pending, self._pending_question = self._pending_question, None
@@ -371,8 +403,8 @@ class Session(QObject):
             return False
         if worker is not None:
             worker.cancel()
-        if emit:
-            self.queryCancelled.emit()
+        if notify:
+            emit(self.queryCancelled)
         return True
 
     # -- the answer cursor ------------------------------------------------------
@@ -384,8 +416,8 @@ class Session(QObject):
     def _set_shown(self, shown: Shown) -> None:
         self.shown = shown
         self.current = 0 if shown.answers else -1
-        self.answersChanged.emit(shown)
-        self.currentAnswerChanged.emit(self.current)
+        emit(self.answersChanged, shown)
+        emit(self.currentAnswerChanged, self.current)
 
     def show_best_guess(self) -> bool:
         """After "no answer": put the greyed best guess on screen."""
@@ -407,7 +439,7 @@ class Session(QObject):
     def select(self, index: int) -> None:
         if 0 <= index < len(self.shown.answers) and index != self.current:
             self.current = index
-            self.currentAnswerChanged.emit(index)
+            emit(self.currentAnswerChanged, index)
 
     @property
     def current_answer(self) -> Answer | None:

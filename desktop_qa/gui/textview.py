@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QKeyEvent, QTextCharForm
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from desktop_qa.core.document import Document
+from desktop_qa.gui.compat import emit
 
 STRONG = QColor(255, 170, 0, 150)
 LIGHT = QColor(255, 215, 0, 70)
@@ -102,6 +103,6 @@ class TextView(QPlainTextEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.text() == "/" and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            self.slashPressed.emit()
+            emit(self.slashPressed)
             return
         super().keyPressEvent(event)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from desktop_qa.core.document import Document
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.qa import QueryResult
+from desktop_qa.gui.compat import emit
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.panels import (
     Banner,
@@ -64,10 +65,10 @@ class QuestionBar(QLineEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.submitted.emit(bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+            emit(self.submitted, bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
             return
         if event.key() == Qt.Key.Key_Escape:
-            self.escaped.emit()
+            emit(self.escaped)
             return
         super().keyPressEvent(event)
 
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.cancel_button)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setContentsMargins(10, 0, 10, 2)
         self.message.hide()
         self.banner = Banner()
@@ -348,8 +350,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.session.settings, self)
         if dialog.exec():
-            top_k, strictness = dialog.values()
-            self.session.update_settings(top_k=top_k, strictness=strictness)
+            top_k, strictness, exhaustive = dialog.values()
+            self.session.update_settings(top_k=top_k, strictness=strictness, exhaustive=exhaustive)
 
     def show_about(self) -> None:
         box = QMessageBox(self)
@@ -364,10 +366,9 @@ class MainWindow(QMainWindow):
         """Enter: ask a new question, or step through answers when it is unchanged."""
         text = " ".join(self.question.text().split())
         s = self.session
-        same = bool(text) and text == s.question
-        if same and s.busy:
-            return
-        if same and s.result is not None:
+        if text and s.busy and text == s.question:
+            return  # already asking exactly this
+        if text and s.result is not None and text == s.result.question and not s.busy:
             s.step(-1 if shift else 1)
             return
         s.ask(text)
@@ -404,7 +405,7 @@ class MainWindow(QMainWindow):
     # -- messages -----------------------------------------------------------------
     def _show_message(self, text: str, error: bool = True) -> None:
         """The inline line under the question bar (empty hides it)."""
-        self.message.setText(html.escape(text))
+        self.message.setText(text)
         self.message.setStyleSheet("color: #b00020;" if error else "color: #555;")
         self.message.setVisible(bool(text))
 
@@ -476,7 +477,7 @@ class MainWindow(QMainWindow):
         self.side.setCurrentWidget(self.results)
 
     def _model_missing(self, message: str) -> None:
-        self.model_label.setText("Model: none installed")
+        self.model_label.setText("Model: none (keyword search only)")
         self.first_run.set_reason(message)
         self.side.setCurrentWidget(self.first_run)
 

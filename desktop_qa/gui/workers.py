@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from desktop_qa.core.errors import Cancelled, UserError
+from desktop_qa.gui.compat import emit
 
 PROGRESS_INTERVAL_S = 0.05
 
@@ -59,7 +60,7 @@ class Worker(QRunnable):
         if force or now - self._last_report >= PROGRESS_INTERVAL_S:
             self._last_report = now
             if not self._cancel.is_set():
-                self.signals.progress.emit(self.request, payload)
+                emit(self.signals.progress, self.request, payload)
 
     def run(self) -> None:  # noqa: D401 - Qt's name
         try:
@@ -73,16 +74,19 @@ class Worker(QRunnable):
                 out = last
             if self._cancel.is_set():
                 raise Cancelled()
-            self.signals.finished.emit(self.request, out)
+            emit(self.signals.finished, self.request, out)
         except Cancelled:
-            self.signals.cancelled.emit(self.request)
+            emit(self.signals.cancelled, self.request)
         except UserError as exc:
-            self.signals.failed.emit(self.request, exc.message, False)
+            emit(self.signals.failed, self.request, exc.message, False)
         except MemoryError:
-            self.signals.failed.emit(self.request, "out of memory; try a smaller document", False)
+            emit(self.signals.failed, self.request, "out of memory; try a smaller document", False)
         except Exception as exc:  # a bug: show it, keep the app alive
             traceback.print_exc()
             text = " ".join(str(exc).split())[:200] or exc.__class__.__name__
-            self.signals.failed.emit(
-                self.request, f"unexpected error ({exc.__class__.__name__}: {text})", True
+            emit(
+                self.signals.failed,
+                self.request,
+                f"unexpected error ({exc.__class__.__name__}: {text})",
+                True,
             )

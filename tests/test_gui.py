@@ -1,0 +1,345 @@
+"""The desktop window, offscreen: open, ask, highlight, step, cancel, stay responsive, errors."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QRectF, Qt, QTimer
+
+from desktop_qa import __version__
+from desktop_qa.core.document import Box
+from desktop_qa.core.pack import load_pack
+from desktop_qa.core.reader import Reader
+from desktop_qa.core.settings import Settings, save_settings, settings_path
+from desktop_qa.gui.panels import TEST_MODEL_WARNING, about_html
+from desktop_qa.gui.results import NO_ANSWER
+from desktop_qa.gui.session import EMPTY_QUESTION, Session
+from desktop_qa.gui.window import MainWindow
+from desktop_qa.packs.oracle import build_oracle_pack
+from tests.gui_helpers import BrokenReader, SlowReader, isolate
+
+QUESTION = "What is the launch code?"
+WAIT = 15000
+
+
+@pytest.fixture
+def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    isolate(monkeypatch, tmp_path / "user")
+    return tmp_path / "user"
+
+
+@pytest.fixture
+def make_window(qtbot, user_dirs):  # type: ignore[no-untyped-def]
+    """Model first (Session), then the view; the window is closed after the test."""
+    made: list[MainWindow] = []
+
+    def make(reader: Reader | None = None, **settings: object) -> MainWindow:
+        session = Session()
+        for key, value in settings.items():
+            setattr(session.settings, key, value)
+        window = MainWindow(session, restore_geometry=False)
+        qtbot.addWidget(window)
+        window.resize(1100, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        if reader is not None:
+            session.set_reader(reader)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.session.shutdown()
+
+
+def open_doc(qtbot, window: MainWindow, path: Path) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
+        window.open_file(path)
+
+
+def ask(qtbot, window: MainWindow, question: str = QUESTION) -> None:  # type: ignore[no-untyped-def]
+    window.focus_question()
+    window.question.clear()
+    qtbot.keyClicks(window.question, question)
+    with qtbot.waitSignal(window.session.queryFinished, timeout=WAIT):
+        qtbot.keyClick(window.question, Qt.Key.Key_Return)
+
+
+def test_ask_fills_results_and_highlights_on_the_answer_page(
+    qtbot, make_window, oracle_pack, handbook_pdf
+):
+    window = make_window(Reader(load_pack(oracle_pack)))
+    open_doc(qtbot, window, handbook_pdf)
+    assert window.viewer.currentWidget() is window.pdf_view
+    assert window.page_count_label.text().strip() == "of 60"
+    ask(qtbot, window)
+
+    s = window.session
+    best = s.result.answers[0]
+    assert best.text == "Alpha Bravo"
+    assert best.page == 41
+    assert window.results.texts()[0] == "Alpha Bravo"
+    assert window.results.list.count() == len(s.result.answers)
+    assert "Last query:" in window.time_label.text()
+    assert "oracle-test" in window.model_label.text()
+
+    view = window.pdf_view
+    strong, _light = view.highlights(page=40)
+    assert strong == list(best.boxes) and strong
+    assert all(b.page == 40 for b in best.boxes)
+    assert 41 in [p + 1 for p in view.visible_pages()]
+    rect = view.box_to_view(40, best.boxes[0].rect)
+    assert view.viewport().rect().toRectF().intersects(rect)
+
+    # Highlights stay in page coordinates; mapped to pixels they scale with the zoom.
+    x0, y0, x1, y1 = best.boxes[0].rect
+    for action in (view.zoom_in, view.zoom_in, view.zoom_out, view.zoom_fit_width):
+        action()
+        assert view.highlights(page=40)[0] == list(best.boxes)
+        mapped = view.box_to_view(40, best.boxes[0].rect)
+        origin = view.page_rect(40).topLeft()
+        assert mapped.width() == pytest.approx((x1 - x0) * view.zoom)
+        assert mapped.left() - origin.x() == pytest.approx(x0 * view.zoom)
+        assert mapped.top() - origin.y() == pytest.approx(y0 * view.zoom)
+
+
+def test_f3_and_enter_step_through_answers(qtbot, make_window, oracle_pack, handbook_pdf):
+    window = make_window(Reader(load_pack(oracle_pack)))
+    open_doc(qtbot, window, handbook_pdf)
+    ask(qtbot, window)
+    s = window.session
+    n = len(s.shown.answers)
+    assert n >= 2
+    seen = [s.current]
+    for _ in range(n):
+        qtbot.keyClick(window, Qt.Key.Key_F3)
+        seen.append(s.current)
+        strong, _ = window.pdf_view.highlights()
+        assert strong == list(s.current_answer.boxes)
+        assert window.results.list.currentRow() == s.current
+    assert seen == [*range(n), 0]  # wraps
+    qtbot.keyClick(window, Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier)
+    assert s.current == n - 1
+    # Enter in the bar with the same question steps, Shift+Enter steps back.
+    window.focus_question()
+    qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    assert s.current == 0
+    qtbot.keyClick(window.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert s.current == n - 1
+    # A click on a row jumps there.
+    window.results.answerActivated.emit(1)
+    assert s.current == 1
+
+
+def test_text_file_highlights_by_offsets(qtbot, make_window, oracle_pack, tmp_path):
+    path = tmp_path / "notes.txt"
+    text = "Intro line 😀 with an emoji.\r\nSecond line.\r\nThe launch code is Alpha Bravo.\r\n"
+    path.write_bytes(text.encode("utf-8"))
+    window = make_window(Reader(load_pack(oracle_pack)))
+    open_doc(qtbot, window, path)
+    assert window.viewer.currentWidget() is window.text_view
+    assert window.text_view.isReadOnly()
+    ask(qtbot, window)
+    assert window.session.result.answers[0].text == "Alpha Bravo"
+    assert window.text_view.highlighted_text()[0] == "Alpha Bravo"
+
+
+def test_no_answer_offers_the_best_guess(qtbot, make_window, tmp_path):
+    pack = load_pack(build_oracle_pack(tmp_path / "strict", null_score=50.0))
+    path = tmp_path / "doc.txt"
+    path.write_text("The launch code is Alpha Bravo.\n", encoding="utf-8")
+    window = make_window(Reader(pack))
+    open_doc(qtbot, window, path)
+    ask(qtbot, window)
+    s = window.session
+    assert s.result.no_answer and not s.shown.answers
+    assert NO_ANSWER in window.results.header.text()
+    assert window.results.guess_button.isVisibleTo(window)
+    qtbot.keyClick(window, Qt.Key.Key_F3)  # one key away
+    assert s.shown.guess and s.shown.answers[0].text == "Alpha Bravo"
+    assert window.text_view.highlighted_text()[0] == "Alpha Bravo"
+
+
+def _slow_window(make_window, oracle_pack):  # type: ignore[no-untyped-def]
+    reader = SlowReader(load_pack(oracle_pack))
+    return make_window(reader, exhaustive=True), reader
+
+
+def test_escape_cancels_a_slow_query(qtbot, make_window, oracle_pack, handbook_pdf):
+    window, _ = _slow_window(make_window, oracle_pack)
+    open_doc(qtbot, window, handbook_pdf)
+    finished = []
+    window.session.queryFinished.connect(finished.append)
+    window.focus_question()
+    qtbot.keyClicks(window.question, QUESTION)
+    with qtbot.waitSignal(window.session.queryProgress, timeout=WAIT):
+        qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    assert window.session.busy and window.progress.isVisible()
+    started = time.perf_counter()
+    with qtbot.waitSignal(window.session.queryCancelled, timeout=2000):
+        qtbot.keyClick(window.question, Qt.Key.Key_Escape)
+    assert time.perf_counter() - started < 1.0
+    assert not window.session.busy and not window.progress.isVisible()
+    window.session.query_pool.waitForDone(5000)
+    qtbot.wait(50)
+    assert finished == []  # the cancelled query never reports
+    # Esc with nothing running leaves the bar.
+    window.focus_question()
+    qtbot.keyClick(window.question, Qt.Key.Key_Escape)
+    assert not window.question.hasFocus()
+
+
+def test_ui_stays_responsive_during_a_query(qtbot, make_window, oracle_pack, handbook_pdf):
+    window, _ = _slow_window(make_window, oracle_pack)
+    open_doc(qtbot, window, handbook_pdf)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    window.session.ask(QUESTION)
+    timer.start()
+    qtbot.wait(1500)
+    timer.stop()
+    assert window.session.busy  # still reading the whole document
+    window.session.cancel_query()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert len(ticks) > 30
+    assert max(gaps) < 0.1, f"UI blocked for {max(gaps) * 1000:.0f} ms"
+
+
+def test_newer_question_replaces_older(qtbot, make_window, oracle_pack, handbook_pdf):
+    window, reader = _slow_window(make_window, oracle_pack)
+    open_doc(qtbot, window, handbook_pdf)
+    results = []
+    window.session.queryFinished.connect(results.append)
+    window.session.ask("Where is the station?")
+    qtbot.wait(100)
+    window.session.update_settings(exhaustive=False)
+    reader.delay = 0.0
+    with qtbot.waitSignal(window.session.queryFinished, timeout=WAIT):
+        window.session.ask(QUESTION)
+    window.session.query_pool.waitForDone(5000)
+    qtbot.wait(50)
+    assert [r.question for r in results] == [QUESTION]
+
+
+def test_bad_file_shows_a_message(qtbot, make_window, oracle_pack, tmp_path):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    window = make_window(Reader(load_pack(oracle_pack)))
+    with qtbot.waitSignal(window.session.documentFailed, timeout=WAIT) as blocker:
+        window.open_file(bad)
+    message = blocker.args[0]
+    assert "broken.pdf" in message and "\n" not in message
+    assert window.last_message is not None and window.last_message.text() == message
+    window.last_message.close()
+    with qtbot.waitSignal(window.session.documentFailed, timeout=WAIT):
+        window.open_file(tmp_path / "missing.pdf")
+    assert "not found" in window.last_message.text()
+
+
+def test_empty_question_and_no_document_show_inline(qtbot, make_window, oracle_pack, handbook_pdf):
+    window = make_window(Reader(load_pack(oracle_pack)))
+    window.focus_question()
+    qtbot.keyClicks(window.question, QUESTION)
+    qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    assert window.message.isVisibleTo(window) and "open a document" in window.message.text()
+    open_doc(qtbot, window, handbook_pdf)
+    window.question.setText("   ")
+    qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    assert window.message.text() == EMPTY_QUESTION
+
+
+def test_unexpected_worker_error_becomes_a_message(qtbot, make_window, oracle_pack, handbook_pdf):
+    window = make_window(BrokenReader(load_pack(oracle_pack)))
+    open_doc(qtbot, window, handbook_pdf)
+    with qtbot.waitSignal(window.session.queryFailed, timeout=WAIT) as blocker:
+        window.session.ask(QUESTION)
+    assert "unexpected error" in blocker.args[0] and "boom" in blocker.args[0]
+    assert "boom" in window.message.text()
+    assert window.isVisible()
+
+
+def test_first_run_panel_without_a_pack(qtbot, make_window, handbook_pdf):
+    window = make_window()
+    with qtbot.waitSignal(window.session.modelMissing, timeout=WAIT):
+        window.session.load_model()
+    assert window.side.currentWidget() is window.first_run
+    download = window.first_run.download
+    assert not download.isEnabled() and download.toolTip()
+    assert window.first_run.choose.isEnabled()
+    # Without a model, asking still works: keyword answers.
+    open_doc(qtbot, window, handbook_pdf)
+    with qtbot.waitSignal(window.session.queryFinished, timeout=WAIT) as blocker:
+        window.session.ask(QUESTION)
+    assert blocker.args[0].mode == "keyword"
+
+
+def test_choose_pack_folder_installs_and_loads(qtbot, make_window, oracle_pack):
+    window = make_window()
+    with qtbot.waitSignal(window.session.modelChanged, timeout=WAIT):
+        window.session.choose_model_folder(oracle_pack)
+    assert window.session.pack.name == "oracle-test"
+    assert window.side.currentWidget() is window.results
+    assert window.banner.isVisibleTo(window) and TEST_MODEL_WARNING in window.banner.text()
+
+
+def test_about_names_version_license_and_pack(oracle_pack):
+    text = about_html(load_pack(oracle_pack))
+    for needle in (__version__, "AGPL-3.0-or-later", "oracle-test", "desktop_qa.packs.oracle"):
+        assert needle in text
+
+
+def test_selection_copies_words(qtbot, make_window, oracle_pack, handbook_pdf):
+    window = make_window(Reader(load_pack(oracle_pack)))
+    open_doc(qtbot, window, handbook_pdf)
+    ask(qtbot, window)
+    box: Box = window.session.result.answers[0].boxes[0]
+    x0, y0, x1, y1 = box.rect
+    window.pdf_view.select_rect(box.page, QRectF(x0 + 1, y0 + 1, x1 - x0 - 2, y1 - y0 - 2))
+    window.pdf_view.setFocus()
+    qtbot.keyClick(window.pdf_view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == "Alpha Bravo"
+    # "/" in the viewer focuses the question bar.
+    qtbot.keyClick(window.pdf_view, Qt.Key.Key_Slash)
+    assert window.question.hasFocus()
+
+
+def test_go_to_page_and_recent_files(qtbot, make_window, oracle_pack, handbook_pdf):
+    window = make_window(Reader(load_pack(oracle_pack)))
+    open_doc(qtbot, window, handbook_pdf)
+    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    assert window.page_box.hasFocus()
+    qtbot.keyClicks(window.page_box, "17")
+    qtbot.keyClick(window.page_box, Qt.Key.Key_Return)
+    assert window.pdf_view.current_page() == 17
+    assert str(handbook_pdf.resolve()) in window.session.settings.recent_files
+    assert [a.text() for a in window.recent_menu.actions()] == [str(handbook_pdf.resolve())]
+    assert settings_path().is_file()
+
+
+def test_corrupt_settings_fall_back_with_a_warning(qtbot, make_window):
+    settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings_path().write_text("{not json", encoding="utf-8")
+    window = make_window()
+    assert window.session.settings == Settings()
+    assert "using defaults" in window.statusBar().currentMessage()
+
+
+def test_settings_round_trip_is_atomic(user_dirs):
+    st = Settings(top_k=7, strictness=2.5)
+    st.add_recent(__file__)
+    save_settings(st)
+    from desktop_qa.core.settings import load_settings
+
+    loaded, warning = load_settings()
+    assert warning is None and loaded == st
+    assert [p.name for p in settings_path().parent.iterdir()] == ["settings.json"]
