@@ -47,6 +47,7 @@ def make_window(qtbot, user_dirs):  # type: ignore[no-untyped-def]
         qtbot.addWidget(window)
         window.resize(1100, 800)
         window.show()
+        window.activateWindow()
         qtbot.waitExposed(window)
         if reader is not None:
             session.set_reader(reader)
@@ -343,3 +344,65 @@ def test_settings_round_trip_is_atomic(user_dirs):
     loaded, warning = load_settings()
     assert warning is None and loaded == st
     assert [p.name for p in settings_path().parent.iterdir()] == ["settings.json"]
+
+
+def test_emit_does_not_leak_references_to_true():
+    """PySide6 6.12.0's emit() drops a reference to True each call; compat.emit gives it back."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from desktop_qa.gui.compat import emit
+
+    class Probe(QObject):
+        ping = Signal(int)
+
+    probe = Probe()
+    probe.ping.connect(lambda _v: None)
+    before = sys.getrefcount(True)
+    for i in range(500):
+        emit(probe.ping, i)
+    assert abs(sys.getrefcount(True) - before) < 5
+
+
+def test_cancel_loading_and_drop_a_file(qtbot, make_window, oracle_pack, handbook_pdf):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window = make_window(Reader(load_pack(oracle_pack)))
+    window.focus_question()
+    with qtbot.waitSignal(window.session.documentCancelled, timeout=WAIT):
+        window.open_file(handbook_pdf)
+        qtbot.keyClick(window.question, Qt.Key.Key_Escape)
+    assert window.session.document is None and not window.session.loading
+    window.session.mupdf_pool.waitForDone(5000)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(handbook_pdf))])
+    drop = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
+        window.dropEvent(drop)
+    assert window.session.document.page_count == 60
+
+
+def test_settings_dialog_changes_top_k_and_strictness(qtbot, make_window):
+    from desktop_qa.core.settings import load_settings
+    from desktop_qa.gui.panels import SettingsDialog
+
+    window = make_window()
+    dialog = SettingsDialog(window.session.settings, window)
+    qtbot.addWidget(dialog)
+    dialog.top_k.setValue(3)
+    dialog.strictness.setValue(5)  # half-logit steps
+    dialog.exhaustive.setChecked(True)
+    top_k, strictness, exhaustive = dialog.values()
+    window.session.update_settings(top_k=top_k, strictness=strictness, exhaustive=exhaustive)
+    saved, warning = load_settings()
+    assert warning is None
+    assert (saved.top_k, saved.strictness, saved.exhaustive) == (3, 2.5, True)
+    assert saved.threshold(1.0) == 3.5

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPen,
     QPixmap,
@@ -530,20 +531,33 @@ class PdfView(QAbstractScrollArea):
         self.renderer.request([(p, scale) for p in wanted])
 
     def _paint_overlays(self, painter: QPainter, page: int) -> None:
-        painter.setPen(Qt.PenStyle.NoPen)
-        light_color = GUESS if self._guess else LIGHT
-        for box in self._light:
-            if box.page == page:
-                painter.fillRect(self.box_to_view(page, _pad(box.rect)), light_color)
-        strong_color = GUESS if self._guess else STRONG
-        edge = QPen(QColor(120, 120, 120) if self._guess else STRONG_EDGE, 1.5)
+        """Light answers as one merged area (no darker overlaps), minus the strong one."""
+        strong = QPainterPath()
+        strong.setFillRule(Qt.FillRule.WindingFill)  # overlaps add up, not cancel out
+        strong_rects = []
         for box in self._strong:
             if box.page == page:
                 r = self.box_to_view(page, _pad(box.rect))
-                painter.fillRect(r, strong_color)
-                painter.setPen(edge)
+                strong_rects.append(r)
+                strong.addRect(r)
+        light = QPainterPath()
+        light.setFillRule(Qt.FillRule.WindingFill)
+        for box in self._light:
+            if box.page == page:
+                light.addRect(self.box_to_view(page, _pad(box.rect)))
+        painter.setPen(Qt.PenStyle.NoPen)
+        if not light.isEmpty():
+            light = light.simplified()
+            if not strong.isEmpty():
+                light = light.subtracted(strong.simplified())
+            painter.fillPath(light, GUESS if self._guess else LIGHT)
+        if strong_rects:
+            painter.fillPath(strong.simplified(), GUESS if self._guess else STRONG)
+            painter.setPen(QPen(QColor(120, 120, 120) if self._guess else STRONG_EDGE, 1.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for r in strong_rects:
                 painter.drawRect(r)
-                painter.setPen(Qt.PenStyle.NoPen)
+            painter.setPen(Qt.PenStyle.NoPen)
         if self._selection is not None and self._selection[0] == page and self.document:
             for i in self._selected_ids.tolist():
                 painter.fillRect(self.box_to_view(page, self.document.boxes[i]), SELECTION)

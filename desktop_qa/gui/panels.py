@@ -80,7 +80,8 @@ class FirstRunPanel(QWidget):
         self.text.setText(
             "Answering questions needs a <i>model pack</i>: a folder holding "
             "<tt>model.json</tt>, <tt>model.onnx</tt> and <tt>tokenizer.json</tt>. "
-            "You can still open and read documents.<br><br>"
+            "You can still open and read documents, and questions are answered by "
+            "keyword search until a model is installed.<br><br>"
             f"Packs are looked for in <tt>{html.escape(str(paths.user_models_dir()))}</tt>."
             + (f"<br><br><span style='color:#a00'>{html.escape(reason)}</span>" if reason else "")
         )

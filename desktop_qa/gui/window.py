@@ -471,7 +471,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Opening cancelled", 4000)
 
     def _model_changed(self, pack: ModelPack) -> None:
-        self.model_label.setText(f"Model: {pack.name} · {pack.quantization}")
+        quant = "not quantized" if pack.quantization == "none" else pack.quantization
+        self.model_label.setText(f"Model: {pack.name} · {quant}")
         self.model_label.setToolTip(pack.describe())
         self.banner.show_for(pack)
         self.side.setCurrentWidget(self.results)
