@@ -98,6 +98,16 @@ def test_ask_fills_results_and_highlights_on_the_answer_page(
     rect = view.box_to_view(40, best.boxes[0].rect)
     assert view.viewport().rect().toRectF().intersects(rect)
 
+    # The zoom keys.
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    zoom = view.zoom
+    qtbot.keyClick(window, Qt.Key.Key_Equal, ctrl)
+    assert view.zoom == pytest.approx(zoom * 1.2) and not view.fit_width
+    qtbot.keyClick(window, Qt.Key.Key_Minus, ctrl)
+    qtbot.keyClick(window, Qt.Key.Key_Minus, ctrl)
+    assert view.zoom == pytest.approx(zoom / 1.2)
+    qtbot.keyClick(window, Qt.Key.Key_0, ctrl)
+    assert view.fit_width and view.zoom == pytest.approx(zoom)
     # Highlights stay in page coordinates; mapped to pixels they scale with the zoom.
     x0, y0, x1, y1 = best.boxes[0].rect
     for action in (view.zoom_in, view.zoom_in, view.zoom_out, view.zoom_fit_width):

@@ -190,7 +190,7 @@ class MainWindow(QMainWindow):
         self.zoom_in_action = self._action(
             "Zoom &In",
             self.pdf_view.zoom_in,
-            [QKeySequence("Ctrl+="), QKeySequence("Ctrl++"), QKeySequence.StandardKey.ZoomIn],
+            [QKeySequence("Ctrl+="), QKeySequence("Ctrl++")],
             view,
         )
         self.zoom_out_action = self._action(
