@@ -10,7 +10,7 @@ import time
 from desktop_qa.core import UserError, find_pack
 from desktop_qa.core.engine import answer_iter, open_document
 from desktop_qa.core.pack import candidate_dirs
-from desktop_qa.core.reader import Reader
+from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     # failing. A pack named with --model or $DESKTOP_QA_MODEL must exist.
     pack = find_pack(args.model) if args.model or candidate_dirs(None) else None
     doc = open_document(args.file)
-    reader = None if pack is None else Reader(pack, batch_size=int(pack.extra.get("batch_size", 1)))
+    reader = None
+    if pack is not None:
+        reader = Reader(pack, batch_size=int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE)))
     # Warn only once every input is known good, so a bad input stays one error line.
     if pack is None:
         print(

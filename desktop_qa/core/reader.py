@@ -7,13 +7,24 @@ rules that turn logits into answers are in ``spans`` and ``qa``.
 from __future__ import annotations
 
 import os
+import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack
+
+# Chosen by measurement (benchmarks/document.py --tuning, benchmarks/README.md): on a
+# 2-core laptop-class CPU, batches of 4 windows cost 15-25% less per window than
+# single windows, nearly as little as 8, with half the wait for the first batch.
+DEFAULT_BATCH_SIZE = 4
+# Saving the optimized graph to the cache cut session creation from 0.5 to 0.1 s
+# but ran no faster per window (slower in some runs): off.
+CACHE_OPTIMIZED = False
 
 
 @dataclass(frozen=True)
@@ -40,15 +51,84 @@ def physical_cores() -> int:
     return os.cpu_count() or 1
 
 
+def _options(threads: int, level: Any) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = level
+    options.log_severity_level = 3
+    return options
+
+
+def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
+    """A session from the optimized graph saved in the cache, writing it on first use.
+
+    Keyed by the graph's checksum, the onnxruntime version, the level and the
+    machine (an ALL-optimized graph may hold CPU-specific kernels). Any failure
+    falls back to optimizing the pack's graph in memory (returns None).
+    """
+    import onnxruntime as ort
+
+    from desktop_qa.core import paths
+
+    digest = str(pack.files.get(pack.onnx, ""))[:16]
+    if not digest:
+        return None
+    key = f"{digest}-ort{ort.__version__}-l{int(level)}-{platform.machine() or 'cpu'}"
+    folder = paths.cache_dir() / "models"
+    saved = folder / f"{key}.onnx"
+    providers = ["CPUExecutionProvider"]
+    if saved.is_file():
+        try:
+            options = _options(threads, ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
+            return ort.InferenceSession(str(saved), options, providers=providers)
+        except Exception:
+            saved.unlink(missing_ok=True)  # damaged: rebuild below
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".tmp-{os.getpid()}-{key}.onnx"
+        options = _options(threads, level)
+        options.optimized_model_filepath = str(tmp)
+        session = ort.InferenceSession(str(pack.onnx_path), options, providers=providers)
+        os.replace(tmp, saved)
+        return session
+    except Exception:
+        try:
+            tmp.unlink(missing_ok=True)
+        except Exception:
+            pass
+        return None
+
+
 class Reader:
     """A loaded pack: tokenizer plus onnxruntime session, reused across questions."""
 
-    def __init__(self, pack: ModelPack, *, threads: int | None = None, batch_size: int = 1):
+    def __init__(
+        self,
+        pack: ModelPack,
+        *,
+        threads: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        optimization: Any = None,
+        cache_optimized: bool = CACHE_OPTIMIZED,
+        onnx_path: Path | None = None,
+    ):
+        """Load the pack's tokenizer and session (settings: benchmarks/README.md).
+
+        ``optimization`` is an onnxruntime GraphOptimizationLevel (default ALL);
+        ``cache_optimized`` stores the optimized graph in the cache folder so
+        later loads skip the optimizer; ``onnx_path`` swaps the graph
+        (benchmarks comparing quantization variants).
+        """
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.pack = pack
         self.batch_size = max(1, batch_size)
+        self.threads = threads or physical_cores()
         try:
             self.tokenizer = Tokenizer.from_file(str(pack.tokenizer_path))
         except Exception as exc:
@@ -58,21 +138,21 @@ class Reader:
             ) from None
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or physical_cores()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(
-                str(pack.onnx_path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:
-            raise UserError(
-                f"model pack {pack.path}: {pack.onnx} is not a loadable ONNX graph "
-                f"({str(exc).splitlines()[0][:120]}); reinstall the pack"
-            ) from None
+        level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimization is None else optimization
+        graph = Path(onnx_path) if onnx_path is not None else pack.onnx_path
+        self.session = None
+        if cache_optimized and onnx_path is None:
+            self.session = _cached_session(pack, self.threads, level)
+        if self.session is None:
+            try:
+                self.session = ort.InferenceSession(
+                    str(graph), _options(self.threads, level), providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc:
+                raise UserError(
+                    f"model pack {pack.path}: {pack.onnx} is not a loadable ONNX graph "
+                    f"({str(exc).splitlines()[0][:120]}); reinstall the pack"
+                ) from None
         self.input_names = [i.name for i in self.session.get_inputs()]
         output_names = [o.name for o in self.session.get_outputs()]
         unknown = [n for n in self.input_names if n not in KNOWN_INPUTS]
