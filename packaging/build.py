@@ -97,8 +97,9 @@ def default_packs() -> list[Path]:
     return [p for p in sorted(models.iterdir()) if (p / "model.json").is_file()]
 
 
-def run_pyinstaller(dist: Path, work: Path, staging: Path, clean: bool) -> None:
+def run_pyinstaller(dist: Path, work: Path, staging: Path, clean: bool, onnx: bool) -> None:
     env = dict(os.environ, DESKTOP_QA_BUNDLE_MODELS=str(staging))
+    env["DESKTOP_QA_BUNDLE_ONNX"] = "1" if onnx else "0"
     if sys.platform == "win32":
         env["DESKTOP_QA_WINDOWS_VERSION_FILE"] = str(work.parent / "windows-version.txt")
     cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN"]
@@ -300,6 +301,12 @@ def main(argv: list[str] | None = None) -> int:
         help="dpkg-deb compressor (zstd: seconds; xz: 25%% smaller, minutes)",
     )
     p.add_argument(
+        "--with-onnx",
+        action="store_true",
+        help="keep onnx and onnxruntime.quantization (+15 MB) so the installed app's\n"
+        "'model download' can check and quantize a downloaded fp32 model",
+    )
+    p.add_argument(
         "--skip-check", action="store_true", help="do not run the built program's --version"
     )
     args = p.parse_args(argv)
@@ -316,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if sys.platform == "win32":
         write_windows_version_file(work / "windows-version.txt", ver)
-    run_pyinstaller(dist, work / "pyinstaller", staging, args.clean)
+    run_pyinstaller(dist, work / "pyinstaller", staging, args.clean, args.with_onnx)
     bundle = dist / NAME
     if not args.skip_check:
         check_bundle(bundle, ver)

@@ -28,7 +28,10 @@ PrivilegesRequired=lowest
 PrivilegesRequiredOverridesAllowed=dialog
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
-LicenseFile=agpl-3.0.txt
+; The AGPL text, shown before installing (LICENSE at the repository root).
+#if FileExists(AddBackslash(SourcePath) + "..\..\LICENSE")
+LicenseFile=..\..\LICENSE
+#endif
 OutputDir=..\dist
 OutputBaseFilename={#AppName}-{#AppVersion}-windows-x64-setup
 SetupIconFile=..\..\resources\desktop-qa.ico
