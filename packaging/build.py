@@ -232,14 +232,16 @@ def make_deb(bundle: Path, dist: Path, work: Path, ver: str, arch: str, compress
         shutil.copy2(src, dest)
     doc = root / "usr" / "share" / "doc" / NAME
     doc.mkdir(parents=True)
+    shutil.copy2(PACKAGING / "licenses" / "agpl-3.0.txt", doc / "agpl-3.0.txt")
     (doc / "copyright").write_text(
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
         f"Upstream-Name: {NAME}\n\nFiles: *\nLicense: AGPL-3.0-or-later\n"
         " The bundle includes PyMuPDF/MuPDF (AGPL-3.0), Qt and PySide6 (LGPL-3.0, dynamically\n"
         " linked under /opt/desktop-qa/_internal/PySide6), ONNX Runtime (MIT), NumPy (BSD),\n"
         " tokenizers (Apache-2.0) and the model packs under /opt/desktop-qa/_internal/models\n"
-        " (license in each pack's model.json). On Debian systems the AGPL text is in\n"
-        " /usr/share/common-licenses/ if installed, or at https://www.gnu.org/licenses/agpl-3.0.txt\n",
+        " (license in each pack's model.json). The AGPL text is in\n"
+        " /usr/share/doc/desktop-qa/agpl-3.0.txt; third-party license files are in\n"
+        " /opt/desktop-qa/_internal/licenses/.\n",
         encoding="utf-8",
     )
     for path in [root, *root.rglob("*")]:

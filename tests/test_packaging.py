@@ -164,6 +164,9 @@ def test_bundle_contents(bundle):
     # Icons for the window and the About dialog (desktop_qa.resources).
     assert (root / "resources" / "desktop-qa.png").is_file()
     assert (root / "resources" / "desktop-qa.svg").is_file()
+    # The AGPL text and the third-party licenses (LGPL Qt notice in README.txt).
+    assert "GNU AFFERO" in (root / "licenses" / "desktop-qa" / "agpl-3.0.txt").read_text("utf-8")
+    assert "LGPL" in (root / "licenses" / "README.txt").read_text("utf-8")
     # Build-time-only packages stay out.
     for name in ("torch", "transformers", "onnx", "pymupdf/layout", "pymupdf4llm"):
         assert not (root / name).exists(), f"{name} must not be bundled"
@@ -218,6 +221,7 @@ def test_linux_tarball_and_deb(bundle, tmp_path):
         "./opt/desktop-qa/desktop-qa",
         "./usr/share/applications/desktop-qa.desktop",
         "./usr/share/icons/hicolor/256x256/apps/desktop-qa.png",
+        "./usr/share/doc/desktop-qa/agpl-3.0.txt",
         f"./opt/desktop-qa/_internal/models/{PACK_NAME}/model.json",
     ):
         assert path in listing, path

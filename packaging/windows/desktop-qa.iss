@@ -28,10 +28,8 @@ PrivilegesRequired=lowest
 PrivilegesRequiredOverridesAllowed=dialog
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
-; The AGPL text, shown before installing (LICENSE at the repository root).
-#if FileExists(AddBackslash(SourcePath) + "..\..\LICENSE")
-LicenseFile=..\..\LICENSE
-#endif
+; The AGPL text, shown before installing (also in {app}\_internal\licenses\desktop-qa\).
+LicenseFile=..\licenses\agpl-3.0.txt
 OutputDir=..\dist
 OutputBaseFilename={#AppName}-{#AppVersion}-windows-x64-setup
 SetupIconFile=..\..\resources\desktop-qa.ico
