@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=300)
     ap.add_argument("--exhaustive", action="store_true", help="read the whole document")
     ap.add_argument("--seconds", type=float, default=6.0, help="stop measuring after this")
+    ap.add_argument("--threads", type=int, help="onnxruntime threads (default: the GUI's)")
     ap.add_argument("--diagnose", action="store_true", help="print worker stacks after gaps")
     args = ap.parse_args(argv)
 
@@ -93,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(1280, 900)
     window.show()
     t0 = time.perf_counter()
-    session.set_reader(Reader(pack, batch_size=int(pack.extra.get("batch_size", 1))))
+    from desktop_qa.gui.session import reader_threads
+
+    threads = args.threads or reader_threads()
+    session.set_reader(
+        Reader(pack, threads=threads, batch_size=int(pack.extra.get("batch_size", 1)))
+    )
     reader_s = time.perf_counter() - t0
 
     loaded: list[float] = []
@@ -160,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     mean = sum(gaps) / len(gaps) if gaps else 0.0
     print(f"pack: {pack.describe()}")
     print(f"document: {pdf.name} ({args.pages} pages), opened in {open_s:.2f} s")
-    print(f"reader loaded in {reader_s:.2f} s; exhaustive={args.exhaustive}")
+    print(f"reader loaded in {reader_s:.2f} s; {threads} threads; exhaustive={args.exhaustive}")
     if progress:
         print(f"windows read: {progress[-1][0]} of {progress[-1][1]}")
     if query_s is not None:

@@ -25,7 +25,7 @@ from desktop_qa.core import engine
 from desktop_qa.core.document import Document
 from desktop_qa.core.pack import ModelPack, find_pack, load_pack
 from desktop_qa.core.qa import Answer, Progress, QueryResult
-from desktop_qa.core.reader import Reader
+from desktop_qa.core.reader import Reader, physical_cores
 from desktop_qa.core.settings import Settings, load_settings, save_settings
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.workers import Worker
@@ -42,10 +42,23 @@ class Shown:
     guess: bool  # True when ``answers`` is just the greyed best guess
 
 
+def reader_threads() -> int:
+    """onnxruntime threads for the GUI: one core fewer than the CLI, kept for the UI.
+
+    With every core busy in inference, the UI and page-render threads get
+    descheduled while holding the GIL, and the window stutters.
+    """
+    return max(1, physical_cores() - 1)
+
+
 def _pool(threads: int) -> QThreadPool:
     pool = QThreadPool()
     pool.setMaxThreadCount(threads)
     return pool
+
+
+def _reader(pack: ModelPack) -> Reader:
+    return Reader(pack, threads=reader_threads(), batch_size=int(pack.extra.get("batch_size", 1)))
 
 
 class Session(QObject):
@@ -195,7 +208,7 @@ class Session(QObject):
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             pack = find_pack(explicit)
-            return pack, Reader(pack, batch_size=int(pack.extra.get("batch_size", 1)))
+            return pack, _reader(pack)
 
         emit(self.modelLoading, explicit or "")
         self._model_worker = self._start(
@@ -220,7 +233,7 @@ class Session(QObject):
                 install_pack = None
             if install_pack is not None:
                 pack = install_pack(pack.path)
-            return pack, Reader(pack, batch_size=int(pack.extra.get("batch_size", 1)))
+            return pack, _reader(pack)
 
         emit(self.modelLoading, str(folder))
         self._model_worker = self._start(
