@@ -94,12 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(1280, 900)
     window.show()
     t0 = time.perf_counter()
+    from desktop_qa.core.reader import DEFAULT_BATCH_SIZE
     from desktop_qa.gui.session import reader_threads
 
     threads = args.threads or reader_threads()
-    session.set_reader(
-        Reader(pack, threads=threads, batch_size=int(pack.extra.get("batch_size", 1)))
-    )
+    batch = int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE))
+    session.set_reader(Reader(pack, threads=threads, batch_size=batch))
     reader_s = time.perf_counter() - t0
 
     loaded: list[float] = []

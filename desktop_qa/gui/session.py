@@ -25,7 +25,7 @@ from desktop_qa.core import engine
 from desktop_qa.core.document import Document
 from desktop_qa.core.pack import ModelPack, find_pack, load_pack
 from desktop_qa.core.qa import Answer, Progress, QueryResult
-from desktop_qa.core.reader import Reader, physical_cores
+from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader, physical_cores
 from desktop_qa.core.settings import Settings, load_settings, save_settings
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.workers import Worker
@@ -58,7 +58,8 @@ def _pool(threads: int) -> QThreadPool:
 
 
 def _reader(pack: ModelPack) -> Reader:
-    return Reader(pack, threads=reader_threads(), batch_size=int(pack.extra.get("batch_size", 1)))
+    batch = int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE))  # same rule as `ask`
+    return Reader(pack, threads=reader_threads(), batch_size=batch)
 
 
 class Session(QObject):
