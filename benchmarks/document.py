@@ -354,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tuning", action="store_true", help="also time session options")
     parser.add_argument("--no-full-scan", action="store_true", help="skip the exhaustive scan")
     parser.add_argument("--questions", type=int, default=8, help="pre-ranked questions to time")
+    parser.add_argument("--rounds", type=int, default=6, help="interleaved tuning rounds")
     parser.add_argument("--app", nargs=3, metavar=("PDF", "PACK", "PAGES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ["DESKTOP_QA_CACHE_DIR"] = str(OUT / "bench-cache")  # never the user's cache
@@ -378,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     result["tokenizers"] = compare_tokenizers(fd)
     result["app"] = run_app(pdf, pack, pages, not args.no_full_scan, args.questions)
     if args.tuning:
-        result["tuning"] = tuning(pdf, pack, pages, rounds=2 if args.quick else 4)
+        result["tuning"] = tuning(pdf, pack, pages, rounds=args.rounds)
     a = result["app"]
     result["targets"] = {
         "first_answer_under_tenth_of_full_scan": a.get("first_answer_vs_full_scan", 1) < 0.1,

@@ -135,3 +135,19 @@ def test_missing_file_is_a_user_error(tmp_path: Path):
         engine.open_document(tmp_path / "nope.pdf")
     with pytest.raises(UserError, match="folder"):
         engine.open_document(tmp_path)
+
+
+def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: Path):
+    from desktop_qa.core import load_pack, paths
+    from desktop_qa.core.reader import Reader
+
+    pack = load_pack(oracle_pack)
+    Reader(pack, cache_optimized=True)
+    (saved,) = (paths.cache_dir() / "models").glob("*.onnx")
+    assert saved.with_suffix(".sha256").read_text() == cache.file_sha256(saved)
+    saved.write_bytes(saved.read_bytes()[:-7] + b"garbage")
+    reader = Reader(pack, cache_optimized=True)  # damaged: rebuilt, never loaded
+    assert saved.with_suffix(".sha256").read_text() == cache.file_sha256(saved)
+    windows = reader.windows("code?", [(0, 0, "The code is alpha one bravo.")])
+    start, end = reader.run(windows)
+    assert start.shape == end.shape and start.max() == 10.0
