@@ -303,10 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         help="dpkg-deb compressor (zstd: seconds; xz: 25%% smaller, minutes)",
     )
     p.add_argument(
-        "--with-onnx",
+        "--without-onnx",
         action="store_true",
-        help="keep onnx and onnxruntime.quantization (+15 MB) so the installed app's\n"
-        "'model download' can check and quantize a downloaded fp32 model",
+        help="leave out onnx and onnxruntime.quantization (-15 MB); the installed app's\n"
+        "'model download' then cannot quantize a downloaded fp32 model",
     )
     p.add_argument(
         "--skip-check", action="store_true", help="do not run the built program's --version"
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if sys.platform == "win32":
         write_windows_version_file(work / "windows-version.txt", ver)
-    run_pyinstaller(dist, work / "pyinstaller", staging, args.clean, args.with_onnx)
+    run_pyinstaller(dist, work / "pyinstaller", staging, args.clean, not args.without_onnx)
     bundle = dist / NAME
     if not args.skip_check:
         check_bundle(bundle, ver)

@@ -528,7 +528,16 @@ def _pack_from_onnx(
     info: RepoInfo, plan: Plan, local: dict[str, Path], out: Path, step: StepFn
 ) -> dict[str, Any]:
     """Pack folder ``out`` from the repo's ONNX export; returns the manifest values."""
-    from desktop_qa.packs.quantize import agreement, quantize_int8
+    try:
+        import onnx  # noqa: F401  (checking and quantizing the graph need it)
+
+        from desktop_qa.packs.quantize import agreement, quantize_int8
+    except ImportError:
+        raise UserError(
+            "this installation cannot check or quantize a downloaded model (the onnx package "
+            "is missing); run 'pip install onnx', or install a ready pack with "
+            "'desktop-qa model install DIR'"
+        ) from None
     from desktop_qa.packs.vocab import tokenizer_from_vocab_txt
 
     assert plan.onnx is not None
