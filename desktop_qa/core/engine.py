@@ -23,10 +23,17 @@ from pathlib import Path
 
 from desktop_qa.core import cache
 from desktop_qa.core.document import Document, load_document
-from desktop_qa.core.errors import Cancelled, UserError
+from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
 from desktop_qa.core.passages import make_passages
-from desktop_qa.core.qa import Answer, Progress, QueryResult, ask_iter, make_context
+from desktop_qa.core.qa import (
+    Answer,
+    Progress,
+    QueryResult,
+    ask_iter,
+    clean_question,
+    make_answer,
+)
 from desktop_qa.core.reader import Reader
 
 ProgressFn = Callable[[int, int], None]
@@ -127,11 +134,7 @@ def answer_iter(
     passages are read first; ``exhaustive`` goes on to read every window
     (``QueryResult.whole_document`` says which was done).
     """
-    question = " ".join(question.split())
-    if not question:
-        raise UserError("the question is empty; type a question such as 'When does the lease end?'")
-    if top_k < 1:
-        raise UserError(f"--top-k must be at least 1 (got {top_k})")
+    question = clean_question(question, top_k)
     index = document_index(doc)
     if reader is None:
         yield keyword_answers(doc, question, index, top_k=top_k)
@@ -170,22 +173,7 @@ def keyword_answers(
     for hit in hits:
         passage = index.passages[hit.passage]
         start, end = best_sentence(doc.text, passage.start, passage.end, question)
-        page = doc.page_of(start, end)
-        context, a, b = make_context(doc.text, start, end)
-        answers.append(
-            Answer(
-                text=doc.text[start:end],
-                score=hit.score,
-                probability=hit.score / total,
-                page=None if page is None else page + 1,
-                start=start,
-                end=end,
-                boxes=tuple(doc.boxes_for(start, end)),
-                context=context,
-                context_start=a,
-                context_end=b,
-            )
-        )
+        answers.append(make_answer(doc, start, end, hit.score, hit.score / total))
     result = QueryResult(
         question=question,
         document=str(doc.path) if doc.path else doc.name,

@@ -145,6 +145,24 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def make_answer(doc: Document, start: int, end: int, score: float, probability: float) -> Answer:
+    """An Answer for ``doc.text[start:end]``: page, boxes and context filled in."""
+    page = doc.page_of(start, end)
+    context, a, b = make_context(doc.text, start, end)
+    return Answer(
+        text=doc.text[start:end],
+        score=score,
+        probability=probability,
+        page=None if page is None else page + 1,
+        start=start,
+        end=end,
+        boxes=tuple(doc.boxes_for(start, end)),
+        context=context,
+        context_start=a,
+        context_end=b,
+    )
+
+
 class _Collector:
     """Accumulates window results: document null score and de-duplicated spans."""
 
@@ -193,22 +211,7 @@ def _result(
     )
     candidates = []
     for i, ((start, end), score) in enumerate(keep):
-        page = doc.page_of(start, end)
-        context, a, b = make_context(doc.text, start, end)
-        candidates.append(
-            Answer(
-                text=doc.text[start:end],
-                score=score,
-                probability=float(probs[i]),
-                page=None if page is None else page + 1,
-                start=start,
-                end=end,
-                boxes=tuple(doc.boxes_for(start, end)),
-                context=context,
-                context_start=a,
-                context_end=b,
-            )
-        )
+        candidates.append(make_answer(doc, start, end, score, float(probs[i])))
     best = candidates[0].score if candidates else None
     no_answer = best is None or (null is not None and best - null <= threshold)
     return QueryResult(
@@ -228,6 +231,16 @@ def _result(
     )
 
 
+def clean_question(question: str, top_k: int = 1) -> str:
+    """The question with whitespace collapsed; UserError if empty or top_k < 1."""
+    question = " ".join(question.split())
+    if not question:
+        raise UserError("the question is empty; type a question such as 'When does the lease end?'")
+    if top_k < 1:
+        raise UserError(f"--top-k must be at least 1 (got {top_k})")
+    return question
+
+
 def ask_iter(
     doc: Document,
     question: str,
@@ -244,17 +257,13 @@ def ask_iter(
     a caller with a keyword pre-ranking passes the passages to read first.
     """
     started = time.perf_counter()
-    question = " ".join(question.split())
-    if not question:
-        raise UserError("the question is empty; type a question such as 'When does the lease end?'")
-    if top_k < 1:
-        raise UserError(f"--top-k must be at least 1 (got {top_k})")
+    question = clean_question(question, top_k)
     threshold = reader.pack.null_threshold if threshold is None else float(threshold)
     if passages is None:
         passages = make_passages(doc.text)
     items = [(p.index, p.start, doc.text[p.start : p.end]) for p in passages]
-    windows = reader.windows(question, items)
-    total = len(windows)
+    encoded = reader.encode(question, items)
+    total = len(encoded)
     collector = _Collector(doc.text)
     max_len = reader.pack.max_answer_length
     batch_size = reader.batch_size
@@ -263,7 +272,7 @@ def ask_iter(
     for first in range(0, total, batch_size):
         if cancel is not None and cancel():
             raise Cancelled()
-        batch = windows[first : first + batch_size]
+        batch = [reader.window(*item) for item in encoded[first : first + batch_size]]
         start_logits, end_logits = reader.run(batch)
         for row, window in enumerate(batch):
             collector.add(window, start_logits[row], end_logits[row], max_len)

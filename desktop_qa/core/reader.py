@@ -11,12 +11,15 @@ import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack, sha256_file
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 # Chosen by measurement (benchmarks/document.py --tuning, benchmarks/README.md): on a
 # 2-core laptop-class CPU, batches of 4 windows cost 15-25% less per window than
@@ -212,9 +215,16 @@ class Reader:
             return question
         return question[: enc.offsets[limit - 1][1]]
 
-    def windows(self, question: str, passages: Sequence[tuple[int, int, str]]) -> list[Window]:
-        """Windows for (passage index, char offset, text): ``max_seq_length`` tokens,
-        consecutive windows of one passage overlapping by ``doc_stride`` tokens."""
+    def encode(
+        self, question: str, passages: Sequence[tuple[int, int, str]]
+    ) -> list[tuple[int, int, Encoding]]:
+        """Token encodings of (passage index, char offset, text) pairs with the question.
+
+        Each is ``max_seq_length`` tokens at most; consecutive encodings of one
+        passage overlap by ``doc_stride`` tokens. Tokenizing runs in Rust without
+        the GIL; turning an encoding into arrays (``window``) is left to the
+        caller, batch by batch, so a long document never stalls other threads.
+        """
         if not passages:
             return []
         question = self.truncate_question(question)
@@ -228,22 +238,28 @@ class Reader:
             encodings = tok.encode_batch([(question, text) for _, _, text in passages])
         finally:
             tok.no_truncation()
-        out: list[Window] = []
-        for (index, offset, _), enc in zip(passages, encodings, strict=True):
-            for part in [enc, *enc.overflowing]:
-                seq_ids = part.sequence_ids
-                mask = np.fromiter((s == 1 for s in seq_ids), bool, len(seq_ids))
-                offsets = np.asarray(part.offsets, dtype=np.int64).reshape(-1, 2) + offset
-                out.append(
-                    Window(
-                        passage=index,
-                        ids=np.asarray(part.ids, dtype=np.int64),
-                        type_ids=np.asarray(part.type_ids, dtype=np.int64),
-                        context_mask=mask,
-                        offsets=offsets,
-                    )
-                )
-        return out
+        return [
+            (index, offset, part)
+            for (index, offset, _), enc in zip(passages, encodings, strict=True)
+            for part in (enc, *enc.overflowing)
+        ]
+
+    @staticmethod
+    def window(passage: int, offset: int, encoding: Encoding) -> Window:
+        """Model input arrays of one encoding; offsets shifted into document characters."""
+        type_ids = np.asarray(encoding.type_ids, dtype=np.int64)
+        special = np.asarray(encoding.special_tokens_mask, dtype=bool)
+        return Window(
+            passage=passage,
+            ids=np.asarray(encoding.ids, dtype=np.int64),
+            type_ids=type_ids,
+            context_mask=(type_ids == 1) & ~special,
+            offsets=np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2) + offset,
+        )
+
+    def windows(self, question: str, passages: Sequence[tuple[int, int, str]]) -> list[Window]:
+        """All windows at once (tests, small inputs); ``ask_iter`` builds them per batch."""
+        return [self.window(*item) for item in self.encode(question, passages)]
 
     # -- inference ------------------------------------------------------------
     def run(self, batch: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
