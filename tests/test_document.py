@@ -128,3 +128,13 @@ def test_unreadable_file_is_a_user_error(tmp_path: Path):
             load_document(path)
     finally:
         path.chmod(0o644)
+
+
+def test_boxes_of_part_words_leave_out_punctuation(tmp_path: Path):
+    pdf = write_pdf(tmp_path / "p.pdf", [[["The code is Alpha Bravo. Next (quoted) word."]]])
+    doc = load_document(pdf)
+    with pymupdf.open(pdf) as opened:
+        for needle in ("Alpha Bravo", "quoted"):
+            start = doc.text.index(needle)
+            (box,) = doc.boxes_for(start, start + len(needle))
+            assert _close(box.rect, tuple(opened[0].search_for(needle)[0]), tol=0.5)

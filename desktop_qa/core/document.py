@@ -11,6 +11,7 @@ have no box.
 from __future__ import annotations
 
 import codecs
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -101,9 +102,15 @@ class Document:
         out: list[Box] = []
         current_key: tuple[int, int] | None = None
         rect: list[float] = []
+        first, length = self._box_extents
         for i in ids.tolist():
             key = (int(self.box_page[i]), int(self.box_line[i]))
             x0, y0, x1, y1 = (float(v) for v in self.boxes[i])
+            a, b = max(start, first[i]), min(end, first[i] + length[i])
+            if a > first[i] or b < first[i] + length[i]:
+                x0, x1 = _trim(
+                    self.text[first[i] : first[i] + length[i]], a - first[i], b - first[i], x0, x1
+                )
             if key == current_key:
                 rect = [min(rect[0], x0), min(rect[1], y0), max(rect[2], x1), max(rect[3], y1)]
                 continue
@@ -113,6 +120,33 @@ class Document:
         assert current_key is not None
         out.append(Box(current_key[0], tuple(rect)))  # type: ignore[arg-type]
         return out
+
+    @functools.cached_property
+    def _box_extents(self) -> tuple[list[int], list[int]]:
+        """First character and character count of every box, for trimming part-words."""
+        positions = np.flatnonzero(self.char_box >= 0)
+        ids = self.char_box[positions]
+        first = np.zeros(len(self.boxes), np.int64)
+        length = np.zeros(len(self.boxes), np.int64)
+        uniq, index, counts = np.unique(ids, return_index=True, return_counts=True)
+        first[uniq] = positions[index]
+        length[uniq] = counts
+        return first.tolist(), length.tolist()
+
+
+def _trim(word: str, a: int, b: int, x0: float, x1: float) -> tuple[float, float]:
+    """x-range of ``word[a:b]`` inside the word's box ``x0..x1``.
+
+    A span may cut a word box ("Bravo" of "Bravo."): the glyph widths are
+    estimated with Helvetica's metrics, close enough for a highlight.
+    """
+    import pymupdf
+
+    full = pymupdf.get_text_length(word, fontname="helv") or float(len(word)) or 1.0
+    scale = (x1 - x0) / full
+    left = pymupdf.get_text_length(word[:a], fontname="helv") if a else 0.0
+    right = pymupdf.get_text_length(word[:b], fontname="helv")
+    return x0 + left * scale, x0 + right * scale
 
 
 def _check_path(path: Path) -> None:
