@@ -13,11 +13,13 @@ import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop_qa import __version__
 from desktop_qa.gui.session import Session
 from desktop_qa.gui.window import MainWindow
+from desktop_qa.resources import icon_paths
 
 
 def _install_excepthook(window: MainWindow) -> None:
@@ -46,6 +48,11 @@ def run_app(
     app.setApplicationName("desktop-qa")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("desktop-qa")
+    app.setDesktopFileName("desktop-qa")  # Wayland matches the .desktop entry by this
+    icon = QIcon()
+    for path in icon_paths():
+        icon.addFile(str(path))
+    app.setWindowIcon(icon)
     session = Session()
     window = MainWindow(session, restore_geometry=screenshot is None)
     _install_excepthook(window)
