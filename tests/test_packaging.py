@@ -171,7 +171,8 @@ def test_bundle_contents(bundle):
     for name in ("torch", "transformers", "pymupdf/layout", "pymupdf4llm"):
         assert not (root / name).exists(), f"{name} must not be bundled"
     # ... but `model download` quantizes on the user's machine: onnx must be there.
-    assert (root / "onnx").is_dir() and (root / "onnxruntime" / "quantization").is_dir()
+    # (onnxruntime.quantization is pure Python: it sits in the PYZ archive, not a folder.)
+    assert (root / "onnx").is_dir()
     if sys.platform.startswith("linux"):
         qt = root / "PySide6" / "Qt"
         for plugin in ("libqxcb.so", "libqoffscreen.so", "libqminimal.so"):
