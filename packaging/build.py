@@ -68,7 +68,7 @@ def stage_models(sources: list[Path], staging: Path) -> list[str]:
     """Verify each pack (checksums) and copy it to staging/<pack name>/."""
     sys.path.insert(0, str(ROOT))
     from desktop_qa.core.errors import UserError
-    from desktop_qa.core.pack import load_pack
+    from desktop_qa.core.pack import load_pack, make_readable
 
     if staging.exists():
         shutil.rmtree(staging)
@@ -86,6 +86,7 @@ def stage_models(sources: list[Path], staging: Path) -> list[str]:
         for name in ["model.json", *pack.files]:
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(pack.path / name, dest / name)
+        make_readable(dest)  # the bundle installs under /opt for every user
         names.append(f"{dest.name} ({mib(folder_size(dest))}, {pack.describe()})")
     return names
 

@@ -97,3 +97,11 @@ def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     shutil.rmtree(user)
     with pytest.raises(UserError, match="no model pack installed"):
         find_pack()
+
+
+def test_built_packs_are_readable_by_everyone(tmp_path: Path):
+    """Packs are built through temp files (0600); installed under /opt they must be 0644."""
+    pack = build_oracle_pack(tmp_path / "p")
+    assert pack.stat().st_mode & 0o777 == 0o755
+    for name in ("model.json", "model.onnx", "tokenizer.json"):
+        assert (pack / name).stat().st_mode & 0o777 == 0o644

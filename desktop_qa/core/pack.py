@@ -152,6 +152,14 @@ def load_pack(path: str | os.PathLike[str], *, verify: bool = True) -> ModelPack
     return ModelPack(path=path, name=name, files=dict(files), extra=extra, **values)
 
 
+def make_readable(path: Path) -> None:
+    """Folder 0755, files 0644: packs built through temp files would otherwise be
+    0600/0700, unreadable by other users once installed system-wide (/opt)."""
+    path.chmod(0o755)
+    for child in path.rglob("*"):
+        child.chmod(0o755 if child.is_dir() else 0o644)
+
+
 def write_manifest(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Fill in defaults and checksums of the pack's files and write model.json."""
     data = {"format": FORMAT, **_DEFAULTS, **manifest}
@@ -161,6 +169,7 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     tmp = path / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path / MANIFEST)
+    make_readable(path)
     return data
 
 
