@@ -161,6 +161,9 @@ def test_bundle_contents(bundle):
     # The pack the app finds as its bundled default.
     manifest = json.loads((root / "models" / PACK_NAME / "model.json").read_text("utf-8"))
     assert manifest["name"] == PACK_NAME
+    # Installed under /opt, every user must be able to read the bundled model.
+    for item in (root / "models" / PACK_NAME).iterdir():
+        assert item.stat().st_mode & 0o044 == 0o044, item
     # Icons for the window and the About dialog (desktop_qa.resources).
     assert (root / "resources" / "desktop-qa.png").is_file()
     assert (root / "resources" / "desktop-qa.svg").is_file()
