@@ -58,10 +58,51 @@ def test_prerank_reads_few_windows_and_finds_the_answer(long_text: Path, oracle_
     assert steps_all[0].result is not None
 
 
-def test_no_keyword_match_reads_nothing(long_text: Path, oracle_pack: Path):
+def test_no_keyword_match_reads_the_whole_document(long_text: Path, oracle_pack: Path):
+    """No passage shares a word with the question: "no answer" is only said after reading all."""
     doc = engine.open_document(long_text)
     steps, result = run_all(doc, "Xylophone quokka?", Reader(load_pack(oracle_pack)))
-    assert result.no_answer and result.whole_document is False and steps[-1].total == 0
+    assert result.answers[0].text == "alpha seven bravo" and result.whole_document is True
+    assert steps[-1].total == steps[-1].done > TOP_PASSAGES
+
+
+def test_ranked_passages_without_answer_escalate_to_the_whole_document(
+    long_text: Path, oracle_pack: Path, tmp_path: Path
+):
+    doc = engine.open_document(long_text)
+    reader = Reader(load_pack(oracle_pack))
+    # Words of other facts rank other passages first; the answer is elsewhere.
+    _, ranked = run_all(doc, "What is the launch code of the Zephyr rocket?", reader)
+    steps, result = run_all(doc, "warehouse lease delivery invoice?", reader)
+    assert result.whole_document is True and result.answers[0].text == "alpha seven bravo"
+    # The ranked pass's own final "no answer" is never passed on as if it were final.
+    assert not [
+        s
+        for s in steps
+        if s.result is not None
+        and s.result.no_answer
+        and not s.result.whole_document
+        and s.done == s.total
+    ]
+    # A document without the answer: no_answer, after reading every window.
+    plain = tmp_path / "plain.txt"
+    plain.write_text(long_text.read_text("utf-8").replace("alpha seven bravo", "x"), "utf-8")
+    doc2 = engine.open_document(plain)
+    steps2, none = run_all(doc2, "What is the launch code of the Zephyr rocket?", reader)
+    assert none.no_answer and none.whole_document is True
+    assert (
+        steps2[-1].done
+        == steps2[-1].total
+        == len(
+            reader.windows(
+                "What is the launch code of the Zephyr rocket?",
+                [
+                    (p.index, p.start, doc2.text[p.start : p.end])
+                    for p in engine.document_index(doc2).passages
+                ],
+            )
+        )
+    )
 
 
 def test_short_document_is_read_whole(tmp_path: Path, oracle_pack: Path):

@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--exhaustive",
         action="store_true",
         help="read the whole document (default: the passages that best match the question's "
-        "words; much faster on long documents)",
+        "words, and the rest only if they hold no answer; much faster on long documents)",
     )
     p.set_defaults(func=run)
 

@@ -131,7 +131,8 @@ def answer_iter(
 
     ``reader`` None means no model pack is installed: one item with keyword
     answers (``QueryResult.mode == "keyword"``). Otherwise the pre-ranked
-    passages are read first; ``exhaustive`` goes on to read every window
+    passages are read first and, if they hold an answer, that is final; if
+    they do not, or ``exhaustive`` is set, every window is read
     (``QueryResult.whole_document`` says which was done).
     """
     question = clean_question(question, top_k)
@@ -142,16 +143,30 @@ def answer_iter(
     with _lock:
         hits = index.search(question, TOP_PASSAGES)
     ranked = [index.passages[h.passage] for h in hits]
-    if exhaustive or len(index.passages) <= TOP_PASSAGES:  # a short document: read it all
-        seen = {p.index for p in ranked}
-        order = ranked + [p for p in index.passages if p.index not in seen]
-    else:
-        order = ranked
+    seen = {p.index for p in ranked}
+    everything = ranked + [p for p in index.passages if p.index not in seen]
+    # A short document is read whole at once.
+    whole = exhaustive or len(index.passages) <= TOP_PASSAGES
+    final = None
+    if not whole:
+        for step in ask_iter(
+            doc, question, reader, top_k=top_k, threshold=threshold, passages=ranked, cancel=cancel
+        ):
+            if step.result is not None:
+                step.result.whole_document = False
+                final = step.result
+            if step.done < step.total or final is None or not final.no_answer:
+                yield step
+        if final is not None and not final.no_answer:
+            return
+        # "Not in this document" must mean the document was read: when the
+        # best-matching passages hold no answer (or no passage shares a word
+        # with the question), go on through all of it, best-matching first.
     for step in ask_iter(
-        doc, question, reader, top_k=top_k, threshold=threshold, passages=order, cancel=cancel
+        doc, question, reader, top_k=top_k, threshold=threshold, passages=everything, cancel=cancel
     ):
         if step.result is not None:
-            step.result.whole_document = exhaustive or len(order) == len(index.passages)
+            step.result.whole_document = True
         yield step
 
 
