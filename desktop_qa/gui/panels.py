@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -26,8 +27,8 @@ from desktop_qa.core.settings import STRICTNESS_RANGE, TOP_K_RANGE, Settings
 
 TEST_MODEL_WARNING = "Test model: answers are meaningless"
 DOWNLOAD_TOOLTIP = (
-    "Downloading a model from inside the app comes in a later version. For now, "
-    "choose a model pack folder, or run 'desktop-qa model download'."
+    "Download {repo} from the Hugging Face Hub, quantize it to int8, check that it "
+    "answers, and install it: the same as 'desktop-qa model download'."
 )
 
 
@@ -51,11 +52,17 @@ class Banner(QLabel):
 
 
 class FirstRunPanel(QWidget):
-    """Shown while no model pack is available: what is missing and how to fix it."""
+    """Shown while no model pack is available: what is missing and how to fix it.
+
+    *Download model…* runs the CLI's download in the background: an
+    indeterminate bar, the current step, and *Cancel* (honoured between steps).
+    """
 
     chooseFolder = Signal()
+    downloadRequested = Signal()
+    cancelRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, repo_id: str | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
@@ -70,11 +77,76 @@ class FirstRunPanel(QWidget):
         self.choose.clicked.connect(self.chooseFolder)
         layout.addWidget(self.choose)
         self.download = QPushButton("Download model…")
-        self.download.setEnabled(False)
-        self.download.setToolTip(DOWNLOAD_TOOLTIP)
+        if repo_id is None:
+            from desktop_qa.packs.download import DEFAULT_REPO
+
+            repo_id = DEFAULT_REPO
+        self.download.setToolTip(DOWNLOAD_TOOLTIP.format(repo=repo_id))
+        self.download.clicked.connect(self.downloadRequested)
         layout.addWidget(self.download)
+        # Shown while downloading: bar + Cancel, and the step under them.
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # the steps take very different times: indeterminate
+        self.progress.setTextVisible(False)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setToolTip("Stop the download after the current step; nothing is installed")
+        self.cancel.clicked.connect(self.cancelRequested)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel)
+        self.busy = QWidget()
+        self.busy.setLayout(row)
+        layout.addWidget(self.busy)
+        self.step = QLabel()
+        self.step.setWordWrap(True)
+        self.step.setTextFormat(Qt.TextFormat.PlainText)
+        self.step.setStyleSheet("color: #555;")
+        layout.addWidget(self.step)
+        # The last download's error: the CLI's one line, selectable for copying.
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.setStyleSheet("color: #b00020;")
+        layout.addWidget(self.error)
         layout.addStretch(1)
         self.set_reason("")
+        self.reset_download()
+
+    # -- download states --------------------------------------------------------
+    def reset_download(self, error: str = "") -> None:
+        """The initial state (after a cancel or success), or after a failure with its line."""
+        self.busy.hide()
+        self.step.clear()
+        self.step.hide()
+        self.error.setText(error)
+        self.error.setVisible(bool(error))
+        self.download.setEnabled(True)
+        self.choose.setEnabled(True)
+        self.cancel.setEnabled(True)
+
+    def start_download(self, repo_id: str) -> None:
+        self.download.setEnabled(False)
+        self.choose.setEnabled(False)  # one model change at a time
+        self.error.clear()
+        self.error.hide()
+        self.cancel.setEnabled(True)
+        self.busy.show()
+        self.set_step(f"downloading {repo_id}")
+
+    def set_step(self, text: str) -> None:
+        self.step.setText(text[:1].upper() + text[1:] + "…" if text else "")
+        self.step.setVisible(bool(text))
+
+    def set_cancelling(self) -> None:
+        self.cancel.setEnabled(False)
+        self.step.setText("Cancelling after the current step…")
+        self.step.show()
+
+    @property
+    def downloading(self) -> bool:
+        return not self.busy.isHidden()
 
     def set_reason(self, reason: str) -> None:
         self.text.setText(

@@ -8,12 +8,15 @@ silently wins over an older one that is still finishing.
 PyMuPDF is not thread-safe, so document loading and page rendering share one
 single-thread pool (``mupdf_pool``); queries get their own single-thread pool
 because a Reader's tokenizer is not safe to use from two threads at once.
+Downloading a model (minutes) has its own pool, so choosing a pack folder or
+asking by keyword is never queued behind it.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,10 +87,23 @@ class Session(QObject):
     answersChanged = Signal(object)  # Shown
     currentAnswerChanged = Signal(int)  # index into Shown.answers, -1 for none
 
+    downloadStarted = Signal(str)  # repo id
+    downloadProgress = Signal(str)  # the current step, one line
+    downloadFinished = Signal(object)  # the installed ModelPack (modelChanged follows)
+    downloadFailed = Signal(str)  # one line, the same text the CLI prints after "error: "
+    downloadCancelled = Signal()  # stopped; nothing was installed
+
     settingsChanged = Signal()
     warning = Signal(str)  # non-fatal, for the status bar
 
-    def __init__(self, settings: Settings | None = None, *, persist: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        persist: bool = True,
+        hub: Any = None,
+    ) -> None:
+        """``hub``: the model hub for downloads (a ``packs.download.Hub``; None: the real one)."""
         super().__init__()
         self.settings_warning: str | None = None
         if settings is None:
@@ -97,6 +113,8 @@ class Session(QObject):
         self.mupdf_pool = _pool(1)
         self.query_pool = _pool(1)
         self.model_pool = _pool(1)
+        self.download_pool = _pool(1)
+        self.hub = hub
 
         self.document: Document | None = None
         self.document_path: Path | None = None
@@ -114,6 +132,8 @@ class Session(QObject):
         self._doc_worker: Worker | None = None
         self._query_worker: Worker | None = None
         self._model_worker: Worker | None = None
+        self._download_worker: Worker | None = None
+        self._download_cancel = threading.Event()
         self._pending_question: str | None = None
 
     # -- plumbing ---------------------------------------------------------------
@@ -126,29 +146,31 @@ class Session(QObject):
         finished: Callable[[Any], None],
         failed: Callable[[str, bool], None],
         cancelled: Callable[[], None],
+        live: Callable[[int], bool] | None = None,
     ) -> Worker:
         self._request += 1
         worker = Worker(self._request, job)
         self._workers[worker.request] = worker
+        is_live = live or self._is_live
 
         # Slots return None: a slot returning a value (e.g. a bool) is not safe in PySide6.
         def on_progress(request: int, payload: Any) -> None:
-            if progress is not None and self._is_live(request):
+            if progress is not None and is_live(request):
                 progress(payload)
 
         def on_finished(request: int, out: Any) -> None:
             self._workers.pop(request, None)
-            if self._is_live(request):
+            if is_live(request):
                 finished(out)
 
         def on_failed(request: int, message: str, bug: bool) -> None:
             self._workers.pop(request, None)
-            if self._is_live(request):
+            if is_live(request):
                 failed(message, bug)
 
         def on_cancelled(request: int) -> None:
             self._workers.pop(request, None)
-            if self._is_live(request):
+            if is_live(request):
                 cancelled()
 
         sig = worker.signals
@@ -173,6 +195,10 @@ class Session(QObject):
     @property
     def loading(self) -> bool:
         return self._doc_worker is not None
+
+    @property
+    def downloading(self) -> bool:
+        return self._download_worker is not None
 
     # -- settings ---------------------------------------------------------------
     def save_settings(self) -> None:
@@ -274,6 +300,82 @@ class Session(QObject):
         else:
             emit(self.modelFailed, message)
         self._run_pending()  # without a model: keyword answers
+
+    # -- downloading a model ----------------------------------------------------
+    def download_model(self, repo_id: str | None = None) -> bool:
+        """Download, build and install a pack off the UI thread, then load it.
+
+        The same pipeline as ``desktop-qa model download``; False if a download
+        is already running. Meanwhile questions keep their keyword answers.
+        """
+        if self._download_worker is not None:
+            return False
+        hub = self.hub
+        # Our own flag, not the worker's: download_pack polls it between steps, and
+        # the worker's outcome then says what really happened (a cancel that comes
+        # after the last check still ends in an installed pack, which is then used).
+        cancel = self._download_cancel = threading.Event()
+
+        def job(report: Callable[..., None], cancelled: Callable[[], bool]) -> Any:
+            from desktop_qa.packs import download
+
+            pack = download.download_pack(
+                repo_id or download.DEFAULT_REPO,
+                progress=lambda text: report(text, True),  # every step, unthrottled
+                cancel=cancel.is_set,
+                hub=hub if hub is not None else download.HfHub(progress_bars=False),
+            )
+            report("loading the model", True)
+            return pack, _reader(pack)
+
+        def live(request: int) -> bool:
+            worker = self._download_worker
+            return worker is not None and worker.request == request
+
+        from desktop_qa.packs.download import DEFAULT_REPO
+
+        emit(self.downloadStarted, repo_id or DEFAULT_REPO)
+        self._download_worker = self._start(
+            self.download_pool,
+            job,
+            progress=lambda text: emit(self.downloadProgress, str(text)),
+            finished=self._download_ready,
+            failed=self._download_error,
+            cancelled=self._download_cancelled,
+            live=live,
+        )
+        return True
+
+    def cancel_download(self) -> bool:
+        """Ask the running download to stop at its next step; True if one was running.
+
+        ``downloadCancelled`` (or, if it was already installing, the usual
+        ``downloadFinished``) follows once the worker has stopped.
+        """
+        if self._download_worker is None or self._download_cancel.is_set():
+            return False
+        self._download_cancel.set()
+        return True
+
+    @property
+    def download_cancelling(self) -> bool:
+        return self._download_worker is not None and self._download_cancel.is_set()
+
+    def _download_ready(self, out: tuple[ModelPack, Reader]) -> None:
+        self._download_worker = None
+        if self._model_worker is not None:  # an older load must not replace the new pack
+            self._model_worker.cancel()
+            self._model_worker = None
+        emit(self.downloadFinished, out[0])
+        self._model_ready(out)
+
+    def _download_error(self, message: str, bug: bool) -> None:
+        self._download_worker = None
+        emit(self.downloadFailed, message)
+
+    def _download_cancelled(self) -> None:
+        self._download_worker = None
+        emit(self.downloadCancelled)
 
     # -- document ---------------------------------------------------------------
     def open_document(self, path: str | os.PathLike[str]) -> None:
@@ -463,7 +565,8 @@ class Session(QObject):
     def shutdown(self, timeout_ms: int = 3000) -> None:
         """Cancel everything and wait briefly, so no worker outlives the window."""
         self._pending_question = None
+        self._download_cancel.set()
         for worker in list(self._workers.values()):
             worker.cancel()
-        for pool in (self.query_pool, self.mupdf_pool, self.model_pool):
+        for pool in (self.query_pool, self.mupdf_pool, self.model_pool, self.download_pool):
             pool.waitForDone(timeout_ms)

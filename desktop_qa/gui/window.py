@@ -266,6 +266,11 @@ class MainWindow(QMainWindow):
         s.answersChanged.connect(self._answers_changed)
         s.currentAnswerChanged.connect(self._current_changed)
         s.settingsChanged.connect(self._update_recent)
+        s.downloadStarted.connect(self._download_started)
+        s.downloadProgress.connect(self._download_progress)
+        s.downloadFinished.connect(self._download_finished)
+        s.downloadFailed.connect(self._download_failed)
+        s.downloadCancelled.connect(self._download_cancelled)
         s.warning.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.question.submitted.connect(self._submitted)
         self.question.escaped.connect(self.cancel)
@@ -275,6 +280,8 @@ class MainWindow(QMainWindow):
         self.results.answerActivated.connect(self.session.select)
         self.results.guessRequested.connect(self.session.show_best_guess)
         self.first_run.chooseFolder.connect(self.choose_model_folder)
+        self.first_run.downloadRequested.connect(self.download_model)
+        self.first_run.cancelRequested.connect(self.cancel_download)
         self.pdf_view.pageChanged.connect(self._page_changed)
         self.pdf_view.zoomChanged.connect(lambda z: self.zoom_label.setText(f" {z * 100:.0f}% "))
         self.pdf_view.slashPressed.connect(self.focus_question)
@@ -322,6 +329,14 @@ class MainWindow(QMainWindow):
         if folder:
             self.session.choose_model_folder(folder)
 
+    def download_model(self) -> None:
+        """First-run panel: the same download as 'desktop-qa model download', in the background."""
+        self.session.download_model()
+
+    def cancel_download(self) -> None:
+        if self.session.cancel_download():
+            self.first_run.set_cancelling()
+
     def focus_question(self) -> None:
         self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.question.selectAll()
@@ -336,6 +351,9 @@ class MainWindow(QMainWindow):
     def cancel(self) -> None:
         """Esc: stop the running query or loading; otherwise leave the question bar."""
         if self.session.cancel_query() or self.session.cancel_loading():
+            return
+        if self.side.currentWidget() is self.first_run and self.session.cancel_download():
+            self.first_run.set_cancelling()
             return
         if self.question.hasFocus() or self.page_box.hasFocus():
             self.focus_viewer()
@@ -489,6 +507,26 @@ class MainWindow(QMainWindow):
             self.side.setCurrentWidget(self.first_run)
         else:
             self.show_error("Cannot use model pack", message)
+
+    def _download_started(self, repo_id: str) -> None:
+        self.first_run.start_download(repo_id)
+        self.statusBar().showMessage(f"Downloading {repo_id}…")
+
+    def _download_progress(self, step: str) -> None:
+        if not self.session.download_cancelling:
+            self.first_run.set_step(step)
+
+    def _download_finished(self, pack: ModelPack) -> None:
+        self.first_run.reset_download()
+        self.statusBar().showMessage(f"Installed {pack.name} in {pack.path}", 10000)
+
+    def _download_failed(self, message: str) -> None:
+        self.first_run.reset_download(message)
+        self.statusBar().showMessage("Download failed", 5000)
+
+    def _download_cancelled(self) -> None:
+        self.first_run.reset_download()
+        self.statusBar().showMessage("Download cancelled; nothing was installed", 5000)
 
     def _query_started(self, question: str) -> None:
         self._show_message("")
