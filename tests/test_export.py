@@ -135,3 +135,21 @@ def test_tiny_pack_answers_through_the_app(tiny_pack: Path) -> None:
     assert result.no_answer or result.answers
     for answer in result.answers:
         assert doc.text[answer.start : answer.end] == answer.text
+
+
+def test_bottleneck_no_norms_fold_exactly(tmp_path: Path) -> None:
+    model = export.random_model("tiny", seed=1)
+    gen = torch.Generator().manual_seed(1)
+    norms = [m for m in model.modules() if type(m).__name__ == "NoNorm"]
+    with torch.no_grad():  # trained-looking NoNorms: untrained ones are x * 1 + 0
+        for norm in norms:
+            norm.weight.copy_(torch.rand(norm.weight.shape, generator=gen) * 2 + 0.1)
+            norm.bias.copy_(torch.randn(norm.bias.shape, generator=gen))
+    before = [n.weight.clone() for n in norms]
+    path = export.export_onnx(model, tmp_path / "m.onnx", atol=1e-4)  # verified against model
+    assert all(torch.equal(n.weight, b) for n, b in zip(norms, before, strict=True))
+    muls = [n for n in onnx.load(str(path)).graph.node if n.op_type == "Mul"]
+    layers = model.config.num_hidden_layers
+    folded = sum(1 for m in model.modules() if type(m).__name__ == "BottleneckLayer")
+    assert folded == 2 * layers
+    assert len([n for n in muls if "LayerNorm" in n.name]) == len(norms) - folded
