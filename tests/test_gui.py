@@ -281,7 +281,7 @@ def test_first_run_panel_without_a_pack(qtbot, make_window, handbook_pdf):
     window = make_window()
     with qtbot.waitSignal(window.session.modelMissing, timeout=WAIT):
         window.session.load_model()
-    assert window.side.currentWidget() is window.first_run
+    assert not window.first_run.isHidden()
     download = window.first_run.download
     assert download.isEnabled() and "desktop-qa model download" in download.toolTip()
     assert window.first_run.choose.isEnabled()
@@ -290,6 +290,9 @@ def test_first_run_panel_without_a_pack(qtbot, make_window, handbook_pdf):
     with qtbot.waitSignal(window.session.queryFinished, timeout=WAIT) as blocker:
         window.session.ask(QUESTION)
     assert blocker.args[0].mode == "keyword"
+    # ... and they are listed beside the panel, not hidden behind it.
+    assert not window.results.isHidden() and not window.first_run.isHidden()
+    assert window.results.list.count() >= 1
 
 
 def test_choose_pack_folder_installs_and_loads(qtbot, make_window, oracle_pack):
@@ -297,7 +300,7 @@ def test_choose_pack_folder_installs_and_loads(qtbot, make_window, oracle_pack):
     with qtbot.waitSignal(window.session.modelChanged, timeout=WAIT):
         window.session.choose_model_folder(oracle_pack)
     assert window.session.pack.name == "oracle-test"
-    assert window.side.currentWidget() is window.results
+    assert window.first_run.isHidden() and not window.results.isHidden()
     assert window.banner.isVisibleTo(window) and TEST_MODEL_WARNING in window.banner.text()
 
 

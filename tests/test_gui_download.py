@@ -93,7 +93,7 @@ def make_window(qtbot, user_dirs):  # type: ignore[no-untyped-def]
         made.append(window)
         with qtbot.waitSignal(window.session.modelMissing, timeout=WAIT):
             window.session.load_model()
-        assert window.side.currentWidget() is window.first_run
+        assert not window.first_run.isHidden()
         return window
 
     yield make
@@ -156,7 +156,7 @@ def test_download_installs_and_loads_the_pack_off_the_ui_thread(
     assert any("quantizing" in s for s in steps) and "installing" in steps
     # As after choosing a pack folder: status bar names it, the panel gives way.
     assert PACK_NAME in window.model_label.text()
-    assert window.side.currentWidget() is window.results
+    assert window.first_run.isHidden() and not window.results.isHidden()
     assert not window.banner.isVisibleTo(window)  # a trained pack
     _assert_initial(window)
     assert not window.session.downloading
@@ -182,7 +182,7 @@ def test_offline_download_shows_the_cli_line_and_stays_usable(
         # ...is what the panel shows.
         assert "error: " + blocker.args[0] == cli_line
         _assert_initial(window, error=cli_line.removeprefix("error: "))
-        assert window.side.currentWidget() is panel
+        assert not panel.isHidden()
         assert window.session.pack is None and _installed(user_dirs) == []
     qtbot.wait(50)  # the event loop still runs; the window is still there
     assert window.isVisible()
@@ -209,7 +209,7 @@ def test_cancel_installs_nothing_and_resets_the_panel(qtbot, make_window, user_d
     with qtbot.waitSignal(window.session.downloadCancelled, timeout=WAIT):
         hub.release.set()  # the running step ends; the next check stops the download
     _assert_initial(window)
-    assert window.side.currentWidget() is panel
+    assert not panel.isHidden()
     assert window.session.pack is None and not window.session.downloading
     assert _installed(user_dirs) == [] and list_packs() == []
     downloads = user_dirs / "cache" / "downloads"
@@ -229,4 +229,4 @@ def test_cancel_installs_nothing_and_resets_the_panel(qtbot, make_window, user_d
     with qtbot.waitSignal(window.session.modelChanged, timeout=WAIT):
         qtbot.mouseClick(panel.download, Qt.MouseButton.LeftButton)
     assert _installed(user_dirs) == [PACK_NAME]
-    assert window.side.currentWidget() is window.results
+    assert window.first_run.isHidden() and not window.results.isHidden()

@@ -111,12 +111,16 @@ class MainWindow(QMainWindow):
             w.setAcceptDrops(False)
             self.viewer.addWidget(w)
         self.text_view.viewport().setAcceptDrops(False)
-        # Right side: answers or the first-run panel.
+        # Right side: the first-run panel (only while no model is loaded) above the
+        # answers, so keyword answers stay visible before a model is installed.
         self.results = ResultsPanel()
         self.first_run = FirstRunPanel()
-        self.side = QStackedWidget()
-        self.side.addWidget(self.results)
-        self.side.addWidget(self.first_run)
+        self.first_run.hide()
+        self.side = QWidget()
+        side_layout = QVBoxLayout(self.side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.first_run)
+        side_layout.addWidget(self.results, 1)
         self.side.setMinimumWidth(260)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.viewer)
@@ -352,7 +356,7 @@ class MainWindow(QMainWindow):
         """Esc: stop the running query or loading; otherwise leave the question bar."""
         if self.session.cancel_query() or self.session.cancel_loading():
             return
-        if self.side.currentWidget() is self.first_run and self.session.cancel_download():
+        if not self.first_run.isHidden() and self.session.cancel_download():
             self.first_run.set_cancelling()
             return
         if self.question.hasFocus() or self.page_box.hasFocus():
@@ -493,18 +497,18 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {pack.name} · {quant}")
         self.model_label.setToolTip(pack.describe())
         self.banner.show_for(pack)
-        self.side.setCurrentWidget(self.results)
+        self.first_run.hide()
 
     def _model_missing(self, message: str) -> None:
         self.model_label.setText("Model: none (keyword search only)")
         self.first_run.set_reason(message)
-        self.side.setCurrentWidget(self.first_run)
+        self.first_run.show()
 
     def _model_failed(self, message: str) -> None:
         if self.session.reader is None:
             self.model_label.setText("Model: not loaded")
             self.first_run.set_reason(message)
-            self.side.setCurrentWidget(self.first_run)
+            self.first_run.show()
         else:
             self.show_error("Cannot use model pack", message)
 
