@@ -26,14 +26,6 @@ from desktop_qa.core.reader import Reader
 from desktop_qa.packs.oracle import build_oracle_pack
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DESKTOP_QA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("DESKTOP_QA_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("DESKTOP_QA_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("DESKTOP_QA_MODEL", raising=False)
-
-
 @pytest.fixture
 def pack_dir(tmp_path: Path) -> Path:
     return build_oracle_pack(
