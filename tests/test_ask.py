@@ -125,3 +125,17 @@ def test_module_entry_point_and_console_script(handbook_pdf: Path, oracle_pack: 
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["answers"][0]["page"] == 41
+
+
+def test_answering_never_imports_torch_or_qt(handbook_pdf: Path, oracle_pack: Path):
+    """The app answers with onnxruntime alone; torch is only for building packs."""
+    code = (
+        "import sys; from desktop_qa.cli import main; "
+        f"main(['ask', {str(handbook_pdf)!r}, 'code?', "
+        f"'--model', {str(oracle_pack)!r}, '--json']); "
+        "print([m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'transformers', 'PySide6', 'shiboken6')], file=sys.stderr)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[-1] == "[]"
