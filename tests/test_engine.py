@@ -140,9 +140,7 @@ def test_short_document_is_read_whole(tmp_path: Path, oracle_pack: Path):
     assert result.answers[0].text == "alpha one bravo" and result.whole_document
 
 
-def test_long_passage_is_read_first_where_the_question_words_are(
-    tmp_path: Path, oracle_pack: Path
-):
+def test_long_passage_is_read_first_where_the_question_words_are(tmp_path: Path, oracle_pack: Path):
     """A passage longer than a window: its best-matching window first, the rest only if needed."""
     filler = " ".join(f"word{i}" for i in range(600))
     paragraphs = [f"Paragraph {i} about unrelated things and {filler}." for i in range(30)]

@@ -142,7 +142,7 @@ def no_answer_text(read: Read) -> str:
     """ "No answer" worded by what was read: never "not in this document" unless it all was."""
     where = "document" if read.documents <= 1 else f"{read.documents} documents"
     if read.whole_document:
-        return f"No answer in this {where} (all {read.total_passages} passages read)."
+        return f"No answer in this {where} (read in full)."
     if read.passages == 0:
         return (
             f"No passage shares a word with your question (of {read.total_passages}); "
