@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from desktop_qa.core import cache
-from desktop_qa.core.document import Document, load_document
+from desktop_qa.core.document import Document, check_input, load_document
 from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
 from desktop_qa.core.passages import make_passages
@@ -84,6 +84,7 @@ def open_document(
     Raises UserError with a one-line message (missing, damaged, no text, ...).
     """
     path = Path(path).expanduser()
+    check_input(path)  # path and type checks run even when the cache holds these bytes
     digest = _hash(path)
     if digest:
         if cancel is not None and cancel():

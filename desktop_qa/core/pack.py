@@ -392,6 +392,19 @@ def _verified_read(path: Path, name: str, *, scan: bool) -> tuple[str, list[byte
         raise _fail(path, problem) from None
 
 
+def file_state(root: Path, name: object, expected: object) -> str:
+    """OK, MISSING, MISMATCH, UNSAFE (name leaves the pack, or a symlink) or UNREADABLE."""
+    if safe_name(name) is None or name == MANIFEST:
+        return "UNSAFE"
+    try:
+        digest = _hash_and_scan(_pack_file(root, str(name)), scan=False)[0]
+    except FileNotFoundError:
+        return "MISSING"
+    except OSError as exc:
+        return "UNSAFE" if exc.errno == errno.ELOOP else "UNREADABLE"
+    return "OK" if digest == str(expected).lower() else "MISMATCH"
+
+
 def _decode(raw: bytes | None) -> str | None:
     if raw is None:
         return None
