@@ -86,7 +86,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
+    actions = "download, build, list, info, install, remove"
+    print(
+        f"error: {parser.prog}: choose an action ({actions}); run '{parser.prog} --help'",
+        file=sys.stderr,
+    )
     return 2
 
 
