@@ -441,10 +441,11 @@ def make_readable(path: Path) -> None:
 
 def _chmod_nofollow(path: Path, mode: int, *, directory: bool) -> None:
     """chmod through a descriptor opened without following links (no race with a swap)."""
+    if path.is_symlink():
+        return  # not ours to change; the descriptor below also closes the race
     nofollow = getattr(os, "O_NOFOLLOW", None)
     if nofollow is None or not hasattr(os, "fchmod"):  # Windows: modes are not Unix modes
-        if not path.is_symlink():
-            path.chmod(mode)
+        path.chmod(mode)
         return
     flags = os.O_RDONLY | nofollow | os.O_NONBLOCK
     if directory:
