@@ -11,8 +11,9 @@ import pymupdf
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import Document, Reader, ask, load_pack
+from desktop_qa.core import Reader, load_pack
 from desktop_qa.packs.oracle import build_oracle_pack
+from tests.asking import ask_text
 from tests.pdfgen import filler_words, handbook
 
 
@@ -95,7 +96,7 @@ def test_answer_across_a_window_boundary(oracle_pack: Path):
     first_ids = windows[0].ids[windows[0].context_mask]
     vocab = reader.tokenizer.get_vocab()
     assert first_ids[-1] == vocab["alpha"] and vocab["bravo"] not in first_ids
-    result = ask(Document.from_text(text), question, reader)
+    result = ask_text(text, question, reader)
     best = result.answers[0]
     assert best.text == "alpha bravo" and best.start == text.index("alpha")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -15,7 +16,7 @@ from desktop_qa.core.document import Document
 
 def same(a: Document, b: Document) -> None:
     assert a.text == b.text and a.kind == b.kind and a.page_sizes == b.page_sizes
-    for name in ("char_box", "char_page", "boxes", "box_page", "box_line"):
+    for name in cache._ARRAYS:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
@@ -33,11 +34,11 @@ def count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def test_second_open_comes_from_cache(handbook_pdf: Path, tmp_path: Path, count_extractions):
-    first = engine.open_document(handbook_pdf)
+    first = engine.open_document(handbook_pdf).doc
     copy = tmp_path / "renamed.pdf"
     shutil.copy(handbook_pdf, copy)
     pages: list[tuple[int, int]] = []
-    second = engine.open_document(copy, progress=lambda d, t: pages.append((d, t)))
+    second = engine.open_document(copy, progress=lambda d, t: pages.append((d, t))).doc
     assert count_extractions == [handbook_pdf]  # same bytes elsewhere: still a hit
     same(first, second)
     assert second.path == copy and second.content_hash == cache.file_sha256(handbook_pdf)
@@ -49,9 +50,9 @@ def test_second_open_comes_from_cache(handbook_pdf: Path, tmp_path: Path, count_
 def test_changed_file_is_read_again(tmp_path: Path, count_extractions):
     path = tmp_path / "notes.txt"
     path.write_text("The lease ends in May.", encoding="utf-8")
-    assert engine.open_document(path).text == "The lease ends in May."
+    assert engine.open_document(path).doc.text == "The lease ends in May."
     path.write_text("The lease ends in June.", encoding="utf-8")
-    assert engine.open_document(path).text == "The lease ends in June."
+    assert engine.open_document(path).doc.text == "The lease ends in June."
     assert len(count_extractions) == 2
 
 
@@ -73,16 +74,15 @@ def damage_bytes(entry: Path) -> None:
 def test_corrupt_entry_is_rebuilt(tmp_path: Path, damage, count_extractions):
     path = tmp_path / "notes.txt"
     path.write_text("The lease ends in May.\n\n" * 200, encoding="utf-8")
-    doc = engine.open_document(path)
-    entry = cache.entry_path(doc.content_hash)
-    del doc
+    opened = engine.open_document(path)
+    entry = cache.entry_path(opened.doc.content_hash)
+    opened.close()
     damage(entry)
     again = engine.open_document(path)
-    assert again.text == "The lease ends in May.\n\n" * 200
+    assert again.doc.text == "The lease ends in May.\n\n" * 200
     assert len(count_extractions) == 2
-    assert cache.load(again.content_hash, path) is not None  # rewritten, valid
-    hits = engine.document_index(again).search("When does the lease end?")
-    assert hits
+    assert cache.load(again.doc.content_hash, path) is not None  # rewritten, valid
+    assert again.search("When does the lease end?", 5)
 
 
 def test_other_pipeline_version_is_ignored(tmp_path, monkeypatch, count_extractions):
@@ -104,10 +104,8 @@ def test_prune_keeps_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         path.write_text(f"Document number {i}.", encoding="utf-8")
         paths.append(path)
     for i, path in enumerate(paths):
-        doc = engine.open_document(path)
+        doc = engine.open_document(path).doc
         entry = cache.entry_path(doc.content_hash)
-        import os
-
         os.utime(entry, (1000 + i, 1000 + i))
     cache.prune(max_entries=3)
     left = sorted(p.name for p in cache.documents_dir().glob("*.sqlite"))
@@ -123,9 +121,9 @@ def test_unwritable_cache_still_opens(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("DESKTOP_QA_CACHE_DIR", str(blocker))
     path = tmp_path / "notes.txt"
     path.write_text("The lease ends in May.", encoding="utf-8")
-    doc = engine.open_document(path)
-    assert doc.text == "The lease ends in May."
-    assert engine.document_index(doc).search("lease end")[0].passage == 0
+    opened = engine.open_document(path)
+    assert opened.doc.text == "The lease ends in May."
+    assert opened.search("lease end", 5)[0].passage.index == 0
 
 
 def test_missing_file_is_a_user_error(tmp_path: Path):
@@ -150,10 +148,16 @@ def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: P
     pack = load_pack(oracle_pack)
     Reader(pack, cache_optimized=True)
     (saved,) = (paths.cache_dir() / "models").glob("*.onnx")
+    check = saved.with_suffix(".sha256")
     assert _sidecar(saved) == {
         "saved": cache.file_sha256(saved),
         "source": pack.files["model.onnx"],
     }
+    written = (saved.stat().st_ino, check.stat().st_mtime_ns)
+    os.utime(saved, (1, 1))
+    Reader(pack, cache_optimized=True)  # reused: loaded (and touched), not written again
+    assert (saved.stat().st_ino, check.stat().st_mtime_ns) == written
+    assert saved.stat().st_mtime > 1
     saved.write_bytes(saved.read_bytes()[:-7] + b"garbage")
     reader = Reader(pack, cache_optimized=True)  # damaged: rebuilt, never loaded
     assert _sidecar(saved) == {

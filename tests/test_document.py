@@ -138,3 +138,39 @@ def test_boxes_of_part_words_leave_out_punctuation(tmp_path: Path):
             start = doc.text.index(needle)
             (box,) = doc.boxes_for(start, start + len(needle))
             assert _close(box.rect, tuple(opened[0].search_for(needle)[0]), tol=0.5)
+
+
+def test_ligatures_are_expanded_and_keep_their_boxes(tmp_path: Path, oracle_pack: Path):
+    """A text layer with "ﬁ"/"ﬂ" glyphs reads as "fi"/"fl" for the index, the reader and answers."""
+    from desktop_qa.core import Query, Reader, engine, load_pack
+
+    path = tmp_path / "ligatures.pdf"
+    with pymupdf.open() as pdf:
+        for n in range(30):  # enough passages that the keyword ranking matters
+            page = pdf.new_page()
+            lines = [f"Page {n} is about weather, rivers and the city markets of the region."] * 12
+            if n == 17:
+                lines[5] = "The ﬁrst speciﬁc inﬂuence was the code alpha bravo indeed."
+            # An embedded copy of Times: its encoding reaches the ligature glyphs.
+            page.insert_font(fontname="F1", fontbuffer=pymupdf.Font("tiro").buffer)
+            for i, line in enumerate(lines):
+                page.insert_text((72, 72 + 40 * i), line, fontsize=11, fontname="F1")
+        pdf.save(path)
+    with pymupdf.open(path) as pdf:
+        assert "\ufb01" in pdf[17].get_text()  # the file really carries ligature glyphs
+    opened = engine.open_document(path)
+    text = opened.doc.text
+    assert not any(ch in text for ch in "\ufb00\ufb01\ufb02\ufb03\ufb04")
+    start = text.index("The first specific influence")
+    hits = opened.search("What was the first specific influence?", 3)
+    assert hits and hits[0].passage.start <= start < hits[0].passage.end
+    keyword = engine.final(engine.answer(opened, Query("first specific influence"), None))
+    assert "first specific influence" in keyword.answers[0].text
+    reader = Reader(load_pack(oracle_pack))
+    result = engine.final(engine.answer(opened, Query("What was the first influence?"), reader))
+    assert result.answers[0].text == "alpha bravo" and result.answers[0].page == 18
+    # "first" fills the box of the glyphs "ﬁrst": the same rectangle.
+    with pymupdf.open(path) as pdf:
+        (expected,) = pdf[17].search_for("ﬁrst")
+    (box,) = opened.doc.boxes_for(start + 4, start + 9)
+    assert _close(box.rect, tuple(expected), tol=1.5)

@@ -1,16 +1,20 @@
-"""Engine facade: pre-ranked reading, exhaustive mode, keyword answers, the ask CLI flags."""
+"""The one door: bounded reading, resuming to the whole document, keyword answers, the CLI flags."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import Reader, engine, load_pack, paths
+from desktop_qa.core import Query, Reader, UserError, engine, load_pack, paths, qa
 from desktop_qa.core.index import TOP_PASSAGES
 from tests.factset import generate
+
+QUESTION = "What is the launch code of the Zephyr rocket?"
 
 
 @pytest.fixture(scope="module")
@@ -24,128 +28,221 @@ def long_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def run_all(doc, question, reader, **kwargs):
-    steps = list(engine.answer_iter(doc, question, reader, **kwargs))
-    return steps, steps[-1].result
+class Recorder:
+    """Wraps a Reader's ``run`` to record which windows were read (passage, first offset)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.windows: list[tuple[int, int]] = []
+        real = reader.run
+
+        def run(batch):  # type: ignore[no-untyped-def]
+            self.windows.extend((w.passage, int(w.offsets[w.context_mask][0, 0])) for w in batch)
+            return real(batch)
+
+        reader.run = run  # type: ignore[method-assign]
 
 
-def test_prerank_reads_few_windows_and_finds_the_answer(long_text: Path, oracle_pack: Path):
-    doc = engine.open_document(long_text)
+def run_all(scope, query: Query, reader, **kwargs):  # type: ignore[no-untyped-def]
+    """(yielded snapshots, returned result) of one question."""
+    steps = []
+    gen = engine.answer(scope, query, reader, **kwargs)
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            return steps, stop.value
+
+
+def test_bounded_read_answers_from_few_windows(long_text: Path, oracle_pack: Path):
+    opened = engine.open_document(long_text)
     reader = Reader(load_pack(oracle_pack))
-    question = "What is the launch code of the Zephyr rocket?"
-    steps, ranked = run_all(doc, question, reader)
+    record = Recorder(reader)
+    steps, ranked = run_all(opened, Query(QUESTION), reader)
     assert steps[0].result is not None  # the first batch already gives answers
     assert ranked.answers[0].text == "alpha seven bravo"
-    assert ranked.whole_document is False and ranked.mode == "reader"
-    assert ranked.to_json()["whole_document"] is False
-    read: list[int] = []
-    real_run = reader.run
-
-    def recording_run(batch):
-        read.extend(w.passage for w in batch)
-        return real_run(batch)
-
-    reader.run = recording_run  # type: ignore[method-assign]
-    steps, _ = run_all(doc, question, reader)
-    ranked_read = list(dict.fromkeys(read))
-    read.clear()
-    steps_all, full = run_all(doc, question, reader, exhaustive=True)
-    assert full.answers[0].text == "alpha seven bravo" and full.whole_document is True
-    assert steps[-1].total < steps_all[-1].total / 10
-    # Exhaustive mode reads the pre-ranked passages first, then the rest once each.
-    assert list(dict.fromkeys(read))[: len(ranked_read)] == ranked_read
-    assert len(set(read)) == len(engine.document_index(doc).passages)
-    assert steps_all[0].result is not None
+    assert ranked.mode == "reader" and not ranked.whole_document
+    read = ranked.to_json()["read"]
+    assert read["passages"] <= TOP_PASSAGES and read["windows"] == len(record.windows)
+    assert read["total_passages"] == opened.total_passages > 10 * TOP_PASSAGES
+    assert read["whole_document"] is False and ranked.to_json()["whole_document"] is False
+    ranked_read = list(record.windows)
+    record.windows.clear()
+    steps_all, full = run_all(opened, Query(QUESTION, exhaustive=True), reader)
+    assert full.answers[0].text == "alpha seven bravo" and full.whole_document
+    assert len(ranked_read) < len(record.windows) / 10
+    # Exhaustive reads the best-matching windows first, then every other one exactly once.
+    assert record.windows[: len(ranked_read)] == ranked_read
+    assert len(set(record.windows)) == len(record.windows)
+    assert full.read.passages == full.read.total_passages == opened.total_passages
 
 
-def test_no_keyword_match_reads_the_whole_document(long_text: Path, oracle_pack: Path):
-    """No passage shares a word with the question: "no answer" is only said after reading all."""
-    doc = engine.open_document(long_text)
-    steps, result = run_all(doc, "Xylophone quokka?", Reader(load_pack(oracle_pack)))
-    assert result.answers[0].text == "alpha seven bravo" and result.whole_document is True
-    assert steps[-1].total == steps[-1].done > TOP_PASSAGES
-
-
-def test_ranked_passages_without_answer_escalate_to_the_whole_document(
-    long_text: Path, oracle_pack: Path, tmp_path: Path
-):
-    doc = engine.open_document(long_text)
+def test_no_shared_word_is_a_bounded_no_answer(long_text: Path, oracle_pack: Path):
+    """No passage shares a word with the question: nothing is read, and it says so."""
+    opened = engine.open_document(long_text)
     reader = Reader(load_pack(oracle_pack))
+    record = Recorder(reader)
+    steps, result = run_all(opened, Query("Xylophone quokka?"), reader)
+    assert result.no_answer and not result.whole_document and record.windows == []
+    assert result.read.passages == 0
+    assert result.summary.startswith("No passage shares a word with your question")
+    # Read the whole document on request: the answer is there.
+    _, whole = run_all(opened, Query("Xylophone quokka?").deeper(), reader, resume=result)
+    assert whole.answers[0].text == "alpha seven bravo" and whole.whole_document
+
+
+def test_no_answer_in_the_ranking_stops_at_depth_and_resumes(long_text: Path, oracle_pack: Path):
+    opened = engine.open_document(long_text)
+    reader = Reader(load_pack(oracle_pack))
+    record = Recorder(reader)
     # Words of other facts rank other passages first; the answer is elsewhere.
-    _, ranked = run_all(doc, "What is the launch code of the Zephyr rocket?", reader)
-    steps, result = run_all(doc, "warehouse lease delivery invoice?", reader)
-    assert result.whole_document is True and result.answers[0].text == "alpha seven bravo"
-    # The ranked pass's own final "no answer" is never passed on as if it were final.
-    assert not [
-        s
-        for s in steps
-        if s.result is not None
-        and s.result.no_answer
-        and not s.result.whole_document
-        and s.done == s.total
-    ]
-    # A document without the answer: no_answer, after reading every window.
-    plain = tmp_path / "plain.txt"
-    plain.write_text(long_text.read_text("utf-8").replace("alpha seven bravo", "x"), "utf-8")
-    doc2 = engine.open_document(plain)
-    steps2, none = run_all(doc2, "What is the launch code of the Zephyr rocket?", reader)
-    assert none.no_answer and none.whole_document is True
-    assert (
-        steps2[-1].done
-        == steps2[-1].total
-        == len(
-            reader.windows(
-                "What is the launch code of the Zephyr rocket?",
-                [
-                    (p.index, p.start, doc2.text[p.start : p.end])
-                    for p in engine.document_index(doc2).passages
-                ],
-            )
-        )
+    question = "warehouse lease delivery invoice?"
+    matching = len(opened.search(question, 10_000))
+    steps, bounded = run_all(opened, Query(question), reader)
+    assert bounded.no_answer and not bounded.whole_document
+    assert bounded.read.passages == min(48, matching) < opened.total_passages
+    assert bounded.summary == (
+        f"No answer in the {bounded.read.passages} passages that best match your question "
+        f"(of {opened.total_passages})."
     )
+    assert bounded.to_json()["message"] == bounded.summary
+    first = set(record.windows)
+    assert len(first) == bounded.read.windows
+    assert engine.whole_read_seconds(bounded) > 0
+    # --depth bounds the reading.
+    _, shallow = run_all(opened, Query(question, depth=TOP_PASSAGES + 3), reader)
+    assert shallow.read.passages == TOP_PASSAGES + 3
+    # "Read the whole document" goes on from the bounded result and reads no window twice.
+    record.windows.clear()
+    _, whole = run_all(opened, Query(question).deeper(), reader, resume=bounded)
+    assert whole.whole_document and whole.answers[0].text == "alpha seven bravo"
+    second = list(record.windows)
+    assert not first & set(second) and len(set(second)) == len(second)
+    record.windows.clear()
+    _, scratch = run_all(opened, Query(question, exhaustive=True), reader)
+    assert len(first) + len(second) == len(record.windows) == scratch.read.windows
+    assert whole.read.windows == scratch.read.windows
+    assert engine.whole_read_seconds(whole) is None
+
+
+def test_resume_ignores_a_result_of_another_question(long_text: Path, oracle_pack: Path):
+    opened = engine.open_document(long_text)
+    reader = Reader(load_pack(oracle_pack))
+    _, other = run_all(opened, Query("warehouse lease delivery invoice?"), reader)
+    _, result = run_all(opened, Query(QUESTION), reader, resume=other)
+    assert result.read.passages <= TOP_PASSAGES  # a fresh reading, not the other's state
 
 
 def test_short_document_is_read_whole(tmp_path: Path, oracle_pack: Path):
     path = tmp_path / "short.txt"
     path.write_text("Nothing matches here. The code is alpha one bravo.", encoding="utf-8")
-    doc = engine.open_document(path)
-    _, result = run_all(doc, "Xylophone?", Reader(load_pack(oracle_pack)))
-    assert result.answers[0].text == "alpha one bravo" and result.whole_document is True
+    opened = engine.open_document(path)
+    _, result = run_all(opened, Query("Xylophone?"), Reader(load_pack(oracle_pack)))
+    assert result.answers[0].text == "alpha one bravo" and result.whole_document
+
+
+def test_long_passage_is_read_first_where_the_question_words_are(tmp_path: Path, oracle_pack: Path):
+    """A passage longer than a window: its best-matching window first, the rest only if needed."""
+    filler = " ".join(f"word{i}" for i in range(600))
+    paragraphs = [f"Paragraph {i} about unrelated things and {filler}." for i in range(30)]
+    paragraphs[7] = f"{filler} The launch code of the Zephyr rocket is alpha seven bravo."
+    path = tmp_path / "long-passages.txt"
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    opened = engine.open_document(path)
+    reader = Reader(load_pack(oracle_pack))
+    record = Recorder(reader)
+    _, result = run_all(opened, Query(QUESTION), reader)
+    assert result.answers[0].text == "alpha seven bravo"
+    # One window per ranked passage, although each is several windows long.
+    passages = [p for p, _ in record.windows]
+    assert len(passages) == len(set(passages)) == result.read.passages
+    assert len(reader.windows(QUESTION, [(0, 0, paragraphs[7])])) > 1
 
 
 def test_keyword_mode_without_reader(long_text: Path):
-    doc = engine.open_document(long_text)
-    fd = generate(pages=40, facts=30)
-    fact = fd.facts[5]
-    (step,) = engine.answer_iter(doc, fact.question, None, top_k=TOP_PASSAGES)
-    result = step.result
+    opened = engine.open_document(long_text)
+    fact = generate(pages=40, facts=30).facts[5]
+    result = engine.final(engine.answer(opened, Query(fact.question, top_k=TOP_PASSAGES), None))
     assert result.mode == "keyword" and result.to_json()["mode"] == "keyword"
     assert any(a.text == fact.sentence for a in result.answers)
     scores = [a.score for a in result.answers]
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
     best = result.answers[0]
-    assert doc.text[best.start : best.end] == best.text
+    assert opened.doc.text[best.start : best.end] == best.text
     assert best.context[best.context_start : best.context_end] == best.text
 
 
 def test_keyword_mode_on_pdf_has_pages_and_boxes(handbook_pdf: Path):
-    doc = engine.open_document(handbook_pdf)
-    (step,) = engine.answer_iter(doc, "What is the launch code?", None)
-    best = step.result.answers[0]
-    assert best.page is not None and best.boxes
+    opened = engine.open_document(handbook_pdf)
+    result = engine.final(engine.answer(opened, Query("What is the launch code?"), None))
+    best = result.answers[0]
+    assert best.page == 41 and best.boxes
     assert all(box.page == best.page - 1 for box in best.boxes[:1])
 
 
-@pytest.mark.parametrize("question", ['"', "NEAR(", "*", "AND OR NOT", "a\x00b", "ü" * 300])
+@pytest.mark.parametrize("question", ['"x"', "NEAR(", "x*", "AND OR NOT", "a\x00b", "ü" * 300])
 def test_keyword_mode_never_crashes(long_text: Path, question: str):
-    doc = engine.open_document(long_text)
-    (step,) = engine.answer_iter(doc, question, None)
-    assert step.result.mode == "keyword"
+    """Question text is never FTS5 syntax."""
+    opened = engine.open_document(long_text)
+    result = engine.final(engine.answer(opened, Query(question), None))
+    assert result.mode == "keyword"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"question": "   \n\t "}, "the question is empty"),
+        ({"question": "?!"}, "the question is empty"),
+        ({"question": "ok", "top_k": 0}, "--top-k must be between 1"),
+        ({"question": "ok", "threshold": math.nan}, "--threshold must be a finite"),
+        ({"question": "ok", "threshold": math.inf}, "--threshold must be a finite"),
+        ({"question": "ok", "depth": 0}, "--depth must be"),
+        ({"question": "caf\udce9?"}, "not valid UTF-8"),
+    ],
+)
+def test_query_is_validated_once_at_the_door(kwargs, message):
+    with pytest.raises(UserError, match=message):
+        Query(**kwargs)
+
+
+def test_query_normalises_the_question():
+    query = Query("  When\tdoes the\x1b[2J lease\n end? ", threshold="1.5")  # type: ignore[arg-type]
+    assert query.question == "When does the[2J lease end?" and query.threshold == 1.5
+
+
+def test_collector_memory_is_bounded_and_probabilities_stay_right(monkeypatch):
+    """Spans beyond the cap are folded into one log-sum-exp term: same probabilities."""
+    rng = np.random.default_rng(0)
+    windows = []
+    for i in range(60):
+        n = 40
+        ids = np.arange(n)
+        mask = np.ones(n, bool)
+        mask[0] = False
+        offsets = np.stack([ids * 10 + i * 1000, ids * 10 + i * 1000 + 5], axis=1)
+        window = qa.Window(i, ids, np.ones(n, np.int64), mask, offsets)
+        windows.append((window, rng.normal(size=n), rng.normal(size=n)))
+    text = "abcde     " * 7_000  # a 5-letter word every 10 characters, one per token
+
+    def collect(cap: int) -> qa._Collector:
+        monkeypatch.setattr(qa, "SPAN_CAP", cap)
+        collector = qa._Collector()
+        for window, s, e in windows:
+            collector.add(0, text, window, s, e, max_len=5)
+        return collector
+
+    full, small = collect(10**9), collect(50)
+    assert len(full.spans) == 60 * qa.SPANS_PER_WINDOW
+    assert len(small.spans) <= 2 * 50
+    top = np.array([s for _, s in full.best(5)])
+    assert [k for k, _ in small.best(5)] == [k for k, _ in full.best(5)]
+    expected = qa.spans.softmax_of(top, full.population())
+    got = qa.spans.softmax_of(top, small.population())
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
 
 
 def test_cli_without_pack_answers_by_keyword(long_text, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(paths, "bundled_models_dir", lambda: tmp_path / "no-bundled")
-    code = main(["ask", str(long_text), "What is the launch code of the Zephyr rocket?", "--json"])
+    code = main(["ask", str(long_text), QUESTION, "--json"])
     out, err = capsys.readouterr()
     assert code == 0
     assert err.startswith("warning: no model pack installed") and err.count("\n") == 1
@@ -161,12 +258,24 @@ def test_cli_missing_explicit_pack_is_an_error(long_text, tmp_path, monkeypatch,
     assert err.startswith("error: model pack") and err.count("\n") == 1
 
 
-def test_cli_exhaustive_flag(long_text: Path, oracle_pack: Path, capsys):
-    question = "What is the launch code of the Zephyr rocket?"
-    assert main(["ask", str(long_text), question, "--model", str(oracle_pack), "--json"]) == 0
+def test_cli_read_object_exhaustive_and_depth(long_text: Path, oracle_pack: Path, capsys):
+    argv = ["ask", str(long_text), QUESTION, "--model", str(oracle_pack), "--json"]
+    assert main(argv) == 0
     ranked = json.loads(capsys.readouterr()[0])
-    argv = ["ask", str(long_text), question, "--model", str(oracle_pack), "--json"]
     assert main([*argv, "--exhaustive"]) == 0
     full = json.loads(capsys.readouterr()[0])
     assert ranked["whole_document"] is False and full["whole_document"] is True
     assert ranked["answers"][0]["text"] == full["answers"][0]["text"] == "alpha seven bravo"
+    assert set(ranked["read"]) == {
+        "passages",
+        "windows",
+        "total_passages",
+        "whole_document",
+        "documents",
+    }
+    assert ranked["read"]["windows"] < full["read"]["windows"]
+    assert full["read"]["passages"] == full["read"]["total_passages"]
+    none = ["ask", str(long_text), "warehouse lease delivery invoice?", "--model"]
+    assert main([*none, str(oracle_pack), "--depth", "20"]) == 0
+    out = capsys.readouterr()[0]
+    assert "No answer in the 20 passages that best match your question (of " in out

@@ -15,11 +15,11 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from desktop_qa import __version__
 from desktop_qa.core.document import Box
 from desktop_qa.core.pack import load_pack
+from desktop_qa.core.query import EMPTY_QUESTION
 from desktop_qa.core.reader import Reader
 from desktop_qa.core.settings import Settings, save_settings, settings_path
 from desktop_qa.gui.panels import TEST_MODEL_WARNING, about_html
-from desktop_qa.gui.results import NO_ANSWER
-from desktop_qa.gui.session import EMPTY_QUESTION, Session
+from desktop_qa.gui.session import Session
 from desktop_qa.gui.window import MainWindow
 from desktop_qa.packs.oracle import build_oracle_pack
 from tests.gui_helpers import BrokenReader, SlowReader, isolate
@@ -170,7 +170,8 @@ def test_no_answer_offers_the_best_guess(qtbot, make_window, tmp_path):
     ask(qtbot, window)
     s = window.session
     assert s.result.no_answer and not s.shown.answers
-    assert NO_ANSWER in window.results.header.text()
+    assert "No answer in this document (read in full)." in window.results.header.text()
+    assert not window.results.read_button.isVisibleTo(window)  # nothing more to read
     assert window.results.guess_button.isVisibleTo(window)
     qtbot.keyClick(window, Qt.Key.Key_F3)  # one key away
     assert s.shown.guess and s.shown.answers[0].text == "Alpha Bravo"
@@ -419,3 +420,43 @@ def test_settings_dialog_changes_top_k_and_strictness(qtbot, make_window):
     assert warning is None
     assert (saved.top_k, saved.strictness, saved.exhaustive) == (3, 2.5, True)
     assert saved.threshold(1.0) == 3.5
+
+
+def test_bounded_no_answer_offers_to_read_the_whole_document(
+    qtbot, make_window, oracle_pack, tmp_path
+):
+    """The bounded wording, then Ctrl+Enter reads the rest (Esc stops it; it can go on later)."""
+    from tests.factset import generate
+
+    paragraphs = list(generate(pages=40, facts=30).paragraphs)
+    paragraphs[123] += " The launch code of the Zephyr rocket is alpha seven bravo."
+    path = tmp_path / "long.txt"
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    reader = SlowReader(load_pack(oracle_pack))
+    reader.delay = 0.0
+    window = make_window(reader)
+    open_doc(qtbot, window, path)
+    ask(qtbot, window, "warehouse lease delivery invoice?")
+    s = window.session
+    header = window.results.header.text()
+    assert s.result.no_answer and not s.result.whole_document
+    assert f"No answer in the {s.result.read.passages} passages that best match" in header
+    assert "not in this document" not in header.lower()
+    button = window.results.read_button
+    assert button.isVisibleTo(window) and "Read the whole document (about " in button.text()
+    bounded_windows = s.result.read.windows
+    # Ctrl+Enter starts it; Esc cancels it and the bounded result stays.
+    reader.delay = 0.05
+    with qtbot.waitSignal(s.queryProgress, timeout=WAIT):
+        qtbot.keyClick(window.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert s.busy
+    with qtbot.waitSignal(s.queryCancelled, timeout=2000):
+        qtbot.keyClick(window.question, Qt.Key.Key_Escape)
+    assert not s.busy and s.result.read.windows == bounded_windows
+    # Again, to the end: the answer, read in full.
+    reader.delay = 0.0
+    with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
+        window.results.read_button.click()
+    assert s.result.whole_document and s.result.answers[0].text == "alpha seven bravo"
+    assert not window.results.read_button.isVisibleTo(window)
+    assert window.text_view.highlighted_text()[0] == "alpha seven bravo"

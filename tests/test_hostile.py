@@ -549,14 +549,14 @@ def test_cache_never_stores_an_entry_over_its_limit(tmp_path: Path, monkeypatch)
     small.write_text("The code is alpha one bravo.\n")
     big = tmp_path / "big.txt"
     big.write_text("Some words that repeat here. " * 2000)
-    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 200_000)
-    doc = engine.open_document(big)
-    assert "repeat" in doc.text
-    assert not cache.entry_path(cache.file_sha256(big)).exists()  # indexed in memory
-    assert engine.document_index(doc).search("repeat", 1)  # and still searchable
-    engine.open_document(small)
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 100_000)
+    with engine.open_document(big) as opened:
+        assert "repeat" in opened.doc.text
+        assert not cache.entry_path(cache.file_sha256(big)).exists()  # indexed in memory
+        assert opened.search("repeat", 1)  # and still searchable
+    engine.open_document(small).close()
     entry = cache.entry_path(cache.file_sha256(small))
-    assert entry.exists() and entry.stat().st_size <= 200_000
+    assert entry.exists() and entry.stat().st_size <= 100_000
 
 
 # -- 6, issue 10: damaged containers are one line --------------------------------------
@@ -663,7 +663,15 @@ def test_negative_threshold_is_a_value(oracle_pack: Path, doc: Path, capsys):
     )
     assert code == 0
     data_code, data, _ = run(
-        capsys, "ask", str(doc), "?", "--model", str(oracle_pack), "--threshold", "-1e9", "--json"
+        capsys,
+        "ask",
+        str(doc),
+        "where?",
+        "--model",
+        str(oracle_pack),
+        "--threshold",
+        "-1e9",
+        "--json",
     )
     assert data_code == 0 and json.loads(data)["threshold"] == -1e9
 

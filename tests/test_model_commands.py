@@ -21,12 +21,13 @@ from pathlib import Path
 import pytest
 
 from desktop_qa import cli
-from desktop_qa.core import Document, Reader, ask, find_pack, load_pack
+from desktop_qa.core import Reader, find_pack, load_pack
 from desktop_qa.core.errors import Cancelled, UserError
 from desktop_qa.packs import download
 from desktop_qa.packs.download import RepoInfo, download_pack, readme_license, rows_to_squad
 from desktop_qa.packs.install import install_pack, list_packs, remove_pack
 from desktop_qa.packs.oracle import build_oracle_pack
+from tests.asking import ask_text
 
 REPO = "tester/mobilebert-uncased-squad-v2"
 UNREACHABLE = "http://127.0.0.1:9"
@@ -260,7 +261,7 @@ def test_download_end_to_end_from_stand_in(tmp_path: Path) -> None:
 
     # The installed pack is the one the app now finds, and it answers.
     reader = Reader(find_pack())
-    result = ask(Document.from_text("The code word is alpha bravo today."), "Code?", reader)
+    result = ask_text("The code word is alpha bravo today.", "Code?", reader)
     assert not result.no_answer and result.answers[0].text == "alpha bravo"
 
 

@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 
-from desktop_qa.core import UserError, find_pack
-from desktop_qa.core.engine import answer_iter, open_document
+from desktop_qa.core import Query, find_pack
+from desktop_qa.core.engine import answer, final, open_document
 from desktop_qa.core.pack import candidate_dirs
+from desktop_qa.core.qa import no_answer_text
+from desktop_qa.core.query import DEFAULT_DEPTH
 from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader
 
 
@@ -30,7 +33,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--exhaustive",
         action="store_true",
         help="read the whole document (default: the passages that best match the question's "
-        "words, and the rest only if they hold no answer; much faster on long documents)",
+        "words, down to --depth; much faster on long documents)",
+    )
+    p.add_argument(
+        "--depth",
+        type=int,
+        default=DEFAULT_DEPTH,
+        metavar="N",
+        help=f"best-matching passages read at most before 'no answer' ({DEFAULT_DEPTH})",
     )
     p.set_defaults(func=run)
 
@@ -42,14 +52,17 @@ def _cell(text: str, width: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not args.question.strip():
-        raise UserError("the question is empty; ask something such as 'When does the lease end?'")
-    if args.top_k < 1:
-        raise UserError(f"--top-k must be at least 1 (got {args.top_k})")
+    query = Query(
+        args.question,
+        top_k=args.top_k,
+        threshold=args.threshold,
+        depth=args.depth,
+        exhaustive=args.exhaustive,
+    )
     # No pack anywhere (and none named): answer from the keyword index instead of
     # failing. A pack named with --model or $DESKTOP_QA_MODEL must exist.
     pack = find_pack(args.model) if args.model or candidate_dirs(None) else None
-    doc = open_document(args.file)
+    opened = open_document(args.file)
     reader = None
     if pack is not None:
         reader = Reader(pack, batch_size=int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE)))
@@ -66,24 +79,15 @@ def run(args: argparse.Namespace) -> int:
             "are meaningless",
             file=sys.stderr,
         )
-    result = None
-    for step in answer_iter(
-        doc,
-        args.question,
-        reader,
-        top_k=args.top_k,
-        threshold=args.threshold,
-        exhaustive=args.exhaustive,
-    ):
-        result = step.result or result
-    assert result is not None
-    result.seconds = time.perf_counter() - started
+    with opened:
+        result = final(answer(opened, query, reader))
+    result = replace(result, seconds=time.perf_counter() - started)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0
-    print(f"{doc.name}: {args.question}")
+    print(f"{opened.doc.name}: {query.question}")
     if result.no_answer:
-        print("No answer in this document.")
+        print(no_answer_text(result.read))
         guess = result.best_guess
         if guess is not None:
             print(f"  (best guess, below the threshold: {_cell(guess.text, 60)!r})")

@@ -35,12 +35,12 @@ from desktop_qa.core.document import Document
 from desktop_qa.core.index import DEFAULT_TOKENIZER, PassageIndex
 from desktop_qa.core.passages import Passage
 
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 MAX_ENTRIES = 32
 MAX_BYTES = 512 * 1024 * 1024
 MAX_ENTRY_BYTES = MAX_BYTES
 SUFFIX = ".sqlite"
-_ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line")
+_ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line", "char_x")
 
 
 def documents_dir() -> Path:

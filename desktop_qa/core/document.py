@@ -16,6 +16,7 @@ import functools
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,19 +60,20 @@ class Document:
     box_page: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     # Boxes of one text line share a line id, so a span's boxes merge per line.
     box_line: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    # Per character: left edge as a fraction of its word box's width (a Helvetica
+    # estimate made at extraction), so a highlight can cut a word ("Bravo" of
+    # "Bravo.") with no MuPDF call on the query thread.
+    char_x: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     content_hash: str = ""
 
     @classmethod
     def from_text(cls, text: str, name: str = "text") -> Document:
-        """A document from a string (evaluation data, tests, pasted text)."""
-        n = len(text)
-        return cls(
-            path=Path(name),
-            kind="text",
-            text=text,
-            char_box=np.full(n, -1, np.int32),
-            char_page=np.full(n, -1, np.int32),
-        )
+        """A document from a string (evaluation data, tests, pasted text).
+
+        Text has no pages or boxes, so the per-character arrays stay empty: a
+        100 MB text costs its string, not 8 bytes a character more.
+        """
+        return cls(path=Path(name), kind="text", text=text)
 
     @property
     def name(self) -> str:
@@ -110,9 +112,9 @@ class Document:
             x0, y0, x1, y1 = (float(v) for v in self.boxes[i])
             a, b = max(start, first[i]), min(end, first[i] + length[i])
             if a > first[i] or b < first[i] + length[i]:
-                x0, x1 = _trim(
-                    self.text[first[i] : first[i] + length[i]], a - first[i], b - first[i], x0, x1
-                )
+                left = float(self.char_x[a])
+                right = float(self.char_x[b]) if b < first[i] + length[i] else 1.0
+                x0, x1 = x0 + left * (x1 - x0), x0 + right * (x1 - x0)
             if key == current_key:
                 rect = [min(rect[0], x0), min(rect[1], y0), max(rect[2], x1), max(rect[3], y1)]
                 continue
@@ -136,19 +138,37 @@ class Document:
         return first.tolist(), length.tolist()
 
 
-def _trim(word: str, a: int, b: int, x0: float, x1: float) -> tuple[float, float]:
-    """x-range of ``word[a:b]`` inside the word's box ``x0..x1``.
+def char_positions(text: str, char_box: np.ndarray) -> np.ndarray:
+    """Left edge of every character as a fraction of its word box (0 for separators).
 
-    A span may cut a word box ("Bravo" of "Bravo."): the glyph widths are
-    estimated with Helvetica's metrics, close enough for a highlight.
+    Glyph widths are Helvetica's (one MuPDF call per distinct character, made
+    during extraction): close enough to cut a highlight inside a word. The
+    characters of a box are contiguous in the text.
     """
     import pymupdf
 
-    full = pymupdf.get_text_length(word, fontname="helv") or float(len(word)) or 1.0
-    scale = (x1 - x0) / full
-    left = pymupdf.get_text_length(word[:a], fontname="helv") if a else 0.0
-    right = pymupdf.get_text_length(word[:b], fontname="helv")
-    return x0 + left * scale, x0 + right * scale
+    out = np.zeros(len(text), np.float32)
+    positions = np.flatnonzero(char_box >= 0)
+    if not len(positions):
+        return out
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    table = np.array(
+        [pymupdf.get_text_length(chr(c), fontname="helv") or 1.0 for c in uniq.tolist()],
+        np.float64,
+    )
+    widths = np.where(char_box >= 0, table[inverse], 0.0)
+    before = np.concatenate(([0.0], np.cumsum(widths)))  # width of text[:i]
+    ids = char_box[positions]
+    boxes = int(ids.max()) + 1
+    first = np.zeros(boxes, np.int64)
+    seen, index = np.unique(ids, return_index=True)
+    first[seen] = positions[index]
+    total = np.zeros(boxes, np.float64)
+    np.add.at(total, ids, widths[positions])
+    span = np.where(total[ids] > 0, total[ids], 1.0)
+    out[positions] = np.clip((before[positions] - before[first[ids]]) / span, 0.0, 1.0)
+    return out
 
 
 # Input limits (docs/performance.md "Limits"): the checks below run on the file's
@@ -333,6 +353,16 @@ def load_text_file(path: Path, data: bytes | None = None) -> Document:
     return doc
 
 
+def fold(word: str) -> str:
+    """What a person reads: ligatures expanded, compatibility characters folded (NFKC).
+
+    PDFs set "fi", "fl", "ff" as ligature glyphs ("ﬁrst"); the WordPiece
+    tokenizer turns such a word into [UNK] and the keyword index would not
+    match "first". Full-width letters and odd spaces fold the same way.
+    """
+    return word if word.isascii() else unicodedata.normalize("NFKC", word)
+
+
 def _is_hyphenated(word: str) -> bool:
     return len(word) > 1 and word.endswith(_HYPHENS) and word[-2].isalpha()
 
@@ -402,7 +432,7 @@ def _extract_page(builder: _Builder, page: object, page_no: int, line_base: int)
     prev_key: tuple[int, int] | None = None
     line_id = line_base
     for i, (x0, y0, x1, y1, word, block, line, _) in enumerate(words):
-        word = word.replace("\x00", "")
+        word = fold(word.replace("\x00", ""))
         key = (block, line)
         if prev_key is not None:
             if block != prev_key[0]:
@@ -508,6 +538,7 @@ def load_mupdf(
         boxes=boxes,
         box_page=box_page,
         box_line=box_line,
+        char_x=char_positions(text, char_box),
     )
 
 

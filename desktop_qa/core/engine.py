@@ -1,25 +1,28 @@
-"""The one entry point the CLI and the GUI share: open documents, answer questions.
+"""The one door: open documents, then ``answer`` questions over a scope of passages.
 
-It hides *how* (document cache, keyword pre-ranking, exhaustive scan,
-reader-less keyword answers) behind two calls, so the front ends hold no QA
-logic and speed work changes only this layer:
+* ``open_document`` reads a document through the cache (``cache``) and returns
+  an ``OpenedDocument``: the document and its passage index, owned together
+  by whoever holds it (no registry, no global lock).
+* ``answer(scope, query, reader)`` is a generator: it *yields* ``Progress``
+  snapshots with the answers so far and *returns* the final ``QueryResult``.
+  A scope is "passages from one or more documents" (``qa.Scope``): one opened
+  document today, a library of them through the same call.
 
-* ``open_document`` reads a document through the cache (``cache``): the first
-  open extracts and indexes it, later opens of the same bytes load the result.
-* ``answer_iter`` reads the windows of the ``TOP_PASSAGES`` passages that bm25
-  ranks best (a second or two instead of minutes on a long document);
-  ``exhaustive=True`` reads those first, then every other passage, refining
-  the answers as it goes. Without a reader it answers from the keyword index.
+Bounded reading: the best window of each of the ``TOP_PASSAGES`` passages
+that bm25 ranks best is read first (the first answer comes fast); if they
+hold no answer, the rest of those passages and the ranking down to
+``query.depth`` passages follow, and the result says how much was read. Only
+``query.exhaustive`` (or resuming a result with ``query.deeper()``) reads the
+whole scope, and no window is ever read twice.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from desktop_qa.core import cache
 from desktop_qa.core.document import Document, check_input, load_document
@@ -30,47 +33,68 @@ from desktop_qa.core.qa import (
     Answer,
     Progress,
     QueryResult,
-    ask_iter,
-    clean_question,
+    Ranked,
+    Read,
+    Reading,
+    Scope,
     make_answer,
 )
+from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 KEYWORD_MODEL_NAME = "keyword index"
-
-# Document -> its index. Keyed by id() (Document is an unhashable dataclass);
-# weakref.finalize drops the entry and closes the connection with the document.
-_indexes: dict[int, PassageIndex] = {}
-_lock = threading.Lock()
+T = TypeVar("T")
 
 
-def _forget(key: int) -> None:
-    with _lock:
-        index = _indexes.pop(key, None)
-    if index is not None:
-        index.close()
+class OpenedDocument:
+    """A document with its passage index: a scope of one document.
 
+    The caller holds it for as long as it asks questions of the document;
+    ``close`` (or leaving a ``with`` block) releases the index's connection.
+    Queries on one OpenedDocument run one at a time (the GUI's query pool has
+    one thread; the CLI asks once).
+    """
 
-def _register(doc: Document, index: PassageIndex) -> None:
-    with _lock:
-        old = _indexes.get(id(doc))
-        _indexes[id(doc)] = index
-    if old is None:
-        weakref.finalize(doc, _forget, id(doc))
-    elif old is not index:
-        old.close()
+    def __init__(self, document: Document, index: PassageIndex) -> None:
+        self.doc = document
+        self.index = index
+        self.name = str(document.path) if document.path else document.name
 
+    @classmethod
+    def from_document(cls, document: Document) -> OpenedDocument:
+        """Index a document in memory (evaluation paragraphs, pasted text, tests)."""
+        return cls(document, PassageIndex.build(document.text, make_passages(document.text)))
 
-def document_index(doc: Document) -> PassageIndex:
-    """The passage index of a document; built in memory for documents not opened here."""
-    with _lock:
-        index = _indexes.get(id(doc))
-    if index is None:
-        index = PassageIndex.build(doc.text, make_passages(doc.text))
-        _register(doc, index)
-    return index
+    @property
+    def total_passages(self) -> int:
+        return len(self.index.passages)
+
+    @property
+    def document_count(self) -> int:
+        return 1
+
+    def search(self, question: str, limit: int) -> list[Ranked]:
+        return [
+            Ranked(0, self.index.passages[h.passage], h.score)
+            for h in self.index.search(question, limit)
+        ]
+
+    def passages(self) -> Iterable[Ranked]:
+        return (Ranked(0, p) for p in self.index.passages)
+
+    def document(self, source: int = 0) -> Document:
+        return self.doc
+
+    def close(self) -> None:
+        self.index.close()
+
+    def __enter__(self) -> OpenedDocument:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def open_document(
@@ -78,7 +102,7 @@ def open_document(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
-) -> Document:
+) -> OpenedDocument:
     """Open a document read-only, from the cache when its bytes were seen before.
 
     Raises UserError with a one-line message (missing, damaged, no text, ...).
@@ -92,23 +116,20 @@ def open_document(
         hit = cache.load(digest, path)
         if hit is not None:
             doc, index = hit
-            _register(doc, index)
             if progress is not None:
                 pages = max(doc.page_count, 1)
                 progress(pages, pages)
-            return doc
+            return OpenedDocument(doc, index)
     doc = load_document(path, progress=progress, cancel=cancel)
     passages = make_passages(doc.text)
     # Store only if the file did not change while it was read (else key and content differ).
+    index = None
     if digest and _hash(path) == digest:
         doc.content_hash = digest
         index = cache.store(doc, passages)
-    else:
-        index = None
     if index is None:
         index = PassageIndex.build(doc.text, passages)
-    _register(doc, index)
-    return doc
+    return OpenedDocument(doc, index)
 
 
 def _hash(path: Path) -> str | None:
@@ -118,62 +139,77 @@ def _hash(path: Path) -> str | None:
         return None  # load_document reports the problem in its own words
 
 
-def answer_iter(
-    doc: Document,
-    question: str,
+def answer(
+    scope: Scope,
+    query: Query,
     reader: Reader | None,
     *,
-    top_k: int = 5,
-    threshold: float | None = None,
-    exhaustive: bool = False,
     cancel: CancelFn | None = None,
-) -> Iterator[Progress]:
-    """Yield progress with the answers so far; the last item is final.
+    resume: QueryResult | None = None,
+) -> Generator[Progress, None, QueryResult]:
+    """Yield progress with the answers so far; return the final result.
 
-    ``reader`` None means no model pack is installed: one item with keyword
-    answers (``QueryResult.mode == "keyword"``). Otherwise the pre-ranked
-    passages are read first and, if they hold an answer, that is final; if
-    they do not, or ``exhaustive`` is set, every window is read
-    (``QueryResult.whole_document`` says which was done).
+    ``reader`` None means no model pack is installed: keyword answers
+    (``QueryResult.mode == "keyword"``). ``resume``: a result of the same
+    question whose reading goes on (``query.deeper()`` reads the whole scope);
+    windows it read are not read again.
     """
-    question = clean_question(question, top_k)
-    index = document_index(doc)
     if reader is None:
-        yield keyword_answers(doc, question, index, top_k=top_k)
-        return
-    with _lock:
-        hits = index.search(question, TOP_PASSAGES)
-    ranked = [index.passages[h.passage] for h in hits]
-    seen = {p.index for p in ranked}
-    everything = ranked + [p for p in index.passages if p.index not in seen]
-    # A short document is read whole at once.
-    whole = exhaustive or len(index.passages) <= TOP_PASSAGES
-    final = None
-    if not whole:
-        for step in ask_iter(
-            doc, question, reader, top_k=top_k, threshold=threshold, passages=ranked, cancel=cancel
-        ):
-            if step.result is not None:
-                step.result.whole_document = False
-                final = step.result
-            if step.done < step.total or final is None or not final.no_answer:
-                yield step
-        if final is not None and not final.no_answer:
-            return
-        # "Not in this document" must mean the document was read: when the
-        # best-matching passages hold no answer (or no passage shares a word
-        # with the question), go on through all of it, best-matching first.
-    for step in ask_iter(
-        doc, question, reader, top_k=top_k, threshold=threshold, passages=everything, cancel=cancel
-    ):
-        if step.result is not None:
-            step.result.whole_document = True
-        yield step
+        return keyword_answers(scope, query)
+    reading = Reading(scope, query, reader, resume=resume, cancel=cancel)
+    total = scope.total_passages
+    if total <= TOP_PASSAGES:
+        # A short scope is read whole at once.
+        yield from reading.phase(reading.stream(scope.passages()), total)
+        return reading.result()
+    if not query.exhaustive or resume is None:
+        ranked = scope.search(query.question, max(query.depth, TOP_PASSAGES))
+        top, deeper = ranked[:TOP_PASSAGES], ranked[TOP_PASSAGES : query.depth]
+        first, rest = reading.best_windows(top)
+        yield from reading.phase(first, len(first))
+        result = reading.result()
+        if not query.exhaustive and not result.no_answer:
+            return result
+        # No answer where the question's words are best: read the rest of those
+        # passages and further down the ranking, never the whole scope unasked.
+        yield from reading.phase(_chain(rest, reading.stream(deeper)), len(rest) + len(deeper))
+        if not query.exhaustive:
+            return reading.result()
+    # The whole scope, best-matching passages first (already read ones are skipped).
+    left = total - len(reading.state.passages)
+    yield from reading.phase(reading.stream(scope.passages()), left)
+    return reading.result(whole=True)
 
 
-def keyword_answers(
-    doc: Document, question: str, index: PassageIndex, *, top_k: int = 5
-) -> Progress:
+def _chain(*parts: Iterable[T]) -> Iterator[T]:
+    for part in parts:
+        yield from part
+
+
+def final(steps: Generator[object, None, T]) -> T:
+    """Run a generator such as ``answer`` to its end and return what it returns."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def whole_read_seconds(result: QueryResult) -> float | None:
+    """About how long reading the rest of the scope takes, from this reading's own pace.
+
+    None when there is nothing left to read or nothing to measure the pace by.
+    """
+    read = result.read
+    if read.whole_document or result.mode != "reader" or not read.windows or not read.passages:
+        return None
+    if result.seconds <= 0:
+        return None
+    windows_left = (read.total_passages - read.passages) * read.windows / read.passages
+    return windows_left * result.seconds / read.windows
+
+
+def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     """The best-matching sentence of each of the ``top_k`` best bm25 passages.
 
     What the app can still offer with no model pack: find-in-document by
@@ -182,27 +218,26 @@ def keyword_answers(
     listed scores, not a model probability.
     """
     started = time.perf_counter()
-    with _lock:
-        hits = index.search(question, top_k)
+    hits = scope.search(query.question, query.top_k)
     total = sum(h.score for h in hits) or 1.0
     answers: list[Answer] = []
     for hit in hits:
-        passage = index.passages[hit.passage]
-        start, end = best_sentence(doc.text, passage.start, passage.end, question)
+        doc = scope.document(hit.source)
+        start, end = best_sentence(doc.text, hit.passage.start, hit.passage.end, query.question)
         answers.append(make_answer(doc, start, end, hit.score, hit.score / total))
-    result = QueryResult(
-        question=question,
-        document=str(doc.path) if doc.path else doc.name,
+    return QueryResult(
+        question=query.question,
+        document=scope.name,
         model_name=KEYWORD_MODEL_NAME,
         trained=False,
         no_answer=not answers,
         null_score=None,
         best_span_score=answers[0].score if answers else None,
         threshold=0.0,
-        answers=answers,
-        candidates=list(answers),
+        answers=tuple(answers),
+        candidates=tuple(answers),
+        # The keyword index ranks every passage of the scope.
+        read=Read(len(hits), 0, scope.total_passages, True, scope.document_count),
         seconds=time.perf_counter() - started,
         mode="keyword",
-        whole_document=True,
     )
-    return Progress(1, 1, result)

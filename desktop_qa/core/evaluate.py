@@ -1,7 +1,7 @@
 """Run a model pack over a SQuAD 2.0 file and score it with the official metrics.
 
 This is how we know a pack is any good, and how its ``null_threshold`` is
-calibrated: every question goes through the same ``ask`` the app uses (one
+calibrated: every question goes through the same ``engine.answer`` the app uses (one
 document per paragraph), so the numbers measure what users get.
 """
 
@@ -16,8 +16,9 @@ from typing import Any
 
 from desktop_qa.core import squad
 from desktop_qa.core.document import Document
+from desktop_qa.core.engine import OpenedDocument, answer, final
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.qa import ask
+from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader
 
 # Stands in for "no span at all" (empty context) so scores stay finite and JSON-safe.
@@ -130,10 +131,12 @@ def evaluate(
     for article in data:
         for para in article["paragraphs"]:
             doc = Document.from_text(para["context"], name=article.get("title") or "paragraph")
+            scope = OpenedDocument.from_document(doc)
             for qa in para["qas"]:
                 qid = qa["id"]
-                if qa["question"].strip():
-                    result = ask(doc, qa["question"], reader, top_k=1, threshold=used_threshold)
+                query = _query(qa["question"], used_threshold)
+                if query is not None:
+                    result = final(answer(scope, query, reader))
                     guess = result.best_guess
                     answered = not result.no_answer and result.answers
                     preds[qid] = result.answers[0].text if answered else ""
@@ -150,6 +153,7 @@ def evaluate(
                 done += 1
                 if progress is not None:
                     progress(done, total)
+            scope.close()
     seconds = time.perf_counter() - started
     if not preds:
         raise UserError(f"{data_path} holds no questions")
@@ -168,6 +172,14 @@ def evaluate(
     out["predictions"] = preds
     out["na_scores"] = na_scores
     return out
+
+
+def _query(question: str, threshold: float) -> Query | None:
+    """The question as the app would ask it; None when there is nothing to ask."""
+    try:
+        return Query(question, top_k=1, threshold=threshold)
+    except UserError:
+        return None
 
 
 def best_thresholds(

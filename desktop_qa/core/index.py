@@ -171,13 +171,23 @@ def _stem(word: str) -> str:
     return word[:5]
 
 
+def query_stems(question: str) -> set[str]:
+    """Crude stems of the question's content words."""
+    return {_stem(t) for t in query_terms(question)}
+
+
+def word_stems(text: str) -> set[str]:
+    """Crude stems of every word of ``text``."""
+    return {_stem(w.lower()) for w in _WORD.findall(text)}
+
+
 def best_sentence(text: str, start: int, end: int, question: str) -> tuple[int, int]:
     """The sentence of ``text[start:end]`` sharing most question words (earliest on ties).
 
     Keyword answers show this sentence highlighted rather than a whole passage,
     so the user's eye lands on the match.
     """
-    stems = {_stem(t) for t in query_terms(question)}
+    stems = query_stems(question)
     best: tuple[int, int] | None = None
     best_score = -1
     for match in _SENTENCE.finditer(text, start, end):
@@ -188,8 +198,7 @@ def best_sentence(text: str, start: int, end: int, question: str) -> tuple[int, 
             b -= 1
         if b <= a:
             continue
-        words = {_stem(w.lower()) for w in _WORD.findall(text, a, b)}
-        score = len(stems & words)
+        score = len(stems & word_stems(text[a:b]))
         if score > best_score:
             best, best_score = (a, b), score
     if best is None:

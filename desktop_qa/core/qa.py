@@ -1,35 +1,47 @@
-"""Question answering over a whole document: windows -> logits -> ranked answers.
+"""What a question produces (``Answer``, ``QueryResult``, ``Read``) and how windows become it.
 
-``ask_iter`` is a plain generator that yields progress after every batch (with
-the answers so far), so the GUI can show progress, cancel between batches and
-display the first answer early; ``ask`` runs it to the end.
+The public way to ask is ``engine.answer``; this module holds the values it
+yields and returns, and the private reading machinery: windows are tokenized
+a few passages at a time and read batch by batch, spans are collected in
+bounded memory, and a reading can be resumed ("read the whole document")
+without reading any window twice.
 """
 
 from __future__ import annotations
 
+import copy
 import heapq
+import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from desktop_qa.core import spans
 from desktop_qa.core.document import Box, Document
-from desktop_qa.core.errors import Cancelled, UserError
-from desktop_qa.core.passages import Passage, make_passages
+from desktop_qa.core.errors import Cancelled
+from desktop_qa.core.index import query_stems, word_stems
+from desktop_qa.core.passages import Passage
+from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader, Window
 
 SPANS_PER_WINDOW = 20
 CONTEXT_CHARS = 90
 RESULT_INTERVAL = 0.25
+# Distinct spans kept while reading; lower-scoring ones are folded into one
+# log-sum-exp term, so probabilities stay right and memory stays flat however
+# long the document (a 100 MB text has millions of candidate spans).
+SPAN_CAP = 4096
+# Passages tokenized at a time when streaming a long reading.
+ENCODE_CHUNK = 32
 
 
 @dataclass(frozen=True)
 class Answer:
     text: str
-    score: float  # start + end logit
+    score: float  # start + end logit (bm25 in keyword mode)
     probability: float  # softmax over all candidate spans and the null answer
     page: int | None  # 1-based; None for text files
     start: int  # character offsets in Document.text
@@ -38,6 +50,7 @@ class Answer:
     context: str  # snippet around the answer, whitespace collapsed
     context_start: int  # the answer's offsets inside ``context``
     context_end: int
+    document: str = ""  # path of the document the answer is in
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,10 +62,31 @@ class Answer:
             "end": self.end,
             "boxes": [[round(v, 2) for v in b.rect] for b in self.boxes],
             "context": self.context,
+            "document": self.document,
         }
 
 
-@dataclass
+@dataclass(frozen=True)
+class Read:
+    """How much of the scope a result rests on: what "no answer" may claim."""
+
+    passages: int  # passages of which windows were read
+    windows: int
+    total_passages: int
+    whole_document: bool  # every passage of the scope was read
+    documents: int = 1  # documents in the scope
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passages": self.passages,
+            "windows": self.windows,
+            "total_passages": self.total_passages,
+            "whole_document": self.whole_document,
+            "documents": self.documents,
+        }
+
+
+@dataclass(frozen=True)
 class QueryResult:
     question: str
     document: str
@@ -62,22 +96,29 @@ class QueryResult:
     null_score: float | None
     best_span_score: float | None
     threshold: float
-    answers: list[Answer]  # ranked; empty when no_answer
-    candidates: list[Answer] = field(default_factory=list)  # ranked, whatever the decision
+    answers: tuple[Answer, ...]  # ranked; empty when no_answer
+    candidates: tuple[Answer, ...]  # ranked, whatever the decision
+    read: Read
     seconds: float = 0.0
-    windows_read: int = 0
-    windows_total: int = 0
     # "reader": spans the model picked; "keyword": best-matching sentences from the
     # keyword index (no model pack installed), scores are bm25, not logits.
     mode: str = "reader"
-    # False when only the keyword-ranked passages were read ("search the whole
-    # document" reads the rest).
-    whole_document: bool = True
+    # The reading behind this result, so "read the whole document" goes on from it.
+    state: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def whole_document(self) -> bool:
+        return self.read.whole_document
 
     @property
     def best_guess(self) -> Answer | None:
         """The top span even when the model abstains (shown greyed in the GUI)."""
         return self.candidates[0] if self.candidates else None
+
+    @property
+    def summary(self) -> str:
+        """The one line saying what was found, worded by what was read."""
+        return no_answer_text(self.read) if self.no_answer else f"{len(self.answers)} answers"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,20 +132,38 @@ class QueryResult:
             "threshold": self.threshold,
             "seconds": round(self.seconds, 3),
             "mode": self.mode,
-            "whole_document": self.whole_document,
+            "whole_document": self.read.whole_document,
+            "read": self.read.to_json(),
+            "message": no_answer_text(self.read) if self.no_answer else None,
         }
+
+
+def no_answer_text(read: Read) -> str:
+    """ "No answer" worded by what was read: never "not in this document" unless it all was."""
+    where = "document" if read.documents <= 1 else f"{read.documents} documents"
+    if read.whole_document:
+        return f"No answer in this {where} (read in full)."
+    if read.passages == 0:
+        return (
+            f"No passage shares a word with your question (of {read.total_passages}); "
+            "reword it, or read the whole document."
+        )
+    return (
+        f"No answer in the {read.passages} passages that best match your question "
+        f"(of {read.total_passages})."
+    )
 
 
 @dataclass(frozen=True)
 class Progress:
-    done: int  # windows read
-    total: int
+    done: int  # windows read in this reading
+    total: int  # windows it will read (an estimate while long readings stream)
     # Answers so far: after the first batch, then at most every RESULT_INTERVAL
-    # seconds, and always on the last item (building it costs more than a batch
-    # of a small model). None in between.
+    # seconds (building it costs more than a batch of a small model). None in between.
     result: QueryResult | None
 
 
+# -- answers ---------------------------------------------------------------------------------
 def _collapse(text: str) -> str:
     return " ".join(text.split())
 
@@ -160,155 +219,297 @@ def make_answer(doc: Document, start: int, end: int, score: float, probability: 
         context=context,
         context_start=a,
         context_end=b,
+        document=str(doc.path) if doc.path else doc.name,
     )
 
 
-class _Collector:
-    """Accumulates window results: document null score and de-duplicated spans."""
+# -- what the reading needs of a scope --------------------------------------------------------
+@dataclass(frozen=True)
+class Ranked:
+    """A passage of a scope: ``source`` names its document within the scope."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    source: int
+    passage: Passage
+    score: float = 0.0  # bm25 (higher is better); 0 outside a ranking
+
+
+class Scope(Protocol):
+    """Passages from one or more documents, with a keyword ranking over all of them."""
+
+    name: str  # what the result's "document" says
+
+    @property
+    def total_passages(self) -> int: ...
+
+    @property
+    def document_count(self) -> int: ...
+
+    def search(self, question: str, limit: int) -> list[Ranked]:
+        """The best ``limit`` passages sharing a content word with the question."""
+        ...
+
+    def passages(self) -> Iterable[Ranked]:
+        """Every passage of the scope, in reading order."""
+        ...
+
+    def document(self, source: int) -> Document:
+        """The document a passage came from (text for windows, geometry for answers)."""
+        ...
+
+
+# -- collecting spans ------------------------------------------------------------------------
+class _Collector:
+    """Scope null score and de-duplicated spans, in bounded memory."""
+
+    def __init__(self) -> None:
         self.null: float | None = None
-        self.spans: dict[tuple[int, int], float] = {}
+        self.spans: dict[tuple[int, int, int], float] = {}
+        self.spilled = -math.inf  # log-sum-exp of the spans dropped to keep memory flat
 
     def add(
-        self, window: Window, start_logits: np.ndarray, end_logits: np.ndarray, max_len: int
+        self,
+        source: int,
+        text: str,
+        window: Window,
+        start_logits: np.ndarray,
+        end_logits: np.ndarray,
+        max_len: int,
     ) -> None:
         n = len(window.ids)
         start_logits, end_logits = start_logits[:n], end_logits[:n]
         null = spans.null_score(start_logits, end_logits)
-        # The document's null score is the lowest over its windows (SQuAD 2.0 convention).
+        # The scope's null score is the lowest over its windows (SQuAD 2.0 convention).
         self.null = null if self.null is None else min(self.null, null)
         for s, e, score in spans.top_spans(
             start_logits, end_logits, window.context_mask, max_len, SPANS_PER_WINDOW
         ):
-            key = snap_to_words(self.text, int(window.offsets[s, 0]), int(window.offsets[e, 1]))
-            if key[1] <= key[0]:
+            a, b = snap_to_words(text, int(window.offsets[s, 0]), int(window.offsets[e, 1]))
+            if b <= a:
                 continue
+            key = (source, a, b)
             # The same span seen in two overlapping windows counts once, at its best.
-            if score > self.spans.get(key, -np.inf):
+            if score > self.spans.get(key, -math.inf):
                 self.spans[key] = score
+        if len(self.spans) > 2 * SPAN_CAP:
+            self._spill()
+
+    def _spill(self) -> None:
+        ranked = sorted(self.spans.items(), key=lambda kv: (-kv[1], kv[0]))
+        dropped = np.fromiter((s for _, s in ranked[SPAN_CAP:]), np.float64)
+        self.spilled = float(np.logaddexp(self.spilled, _logsumexp(dropped)))
+        self.spans = dict(ranked[:SPAN_CAP])
+
+    def best(self, k: int) -> list[tuple[tuple[int, int, int], float]]:
+        return heapq.nsmallest(k, self.spans.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def population(self) -> np.ndarray:
+        """Every candidate's score plus the null's (the spilled mass as one term)."""
+        scores = np.fromiter(self.spans.values(), np.float64, len(self.spans))
+        null = self.null if self.null is not None else -math.inf
+        return np.concatenate(([null, self.spilled], scores))
 
 
-def _result(
-    collector: _Collector,
-    doc: Document,
-    question: str,
-    reader: Reader,
-    top_k: int,
-    threshold: float,
-    started: float,
-    done: int,
-    total: int,
-) -> QueryResult:
-    keep = heapq.nsmallest(max(top_k, 1), collector.spans.items(), key=lambda kv: (-kv[1], kv[0]))
-    null = collector.null
-    all_scores = np.fromiter(collector.spans.values(), np.float64, len(collector.spans))
-    # Probabilities: softmax over every candidate span and the null answer.
-    probs = spans.softmax_of(
-        np.array([s for _, s in keep]),
-        np.concatenate(([null if null is not None else -np.inf], all_scores)),
-    )
-    candidates = []
-    for i, ((start, end), score) in enumerate(keep):
-        candidates.append(make_answer(doc, start, end, score, float(probs[i])))
-    best = candidates[0].score if candidates else None
-    no_answer = best is None or (null is not None and best - null <= threshold)
-    return QueryResult(
-        question=question,
-        document=str(doc.path) if doc.path else doc.name,
-        model_name=reader.pack.name,
-        trained=reader.pack.trained,
-        no_answer=no_answer,
-        null_score=null,
-        best_span_score=best,
-        threshold=threshold,
-        answers=[] if no_answer else candidates[:top_k],
-        candidates=candidates,
-        seconds=time.perf_counter() - started,
-        windows_read=done,
-        windows_total=total,
-    )
+def _logsumexp(values: np.ndarray) -> float:
+    if not len(values):
+        return -math.inf
+    top = float(values.max())
+    return top + math.log(float(np.exp(values - top).sum()))
 
 
-def clean_question(question: str, top_k: int = 1) -> str:
-    """The question with whitespace collapsed; UserError if empty or top_k < 1."""
-    question = " ".join(question.split())
-    if not question:
-        raise UserError("the question is empty; type a question such as 'When does the lease end?'")
-    if top_k < 1:
-        raise UserError(f"--top-k must be at least 1 (got {top_k})")
-    return question
+# -- the reading -----------------------------------------------------------------------------
+WindowKey = tuple[int, int, int]  # (source, passage index, window number within the passage)
 
 
-def ask_iter(
-    doc: Document,
-    question: str,
-    reader: Reader,
-    *,
-    top_k: int = 5,
-    threshold: float | None = None,
-    passages: Sequence[Passage] | None = None,
-    cancel: Callable[[], bool] | None = None,
-) -> Iterator[Progress]:
-    """Read the passages' windows batch by batch, yielding progress and answers so far.
+@dataclass
+class _State:
+    """What one question has read so far; copied when a result is resumed."""
 
-    ``passages`` defaults to every passage of the document (exhaustive scan);
-    a caller with a keyword pre-ranking passes the passages to read first.
+    question: str
+    collector: _Collector = field(default_factory=_Collector)
+    read: set[WindowKey] = field(default_factory=set)
+    passages: set[tuple[int, int]] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Item:
+    source: int
+    passage: Passage
+    number: int  # window number within the passage
+    offset: int
+    encoding: Any  # tokenizers.Encoding
+
+    @property
+    def key(self) -> WindowKey:
+        return (self.source, self.passage.index, self.number)
+
+
+class Reading:
+    """One question read over a scope, phase by phase (private to ``engine``).
+
+    ``phase`` reads windows and yields ``Progress``; ``result`` builds the
+    immutable ``QueryResult`` of what was read so far.
     """
-    started = time.perf_counter()
-    question = clean_question(question, top_k)
-    threshold = reader.pack.null_threshold if threshold is None else float(threshold)
-    if passages is None:
-        passages = make_passages(doc.text)
-    items = [(p.index, p.start, doc.text[p.start : p.end]) for p in passages]
-    encoded = reader.encode(question, items)
-    total = len(encoded)
-    collector = _Collector(doc.text)
-    max_len = reader.pack.max_answer_length
-    batch_size = reader.batch_size
-    done = 0
-    last_result = started
-    for first in range(0, total, batch_size):
-        if cancel is not None and cancel():
-            raise Cancelled()
-        batch = [reader.window(*item) for item in encoded[first : first + batch_size]]
-        start_logits, end_logits = reader.run(batch)
-        for row, window in enumerate(batch):
-            collector.add(window, start_logits[row], end_logits[row], max_len)
-        done += len(batch)
-        now = time.perf_counter()
-        if done == len(batch) or done == total or now - last_result >= RESULT_INTERVAL:
-            last_result = now
-            result = _result(
-                collector, doc, question, reader, top_k, threshold, started, done, total
-            )
-            yield Progress(done, total, result)
+
+    def __init__(
+        self,
+        scope: Scope,
+        query: Query,
+        reader: Reader,
+        *,
+        resume: QueryResult | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> None:
+        self.scope = scope
+        self.query = query
+        self.reader = reader
+        self.cancel = cancel
+        self.threshold = reader.pack.null_threshold if query.threshold is None else query.threshold
+        state = resume.state if resume is not None else None
+        if isinstance(state, _State) and state.question == query.question:
+            self.state = copy.deepcopy(state)
         else:
-            yield Progress(done, total, None)
-    if total == 0:
-        yield Progress(
-            0, 0, _result(collector, doc, question, reader, top_k, threshold, started, 0, 0)
+            self.state = _State(query.question)
+        self.started = time.perf_counter()
+        self.stems = query_stems(query.question)
+
+    # -- windows --------------------------------------------------------------------------
+    def _encode(self, passages: Sequence[Ranked]) -> list[_Item]:
+        items = []
+        for r in passages:
+            text = self.scope.document(r.source).text
+            items.append((r, text[r.passage.start : r.passage.end]))
+        encoded = self.reader.encode(
+            self.query.question, [(i, r.passage.start, t) for i, (r, t) in enumerate(items)]
         )
+        out: list[_Item] = []
+        number = 0
+        previous = -1
+        for i, offset, encoding in encoded:
+            number = number + 1 if i == previous else 0
+            previous = i
+            r = items[i][0]
+            out.append(_Item(r.source, r.passage, number, offset, encoding))
+        return out
 
+    def _match(self, item: _Item) -> int:
+        """Question stems in the window's text: how well the window fits the question."""
+        text = self.scope.document(item.source).text
+        pairs = zip(item.encoding.offsets, item.encoding.type_ids, strict=True)
+        offsets = [o for o, t in pairs if t == 1 and o[1] > o[0]]
+        if not offsets:
+            return 0
+        a, b = offsets[0][0] + item.offset, offsets[-1][1] + item.offset
+        return len(self.stems & word_stems(text[a:b]))
 
-def ask(
-    doc: Document,
-    question: str,
-    reader: Reader,
-    *,
-    top_k: int = 5,
-    threshold: float | None = None,
-    passages: Sequence[Passage] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
-) -> QueryResult:
-    """Answer ``question`` from ``doc``: ranked answers, or ``no_answer``."""
-    last: Progress | None = None
-    for last in ask_iter(
-        doc, question, reader, top_k=top_k, threshold=threshold, passages=passages, cancel=cancel
-    ):
-        if progress is not None:
-            progress(last.done, last.total)
-    assert last is not None and last.result is not None
-    return last.result
+    def best_windows(self, ranked: Sequence[Ranked]) -> tuple[list[_Item], list[_Item]]:
+        """(the best-matching window of each passage, every other window), in rank order.
+
+        A passage longer than one window is first read only where the question's
+        words are; the rest of it is read if the reading goes deeper.
+        """
+        first: list[_Item] = []
+        rest: list[_Item] = []
+        by_passage: dict[tuple[int, int], list[_Item]] = {}
+        for item in self._encode(ranked):
+            by_passage.setdefault((item.source, item.passage.index), []).append(item)
+        for r in ranked:
+            windows = by_passage.get((r.source, r.passage.index), [])
+            if not windows:
+                continue
+            best = max(windows, key=lambda w: (self._match(w), -w.number))
+            first.append(best)
+            rest.extend(w for w in windows if w is not best)
+        return first, rest
+
+    def stream(self, passages: Iterable[Ranked]) -> Iterator[_Item]:
+        """Every window of ``passages``, tokenized a chunk at a time (bounded memory)."""
+        chunk: list[Ranked] = []
+        for r in passages:
+            chunk.append(r)
+            if len(chunk) >= ENCODE_CHUNK:
+                yield from self._encode(chunk)
+                chunk = []
+        if chunk:
+            yield from self._encode(chunk)
+
+    # -- reading --------------------------------------------------------------------------
+    def phase(self, items: Iterable[_Item], estimate: int) -> Iterator[Progress]:
+        """Read the windows not read yet, batch by batch; yield progress and answers so far."""
+        batch_size = self.reader.batch_size
+        max_len = self.reader.pack.max_answer_length
+        done = 0
+        last_result = 0.0
+        batch: list[_Item] = []
+        pending = iter(items)
+        exhausted = False
+        while not exhausted:
+            batch = []
+            for item in pending:
+                if item.key not in self.state.read:
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        break
+            else:
+                exhausted = True
+            if not batch:
+                break
+            if self.cancel is not None and self.cancel():
+                raise Cancelled()
+            windows = [self.reader.window(i.passage.index, i.offset, i.encoding) for i in batch]
+            start_logits, end_logits = self.reader.run(windows)
+            for row, (item, window) in enumerate(zip(batch, windows, strict=True)):
+                text = self.scope.document(item.source).text
+                self.state.collector.add(
+                    item.source, text, window, start_logits[row], end_logits[row], max_len
+                )
+                self.state.read.add(item.key)
+                self.state.passages.add((item.source, item.passage.index))
+            done += len(batch)
+            estimate = max(estimate, done)
+            now = time.perf_counter()
+            if done == len(batch) or now - last_result >= RESULT_INTERVAL:
+                last_result = now
+                yield Progress(done, estimate, self.result())
+            else:
+                yield Progress(done, estimate, None)
+
+    def complete(self) -> bool:
+        """Every passage of the scope has had all its windows read."""
+        total = self.scope.total_passages
+        return total > 0 and len(self.state.passages) >= total
+
+    def result(self, *, whole: bool | None = None) -> QueryResult:
+        """The answers of what was read so far."""
+        collector = self.state.collector
+        keep = collector.best(self.query.top_k)
+        probs = spans.softmax_of(np.array([s for _, s in keep]), collector.population())
+        candidates = tuple(
+            make_answer(self.scope.document(src), a, b, score, float(probs[i]))
+            for i, ((src, a, b), score) in enumerate(keep)
+        )
+        best = candidates[0].score if candidates else None
+        null = collector.null
+        no_answer = best is None or (null is not None and best - null <= self.threshold)
+        read = Read(
+            passages=len(self.state.passages),
+            windows=len(self.state.read),
+            total_passages=self.scope.total_passages,
+            whole_document=self.complete() if whole is None else whole,
+            documents=self.scope.document_count,
+        )
+        pack = self.reader.pack
+        return QueryResult(
+            question=self.query.question,
+            document=self.scope.name,
+            model_name=pack.name,
+            trained=pack.trained,
+            no_answer=no_answer,
+            null_score=null,
+            best_span_score=best,
+            threshold=self.threshold,
+            answers=() if no_answer else candidates,
+            candidates=candidates,
+            read=read,
+            seconds=time.perf_counter() - self.started,
+            state=self.state,
+        )

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_qa.core.qa import Answer, QueryResult
+from desktop_qa.core.engine import whole_read_seconds
+from desktop_qa.core.qa import Answer, QueryResult, no_answer_text
 from desktop_qa.gui.compat import emit
 
-NO_ANSWER = "No answer found in this document"
+READ_WHOLE_KEY = "Ctrl+Enter"
 PAD = 8
 HTML_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -58,6 +59,12 @@ def answer_html(rank: int, answer: Answer, guess: bool = False) -> str:
         f"&nbsp;&nbsp;<span style='color:#666'>{meta}</span><br>"
         f"<span style='color:#333; font-size:small'>{context_html(answer)}</span></div>"
     )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
 
 
 class HtmlDelegate(QStyledItemDelegate):
@@ -98,6 +105,7 @@ class ResultsPanel(QWidget):
 
     answerActivated = Signal(int)
     guessRequested = Signal()
+    readWholeRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,6 +121,13 @@ class ResultsPanel(QWidget):
         self.guess_button.clicked.connect(self.guessRequested)
         self.guess_button.hide()
         layout.addWidget(self.guess_button)
+        self.read_button = QPushButton()
+        self.read_button.setToolTip(
+            f"Read every passage of the document ({READ_WHOLE_KEY}); Esc stops"
+        )
+        self.read_button.clicked.connect(self.readWholeRequested)
+        self.read_button.hide()
+        layout.addWidget(self.read_button)
         self.list = QListWidget()
         self.list.setItemDelegate(HtmlDelegate(self.list))
         self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
@@ -139,9 +154,16 @@ class ResultsPanel(QWidget):
         """Fill the list; with no answer, say so and offer the best guess one key away."""
         self.list.clear()
         self.guess_button.hide()
+        self.read_button.hide()
         if result is None:
             return
         scope = "" if result.whole_document else " · best-matching passages read"
+        seconds = whole_read_seconds(result)
+        if seconds is not None:
+            self.read_button.setText(
+                f"Read the whole document (about {_duration(seconds)}) · {READ_WHOLE_KEY}"
+            )
+            self.read_button.show()
         if result.mode == "keyword" and answers:
             n = len(answers)
             self.set_header(
@@ -151,7 +173,7 @@ class ResultsPanel(QWidget):
             n = len(answers)
             self.set_header(f"{n} answer{'s' if n != 1 else ''} · F3 / Shift+F3 to step{scope}")
         else:
-            self.set_header(f"<b>{NO_ANSWER}</b>")
+            self.set_header(f"<b>{html.escape(no_answer_text(result.read))}</b>")
             best = result.best_guess
             if best is not None and not guess:
                 self.guess_button.setText(f"Show best guess: “{_short(best.text, 60)}” (F3)")

@@ -26,15 +26,17 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from desktop_qa.core import engine
 from desktop_qa.core.document import Document
+from desktop_qa.core.engine import OpenedDocument
+from desktop_qa.core.errors import UserError
 from desktop_qa.core.pack import ModelPack, find_pack, load_pack
 from desktop_qa.core.qa import Answer, Progress, QueryResult
+from desktop_qa.core.query import Query
 from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader, physical_cores
 from desktop_qa.core.settings import Settings, load_settings, save_settings
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.workers import Worker
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
-EMPTY_QUESTION = "the question is empty; type a question such as 'When does the lease end?'"
 
 
 @dataclass(frozen=True)
@@ -116,12 +118,14 @@ class Session(QObject):
         self.download_pool = _pool(1)
         self.hub = hub
 
-        self.document: Document | None = None
+        self.opened: OpenedDocument | None = None  # the document and its index
+        self.document: Document | None = None  # self.opened.doc
         self.document_path: Path | None = None
         self.pack: ModelPack | None = None
         self.reader: Reader | None = None
         self.model_error: str | None = None
         self.result: QueryResult | None = None
+        self.query: Query | None = None  # the query of the shown result (or the one running)
         self.shown = Shown((), False)
         self.current = -1
         self.question = ""  # the question of the shown result (or the one running)
@@ -384,7 +388,7 @@ class Session(QObject):
         self.cancel_loading(notify=False)
         self.cancel_query(notify=False)
 
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Document:
+        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> OpenedDocument:
             return engine.open_document(
                 path, progress=lambda done, total: report((done, total)), cancel=cancelled
             )
@@ -400,12 +404,16 @@ class Session(QObject):
         )
         self._doc_worker.path = path  # type: ignore[attr-defined]
 
-    def _document_ready(self, doc: Document) -> None:
+    def _document_ready(self, opened: OpenedDocument) -> None:
         self._doc_worker = None
+        doc = opened.doc
         # Long-lived objects (modules, widgets, the document) leave the cyclic GC's
         # view, so its full passes during a query stay short (they hold the GIL).
         gc.collect()
         gc.freeze()
+        # The previous document's index is released with its last reference
+        # (a query still running on it keeps it alive until it ends).
+        self.opened = opened
         self.document = doc
         self.document_path = doc.path
         self._clear_answers()
@@ -440,38 +448,52 @@ class Session(QObject):
     # -- asking -----------------------------------------------------------------
     def ask(self, question: str) -> None:
         """Start answering; a running query is cancelled and its results ignored."""
-        question = " ".join(question.split())
         self.cancel_query(notify=False)
-        if not question:
-            emit(self.queryFailed, EMPTY_QUESTION)
+        reader = self.reader  # None: keyword answers
+        try:
+            query = Query(
+                question,
+                top_k=self.settings.top_k,
+                threshold=self.settings.threshold(reader.pack.null_threshold) if reader else None,
+                exhaustive=self.settings.exhaustive,
+            )
+        except UserError as exc:
+            emit(self.queryFailed, exc.message)
             return
-        if self.document is None and not self.loading:
+        if self.opened is None and not self.loading:
             emit(self.queryFailed, NO_DOCUMENT)
             return
-        self.question = question
+        self.question = query.question
         if self.loading or self._model_worker is not None:
-            self._pending_question = question  # runs once the document and model are ready
-            emit(self.queryStarted, question)
+            self._pending_question = query.question  # runs once the document and model are ready
+            emit(self.queryStarted, query.question)
             return
         self._pending_question = None
-        doc, reader = self.document, self.reader  # no reader: keyword answers
-        assert doc is not None
-        top_k = self.settings.top_k
-        exhaustive = self.settings.exhaustive
-        threshold = self.settings.threshold(reader.pack.null_threshold) if reader else None
+        self._run(query, None)
+
+    def read_whole(self) -> bool:
+        """ "Read the whole document" after a bounded result: go on from where it stopped.
+
+        Windows already read are not read again. False when there is nothing
+        more to read (no result, keyword mode, or the whole document was read).
+        """
+        result, query = self.result, self.query
+        if result is None or query is None or self.reader is None or self.busy:
+            return False
+        if result.mode != "reader" or result.whole_document or self.opened is None:
+            return False
+        self._run(query.deeper(), result)
+        return True
+
+    def _run(self, query: Query, resume: QueryResult | None) -> None:
+        opened, reader = self.opened, self.reader
+        assert opened is not None
+        self.query = query
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
-            return engine.answer_iter(
-                doc,
-                question,
-                reader,
-                top_k=top_k,
-                threshold=threshold,
-                exhaustive=exhaustive,
-                cancel=cancelled,
-            )
+            return engine.answer(opened, query, reader, cancel=cancelled, resume=resume)
 
-        emit(self.queryStarted, question)
+        emit(self.queryStarted, query.question)
         self._query_worker = self._start(
             self.query_pool,
             job,
@@ -483,7 +505,7 @@ class Session(QObject):
 
     def _run_pending(self) -> None:
         question = self._pending_question
-        ready = self.document is not None and not self.loading and self._model_worker is None
+        ready = self.opened is not None and not self.loading and self._model_worker is None
         if question is not None and ready:
             self._pending_question = None
             self.ask(question)
@@ -491,15 +513,10 @@ class Session(QObject):
     def _query_progress(self, step: Progress) -> None:
         emit(self.queryProgress, step.done, step.total)
 
-    def _query_ready(self, step: Progress | None) -> None:
+    def _query_ready(self, result: QueryResult) -> None:
         self._query_worker = None
-        if step is None or step.result is None:
-            emit(self.queryFailed, "the query produced no result")
-            return
-        result = step.result
         self.result = result
         self.last_seconds = result.seconds
-        emit(self.queryProgress, step.done, step.total)
         emit(self.queryFinished, result)
         self._set_shown(Shown(tuple(result.answers), False))
 

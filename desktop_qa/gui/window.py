@@ -215,6 +215,12 @@ class MainWindow(QMainWindow):
         self.prev_action = self._action(
             "&Previous Answer", lambda: self.session.step(-1), QKeySequence("Shift+F3"), find
         )
+        self.read_whole_action = self._action(
+            "Read the &Whole Document",
+            self.read_whole,
+            [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
+            find,
+        )
         self._action("&Cancel", self.cancel, QKeySequence("Esc"), find)
         self.copy_action = self._action("&Copy", self.copy, None)
         # Ctrl+C only while the page view has focus (the line edit keeps its own Copy).
@@ -283,6 +289,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel)
         self.results.answerActivated.connect(self.session.select)
         self.results.guessRequested.connect(self.session.show_best_guess)
+        self.results.readWholeRequested.connect(self.read_whole)
         self.first_run.chooseFolder.connect(self.choose_model_folder)
         self.first_run.downloadRequested.connect(self.download_model)
         self.first_run.cancelRequested.connect(self.cancel_download)
@@ -361,6 +368,11 @@ class MainWindow(QMainWindow):
             return
         if self.question.hasFocus() or self.page_box.hasFocus():
             self.focus_viewer()
+
+    def read_whole(self) -> None:
+        """After a bounded answer or "no answer": read the rest of the document."""
+        if not self.session.read_whole():
+            self.statusBar().showMessage("The whole document has been read already", 3000)
 
     def copy(self) -> None:
         if self.viewer.currentWidget() is self.pdf_view:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
@@ -37,7 +37,8 @@ class Worker(QRunnable):
 
     ``job`` gets two callables: ``report(payload)`` (throttled progress) and
     ``cancelled() -> bool``. If it returns a generator, every yielded item is a
-    progress payload and the last one is the result.
+    progress payload and what the generator returns is the result (yielded and
+    returned values are kept apart, as in napari's generator workers).
     """
 
     def __init__(self, request: int, job: Callable[..., Any]) -> None:
@@ -65,13 +66,17 @@ class Worker(QRunnable):
     def run(self) -> None:  # noqa: D401 - Qt's name
         try:
             out = self.job(self._report, self.is_cancelled)
-            if isinstance(out, Iterator):
-                last = None
-                for last in out:
+            if isinstance(out, Generator):
+                steps = out
+                while True:
+                    try:
+                        item = next(steps)
+                    except StopIteration as stop:
+                        out = stop.value
+                        break
                     if self._cancel.is_set():
                         raise Cancelled()
-                    self._report(last)
-                out = last
+                    self._report(item)
             if self._cancel.is_set():
                 raise Cancelled()
             emit(self.signals.finished, self.request, out)

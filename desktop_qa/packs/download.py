@@ -487,19 +487,17 @@ def _lower_case(repo_id: str, tok_config: dict[str, Any]) -> bool:
 def validate_pack(pack_dir: Path) -> dict[str, Any]:
     """Answer the built-in question; refuse a pack that cannot produce a span at all."""
     from desktop_qa.core.document import Document
-    from desktop_qa.core.qa import ask
+    from desktop_qa.core.engine import OpenedDocument, answer, final
+    from desktop_qa.core.query import Query
     from desktop_qa.core.reader import Reader
     from desktop_qa.core.squad import compute_exact
 
     pack = load_pack(pack_dir)
     try:
         reader = Reader(pack)
-        result = ask(
-            Document.from_text(VALIDATION_CONTEXT, name="validation"),
-            VALIDATION_QUESTION,
-            reader,
-            top_k=1,
-        )
+        doc = Document.from_text(VALIDATION_CONTEXT, name="validation")
+        with OpenedDocument.from_document(doc) as scope:
+            result = final(answer(scope, Query(VALIDATION_QUESTION, top_k=1), reader))
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises many kinds

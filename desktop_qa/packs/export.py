@@ -185,26 +185,6 @@ def _fold_no_norm(torch: Any, model: Any) -> Any:
                 dense.bias.mul_(norm.weight).add_(norm.bias)
         module.LayerNorm = torch.nn.Identity()
     return model
-    import copy
-
-    model = copy.deepcopy(model).eval()
-    for module in model.modules():
-        if type(module).__name__ != "BottleneckLayer" or not isinstance(
-            getattr(module, "LayerNorm", None), torch.nn.Module
-        ):
-            continue
-        norm, dense = module.LayerNorm, module.dense
-        if type(norm).__name__ != "NoNorm" or not isinstance(dense, torch.nn.Linear):
-            continue
-        with torch.no_grad():
-            w, b = norm.weight.detach(), norm.bias.detach()
-            dense.weight.mul_(w[:, None])
-            if dense.bias is None:
-                dense.bias = torch.nn.Parameter(b.clone())
-            else:
-                dense.bias.mul_(w).add_(b)
-        module.LayerNorm = torch.nn.Identity()
-    return model
 
 
 def _vocab(model: Any) -> int:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from desktop_qa.core import spans
+
 # Chosen by measurement on a random full-size MobileBERT (benchmarks/reader.py,
 # see benchmarks/README.md): quantizing MatMul (the weights of every dense
 # layer) gives the speed-up; also quantizing Gather (the 30522 x 128 word
@@ -166,20 +168,10 @@ def _feeds(ids: np.ndarray, types: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def best_span(
-    start: np.ndarray, end: np.ndarray, context: np.ndarray, max_answer_length: int = 30
-) -> tuple[int, int]:
-    """Highest start+end score with end >= start, at most ``max_answer_length`` tokens long."""
-    idx = np.flatnonzero(context)
-    if idx.size == 0:
-        return (0, 0)
-    s, e = start[idx], end[idx]
-    pos = idx[:, None], idx[None, :]
-    scores = s[:, None] + e[None, :]
-    length = pos[1] - pos[0]
-    scores = np.where((length >= 0) & (length < max_answer_length), scores, -np.inf)
-    i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
-    return int(idx[i]), int(idx[j])
+def _best_span(start: np.ndarray, end: np.ndarray, context: np.ndarray) -> tuple[int, int]:
+    """The reader's own best span (``spans.top_spans``), (0, 0) when there is none."""
+    found = spans.top_spans(start, end, context, max_answer_length=30, k=20)
+    return found[0][:2] if found else (0, 0)
 
 
 def agreement(
@@ -211,7 +203,9 @@ def agreement(
         diff = np.abs(np.concatenate([r_start - q_start, r_end - q_end], axis=-1))
         max_diff = max(max_diff, float(diff.max()))
         diffs.append(float(diff.mean()))
-        same += best_span(r_start[0], r_end[0], context) == best_span(q_start[0], q_end[0], context)
+        same += _best_span(r_start[0], r_end[0], context) == _best_span(
+            q_start[0], q_end[0], context
+        )
     n = len(inputs)
     return {
         "max_logit_diff": max_diff,
