@@ -557,6 +557,13 @@ def test_cache_never_stores_an_entry_over_its_limit(tmp_path: Path, monkeypatch)
     engine.open_document(small).close()
     entry = cache.entry_path(cache.file_sha256(small))
     assert entry.exists() and entry.stat().st_size <= 100_000
+    # A limit under the written size (SQLite pages, index) but over the
+    # estimate: the written entry is measured and dropped too.
+    cache.clear()
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 1_000)
+    with engine.open_document(small) as opened:
+        assert opened.search("code", 1)
+    assert not entry.exists() and list(cache.documents_dir().iterdir()) == []
 
 
 # -- 6, issue 10: damaged containers are one line --------------------------------------
@@ -608,7 +615,12 @@ def test_unusable_cache_folder_keeps_json_clean(tmp_path: Path, oracle_pack: Pat
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO), "DESKTOP_QA_CACHE_DIR": str(blocker / "c")},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "XDG_CACHE_HOME"},
+            "PYTHONPATH": str(REPO),
+            "DESKTOP_QA_CACHE_DIR": str(blocker / "c"),
+            "HOME": str(blocker / "home"),  # no writable ~/.cache either
+        },
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["answers"][0]["text"] == "alpha one bravo"
