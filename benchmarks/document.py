@@ -263,7 +263,9 @@ def run_app(pdf: Path, pack: Path, pages: int, full_scan: bool, questions: int) 
 # -- session tuning ----------------------------------------------------------------------------
 def tuning(pdf: Path, pack_dir: Path, pages: int, rounds: int = 3) -> dict:
     """Per-window latency of session options on the windows the app reads first."""
-    import onnxruntime as ort
+    from desktop_qa.core.runtime import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     from desktop_qa.core import engine
     from desktop_qa.core.reader import Reader

@@ -94,7 +94,9 @@ def median_ms(fn: Callable[[], Any], warmup: int, repeats: int) -> float:
 
 
 def ort_session(path: Path, threads: int, level: str = "ORT_ENABLE_ALL") -> Any:
-    import onnxruntime as ort
+    from desktop_qa.core.runtime import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
@@ -189,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         CLOCK = time.thread_time
     warmup, repeats = (1, 3) if args.quick else (2, 10)
 
-    import onnxruntime as ort
+    from desktop_qa.core.runtime import import_onnxruntime
+
+    ort = import_onnxruntime()
     import torch
 
     torch.set_num_threads(args.threads)

@@ -1,24 +1,48 @@
 """Command-line entry point: ``desktop-qa [FILE] | ask | gui | model | eval``.
 
 Every user-facing failure becomes one ``error: ...`` line on stderr and exit
-code 2; a traceback is always a bug.
+code 2 (usage errors too). Anything unexpected is a bug: one ``error:`` line
+saying so, exit 3, the traceback in ``crash.log`` in the cache folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from desktop_qa import __version__
 from desktop_qa.core.errors import Cancelled, UserError
 
 COMMANDS = ("ask", "gui", "model", "eval")
+EXIT_BUG = 3  # an unexpected exception: a bug in the app, not the user's input
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|nan)$", re.I)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one ``error:`` line, exit 2.
+
+    It also reads ``--threshold -1e9`` as a value: argparse takes any token
+    starting with ``-`` that is not a plain decimal for an option.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
+    def error(self, message: str) -> NoReturn:
+        hint = f"run '{self.prog} --help'"
+        print(f"error: {self.prog}: {' '.join(message.split())}; {hint}", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="desktop-qa",
         description="Ask a PDF or text file a question, offline.",
     )
@@ -42,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
-        parser.print_help()
+        print(
+            f"error: choose a command ({', '.join(COMMANDS)}); run 'desktop-qa --help'",
+            file=sys.stderr,
+        )
         return 2
     try:
         return int(func(args) or 0)
@@ -57,3 +84,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a path the user gave that the system refuses
+        where = exc.filename if exc.filename is not None else "a file"
+        what = exc.strerror or exc.__class__.__name__
+        print(f"error: {_clip(str(where))}: {what}; check the path and try again", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last resort: never a traceback
+        log = _log_traceback()
+        where = f"; details in {log}" if log else ""
+        print(
+            f"error: internal error ({exc.__class__.__name__}: {_clip(str(exc))}); this is a "
+            f"bug, please report it{where}",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _log_traceback() -> str | None:
+    """Append the current traceback to ``crash.log`` in the cache folder (not the terminal)."""
+    import time
+    import traceback
+
+    try:
+        from desktop_qa.core import paths
+
+        log = paths.cache_dir() / "crash.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        if log.exists() and log.stat().st_size > 1_000_000:
+            log.unlink()
+        with open(log, "a", encoding="utf-8", errors="replace") as fh:
+            fh.write(f"--- desktop-qa {__version__} {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+            fh.write(traceback.format_exc())
+        return str(log)
+    except Exception:  # noqa: BLE001 - a read-only cache folder must not hide the error line
+        return None

@@ -135,6 +135,12 @@ def test_missing_file_is_a_user_error(tmp_path: Path):
         engine.open_document(tmp_path)
 
 
+def _sidecar(saved: Path) -> dict:
+    import json
+
+    return json.loads(saved.with_suffix(".sha256").read_text())
+
+
 def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: Path):
     from desktop_qa.core import load_pack, paths
     from desktop_qa.core.reader import Reader
@@ -143,7 +149,10 @@ def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: P
     Reader(pack, cache_optimized=True)
     (saved,) = (paths.cache_dir() / "models").glob("*.onnx")
     check = saved.with_suffix(".sha256")
-    assert check.read_text() == cache.file_sha256(saved)
+    assert _sidecar(saved) == {
+        "saved": cache.file_sha256(saved),
+        "source": pack.files["model.onnx"],
+    }
     written = (saved.stat().st_ino, check.stat().st_mtime_ns)
     os.utime(saved, (1, 1))
     Reader(pack, cache_optimized=True)  # reused: loaded (and touched), not written again
@@ -151,7 +160,10 @@ def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: P
     assert saved.stat().st_mtime > 1
     saved.write_bytes(saved.read_bytes()[:-7] + b"garbage")
     reader = Reader(pack, cache_optimized=True)  # damaged: rebuilt, never loaded
-    assert saved.with_suffix(".sha256").read_text() == cache.file_sha256(saved)
+    assert _sidecar(saved) == {
+        "saved": cache.file_sha256(saved),
+        "source": pack.files["model.onnx"],
+    }
     windows = reader.windows("code?", [(0, 0, "The code is alpha one bravo.")])
     start, end = reader.run(windows)
     assert start.shape == end.shape and start.max() == 10.0

@@ -285,7 +285,9 @@ def test_download_cli_with_tokenizer_json_and_renamed_outputs(
     assert info["name"] == "qa-model-int8"
     assert info["source"] == "hf://other/qa-model@v1"
     pack = load_pack(info["path"])
-    import onnxruntime as ort
+    from desktop_qa.core.runtime import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     session = ort.InferenceSession(str(pack.onnx_path), providers=["CPUExecutionProvider"])
     assert [o.name for o in session.get_outputs()] == ["start_logits", "end_logits"]

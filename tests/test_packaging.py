@@ -127,6 +127,16 @@ def test_ask_uses_the_bundled_pack(bundle, clean_env, launch_pdf):
     print(f"\ncold ask from the bundle: {seconds:.2f} s")
 
 
+def test_bundle_keeps_onnxruntime_telemetry_off(bundle, clean_env, launch_pdf):
+    """The bundle goes through desktop_qa/core/runtime.py too: no telemetry store appears."""
+    env = {**clean_env, "ORT_DISABLE_TELEMETRY": "0"}  # an inherited "0" must not win
+    proc = _run(bundle, env, "ask", str(launch_pdf), QUESTION, "--json")
+    assert proc.returncode == 0, proc.stderr
+    roots = [Path(env["HOME"]), Path(env["DESKTOP_QA_CACHE_DIR"])]
+    stores = [p for root in roots for p in root.rglob("*") if "onnxruntime" in p.name.lower()]
+    assert stores == []
+
+
 def test_no_pack_is_a_clear_error_without_the_bundled_one(bundle, clean_env, launch_pdf):
     """The bundled pack is the only one; pointing at an empty pack folder fails cleanly."""
     empty = Path(clean_env["HOME"]) / "empty"

@@ -17,11 +17,12 @@ from desktop_qa.core import paths
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.pack import (
     MANIFEST,
+    MAX_FILES,
     ModelPack,
+    file_state,
     find_pack,
     load_pack,
     read_manifest,
-    sha256_file,
 )
 
 RANDOM_CONFIGS = ("tiny", "mobilebert")
@@ -85,7 +86,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
+    actions = "download, build, list, info, install, remove"
+    print(
+        f"error: {parser.prog}: choose an action ({actions}); run '{parser.prog} --help'",
+        file=sys.stderr,
+    )
     return 2
 
 
@@ -297,18 +302,14 @@ def run_info(args: argparse.Namespace) -> int:
     manifest = read_manifest(path)
     checks: dict[str, str] = {}
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
-    for name, expected in files.items():
-        file_path = path / name
-        if not file_path.is_file():
-            checks[name] = "MISSING"
-        else:
-            checks[name] = "OK" if sha256_file(file_path) == str(expected).lower() else "MISMATCH"
+    for name, expected in list(files.items())[:MAX_FILES]:
+        checks[name] = file_state(path, name, expected)  # never reads outside the pack
     try:
         load_pack(path)
         problem = None
     except UserError as exc:
         problem = exc.message
-    trained = bool(manifest.get("trained", True))
+    trained = manifest.get("trained", True) is True
     if args.json:
         print(
             json.dumps(

@@ -13,7 +13,9 @@ renamed into place (``os.replace``), so a crash never leaves half an entry.
 
 Size limit: at most ``MAX_ENTRIES`` documents and ``MAX_BYTES`` in all; the
 least recently opened entries go first (an entry's mtime is touched on use).
-A 300-page PDF takes about 15 MB.
+A 300-page PDF takes about 15 MB. A document whose entry would exceed
+``MAX_ENTRY_BYTES`` on its own is not stored (it is indexed in memory, and
+extracted again on the next open), so the limit holds for every entry.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from desktop_qa.core.passages import Passage
 PIPELINE_VERSION = 2
 MAX_ENTRIES = 32
 MAX_BYTES = 512 * 1024 * 1024
+MAX_ENTRY_BYTES = MAX_BYTES
 SUFFIX = ".sqlite"
 _ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line", "char_x")
 
@@ -124,6 +127,10 @@ def store(
     """
     if not doc.content_hash:
         return None
+    arrays_bytes = sum(getattr(doc, name).nbytes for name in _ARRAYS)
+    # Text is stored once and indexed once (FTS5): at least twice its length.
+    if 2 * len(doc.text) + arrays_bytes > MAX_ENTRY_BYTES:
+        return None
     final = entry_path(doc.content_hash)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -163,10 +170,12 @@ def store(
             conn.commit()
         finally:
             conn.close()
+        if tmp.stat().st_size > MAX_ENTRY_BYTES:
+            raise ValueError("entry over the size limit")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
-    except Exception:  # disk full, read-only folder, text SQLite cannot hold: index in memory
+    except Exception:  # disk full, read-only folder, too large for the cache: index in memory
         _remove(tmp)
         return None
     prune(keep=final)

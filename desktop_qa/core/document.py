@@ -11,9 +11,11 @@ have no box.
 from __future__ import annotations
 
 import codecs
+import errno
 import functools
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -169,27 +171,138 @@ def char_positions(text: str, char_box: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise UserError(f"{path}: file not found; check the path and try again")
-    if path.is_dir():
+# Input limits (docs/performance.md "Limits"): the checks below run on the file's
+# metadata and a prefix, so a huge or hostile file is refused before it is read.
+MAX_TEXT_BYTES = 128 * 1024 * 1024  # text files; larger ones are refused, never read
+PREFIX_BYTES = 64 * 1024  # what type checks read
+# Zip-based formats: MuPDF lays out all of an EPUB's markup to count its pages,
+# using about 25 bytes of memory per byte of markup; a zip bomb would take all
+# memory. The declared (uncompressed) size of the non-media entries is capped.
+MAX_MARKUP_BYTES = 32 * 1024 * 1024
+_ZIP_FORMATS = frozenset({".epub", ".xps", ".oxps"})
+_MEDIA_SUFFIXES = (
+    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".jxr", ".wdp",
+    ".ttf", ".otf", ".odttf", ".woff", ".woff2", ".mp3", ".mp4", ".m4a", ".ogg", ".icc",
+)  # fmt: skip
+# Formats MuPDF converts to HTML whole (FB2 is XML, MOBI compressed HTML).
+MAX_CONVERTED_BYTES = {".fb2": 32 * 1024 * 1024, ".mobi": 32 * 1024 * 1024}
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB"
+
+
+def _check_path(path: Path) -> os.stat_result:
+    """stat the path once; every failure is one line naming the file and what to do."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise UserError(
+                f"{_short_name(path)}: the file name or path is too long for this system; "
+                "rename the file or move it to a shorter path"
+            ) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise UserError(f"{path}: file not found; check the path and try again") from None
+        if exc.errno == errno.EACCES:
+            raise UserError(
+                f"{path}: permission denied; make the file readable and try again"
+            ) from None
+        if exc.errno == errno.ELOOP:
+            raise UserError(f"{path}: too many levels of symbolic links; check the path") from None
+        raise UserError(f"{path}: cannot read the file ({exc.strerror or exc}); check it") from None
+    except ValueError:  # embedded NUL
+        raise UserError(f"{path!r}: not a valid file name; check the path") from None
+    if stat.S_ISDIR(st.st_mode):
         raise UserError(f"{path} is a folder; pass a PDF or text file ({SUPPORTED})")
     if not os.access(path, os.R_OK):
         raise UserError(f"{path}: permission denied; make the file readable and try again")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the file ({exc.strerror}); check it") from None
-    if size == 0:
+    if st.st_size == 0:
         raise UserError(f"{path} is empty; pass a document that contains text")
+    return st
 
 
-def _read_bytes(path: Path) -> bytes:
+def _short_name(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}…{text[-40:]}"
+
+
+def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """Read-only (user documents are never written); at most ``limit`` bytes."""
     try:
-        with open(path, "rb") as fh:  # read-only: user documents are never written
-            return fh.read()
+        with open(path, "rb") as fh:
+            return fh.read() if limit is None else fh.read(limit)
     except OSError as exc:
         raise UserError(f"{path}: cannot read the file ({exc.strerror}); check it") from None
+
+
+def check_input(path: str | os.PathLike[str]) -> str:
+    """The path and type checks of ``load_document``, on metadata and a prefix only.
+
+    Returns the kind (``"text"`` or the PyMuPDF file type). Cheap, so it runs
+    before every open, cached or not: the cache must never answer for a file
+    that would be refused cold (``simple.txt`` copied as ``fake.docx``).
+    """
+    path = Path(path).expanduser()
+    st = _check_path(path)
+    suffix = path.suffix.lower()
+    regular = stat.S_ISREG(st.st_mode)
+    if suffix in TEXT_SUFFIXES:
+        if regular and st.st_size > MAX_TEXT_BYTES:
+            raise UserError(
+                f"{path} is {_mb(st.st_size)}, over the {_mb(MAX_TEXT_BYTES)} limit for text "
+                "files; split it into smaller files"
+            )
+        if _looks_binary(decode_text(_read_bytes(path, PREFIX_BYTES))):
+            raise UserError(f"{path} does not look like a text file; pass a PDF or text file")
+        return "text"
+    head = _read_bytes(path, 1024)
+    if suffix in MUPDF_SUFFIXES:
+        kind = suffix.lstrip(".")
+        if suffix == ".pdf" and not _PDF_MAGIC.search(head):
+            raise UserError(
+                f"{path} is not a PDF (no %PDF header at its start); the file may be damaged "
+                "or of another type: re-export or re-download it"
+            )
+        if suffix in _ZIP_FORMATS:
+            _check_zip(path, kind.upper())
+        limit = MAX_CONVERTED_BYTES.get(suffix)
+        if limit is not None and regular and st.st_size > limit:
+            raise UserError(
+                f"{path} is {_mb(st.st_size)}, over the {_mb(limit)} limit for "
+                f"{kind.upper()} files; convert it to PDF and open that"
+            )
+        return kind
+    if _PDF_MAGIC.search(head):
+        return "pdf"
+    raise UserError(
+        f"{path}: unsupported file type '{suffix or 'none'}'; open a PDF, EPUB, XPS or "
+        f"text file ({SUPPORTED})"
+    )
+
+
+def _check_zip(path: Path, what: str) -> None:
+    """EPUB/XPS are zip files: refuse a bomb from the central directory, before MuPDF."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            markup = sum(
+                info.file_size
+                for info in archive.infolist()
+                if not info.filename.lower().endswith(_MEDIA_SUFFIXES)
+            )
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise UserError(
+            f"{path} cannot be opened as {what} ({_short(exc)}); the file may be damaged or "
+            f"not a {what}: re-export or re-download it"
+        ) from None
+    if markup > MAX_MARKUP_BYTES:
+        raise UserError(
+            f"{path} unpacks to {_mb(markup)} of text and markup, over the "
+            f"{_mb(MAX_MARKUP_BYTES)} limit for {what} files (a damaged file or a zip bomb); "
+            "split it or convert it to PDF"
+        )
 
 
 def decode_text(data: bytes) -> str:
@@ -223,7 +336,13 @@ def _looks_binary(text: str) -> bool:
 
 def load_text_file(path: Path, data: bytes | None = None) -> Document:
     """A text file's text is its decoded content, verbatim, so offsets are exact."""
-    data = _read_bytes(path) if data is None else data
+    if data is None:
+        data = _read_bytes(path, MAX_TEXT_BYTES + 1)
+        if len(data) > MAX_TEXT_BYTES:
+            raise UserError(
+                f"{path} is over the {_mb(MAX_TEXT_BYTES)} limit for text files; "
+                "split it into smaller files"
+            )
     text = decode_text(data)
     if _looks_binary(text):
         raise UserError(f"{path} does not look like a text file; pass a PDF or text file")
@@ -354,9 +473,18 @@ def load_mupdf(
             f"not a {what}: re-export or re-download it"
         ) from None
     try:
-        if mdoc.needs_pass:
+        try:
+            needs_pass = mdoc.needs_pass
+            pages = 0 if needs_pass else mdoc.page_count
+        except Exception as exc:  # "code=7: Invalid number of pages", "text too large", ...
+            what = filetype.upper()
+            raise UserError(
+                f"{path}: its pages cannot be read ({_short(exc)}); the {what} is damaged or "
+                "too large: re-export or re-download it"
+            ) from None
+        if needs_pass:
             raise UserError(f"{path} is password-protected; save an unprotected copy and open that")
-        if mdoc.page_count == 0:
+        if pages == 0:
             raise UserError(f"{path} has no pages; the file may be damaged: re-export it")
         builder = _Builder()
         page_sizes: list[tuple[float, float]] = []
@@ -435,18 +563,35 @@ def load_document(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> Document:
-    """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line."""
+    """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
+
+    A file that changes while it is read (still being written or copied,
+    truncated) is refused rather than half-read.
+    """
     path = Path(path).expanduser()
-    _check_path(path)
-    suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
-        return load_text_file(path)
-    if suffix in MUPDF_SUFFIXES:
-        return load_mupdf(path, progress, cancel)
-    head = _read_bytes(path)[:1024]
-    if _PDF_MAGIC.search(head):
-        return load_mupdf(path, progress, cancel)
-    raise UserError(
-        f"{path}: unsupported file type '{suffix or 'none'}'; open a PDF, EPUB, XPS or "
-        f"text file ({SUPPORTED})"
+    kind = check_input(path)
+    before = _identity(path)
+    try:
+        doc = load_text_file(path) if kind == "text" else load_mupdf(path, progress, cancel)
+    except UserError:
+        if _identity(path) != before:
+            raise _changed(path) from None
+        raise
+    if _identity(path) != before:
+        raise _changed(path)
+    return doc
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _changed(path: Path) -> UserError:
+    return UserError(
+        f"{path} changed while it was read (still being written, copied or truncated?); "
+        "wait until it is complete and try again"
     )

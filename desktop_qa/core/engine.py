@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from desktop_qa.core import cache
-from desktop_qa.core.document import Document, load_document
+from desktop_qa.core.document import Document, check_input, load_document
 from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
 from desktop_qa.core.passages import make_passages
@@ -108,6 +108,7 @@ def open_document(
     Raises UserError with a one-line message (missing, damaged, no text, ...).
     """
     path = Path(path).expanduser()
+    check_input(path)  # path and type checks run even when the cache holds these bytes
     digest = _hash(path)
     if digest:
         if cancel is not None and cancel():

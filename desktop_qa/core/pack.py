@@ -6,9 +6,12 @@ user from a broken or tampered model lives here.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +80,20 @@ class ModelPack:
         return label if self.trained else f"{label} [UNTRAINED test model: answers are meaningless]"
 
 
+MAX_MANIFEST_BYTES = 1 << 20  # a real manifest is ~2 KB; anything near this is not one
+MAX_FILES = 100
+_SHA256 = frozenset("0123456789abcdef")
+# External-data entries of an ONNX TensorProto: StringStringEntryProto{key: "location"}.
+_LOCATION_KEY = b"\x0a\x08location\x12"
+_MAX_LOCATION = 4096
+
+
+def _open_nofollow(path: Path) -> int:
+    """A read-only descriptor that refuses a symlink as the last component."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    return os.open(path, flags)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -85,79 +102,366 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _hash_and_scan(path: Path, scan: bool) -> tuple[str, list[bytes | None]]:
+    """sha256 of a pack file (never through a symlink) and, for the graph, the
+    external-data locations it names (None for an entry that cannot be read)."""
+    digest = hashlib.sha256()
+    found: list[bytes | None] = []
+    buf = b""
+    with os.fdopen(_open_nofollow(path), "rb") as fh:
+        while True:
+            block = fh.read(1 << 20)
+            digest.update(block)
+            eof = not block
+            if not scan:
+                if eof:
+                    break
+                continue
+            buf += block
+            pos = keep = 0
+            while True:
+                i = buf.find(_LOCATION_KEY, pos)
+                if i < 0:
+                    keep = max(pos, len(buf) - len(_LOCATION_KEY) + 1)
+                    break
+                length, j = _varint(buf, i + len(_LOCATION_KEY))
+                if length is not None and length > _MAX_LOCATION:
+                    found.append(None)
+                    pos = i + 1
+                    continue
+                if length is None or j + length > len(buf):
+                    if eof:
+                        found.append(None)
+                        keep = len(buf)
+                    else:
+                        keep = i  # wait for the rest of the entry
+                    break
+                found.append(buf[j : j + length])
+                pos = j + length
+            buf = buf[keep:]
+            if eof:
+                break
+    return digest.hexdigest(), found
+
+
+def _varint(buf: bytes, i: int) -> tuple[int | None, int]:
+    value = shift = 0
+    while i < len(buf) and shift < 64:
+        byte = buf[i]
+        value |= (byte & 0x7F) << shift
+        i += 1
+        if not byte & 0x80:
+            return value, i
+        shift += 7
+    return None, i
+
+
 def _fail(path: Path, problem: str) -> UserError:
     return UserError(
         f"model pack {path}: {problem}; reinstall the pack or pass another with --model DIR"
     )
 
 
+def safe_name(name: object) -> str | None:
+    """``name`` if it is a plain relative file name inside a pack, else None.
+
+    A pack is a closed folder: no absolute names, drive letters, ``..``, ``.``,
+    backslashes, control characters or over-long components.
+    """
+    if not isinstance(name, str) or not 0 < len(name) <= 1024:
+        return None
+    if any(ord(ch) < 32 or ch in '\\:*?"<>|' for ch in name):
+        return None
+    parts = name.split("/")
+    if len(parts) > 8:
+        return None
+    for part in parts:
+        if part in ("", ".", "..") or len(part.encode("utf-8", "surrogatepass")) > 255:
+            return None
+    return name
+
+
+def _pack_file(root: Path, name: str) -> Path:
+    """The regular file ``root/name``, with no symlink anywhere below ``root``."""
+    current = root
+    mode = 0
+    for part in name.split("/"):
+        current = current / part
+        mode = current.lstat().st_mode  # raises FileNotFoundError
+        if stat.S_ISLNK(mode):
+            raise OSError(errno.ELOOP, f"{name} is a symbolic link")
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EISDIR, f"{name} is not a regular file")
+    return current
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest as a dict: size-limited, strict JSON (no NaN/Infinity), no symlink."""
     manifest_path = path / MANIFEST
-    if not path.is_dir():
+    st = None
+    try:
+        is_dir = path.is_dir()
+        if is_dir:
+            st = manifest_path.lstat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise UserError(
+            f"model pack {path}: cannot read the folder ({exc.strerror or exc}); "
+            "pass a pack folder with --model DIR"
+        ) from None
+    if not is_dir:
         raise UserError(
             f"model pack {path} not found; pass a pack folder with --model DIR "
             f"(it holds {MANIFEST}, model.onnx and tokenizer.json)"
         )
-    if not manifest_path.is_file():
+    if st is None:
         raise _fail(path, f"no {MANIFEST} in the folder")
+    if stat.S_ISLNK(st.st_mode):
+        raise _fail(path, f"{MANIFEST} is a symbolic link (a pack is a closed folder)")
+    if not stat.S_ISREG(st.st_mode):
+        raise _fail(path, f"{MANIFEST} is not a file")
+    if st.st_size > MAX_MANIFEST_BYTES:
+        raise _fail(path, f"{MANIFEST} is {st.st_size} bytes, over the {MAX_MANIFEST_BYTES} limit")
     try:
-        data = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        with os.fdopen(_open_nofollow(manifest_path), "rb") as fh:
+            raw = fh.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise _fail(path, f"{MANIFEST} cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise _fail(path, f"{MANIFEST} is over the {MAX_MANIFEST_BYTES} byte limit")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _fail(path, f"{MANIFEST} is not valid JSON ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
         raise _fail(path, f"{MANIFEST} is not a JSON object")
     return data
 
 
-def load_pack(path: str | os.PathLike[str], *, verify: bool = True) -> ModelPack:
-    """Read and check a pack; raise UserError with a clear line if anything is off."""
-    path = Path(path).expanduser().resolve()
-    data = read_manifest(path)
-    if data.get("format") != FORMAT:
-        raise _fail(path, f"format {data.get('format')!r} is not supported (expected {FORMAT})")
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# The manifest schema: key -> (type, range or None). Window fields that depend
+# on max_seq_length are checked after the types.
+_STR = "a string"
+_BOOL = "true or false"
+_INT = "an integer"
+_NUM = "a finite number"
+_SCHEMA: dict[str, tuple[str, tuple[float, float] | None]] = {
+    "name": (_STR, None),
+    "architecture": (_STR, None),
+    "task": (_STR, None),
+    "onnx": (_STR, None),
+    "tokenizer": (_STR, None),
+    "do_lower_case": (_BOOL, None),
+    "max_seq_length": (_INT, (8, 4096)),
+    "doc_stride": (_INT, (0, 2048)),
+    "max_query_length": (_INT, (1, 4096)),
+    "max_answer_length": (_INT, (1, 4096)),
+    "null_threshold": (_NUM, (-1e6, 1e6)),
+    "quantization": (_STR, None),
+    "trained": (_BOOL, None),
+    "source": (_STR, None),
+    "license": (_STR, None),
+    "batch_size": (_INT, (1, 256)),
+}
+
+
+def _check_value(key: str, value: Any) -> str | None:
+    """What is wrong with one manifest value, or None."""
+    kind, bounds = _SCHEMA[key]
+    if kind == _STR:
+        ok = isinstance(value, str) and len(value) <= 4096
+    elif kind == _BOOL:
+        ok = isinstance(value, bool)
+    elif kind == _INT:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(float(value))
+        )
+    if not ok:
+        shown = (
+            json.dumps(value)[:40]
+            if isinstance(value, (str, int, float, bool))
+            else type(value).__name__
+        )
+        return f"{key} must be {kind} (got {shown})"
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        return f"{key} {value} is out of range ({bounds[0]:g} to {bounds[1]:g})"
+    return None
+
+
+def validate_manifest(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """Check every known field's type and range; return the values with defaults."""
+    fmt = data.get("format")
+    if fmt != FORMAT or isinstance(fmt, bool):
+        shown = json.dumps(fmt)[:40] if isinstance(fmt, (str, int, float)) else type(fmt).__name__
+        raise _fail(path, f"format {shown} is not supported (expected {FORMAT})")
+    for key in _SCHEMA:
+        if key in data:
+            problem = _check_value(key, data[key])
+            if problem:
+                raise _fail(path, problem)
     if data.get("task", "extractive-qa") != "extractive-qa":
         raise _fail(path, f"task {data.get('task')!r} is not extractive-qa")
     values = {**_DEFAULTS, **{k: v for k, v in data.items() if k in _DEFAULTS}}
-    try:
-        for key in ("max_seq_length", "doc_stride", "max_query_length", "max_answer_length"):
-            values[key] = int(values[key])
-        values["null_threshold"] = float(values["null_threshold"])
-        values["trained"] = bool(values["trained"])
-        values["do_lower_case"] = bool(values["do_lower_case"])
-    except (TypeError, ValueError):
-        raise _fail(path, "a numeric field in the manifest is not a number") from None
-    if not 8 <= values["max_seq_length"] <= 4096:
-        raise _fail(path, f"max_seq_length {values['max_seq_length']} is out of range")
-    if not 0 <= values["doc_stride"] < values["max_seq_length"] // 2 + 1:
+    values["null_threshold"] = float(values["null_threshold"])
+    seq = values["max_seq_length"]
+    if values["doc_stride"] > seq // 2:
         raise _fail(path, f"doc_stride {values['doc_stride']} is too large for the window")
-    if values["max_query_length"] >= values["max_seq_length"] - 4:
+    if values["max_query_length"] >= seq - 4:
         raise _fail(path, "max_query_length leaves no room for the document")
-    files = data.get("files")
+    if values["max_answer_length"] > seq:
+        raise _fail(path, f"max_answer_length {values['max_answer_length']} exceeds the window")
+    for key in ("onnx", "tokenizer"):
+        if safe_name(values[key]) is None:
+            raise _fail(
+                path, f"{key} name {values[key]!r} is not a plain file name inside the pack"
+            )
+    return values
+
+
+def _check_files(path: Path, files: Any) -> dict[str, str]:
     if not isinstance(files, dict) or not files:
         raise _fail(path, "the manifest lists no file checksums")
+    if len(files) > MAX_FILES:
+        raise _fail(path, f"the manifest lists {len(files)} files (at most {MAX_FILES})")
+    for name, digest in files.items():
+        if safe_name(name) is None or name == MANIFEST:
+            raise _fail(path, f"file name {name!r} is not a plain file name inside the pack")
+        if not (isinstance(digest, str) and len(digest) == 64 and set(digest.lower()) <= _SHA256):
+            raise _fail(path, f"the checksum of {name} is not a sha256 hex string")
+    return {name: digest.lower() for name, digest in files.items()}
+
+
+def load_pack(path: str | os.PathLike[str], *, verify: bool = True) -> ModelPack:
+    """Read and check a pack; raise UserError with a clear line if anything is off.
+
+    A pack is a closed folder: every name in the manifest is a plain relative
+    name, no listed file is (or sits below) a symbolic link, and the graph's
+    external data, if any, is a file listed (so checksummed) in the pack.
+    """
+    try:
+        path = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:
+        raise UserError(f"model pack {path}: cannot resolve the folder ({exc})") from None
+    data = read_manifest(path)
+    values = validate_manifest(path, data)
+    files = _check_files(path, data.get("files"))
     for needed in (values["onnx"], values["tokenizer"]):
         if needed not in files:
             raise _fail(path, f"{needed} has no checksum in the manifest")
     if verify:
         for name, expected in files.items():
-            file_path = path / name
-            if not file_path.is_file():
-                raise _fail(path, f"{name} is missing")
-            if sha256_file(file_path) != str(expected).lower():
+            digest, locations = _verified_read(path, name, scan=name == values["onnx"])
+            if digest != expected:
                 raise _fail(path, f"{name} does not match its checksum (damaged or modified)")
+            for raw in locations:
+                location = _decode(raw)
+                if location is None or safe_name(location) is None or location not in files:
+                    shown = repr(location) if location is not None else "an unreadable name"
+                    raise _fail(
+                        path,
+                        f"{name} loads external data from {shown[:80]}, which is not a file "
+                        "listed in the pack",
+                    )
     extra = {
         k: v for k, v in data.items() if k not in _DEFAULTS and k not in ("format", "files", "name")
     }
     name = str(data.get("name") or path.name)
-    return ModelPack(path=path, name=name, files=dict(files), extra=extra, **values)
+    return ModelPack(path=path, name=name, files=files, extra=extra, **values)
+
+
+def _verified_read(path: Path, name: str, *, scan: bool) -> tuple[str, list[bytes | None]]:
+    try:
+        return _hash_and_scan(_pack_file(path, name), scan=scan)
+    except FileNotFoundError:
+        raise _fail(path, f"{name} is missing") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            problem = f"{name} is a symbolic link (a pack is a closed folder)"
+        elif exc.errno == errno.EISDIR:
+            problem = f"{name} is not a regular file"
+        else:
+            problem = f"{name} cannot be read ({exc.strerror or exc})"
+        raise _fail(path, problem) from None
+
+
+def file_state(root: Path, name: object, expected: object) -> str:
+    """OK, MISSING, MISMATCH, UNSAFE (name leaves the pack, or a symlink) or UNREADABLE."""
+    if safe_name(name) is None or name == MANIFEST:
+        return "UNSAFE"
+    try:
+        digest = _hash_and_scan(_pack_file(root, str(name)), scan=False)[0]
+    except FileNotFoundError:
+        return "MISSING"
+    except OSError as exc:
+        return "UNSAFE" if exc.errno == errno.ELOOP else "UNREADABLE"
+    return "OK" if digest == str(expected).lower() else "MISMATCH"
+
+
+def _decode(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def copy_pack_file(src_root: Path, name: str, dest_root: Path) -> None:
+    """Copy one listed file of a pack, never through a symlink (install)."""
+    target = dest_root / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with os.fdopen(_open_nofollow(_pack_file(src_root, name)), "rb") as src:
+        with open(target, "xb") as dst:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                dst.write(block)
 
 
 def make_readable(path: Path) -> None:
     """Folder 0755, files 0644: packs built through temp files would otherwise be
-    0600/0700, unreadable by other users once installed system-wide (/opt)."""
-    path.chmod(0o755)
-    for child in path.rglob("*"):
-        child.chmod(0o755 if child.is_dir() else 0o644)
+    0600/0700, unreadable by other users once installed system-wide (/opt).
+
+    Never follows a symbolic link: a link (to a private key, say) is left alone,
+    and so is whatever it points to.
+    """
+    _chmod_nofollow(path, 0o755, directory=True)
+    for root, dirs, files in os.walk(path, followlinks=False):
+        for name in dirs:
+            _chmod_nofollow(Path(root) / name, 0o755, directory=True)
+        for name in files:
+            _chmod_nofollow(Path(root) / name, 0o644, directory=False)
+
+
+def _chmod_nofollow(path: Path, mode: int, *, directory: bool) -> None:
+    """chmod through a descriptor opened without following links (no race with a swap)."""
+    if path.is_symlink():
+        return  # not ours to change; the descriptor below also closes the race
+    nofollow = getattr(os, "O_NOFOLLOW", None)
+    if nofollow is None or not hasattr(os, "fchmod"):  # Windows: modes are not Unix modes
+        path.chmod(mode)
+        return
+    flags = os.O_RDONLY | nofollow | os.O_NONBLOCK
+    if directory:
+        flags |= getattr(os, "O_DIRECTORY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ENXIO, errno.EMLINK):
+            return  # a symbolic link (or something swapped in): not ours to change
+        raise
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode):
+            os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +469,12 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     data = {"format": FORMAT, **_DEFAULTS, **manifest}
     files = [data["onnx"], data["tokenizer"], *manifest.get("extra_files", [])]
     data.pop("extra_files", None)
-    data["files"] = {name: sha256_file(path / name) for name in files}
+    checksums: dict[str, str] = {}
+    for name in files:
+        if safe_name(name) is None:
+            raise _fail(path, f"file name {name!r} is not a plain file name inside the pack")
+        checksums[name] = _verified_read(path, name, scan=False)[0]
+    data["files"] = checksums
     tmp = path / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path / MANIFEST)

@@ -6,6 +6,7 @@ rules that turn logits into answers are in ``spans`` and ``qa``.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ import numpy as np
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack, sha256_file
+from desktop_qa.core.runtime import import_onnxruntime, new_session
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
@@ -55,15 +57,17 @@ def physical_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _options(threads: int, level: Any) -> Any:
-    import onnxruntime as ort
+def _options(threads: int, level: Any, *, quiet: bool = False) -> Any:
+    ort = import_onnxruntime()
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = level
-    options.log_severity_level = 3
+    # 3 = errors only; 4 (fatal) where a failure is expected and handled (the
+    # optimized-graph cache), so a read-only cache folder prints nothing.
+    options.log_severity_level = 4 if quiet else 3
     return options
 
 
@@ -71,28 +75,34 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
     """A session from the optimized graph saved in the cache, writing it on first use.
 
     Keyed by the graph's checksum, the onnxruntime version, the level and the
-    machine (an ALL-optimized graph may hold CPU-specific kernels). Any failure
+    machine (an ALL-optimized graph may hold CPU-specific kernels). The sidecar
+    ``.sha256`` file records the saved graph's checksum *and* the checksum of
+    the pack's own ``model.onnx`` it was made from; an entry made from another
+    graph, or damaged, is deleted and rebuilt. The cache folder is trusted like
+    the data folder (docs/models.md, "Trust"): these checks catch damage and
+    mix-ups, not a forger who can write the user's own folders. Any failure
     falls back to optimizing the pack's graph in memory (returns None).
     """
-    import onnxruntime as ort
+    ort = import_onnxruntime()
 
     from desktop_qa.core import paths
 
-    digest = str(pack.files.get(pack.onnx, ""))[:16]
-    if not digest:
+    source = str(pack.files.get(pack.onnx, "")).lower()
+    if not source:
         return None
-    key = f"{digest}-ort{ort.__version__}-l{int(level)}-{_cpu_key()}"
+    key = f"{source[:16]}-ort{ort.__version__}-l{int(level)}-{_cpu_key()}"
     folder = paths.cache_dir() / "models"
     saved = folder / f"{key}.onnx"
-    providers = ["CPUExecutionProvider"]
     check = saved.with_suffix(".sha256")
     if saved.is_file():
         try:
             # A bit flip in a weight would load fine and answer wrong: verify first.
-            if sha256_file(saved) != check.read_text(encoding="ascii").strip():
-                raise ValueError("saved graph does not match its checksum")
-            options = _options(threads, ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
-            session = ort.InferenceSession(str(saved), options, providers=providers)
+            recorded = json.loads(check.read_text(encoding="ascii"))
+            if recorded.get("source") != source or sha256_file(saved) != recorded.get("saved"):
+                raise ValueError("saved graph does not match its checksum or its pack")
+            options = _options(threads, ort.GraphOptimizationLevel.ORT_DISABLE_ALL, quiet=True)
+            session = new_session(saved, options)
+            _check_io(session, pack)
             os.utime(saved)  # recently used: pruned last
             return session
         except Exception:
@@ -100,10 +110,19 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
     tmp = folder / f".tmp-{os.getpid()}-{key}.onnx"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        options = _options(threads, level)
+        # Prove the folder writable before onnxruntime tries (a read-only cache
+        # folder would otherwise make it log errors): no file, no cache.
+        with open(tmp, "xb"):
+            pass
+    except OSError:
+        return None
+    try:
+        options = _options(threads, level, quiet=True)
         options.optimized_model_filepath = str(tmp)
-        session = ort.InferenceSession(str(pack.onnx_path), options, providers=providers)
-        check.write_text(sha256_file(tmp), encoding="ascii")
+        session = new_session(pack.onnx_path, options)
+        _check_io(session, pack)
+        record = {"source": source, "saved": sha256_file(tmp)}
+        check.write_text(json.dumps(record), encoding="ascii")
         os.replace(tmp, saved)
         _prune_saved(folder)
         return session
@@ -143,6 +162,44 @@ def _prune_saved(folder: Path) -> None:
         _unlink(old, old.with_suffix(".sha256"))
 
 
+MIN_PASSAGE_TOKENS = 8
+_INT_TYPES = frozenset({"tensor(int64)"})
+_FLOAT_TYPES = frozenset({"tensor(float)"})
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    text = " ".join(lines[0].split()) if lines else ""
+    return (text or exc.__class__.__name__)[:160]
+
+
+def _check_io(session: Any, pack: ModelPack) -> None:
+    """The graph's declared inputs and outputs must be what the reader feeds and reads:
+    int64 inputs, float32 logits, all of rank 2 ([batch, sequence])."""
+    inputs = {i.name: i for i in session.get_inputs()}
+    outputs = {o.name: o for o in session.get_outputs()}
+    problems = [f"unknown input {name!r}" for name in inputs if name not in KNOWN_INPUTS]
+    if "input_ids" not in inputs:
+        problems.append("no input 'input_ids'")
+    problems += [f"no output {name!r}" for name in REQUIRED_OUTPUTS if name not in outputs]
+    for group, types, kind in ((inputs, _INT_TYPES, "int64"), (outputs, _FLOAT_TYPES, "float")):
+        for name, arg in group.items():
+            if group is outputs and name not in REQUIRED_OUTPUTS:
+                continue
+            shape = arg.shape
+            if arg.type not in types:
+                problems.append(f"{name} is {arg.type}, not {kind}")
+            elif not isinstance(shape, list) or len(shape) != 2:
+                rank = len(shape) if isinstance(shape, list) else "unknown"
+                problems.append(f"{name} has rank {rank}, not 2 ([batch, sequence])")
+    if problems:
+        raise UserError(
+            f"model pack {pack.path}: the graph's inputs/outputs do not match the pack format "
+            f"({'; '.join(problems[:3])}); expected int64 input_ids, attention_mask, "
+            "token_type_ids -> float start_logits, end_logits, all [batch, sequence]"
+        )
+
+
 class Reader:
     """A loaded pack: tokenizer plus onnxruntime session, reused across questions."""
 
@@ -163,21 +220,34 @@ class Reader:
         later loads skip the optimizer; ``onnx_path`` swaps the graph
         (benchmarks comparing quantization variants).
         """
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        ort = import_onnxruntime()
         self.pack = pack
         self.batch_size = max(1, batch_size)
         self.threads = threads or physical_cores()
         try:
             self.tokenizer = Tokenizer.from_file(str(pack.tokenizer_path))
+            self.tokenizer.no_padding()
+            self.tokenizer.no_truncation()
+            pair = self.tokenizer.encode("a", "b")
+            bare = self.tokenizer.encode("a", "b", add_special_tokens=False)
+            self.special_tokens = max(0, len(pair.ids) - len(bare.ids))
         except Exception as exc:
             raise UserError(
-                f"model pack {pack.path}: {pack.tokenizer} is not a tokenizers file ({exc}); "
-                "reinstall the pack"
+                f"model pack {pack.path}: {pack.tokenizer} is not a tokenizers file "
+                f"({_first_line(exc)}); reinstall the pack"
             ) from None
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()
+        # The window must hold the longest question, the template's special
+        # tokens and at least a few passage tokens.
+        room = pack.max_seq_length - pack.max_query_length - self.special_tokens
+        if room < MIN_PASSAGE_TOKENS:
+            raise UserError(
+                f"model pack {pack.path}: its tokenizer adds {self.special_tokens} special "
+                f"tokens, which with max_query_length {pack.max_query_length} leaves "
+                f"{max(room, 0)} of {pack.max_seq_length} tokens for the document; "
+                "use a pack made for this app"
+            )
         level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimization is None else optimization
         graph = Path(onnx_path) if onnx_path is not None else pack.onnx_path
         self.session = None
@@ -185,24 +255,14 @@ class Reader:
             self.session = _cached_session(pack, self.threads, level)
         if self.session is None:
             try:
-                self.session = ort.InferenceSession(
-                    str(graph), _options(self.threads, level), providers=["CPUExecutionProvider"]
-                )
+                self.session = new_session(graph, _options(self.threads, level))
             except Exception as exc:
                 raise UserError(
                     f"model pack {pack.path}: {pack.onnx} is not a loadable ONNX graph "
-                    f"({str(exc).splitlines()[0][:120]}); reinstall the pack"
+                    f"({_first_line(exc)}); reinstall the pack"
                 ) from None
+            _check_io(self.session, pack)
         self.input_names = [i.name for i in self.session.get_inputs()]
-        output_names = [o.name for o in self.session.get_outputs()]
-        unknown = [n for n in self.input_names if n not in KNOWN_INPUTS]
-        missing_out = [n for n in REQUIRED_OUTPUTS if n not in output_names]
-        if unknown or missing_out or "input_ids" not in self.input_names:
-            raise UserError(
-                f"model pack {pack.path}: the graph's inputs {self.input_names} / outputs "
-                f"{output_names} do not match the pack format (input_ids, attention_mask, "
-                "token_type_ids -> start_logits, end_logits); use a format-1 pack"
-            )
         vocab = self.tokenizer.get_vocab()
         self.pad_id = int(vocab.get("[PAD]", 0))
 
@@ -230,7 +290,7 @@ class Reader:
         question = self.truncate_question(question)
         q_len = len(self.tokenizer.encode(question, add_special_tokens=False).ids)
         seq = self.pack.max_seq_length
-        room = seq - q_len - 3
+        room = seq - q_len - self.special_tokens
         stride = min(self.pack.doc_stride, max(0, room - 1))
         tok = self.tokenizer
         tok.enable_truncation(seq, stride=stride, strategy="only_second")
@@ -274,7 +334,20 @@ class Reader:
             types[row, : len(w.ids)] = w.type_ids
             attn[row, : len(w.ids)] = 1
         feeds = {"input_ids": ids, "attention_mask": attn, "token_type_ids": types}
-        start, end = self.session.run(
-            list(REQUIRED_OUTPUTS), {k: v for k, v in feeds.items() if k in self.input_names}
-        )
-        return np.asarray(start, np.float32), np.asarray(end, np.float32)
+        try:
+            start, end = self.session.run(
+                list(REQUIRED_OUTPUTS), {k: v for k, v in feeds.items() if k in self.input_names}
+            )
+        except Exception as exc:  # onnxruntime raises several types
+            raise UserError(
+                f"model pack {self.pack.path}: the model failed while reading "
+                f"({_first_line(exc)}); reinstall the pack or pass another with --model DIR"
+            ) from None
+        start, end = np.asarray(start), np.asarray(end)
+        if start.shape != (n, length) or end.shape != (n, length):
+            raise UserError(
+                f"model pack {self.pack.path}: the model returned logits of shape "
+                f"{start.shape}/{end.shape} for {n} windows of {length} tokens; "
+                "use a format-1 pack"
+            )
+        return start.astype(np.float32, copy=False), end.astype(np.float32, copy=False)

@@ -286,7 +286,9 @@ def _single_file(tmp: Path, out_path: Path) -> None:
 def _verify(
     torch: Any, wrapper: Any, names: list[str], onnx_path: Path, vocab_size: int, atol: float
 ) -> float:
-    import onnxruntime as ort
+    from desktop_qa.core.runtime import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from desktop_qa.core import paths
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import MANIFEST, ModelPack, load_pack
+from desktop_qa.core.pack import MANIFEST, ModelPack, copy_pack_file, load_pack
 
 STAGING = ".staging"
 
@@ -58,11 +58,10 @@ def install_pack(src_dir: str | os.PathLike[str]) -> ModelPack:
     staging = _staging(root)
     tmp = Path(tempfile.mkdtemp(prefix=f"install-{dest.name}-", dir=staging))
     try:
-        for name in pack.files:
-            target = tmp / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(pack.path / name, target)
-        shutil.copyfile(pack.path / MANIFEST, tmp / MANIFEST)
+        # Names were checked by load_pack (plain, relative, no symlinks); the copy
+        # opens each without following links, and the result is verified again.
+        for name in (*pack.files, MANIFEST):
+            copy_pack_file(pack.path, name, tmp)
         load_pack(tmp)  # the copy must verify too (disk full, bad media, ...)
         old = None
         if dest.exists():

@@ -78,6 +78,9 @@ def quantize_int8(
     The output is written to a temporary file beside ``int8_onnx`` and renamed, so
     an interrupted run never leaves a half-written model where a pack expects one.
     """
+    from desktop_qa.core.runtime import import_onnxruntime
+
+    import_onnxruntime()  # telemetry off before onnxruntime loads
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     fp32_onnx, int8_onnx = Path(fp32_onnx), Path(int8_onnx)
@@ -112,7 +115,9 @@ class _DropPreprocessHint(logging.Filter):
 
 
 def _session(path: Path) -> Any:
-    import onnxruntime as ort
+    from desktop_qa.core.runtime import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
