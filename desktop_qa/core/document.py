@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_qa.core.errors import Cancelled, UserError
+from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # What PyMuPDF opens that can hold a text layer.
@@ -308,6 +308,7 @@ def load_mupdf(
     path: Path,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    password: str | None = None,
 ) -> Document:
     import pymupdf
 
@@ -325,7 +326,7 @@ def load_mupdf(
         ) from None
     try:
         if mdoc.needs_pass:
-            raise UserError(f"{path} is password-protected; save an unprotected copy and open that")
+            _authenticate(mdoc, path, password)
         if mdoc.page_count == 0:
             raise UserError(f"{path} has no pages; the file may be damaged: re-export it")
         builder = _Builder()
@@ -383,6 +384,60 @@ def load_mupdf(
     )
 
 
+def _authenticate(mdoc: object, path: Path, password: str | None) -> None:
+    """Unlock a protected document or raise PasswordRequired (the password is never shown)."""
+    if password is None:
+        raise PasswordRequired(
+            f"{path} is password-protected; give its password (desktop-qa ask FILE QUESTION "
+            "--password PASSWORD, or type it when asked)",
+            wrong=False,
+        )
+    if not mdoc.authenticate(password):  # type: ignore[attr-defined]
+        raise PasswordRequired(f"{path}: wrong password; try again", wrong=True)
+
+
+def _is_mupdf_file(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in MUPDF_SUFFIXES:
+        return True
+    if suffix in TEXT_SUFFIXES:
+        return False
+    try:
+        with open(path, "rb") as fh:  # read-only
+            return bool(_PDF_MAGIC.search(fh.read(1024)))
+    except OSError:
+        return False
+
+
+def check_password(path: str | os.PathLike[str], password: str | None = None) -> bool:
+    """True if ``path`` is protected by a user password and ``password`` opens it.
+
+    False for an unprotected (or unreadable: ``load_document`` says why) file;
+    PasswordRequired when the password is missing or wrong. Opening is cheap
+    (no page is read), so this gates the cache before a protected file's text
+    is served from it.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file() or not _is_mupdf_file(path):
+        return False
+    import pymupdf
+
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    suffix = path.suffix.lower()
+    filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
+    try:
+        mdoc = pymupdf.open(str(path), filetype=filetype)
+    except Exception:
+        return False
+    try:
+        if not mdoc.needs_pass:
+            return False
+        _authenticate(mdoc, path, password)
+        return True
+    finally:
+        mdoc.close()
+
+
 def _page_has_images(mdoc: object, page_no: int) -> bool:
     try:
         return bool(mdoc.load_page(page_no).get_images())  # type: ignore[attr-defined]
@@ -403,18 +458,22 @@ def load_document(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    password: str | None = None,
 ) -> Document:
-    """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line."""
+    """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
+
+    ``password`` unlocks a protected PDF (PasswordRequired when missing or wrong).
+    """
     path = Path(path).expanduser()
     _check_path(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         return load_text_file(path)
     if suffix in MUPDF_SUFFIXES:
-        return load_mupdf(path, progress, cancel)
+        return load_mupdf(path, progress, cancel, password)
     head = _read_bytes(path)[:1024]
     if _PDF_MAGIC.search(head):
-        return load_mupdf(path, progress, cancel)
+        return load_mupdf(path, progress, cancel, password)
     raise UserError(
         f"{path}: unsupported file type '{suffix or 'none'}'; open a PDF, EPUB, XPS or "
         f"text file ({SUPPORTED})"

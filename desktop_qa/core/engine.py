@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from desktop_qa.core import cache
-from desktop_qa.core.document import Document, load_document
+from desktop_qa.core.document import Document, check_password, load_document
 from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
 from desktop_qa.core.passages import make_passages
@@ -78,13 +78,23 @@ def open_document(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    password: str | None = None,
+    cache_protected: bool = False,
 ) -> Document:
     """Open a document read-only, from the cache when its bytes were seen before.
 
     Raises UserError with a one-line message (missing, damaged, no text, ...).
+    A password-protected PDF needs ``password`` (PasswordRequired otherwise),
+    also when its text is cached; its text is cached only if
+    ``cache_protected`` (the user allowed it: the text is what the password
+    protects), and an older entry for it is removed when not.
     """
     path = Path(path).expanduser()
+    protected = check_password(path, password)
     digest = _hash(path)
+    if digest and protected and not cache_protected:
+        _drop_entry(digest)
+        digest = None
     if digest:
         if cancel is not None and cancel():
             raise Cancelled()
@@ -96,7 +106,7 @@ def open_document(
                 pages = max(doc.page_count, 1)
                 progress(pages, pages)
             return doc
-    doc = load_document(path, progress=progress, cancel=cancel)
+    doc = load_document(path, progress=progress, cancel=cancel, password=password)
     passages = make_passages(doc.text)
     # Store only if the file did not change while it was read (else key and content differ).
     if digest and _hash(path) == digest:
@@ -108,6 +118,13 @@ def open_document(
         index = PassageIndex.build(doc.text, passages)
     _register(doc, index)
     return doc
+
+
+def _drop_entry(digest: str) -> None:
+    try:
+        cache.entry_path(digest).unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _hash(path: Path) -> str | None:
