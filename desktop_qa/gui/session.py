@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from desktop_qa.core import engine
 from desktop_qa.core.document import Document
+from desktop_qa.core.errors import PasswordRequired
 from desktop_qa.core.pack import ModelPack, find_pack, load_pack
 from desktop_qa.core.qa import Answer, Progress, QueryResult
 from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader, physical_cores
@@ -35,6 +36,13 @@ from desktop_qa.gui.workers import Worker
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
 EMPTY_QUESTION = "the question is empty; type a question such as 'When does the lease end?'"
+
+
+@dataclass(frozen=True)
+class _NeedsPassword:
+    """A document worker's outcome when the document is locked (not an error: a question)."""
+
+    wrong: bool
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class Session(QObject):
     documentLoaded = Signal(object)  # Document
     documentFailed = Signal(str)  # one line
     documentCancelled = Signal()
+    documentPasswordNeeded = Signal(str, bool)  # path, a wrong password was given
 
     modelLoading = Signal(str)
     modelChanged = Signal(object)  # ModelPack
@@ -118,6 +127,8 @@ class Session(QObject):
 
         self.document: Document | None = None
         self.document_path: Path | None = None
+        # The open document's password, in memory only (the page renderer needs it).
+        self.document_password: str | None = None
         self.pack: ModelPack | None = None
         self.reader: Reader | None = None
         self.model_error: str | None = None
@@ -216,7 +227,10 @@ class Session(QObject):
         top_k: int | None = None,
         strictness: float | None = None,
         exhaustive: bool | None = None,
+        cache_protected: bool | None = None,
     ) -> None:
+        if cache_protected is not None:
+            self.settings.cache_protected = bool(cache_protected)
         if exhaustive is not None:
             self.settings.exhaustive = bool(exhaustive)
         if top_k is not None:
@@ -378,16 +392,29 @@ class Session(QObject):
         emit(self.downloadCancelled)
 
     # -- document ---------------------------------------------------------------
-    def open_document(self, path: str | os.PathLike[str]) -> None:
-        """Load in a worker (progress, cancel); the newest open wins."""
+    def open_document(self, path: str | os.PathLike[str], password: str | None = None) -> None:
+        """Load in a worker (progress, cancel); the newest open wins.
+
+        A protected PDF without (or with a wrong) ``password`` ends in
+        ``documentPasswordNeeded``; the window asks and calls this again.
+        """
         path = Path(path).expanduser()
         self.cancel_loading(notify=False)
         self.cancel_query(notify=False)
+        allow_cache = self.settings.cache_protected
 
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Document:
-            return engine.open_document(
-                path, progress=lambda done, total: report((done, total)), cancel=cancelled
-            )
+        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
+            try:
+                doc = engine.open_document(
+                    path,
+                    progress=lambda done, total: report((done, total)),
+                    cancel=cancelled,
+                    password=password,
+                    cache_protected=allow_cache,
+                )
+            except PasswordRequired as exc:
+                return _NeedsPassword(exc.wrong)
+            return doc, password
 
         emit(self.documentLoading, str(path))
         self._doc_worker = self._start(
@@ -400,8 +427,14 @@ class Session(QObject):
         )
         self._doc_worker.path = path  # type: ignore[attr-defined]
 
-    def _document_ready(self, doc: Document) -> None:
-        self._doc_worker = None
+    def _document_ready(self, out: Any) -> None:
+        worker, self._doc_worker = self._doc_worker, None
+        if isinstance(out, _NeedsPassword):
+            self._pending_question = None
+            path = getattr(worker, "path", "")
+            emit(self.documentPasswordNeeded, str(path), out.wrong)
+            return
+        doc, self.document_password = out
         # Long-lived objects (modules, widgets, the document) leave the cyclic GC's
         # view, so its full passes during a query stay short (they hold the GIL).
         gc.collect()
