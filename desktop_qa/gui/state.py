@@ -6,7 +6,8 @@ atomically (temp file + ``os.replace``) a moment after any change, so a reader
 never sees half a file. Fields (docs/gui.md):
 
 ``seq`` (counts writes), ``document`` (file name or null), ``pages``, ``page``
-(1-based page at the top third of the view; 0 for none), ``loading``,
+(1-based page at the top third of the view; 0 for none), ``rendered`` (the
+visible pages are drawn at the current zoom), ``loading``,
 ``busy`` (a question runs), ``question`` (the question bar's text), ``focus``
 (``question``, ``page_box``, ``pages``, ``text``, ``password``, ``other`` or
 null), ``header`` (the answers header as plain text), ``answers`` (their
@@ -57,6 +58,7 @@ class StateFile(QObject):
             s.modelChanged,
             s.modelMissing,
             window.pdf_view.pageChanged,
+            window.pdf_view.renderer.rendered,
             window.question.textChanged,
         ):
             signal.connect(self.schedule)
@@ -106,6 +108,7 @@ class StateFile(QObject):
             "document": doc.name if doc is not None else None,
             "pages": doc.page_count if doc is not None else 0,
             "page": w.pdf_view.current_page() if w.viewer.currentWidget() is w.pdf_view else 0,
+            "rendered": not w.pdf_view.missing_pages(),
             "loading": s.loading,
             "busy": s.busy,
             "question": w.question.text(),
