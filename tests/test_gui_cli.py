@@ -10,6 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from desktop_qa.gui.syslibs import XCB_LIBRARIES, missing_libraries, uses_xcb
 from tests.gui_helpers import env_for_subprocess
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -67,3 +70,52 @@ def test_core_never_imports_qt():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb platform is Linux's")
+def test_missing_xcb_library_is_one_line_and_exit_2_not_an_abort(tmp_path, handbook_pdf):
+    """libxcb-cursor0 hidden by a crafted LD_LIBRARY_PATH (a non-library file of its name).
+
+    The same hiding makes Qt itself abort ("no Qt platform plugin could be
+    initialized"); the check runs before Qt starts.
+    """
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "libxcb-cursor.so.0").write_bytes(b"not a shared library")
+    env = env_for_subprocess(tmp_path / "user")
+    del env["QT_QPA_PLATFORM"]
+    env.pop("WAYLAND_DISPLAY", None)
+    env.update(DISPLAY=":97", LD_LIBRARY_PATH=str(hide))
+    proc = subprocess.run(
+        [sys.executable, "-m", "desktop_qa", str(handbook_pdf)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    line = lines[0]
+    assert line.startswith("error: ") and "libxcb-cursor.so.0" in line
+    assert "sudo apt install" in line and "libxcb-cursor0" in line
+    assert "sudo dnf install" in line and "xcb-util-cursor" in line
+
+
+def test_xcb_check_only_when_qt_will_start_xcb():
+    x11 = {"DISPLAY": ":0"}
+    assert uses_xcb(x11, "linux")
+    assert uses_xcb({**x11, "QT_QPA_PLATFORM": "xcb"}, "linux")
+    assert not uses_xcb({**x11, "QT_QPA_PLATFORM": "offscreen"}, "linux")
+    assert not uses_xcb({**x11, "QT_QPA_PLATFORM": "wayland"}, "linux")
+    assert not uses_xcb({}, "linux")  # no display: Qt fails on its own, with its message
+    assert not uses_xcb(x11, "darwin")
+    wayland = {**x11, "WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "wayland"}
+    assert not uses_xcb(wayland, "linux")
+
+
+def test_every_probed_library_names_its_packages():
+    fake = "libdesktop-qa-no-such-library.so.9"
+    assert missing_libraries([fake]) == [fake]
+    for soname, (deb, rpm) in XCB_LIBRARIES.items():
+        assert soname.startswith("lib") and deb and rpm
