@@ -396,11 +396,12 @@ def _authenticate(mdoc: object, path: Path, password: str | None) -> None:
         raise PasswordRequired(f"{path}: wrong password; try again", wrong=True)
 
 
-def _is_mupdf_file(path: Path) -> bool:
+def _is_pdf(path: Path) -> bool:
+    """Only PDFs carry passwords; EPUB and friends are never opened twice (layout is costly)."""
     suffix = path.suffix.lower()
-    if suffix in MUPDF_SUFFIXES:
+    if suffix == ".pdf":
         return True
-    if suffix in TEXT_SUFFIXES:
+    if suffix in MUPDF_SUFFIXES or suffix in TEXT_SUFFIXES:
         return False
     try:
         with open(path, "rb") as fh:  # read-only
@@ -418,15 +419,13 @@ def check_password(path: str | os.PathLike[str], password: str | None = None) ->
     is served from it.
     """
     path = Path(path).expanduser()
-    if not path.is_file() or not _is_mupdf_file(path):
+    if not path.is_file() or not _is_pdf(path):
         return False
     import pymupdf
 
     pymupdf.TOOLS.mupdf_display_errors(False)
-    suffix = path.suffix.lower()
-    filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
     try:
-        mdoc = pymupdf.open(str(path), filetype=filetype)
+        mdoc = pymupdf.open(str(path), filetype="pdf")
     except Exception:
         return False
     try:
