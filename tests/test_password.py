@@ -196,3 +196,31 @@ def test_dialog_retries_a_wrong_password_then_opens_and_esc_cancels(qtbot, locke
         assert "cancelled" in window.statusBar().currentMessage().lower()
     finally:
         session.shutdown()
+
+
+def test_a_question_asked_while_opening_waits_for_the_password(qtbot, locked_pdf, oracle_pack):
+    """`desktop-qa gui FILE --ask Q` on a protected file: asked once the password opens it."""
+    from PySide6.QtCore import Qt
+
+    from desktop_qa.core.pack import load_pack
+    from desktop_qa.core.reader import Reader
+    from desktop_qa.gui.session import Session
+    from desktop_qa.gui.window import MainWindow
+
+    session = Session()
+    window = MainWindow(session, restore_geometry=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    session.set_reader(Reader(load_pack(oracle_pack)))
+    try:
+        with qtbot.waitSignal(session.documentPasswordNeeded, timeout=15000):
+            window.open_file(locked_pdf)
+            session.ask(QUESTION)
+        dialog = window.password_dialog
+        qtbot.keyClicks(dialog.field, PASSWORD)
+        with qtbot.waitSignal(session.queryFinished, timeout=15000) as done:
+            qtbot.keyClick(dialog.field, Qt.Key.Key_Return)
+        assert done.args[0].answers[0].text == "Alpha Bravo"
+    finally:
+        session.shutdown()

@@ -146,6 +146,8 @@ class Session(QObject):
         self._download_worker: Worker | None = None
         self._download_cancel = threading.Event()
         self._pending_question: str | None = None
+        # A question waiting for a protected document's password (``--ask`` on such a file).
+        self._password_question: str | None = None
 
     # -- plumbing ---------------------------------------------------------------
     def _start(
@@ -401,6 +403,9 @@ class Session(QObject):
         path = Path(path).expanduser()
         self.cancel_loading(notify=False)
         self.cancel_query(notify=False)
+        waiting, self._password_question = self._password_question, None
+        if password is not None and waiting is not None:
+            self._pending_question = waiting  # asked once the document opens
         allow_cache = self.settings.cache_protected
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
@@ -430,7 +435,7 @@ class Session(QObject):
     def _document_ready(self, out: Any) -> None:
         worker, self._doc_worker = self._doc_worker, None
         if isinstance(out, _NeedsPassword):
-            self._pending_question = None
+            self._password_question, self._pending_question = self._pending_question, None
             path = getattr(worker, "path", "")
             emit(self.documentPasswordNeeded, str(path), out.wrong)
             return
@@ -448,6 +453,12 @@ class Session(QObject):
             emit(self.settingsChanged)
         emit(self.documentLoaded, doc)
         self._run_pending()
+
+    def cancel_password(self) -> None:
+        """The password dialog was cancelled: a question waiting for the document is dropped."""
+        waiting, self._password_question = self._password_question, None
+        if waiting is not None:
+            emit(self.queryCancelled)
 
     def _document_error(self, message: str, bug: bool) -> None:
         self._doc_worker = None

@@ -453,6 +453,7 @@ class MainWindow(QMainWindow):
             if code:
                 self.session.open_document(path, password=dialog.password())
             else:
+                self.session.cancel_password()
                 self.statusBar().showMessage("Opening cancelled", 4000)
             dialog.field.clear()
             dialog.deleteLater()
