@@ -63,3 +63,33 @@ def test_keyboard_walk_under_a_real_x_server(tmp_path, oracle_pack, handbook_pdf
     for key in ("shot_answer", "shot_next"):
         if seen[key] is not None:
             assert seen[key].read_bytes().startswith(PNG_MAGIC)
+
+
+def test_password_dialog_takes_the_keyboard_under_a_real_x_server(tmp_path, oracle_pack):
+    """A protected PDF: the dialog gets the focus from the window manager; typing opens it."""
+    import pymupdf
+
+    locked = tmp_path / "locked.pdf"
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "The launch code is Alpha Bravo.")
+    doc.save(str(locked), encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw 42", owner_pw="o")
+    doc.close()
+    with x_display(tmp_path) as display:
+        cmd = [sys.executable, "-m", "desktop_qa", str(locked), "--model", str(oracle_pack)]
+        app = App(cmd, x_env(display, tmp_path / "user"), tmp_path)
+        app.wait("the password dialog", lambda s: s["password_dialog"])
+        app.activate()
+        app.wait("focus in the password field", lambda s: s["focus"] == "password")
+        app.type("wrong")
+        app.key("Return")
+        app.wait("the dialog again", lambda s: s["password_wrong"] and s["focus"] == "password")
+        shot = app.screenshot("password-retry.png")
+        app.type("pw 42")
+        app.key("Return")
+        opened = app.wait("the document", lambda s: s["document"] == "locked.pdf" and s["rendered"])
+        assert not opened["password_dialog"] and opened["pages"] == 1
+        state_text = app.state_path.read_text("utf-8")
+        assert "pw 42" not in state_text
+        assert app.close() == 0, app.output()
+    if shot is not None:
+        assert shot.read_bytes().startswith(PNG_MAGIC)

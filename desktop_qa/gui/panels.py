@@ -223,6 +223,7 @@ class PasswordDialog(QDialog):
     def __init__(self, path: str, wrong: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Password required")
+        self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
         name = html.escape(path.rsplit("/", 1)[-1])
         self.label = QLabel(f"<b>{name}</b> is password-protected. Enter its password:")

@@ -13,7 +13,8 @@ visible pages are drawn at the current zoom), ``loading``,
 null), ``header`` (the answers header as plain text), ``answers`` (their
 texts), ``current`` (index of the current answer, -1 for none), ``highlight``
 (the current answer's ``page`` and ``rects`` in PDF points, or null),
-``password_dialog`` (bool) and ``error`` (the last one-line error, or null).
+``password_dialog`` (bool), ``password_wrong`` (it says the last
+password was wrong) and ``error`` (the last one-line error, or null).
 The password itself is never written.
 """
 
@@ -118,6 +119,8 @@ class StateFile(QObject):
             "current": s.current,
             "highlight": highlight,
             "password_dialog": w.password_dialog is not None,
+            "password_wrong": w.password_dialog is not None
+            and not w.password_dialog.error.isHidden(),
             "error": self.error,
         }
 

@@ -443,6 +443,7 @@ class MainWindow(QMainWindow):
     def ask_password(self, path: str, wrong: bool) -> None:
         """A protected document: ask for its password (again, if the last one was wrong)."""
         self._set_idle()
+        self.statusBar().clearMessage()
         if self.password_dialog is not None:
             self.password_dialog.close()
         dialog = PasswordDialog(path, wrong, self)
