@@ -121,3 +121,34 @@ def test_a_library_that_does_not_load_is_reported_with_its_packages():
     line = missing_message(["libxcb-icccm.so.4", "libxcb-keysyms.so.1"])
     assert "sudo apt install libxcb-icccm4 libxcb-keysyms1" in line
     assert "sudo dnf install xcb-util-keysyms xcb-util-wm" in line
+
+
+def _qt_xcb_binaries() -> list[Path]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    qt = Path(next(iter(spec.submodule_search_locations))) / "Qt"
+    found = [qt / "plugins" / "platforms" / "libqxcb.so"]
+    found += sorted((qt / "lib").glob("libQt6XcbQpa.so*"))[:1]
+    return [p for p in found if p.is_file()]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb platform is Linux's")
+def test_the_probe_list_covers_what_the_xcb_plugin_links(tmp_path):
+    """If a Qt upgrade links one more X library, the check must probe it too."""
+    import re
+    import shutil
+
+    binaries = _qt_xcb_binaries()
+    if not binaries or not shutil.which("ldd"):
+        pytest.skip("needs PySide6's xcb plugin and ldd")
+    from desktop_qa.gui.syslibs import XCB_LIBRARIES
+
+    needed: set[str] = set()
+    for binary in binaries:
+        out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True).stdout
+        needed |= set(re.findall(r"^\s*((?:libxcb|libxkbcommon|libX11)\S*\.so\.\d+)", out, re.M))
+    assert "libxcb-cursor.so.0" in needed  # the one Qt 6.5+ made necessary
+    assert needed <= set(XCB_LIBRARIES), needed - set(XCB_LIBRARIES)
