@@ -181,6 +181,38 @@ echo "desktop-qa added to the menu; 'desktop-qa' is linked into ~/.local/bin"
 """
 
 
+def tarball_readme(ver: str) -> str:
+    """README.txt of the .tar.gz: how to run it and the system libraries a minimal install lacks."""
+    sys.path.insert(0, str(ROOT))
+    from desktop_qa.gui.syslibs import XCB_LIBRARIES
+
+    deb = " ".join(sorted({d for d, _ in XCB_LIBRARIES.values()}))
+    rpm = " ".join(sorted({r for _, r in XCB_LIBRARIES.values()}))
+    return f"""desktop-qa {ver}: offline find-in-document question answering
+
+Run it from this folder:
+
+    ./desktop-qa                     the window
+    ./desktop-qa FILE                the window on a document (--page N to open at a page)
+    ./desktop-qa ask FILE QUESTION   the answer on the command line
+    ./install-desktop-entry.sh       menu entry and ~/.local/bin/desktop-qa for this user
+
+System libraries. The window uses Qt's X11 (xcb) platform, which needs X11/xcb
+libraries from the system; a minimal install often lacks libxcb-cursor0,
+libxcb-icccm4 and libxcb-keysyms1. desktop-qa checks before Qt starts and
+names what is missing in one line (exit code 2). Install them all with:
+
+    Debian/Ubuntu:  sudo apt install {deb}
+    Fedora:         sudo dnf install {rpm}
+
+(The .deb package declares them, so apt installs them with it.) Without a
+display, `desktop-qa ask` needs none of them, and
+`QT_QPA_PLATFORM=offscreen ./desktop-qa gui FILE --screenshot out.png` works too.
+
+License: AGPL-3.0-or-later (_internal/licenses/).
+"""
+
+
 def make_tarball(bundle: Path, dist: Path, ver: str, arch: str) -> Path:
     top = f"{NAME}-{ver}"
     out = dist / f"{NAME}-{ver}-linux-{arch}.tar.gz"
@@ -210,6 +242,7 @@ def make_tarball(bundle: Path, dist: Path, ver: str, arch: str) -> Path:
             tar.add(src, f"{top}/share/icons/hicolor/{rel}", filter=norm)
         tar.add(RESOURCES / "desktop-qa.png", f"{top}/desktop-qa.png", filter=norm)
         add_text(tar, "install-desktop-entry.sh", INSTALL_SH, 0o755)
+        add_text(tar, "README.txt", tarball_readme(ver), 0o644)
     os.replace(tmp, out)
     return out
 

@@ -7,7 +7,10 @@
 The window time is from starting the program (no arguments: an empty window) to its
 top-level window being mapped on the X display, polled with `xdotool` (apt-get install
 xdotool) every 10 ms. Each run uses an empty HOME and DESKTOP_QA_* folders and
-PATH=/usr/bin:/bin, so no Python and no user model pack are involved.
+PATH=/usr/bin:/bin, so no Python and no user model pack are involved; DISPLAY and
+the display's authority (XAUTHORITY, or the real HOME's ~/.Xauthority, as an
+absolute path) are passed through, so an authenticated X server such as
+xvfb-run's accepts the program.
 """
 
 from __future__ import annotations
@@ -39,13 +42,27 @@ def drop_cache(root: Path) -> None:
                 os.close(fd)
 
 
+def x_authority() -> str | None:
+    """The display's authority file, as an absolute path that survives a fresh HOME.
+
+    ``$XAUTHORITY`` when set (xvfb-run sets it), else the default ``~/.Xauthority``
+    of the *current* HOME, which X clients would otherwise look for in the fresh one
+    and fail with "could not connect to display".
+    """
+    path = os.environ.get("XAUTHORITY") or os.path.join(os.path.expanduser("~"), ".Xauthority")
+    return str(Path(path).resolve()) if os.path.isfile(path) else None
+
+
 def clean_env(tmp: Path) -> dict[str, str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp / "home"), "LANG": "C.UTF-8"}
     for name in ("DATA", "CONFIG", "CACHE"):
         env[f"DESKTOP_QA_{name}_DIR"] = str(tmp / name.lower())
-    for key in ("DISPLAY", "XAUTHORITY", "QT_QPA_PLATFORM"):
+    for key in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE", "QT_QPA_PLATFORM"):
         if key in os.environ:
             env[key] = os.environ[key]
+    authority = x_authority()
+    if env.get("DISPLAY") and authority:
+        env["XAUTHORITY"] = authority
     (tmp / "home").mkdir(parents=True, exist_ok=True)
     return env
 

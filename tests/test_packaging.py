@@ -26,6 +26,7 @@ pytest.importorskip(
 
 from desktop_qa import __version__  # noqa: E402
 from desktop_qa.packs.oracle import build_oracle_pack  # noqa: E402
+from tests.xserver import App, keyboard_session, missing_tools, x_display  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_PY = REPO / "packaging" / "build.py"
@@ -165,6 +166,32 @@ def test_gui_screenshot_offscreen(bundle, clean_env, launch_pdf, tmp_path):
     assert data.startswith(PNG_MAGIC) and len(data) > 1000
 
 
+@pytest.mark.x11
+def test_keyboard_walk_on_the_bundle_under_a_real_x_server(
+    bundle, clean_env, handbook_pdf, tmp_path
+):
+    """The bundle under Xvfb + openbox, driven by keys only (tests/xserver.py)."""
+    missing = _gui_missing() or missing_tools()
+    if missing:
+        pytest.skip(missing)
+    with x_display(tmp_path) as display:
+        env = dict(clean_env, DISPLAY=display)
+        app = App([str(bundle / EXE_NAME), str(handbook_pdf), "--page", "3"], env, tmp_path)
+        seen = keyboard_session(
+            app,
+            document="handbook.pdf",
+            start_page=3,
+            question=QUESTION,
+            answer="Alpha Bravo",
+            answer_page=41,
+        )
+    assert seen["answered"]["highlight"]["page"] == 41
+    assert seen["answered"]["header"].startswith("Answer 1 of 5")
+    assert seen["next"]["header"].startswith("Answer 2 of 5")
+    assert seen["next"]["highlight"] != seen["answered"]["highlight"]
+    assert seen["exit"] == 0, app.output()
+
+
 def test_bundle_contents(bundle):
     internal = bundle / "_internal"
     root = internal if internal.is_dir() else bundle
@@ -222,8 +249,15 @@ def test_linux_tarball_and_deb(bundle, tmp_path):
         "share/icons/hicolor/48x48/apps/desktop-qa.png",
         f"_internal/models/{PACK_NAME}/model.json",
         "install-desktop-entry.sh",
+        "README.txt",
     ):
         assert f"{top}/{name}" in names, name
+    with tarfile.open(tarball) as tar:
+        readme = tar.extractfile(f"{top}/README.txt").read().decode("utf-8")
+    # A minimal install lacks these; the README names them and how to install them.
+    for needle in ("libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "sudo apt install"):
+        assert needle in readme, needle
+    assert "sudo dnf install" in readme and "xcb-util-cursor" in readme
 
     if not build.shutil.which("dpkg-deb"):
         pytest.skip("dpkg-deb is not installed")

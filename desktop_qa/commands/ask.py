@@ -1,17 +1,24 @@
-"""``desktop-qa ask FILE QUESTION``: the scriptable contract other tools rely on."""
+"""``desktop-qa ask FILE QUESTION``: the scriptable contract other tools rely on.
+
+Reading (open, answer) and printing are apart: the printing half renders the
+result's JSON dict with ``core.export`` (text, json, csv, markdown), strips
+terminal control characters from everything but JSON, and writes bytes that
+are valid UTF-8 whatever the file names hold.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import getpass
 import sys
 import time
 from dataclasses import replace
+from typing import Any
 
-from desktop_qa.core import Query, find_pack
-from desktop_qa.core.engine import answer, final, open_document
+from desktop_qa.core import Query, UserError, export, find_pack
+from desktop_qa.core.engine import OpenedDocument, answer, final, open_document
+from desktop_qa.core.errors import PasswordRequired
 from desktop_qa.core.pack import candidate_dirs
-from desktop_qa.core.qa import no_answer_text
 from desktop_qa.core.query import DEFAULT_DEPTH
 from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader
 
@@ -28,7 +35,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="X",
         help="no-answer threshold in logits (default: the pack's null_threshold)",
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--format",
+        choices=export.FORMATS,
+        default=None,
+        help="output: text (a table, the default), json (one object, as --json), csv, markdown",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object (= --format json)")
+    p.add_argument(
+        "--password",
+        metavar="PASSWORD",
+        help="password of a protected PDF (without it, you are asked when stdin is a terminal)",
+    )
     p.add_argument(
         "--exhaustive",
         action="store_true",
@@ -45,9 +63,65 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _cell(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+PASSWORD_TRIES = 3
+
+
+def open_with_password(args: argparse.Namespace) -> OpenedDocument:
+    """Open ``args.file``; a protected PDF takes --password or asks on a terminal.
+
+    The password lives only in memory: never printed, logged or stored. The
+    extracted text of a protected file is cached only if Settings allow it.
+    """
+    from desktop_qa.core.settings import load_settings
+
+    allow = load_settings()[0].cache_protected
+    password = args.password
+    tries = 0
+    while True:
+        try:
+            return open_document(args.file, password=password, cache_protected=allow)
+        except PasswordRequired as exc:
+            if args.password is not None or tries >= PASSWORD_TRIES or not _can_prompt():
+                raise
+            if exc.wrong:
+                print("wrong password; try again", file=sys.stderr)
+            tries += 1
+            try:
+                password = getpass.getpass(f"Password for {export.clean_text(args.file)}: ")
+            except EOFError:
+                raise exc from None
+
+
+def _can_prompt() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def output_format(args: argparse.Namespace) -> str:
+    if args.json and args.format not in (None, "json"):
+        raise UserError(f"--json and --format {args.format} disagree; pass one of them")
+    return "json" if args.json else args.format or "text"
+
+
+def print_result(data: dict[str, Any], fmt: str, model: str | None) -> None:
+    """Write the rendered result as UTF-8 whatever stdout's encoding says.
+
+    Renderings are valid Unicode (surrogate-escaped file names are shown as
+    ``\\xNN`` or escaped in JSON), so they encode cleanly; bytes go straight to
+    the buffer so a strict or ASCII stdout never raises.
+    """
+    text = export.render(data, fmt, model)
+    if not text.endswith("\n"):
+        text += "\n"
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+    else:
+        buffer.write(text.encode("utf-8", "replace"))
+        buffer.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
     # No pack anywhere (and none named): answer from the keyword index instead of
     # failing. A pack named with --model or $DESKTOP_QA_MODEL must exist.
     pack = find_pack(args.model) if args.model or candidate_dirs(None) else None
-    opened = open_document(args.file)
+    fmt = output_format(args)
+    opened = open_with_password(args)
     reader = None
     if pack is not None:
         reader = Reader(pack, batch_size=int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE)))
@@ -82,20 +157,6 @@ def run(args: argparse.Namespace) -> int:
     with opened:
         result = final(answer(opened, query, reader))
     result = replace(result, seconds=time.perf_counter() - started)
-    if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False))
-        return 0
-    print(f"{opened.doc.name}: {query.question}")
-    if result.no_answer:
-        print(no_answer_text(result.read))
-        guess = result.best_guess
-        if guess is not None:
-            print(f"  (best guess, below the threshold: {_cell(guess.text, 60)!r})")
-    else:
-        print(f"{'#':>2}  {'candidate':<50}  {'score':>7}  {'prob':>6}  page")
-        for i, a in enumerate(result.answers, 1):
-            page = "-" if a.page is None else str(a.page)
-            print(f"{i:>2}  {_cell(a.text, 50):<50}  {a.score:7.2f}  {a.probability:6.1%}  {page}")
-    source = f"model {pack.describe()}" if pack is not None else "keyword matches, no model"
-    print(f"({result.seconds:.2f} s, {source})")
+    describe = pack.describe() if pack is not None else None
+    print_result(result.to_json(), fmt, describe)
     return 0

@@ -1,7 +1,9 @@
 """``desktop-qa gui [FILE]``: the desktop window (also ``desktop-qa`` and ``desktop-qa FILE``).
 
 PySide6 is imported only inside ``run`` so the CLI and ``--help`` start fast
-and work where Qt is missing.
+and work where Qt is missing. Before Qt starts its X11 (xcb) platform, the
+system libraries it needs are checked (``gui.syslibs``): Qt aborts the process
+when one is missing, so say which, and how to install them, in one line.
 """
 
 from __future__ import annotations
@@ -15,12 +17,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gui", help="open the desktop window (the default)")
     p.add_argument("file", nargs="?", help="PDF, EPUB, XPS or text file to open")
     p.add_argument("--model", metavar="DIR", help="model pack folder")
+    p.add_argument("--page", type=int, metavar="N", help="show page N of the document (1-based)")
     p.add_argument("--ask", metavar="QUESTION", help="ask this once the document is open")
     p.add_argument(
         "--screenshot",
         metavar="PNG",
         help="save the window once the answer (or document) is shown, then exit "
         "(0 on success, 1 if the document or question failed)",
+    )
+    p.add_argument(
+        "--state-file",
+        metavar="JSON",
+        help="write the window's state (page, answers, current answer, highlight) to this "
+        "file after every change (for scripted checks; see docs/gui.md)",
     )
     p.set_defaults(func=run)
 
@@ -30,6 +39,15 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the question is empty; ask something such as 'When does the lease end?'")
     if args.ask and not args.file:
         raise UserError("--ask needs a document: desktop-qa gui FILE --ask QUESTION")
+    if args.page is not None and (args.page < 1 or not args.file):
+        raise UserError(
+            "--page needs a document and a page number of 1 or more: desktop-qa FILE --page N"
+        )
+    from desktop_qa.gui.syslibs import check_xcb
+
+    problem = check_xcb()
+    if problem:
+        raise UserError(problem)
     try:
         from desktop_qa.gui.app import run_app
     except ImportError as exc:
@@ -37,4 +55,11 @@ def run(args: argparse.Namespace) -> int:
             f"the desktop window needs PySide6 ({exc}); install it with "
             "'pip install PySide6-Essentials', or use 'desktop-qa ask FILE QUESTION'"
         ) from None
-    return run_app(args.file, model=args.model, ask=args.ask, screenshot=args.screenshot)
+    return run_app(
+        args.file,
+        model=args.model,
+        ask=args.ask,
+        screenshot=args.screenshot,
+        page=args.page,
+        state_file=args.state_file,
+    )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_qa.core.errors import Cancelled, UserError
+from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # What PyMuPDF opens that can hold a text layer.
@@ -457,6 +457,7 @@ def load_mupdf(
     path: Path,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    password: str | None = None,
 ) -> Document:
     import pymupdf
 
@@ -475,15 +476,17 @@ def load_mupdf(
     try:
         try:
             needs_pass = mdoc.needs_pass
-            pages = 0 if needs_pass else mdoc.page_count
+            if needs_pass:
+                _authenticate(mdoc, path, password)
+            pages = mdoc.page_count
+        except UserError:
+            raise
         except Exception as exc:  # "code=7: Invalid number of pages", "text too large", ...
             what = filetype.upper()
             raise UserError(
                 f"{path}: its pages cannot be read ({_short(exc)}); the {what} is damaged or "
                 "too large: re-export or re-download it"
             ) from None
-        if needs_pass:
-            raise UserError(f"{path} is password-protected; save an unprotected copy and open that")
         if pages == 0:
             raise UserError(f"{path} has no pages; the file may be damaged: re-export it")
         builder = _Builder()
@@ -542,6 +545,59 @@ def load_mupdf(
     )
 
 
+def _authenticate(mdoc: object, path: Path, password: str | None) -> None:
+    """Unlock a protected document or raise PasswordRequired (the password is never shown)."""
+    if password is None:
+        raise PasswordRequired(
+            f"{path} is password-protected; give its password (desktop-qa ask FILE QUESTION "
+            "--password PASSWORD, or type it when asked)",
+            wrong=False,
+        )
+    if not mdoc.authenticate(password):  # type: ignore[attr-defined]
+        raise PasswordRequired(f"{path}: wrong password; try again", wrong=True)
+
+
+def _is_pdf(path: Path) -> bool:
+    """Only PDFs carry passwords; EPUB and friends are never opened twice (layout is costly)."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return True
+    if suffix in MUPDF_SUFFIXES or suffix in TEXT_SUFFIXES:
+        return False
+    try:
+        with open(path, "rb") as fh:  # read-only
+            return bool(_PDF_MAGIC.search(fh.read(1024)))
+    except OSError:
+        return False
+
+
+def check_password(path: str | os.PathLike[str], password: str | None = None) -> bool:
+    """True if ``path`` is protected by a user password and ``password`` opens it.
+
+    False for an unprotected (or unreadable: ``load_document`` says why) file;
+    PasswordRequired when the password is missing or wrong. Opening is cheap
+    (no page is read), so this gates the cache before a protected file's text
+    is served from it.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file() or not _is_pdf(path):
+        return False
+    import pymupdf
+
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    try:
+        mdoc = pymupdf.open(str(path), filetype="pdf")
+    except Exception:
+        return False
+    try:
+        if not mdoc.needs_pass:
+            return False
+        _authenticate(mdoc, path, password)
+        return True
+    finally:
+        mdoc.close()
+
+
 def _page_has_images(mdoc: object, page_no: int) -> bool:
     try:
         return bool(mdoc.load_page(page_no).get_images())  # type: ignore[attr-defined]
@@ -562,17 +618,22 @@ def load_document(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    password: str | None = None,
 ) -> Document:
     """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
 
     A file that changes while it is read (still being written or copied,
-    truncated) is refused rather than half-read.
+    truncated) is refused rather than half-read. ``password`` unlocks a
+    protected PDF (PasswordRequired when missing or wrong).
     """
     path = Path(path).expanduser()
     kind = check_input(path)
     before = _identity(path)
     try:
-        doc = load_text_file(path) if kind == "text" else load_mupdf(path, progress, cancel)
+        if kind == "text":
+            doc = load_text_file(path)
+        else:
+            doc = load_mupdf(path, progress, cancel, password)
     except UserError:
         if _identity(path) != before:
             raise _changed(path) from None

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from desktop_qa.core import cache
-from desktop_qa.core.document import Document, check_input, load_document
+from desktop_qa.core.document import Document, check_input, check_password, load_document
 from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
 from desktop_qa.core.passages import make_passages
@@ -102,14 +102,24 @@ def open_document(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    password: str | None = None,
+    cache_protected: bool = False,
 ) -> OpenedDocument:
     """Open a document read-only, from the cache when its bytes were seen before.
 
     Raises UserError with a one-line message (missing, damaged, no text, ...).
+    A password-protected PDF needs ``password`` (PasswordRequired otherwise),
+    also when its text is cached; its text is cached only if
+    ``cache_protected`` (the user allowed it: the text is what the password
+    protects), and an older entry for it is removed when not.
     """
     path = Path(path).expanduser()
     check_input(path)  # path and type checks run even when the cache holds these bytes
+    protected = check_password(path, password)
     digest = _hash(path)
+    if digest and protected and not cache_protected:
+        _drop_entry(digest)
+        digest = None
     if digest:
         if cancel is not None and cancel():
             raise Cancelled()
@@ -120,7 +130,7 @@ def open_document(
                 pages = max(doc.page_count, 1)
                 progress(pages, pages)
             return OpenedDocument(doc, index)
-    doc = load_document(path, progress=progress, cancel=cancel)
+    doc = load_document(path, progress=progress, cancel=cancel, password=password)
     passages = make_passages(doc.text)
     # Store only if the file did not change while it was read (else key and content differ).
     index = None
@@ -130,6 +140,13 @@ def open_document(
     if index is None:
         index = PassageIndex.build(doc.text, passages)
     return OpenedDocument(doc, index)
+
+
+def _drop_entry(digest: str) -> None:
+    try:
+        cache.entry_path(digest).unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _hash(path: Path) -> str | None:

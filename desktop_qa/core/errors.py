@@ -18,3 +18,14 @@ class UserError(Exception):
 
 class Cancelled(Exception):
     """Raised inside long operations when the caller asked to stop."""
+
+
+class PasswordRequired(UserError):
+    """A protected document needs its password: none was given (``wrong`` False) or a wrong one.
+
+    The CLI prompts (on a terminal) or prints the one line; the app asks in a dialog.
+    """
+
+    def __init__(self, message: str, *, wrong: bool) -> None:
+        super().__init__(message)
+        self.wrong = wrong

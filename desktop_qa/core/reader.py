@@ -318,7 +318,7 @@ class Reader:
         )
 
     def windows(self, question: str, passages: Sequence[tuple[int, int, str]]) -> list[Window]:
-        """All windows at once (tests, small inputs); ``ask_iter`` builds them per batch."""
+        """All windows at once (tests, small inputs); the reading builds them per batch."""
         return [self.window(*item) for item in self.encode(question, passages)]
 
     # -- inference ------------------------------------------------------------

@@ -35,6 +35,9 @@ class Settings:
     top_k: int = 5
     strictness: float = 0.0
     exhaustive: bool = False  # read every passage, not only the keyword-ranked ones
+    # Keep the extracted text of password-protected files in the document cache
+    # (off: that text is what the password protects). Passwords are never stored.
+    cache_protected: bool = False
 
     def add_recent(self, path: str | os.PathLike[str]) -> None:
         """Most recent first, no duplicates, at most MAX_RECENT entries."""
@@ -59,8 +62,9 @@ class Settings:
         top_k = data.get("top_k")
         if isinstance(top_k, int) and not isinstance(top_k, bool):
             out.top_k = min(max(top_k, TOP_K_RANGE[0]), TOP_K_RANGE[1])
-        if isinstance(data.get("exhaustive"), bool):
-            out.exhaustive = data["exhaustive"]
+        for key in ("exhaustive", "cache_protected"):
+            if isinstance(data.get(key), bool):
+                setattr(out, key, data[key])
         strictness = data.get("strictness")
         if isinstance(strictness, int | float) and not isinstance(strictness, bool):
             lo, hi = STRICTNESS_RANGE

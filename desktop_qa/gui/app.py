@@ -42,8 +42,14 @@ def run_app(
     model: str | None = None,
     ask: str | None = None,
     screenshot: str | None = None,
+    page: int | None = None,
+    state_file: str | None = None,
 ) -> int:
-    """Open the window (optionally a file, a question, a screenshot) and run the loop."""
+    """Open the window (optionally a file at a page, a question, a screenshot) and run the loop.
+
+    ``state_file``: write the window's state there as JSON after every change
+    (``gui.state``), so scripts and tests can follow the real app.
+    """
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("desktop-qa")
     app.setApplicationVersion(__version__)
@@ -57,6 +63,17 @@ def run_app(
     window = MainWindow(session, restore_geometry=screenshot is None)
     _install_excepthook(window)
     outcome = {"code": 0, "done": False}
+    if state_file:
+        from desktop_qa.gui.state import StateFile
+
+        window.state_file = StateFile(window, state_file)  # type: ignore[attr-defined]
+    if page and file:
+
+        def go_to_page(_doc: object) -> None:
+            session.documentLoaded.disconnect(go_to_page)
+            QTimer.singleShot(0, lambda: window.go_to_page(page))
+
+        session.documentLoaded.connect(go_to_page)
 
     if screenshot is not None:
         shot = Path(screenshot)
@@ -80,6 +97,9 @@ def run_app(
             window.when_rendered(save)
 
         session.documentFailed.connect(lambda msg: finish(1, msg))
+        session.documentPasswordNeeded.connect(
+            lambda path, _wrong: finish(1, f"{path} is password-protected; open it in the window")
+        )
         session.queryFailed.connect(lambda msg: finish(1, msg))
         session.queryCancelled.connect(lambda: finish(1, "cancelled"))
         if ask:

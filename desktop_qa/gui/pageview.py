@@ -76,6 +76,7 @@ class PageRenderer(QObject):
         self._running = False
         self._generation = 0
         self._path: Path | None = None
+        self._password: str | None = None
         self._mdoc = None  # touched only on the pool thread
         self._mdoc_generation = -1
         self.renders = 0  # pages rendered so far (tests, benchmarks)
@@ -84,10 +85,11 @@ class PageRenderer(QObject):
     def generation(self) -> int:
         return self._generation
 
-    def set_path(self, path: Path | None) -> int:
+    def set_path(self, path: Path | None, password: str | None = None) -> int:
         with self._lock:
             self._generation += 1
             self._path = path
+            self._password = password
             self._wanted = []
             self._kick()
             return self._generation
@@ -122,6 +124,8 @@ class PageRenderer(QObject):
         suffix = path.suffix.lower()
         filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
         self._mdoc = pymupdf.open(str(path), filetype=filetype)
+        if self._mdoc.needs_pass and self._password is not None:
+            self._mdoc.authenticate(self._password)
 
     def _work(self) -> None:
         while True:
@@ -189,10 +193,11 @@ class PdfView(QAbstractScrollArea):
         self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
 
     # -- document & layout ------------------------------------------------------
-    def set_document(self, doc: Document | None) -> None:
+    def set_document(self, doc: Document | None, password: str | None = None) -> None:
+        """Show ``doc``; ``password`` unlocks a protected PDF for rendering (kept in memory)."""
         self.document = doc if doc is not None and doc.kind == "pdf" else None
         self._generation = self.renderer.set_path(
-            self.document.path if self.document is not None else None
+            self.document.path if self.document is not None else None, password
         )
         self._cache.clear()
         self._cache_bytes = 0

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -190,6 +191,15 @@ class SettingsDialog(QDialog):
         self.exhaustive = QCheckBox("Read the whole document (slower, finds more)")
         self.exhaustive.setChecked(settings.exhaustive)
         form.addRow("", self.exhaustive)
+        self.cache_protected = QCheckBox(
+            "Keep the text of password-protected documents in the cache"
+        )
+        self.cache_protected.setToolTip(
+            "Off: a protected document is read again each time it is opened, and its text "
+            "never reaches the disk. Passwords are never stored."
+        )
+        self.cache_protected.setChecked(settings.cache_protected)
+        form.addRow("", self.cache_protected)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -202,6 +212,40 @@ class SettingsDialog(QDialog):
 
     def values(self) -> tuple[int, float, bool]:
         return self.top_k.value(), self.strictness.value() / 2, self.exhaustive.isChecked()
+
+
+class PasswordDialog(QDialog):
+    """Asks for a protected document's password; says so when the last one was wrong.
+
+    Esc (or Cancel) rejects. The password is handed to the session and never kept here.
+    """
+
+    def __init__(self, path: str, wrong: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Password required")
+        self.setMinimumWidth(420)
+        layout = QVBoxLayout(self)
+        name = html.escape(path.rsplit("/", 1)[-1])
+        self.label = QLabel(f"<b>{name}</b> is password-protected. Enter its password:")
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label)
+        self.error = QLabel("Wrong password; try again.")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setVisible(wrong)
+        layout.addWidget(self.error)
+        self.field = QLineEdit()
+        self.field.setEchoMode(QLineEdit.EchoMode.Password)
+        layout.addWidget(self.field)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.field.setFocus()
+
+    def password(self) -> str:
+        return self.field.text()
 
 
 def about_html(pack: ModelPack | None) -> str:

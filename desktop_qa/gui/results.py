@@ -9,7 +9,12 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QTextDocument
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QPainter,
+    QTextDocument,
+    QTextDocumentFragment,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -141,12 +146,18 @@ class ResultsPanel(QWidget):
         )
         self.list.itemClicked.connect(self._clicked)
         layout.addWidget(self.list, 1)
+        # (count, noun, rest) while answers can be stepped through, for "answer 2 of 5".
+        self._step_header: tuple[int, str, str] | None = None
 
     def _clicked(self, item: QListWidgetItem) -> None:
         emit(self.answerActivated, self.list.row(item))
 
     def set_header(self, text: str) -> None:
         self.header.setText(text)
+
+    def header_text(self) -> str:
+        """The header as plain text (tests, the state file)."""
+        return QTextDocumentFragment.fromHtml(self.header.text()).toPlainText()
 
     def show_result(
         self, answers: tuple[Answer, ...], guess: bool, result: QueryResult | None
@@ -155,6 +166,7 @@ class ResultsPanel(QWidget):
         self.list.clear()
         self.guess_button.hide()
         self.read_button.hide()
+        self._step_header = None
         if result is None:
             return
         scope = "" if result.whole_document else " · best-matching passages read"
@@ -166,11 +178,13 @@ class ResultsPanel(QWidget):
             self.read_button.show()
         if result.mode == "keyword" and answers:
             n = len(answers)
+            self._step_header = (n, "keyword match", " (no model installed) · F3 to step")
             self.set_header(
                 f"{n} keyword match{'es' if n != 1 else ''} (no model installed) · F3 to step"
             )
         elif answers and not guess:
             n = len(answers)
+            self._step_header = (n, "answer", f" · F3 / Shift+F3 to step{scope}")
             self.set_header(f"{n} answer{'s' if n != 1 else ''} · F3 / Shift+F3 to step{scope}")
         else:
             self.set_header(f"<b>{html.escape(no_answer_text(result.read))}</b>")
@@ -185,6 +199,10 @@ class ResultsPanel(QWidget):
             self.list.addItem(item)
 
     def set_current(self, index: int) -> None:
+        """Select the current answer; the header says where it is ("answer 2 of 5")."""
+        if self._step_header is not None and 0 <= index < self._step_header[0]:
+            n, what, rest = self._step_header
+            self.set_header(f"{what[:1].upper()}{what[1:]} {index + 1} of {n}{rest}")
         if 0 <= index < self.list.count():
             self.list.setCurrentRow(index)
             self.list.scrollToItem(self.list.item(index))

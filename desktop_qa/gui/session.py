@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from desktop_qa.core import engine
 from desktop_qa.core.document import Document
 from desktop_qa.core.engine import OpenedDocument
-from desktop_qa.core.errors import UserError
+from desktop_qa.core.errors import PasswordRequired, UserError
 from desktop_qa.core.pack import ModelPack, find_pack, load_pack
 from desktop_qa.core.qa import Answer, Progress, QueryResult
 from desktop_qa.core.query import Query
@@ -37,6 +37,13 @@ from desktop_qa.gui.compat import emit
 from desktop_qa.gui.workers import Worker
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
+
+
+@dataclass(frozen=True)
+class _NeedsPassword:
+    """A document worker's outcome when the document is locked (not an error: a question)."""
+
+    wrong: bool
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class Session(QObject):
     documentLoaded = Signal(object)  # Document
     documentFailed = Signal(str)  # one line
     documentCancelled = Signal()
+    documentPasswordNeeded = Signal(str, bool)  # path, a wrong password was given
 
     modelLoading = Signal(str)
     modelChanged = Signal(object)  # ModelPack
@@ -120,6 +128,8 @@ class Session(QObject):
 
         self.opened: OpenedDocument | None = None  # the document and its index
         self.document: Document | None = None  # self.opened.doc
+        # The open document's password, in memory only (the page renderer needs it).
+        self.document_password: str | None = None
         self.pack: ModelPack | None = None
         self.reader: Reader | None = None
         self.result: QueryResult | None = None
@@ -136,6 +146,8 @@ class Session(QObject):
         self._download_worker: Worker | None = None
         self._download_cancel = threading.Event()
         self._pending_question: str | None = None
+        # A question waiting for a protected document's password (``--ask`` on such a file).
+        self._password_question: str | None = None
 
     # -- plumbing ---------------------------------------------------------------
     def _start(
@@ -217,7 +229,10 @@ class Session(QObject):
         top_k: int | None = None,
         strictness: float | None = None,
         exhaustive: bool | None = None,
+        cache_protected: bool | None = None,
     ) -> None:
+        if cache_protected is not None:
+            self.settings.cache_protected = bool(cache_protected)
         if exhaustive is not None:
             self.settings.exhaustive = bool(exhaustive)
         if top_k is not None:
@@ -377,16 +392,32 @@ class Session(QObject):
         emit(self.downloadCancelled)
 
     # -- document ---------------------------------------------------------------
-    def open_document(self, path: str | os.PathLike[str]) -> None:
-        """Load in a worker (progress, cancel); the newest open wins."""
+    def open_document(self, path: str | os.PathLike[str], password: str | None = None) -> None:
+        """Load in a worker (progress, cancel); the newest open wins.
+
+        A protected PDF without (or with a wrong) ``password`` ends in
+        ``documentPasswordNeeded``; the window asks and calls this again.
+        """
         path = Path(path).expanduser()
         self.cancel_loading(notify=False)
         self.cancel_query(notify=False)
+        waiting, self._password_question = self._password_question, None
+        if password is not None and waiting is not None:
+            self._pending_question = waiting  # asked once the document opens
+        allow_cache = self.settings.cache_protected
 
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> OpenedDocument:
-            return engine.open_document(
-                path, progress=lambda done, total: report((done, total)), cancel=cancelled
-            )
+        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
+            try:
+                opened = engine.open_document(
+                    path,
+                    progress=lambda done, total: report((done, total)),
+                    cancel=cancelled,
+                    password=password,
+                    cache_protected=allow_cache,
+                )
+            except PasswordRequired as exc:
+                return _NeedsPassword(exc.wrong)
+            return opened, password
 
         emit(self.documentLoading, str(path))
         self._doc_worker = self._start(
@@ -399,8 +430,14 @@ class Session(QObject):
         )
         self._doc_worker.path = path  # type: ignore[attr-defined]
 
-    def _document_ready(self, opened: OpenedDocument) -> None:
-        self._doc_worker = None
+    def _document_ready(self, out: Any) -> None:
+        worker, self._doc_worker = self._doc_worker, None
+        if isinstance(out, _NeedsPassword):
+            self._password_question, self._pending_question = self._pending_question, None
+            path = getattr(worker, "path", "")
+            emit(self.documentPasswordNeeded, str(path), out.wrong)
+            return
+        opened, self.document_password = out
         doc = opened.doc
         # Long-lived objects (modules, widgets, the document) leave the cyclic GC's
         # view, so its full passes during a query stay short (they hold the GIL).
@@ -417,6 +454,12 @@ class Session(QObject):
             emit(self.settingsChanged)
         emit(self.documentLoaded, doc)
         self._run_pending()
+
+    def cancel_password(self) -> None:
+        """The password dialog was cancelled: a question waiting for the document is dropped."""
+        waiting, self._password_question = self._password_question, None
+        if waiting is not None:
+            emit(self.queryCancelled)
 
     def _document_error(self, message: str, bug: bool) -> None:
         self._doc_worker = None

@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_qa.core import export
 from desktop_qa.core.document import Document
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.qa import QueryResult
@@ -44,6 +46,7 @@ from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.panels import (
     Banner,
     FirstRunPanel,
+    PasswordDialog,
     SettingsDialog,
     about_html,
 )
@@ -55,6 +58,11 @@ OPEN_FILTER = (
     "Documents (*.pdf *.epub *.xps *.oxps *.fb2 *.mobi *.txt *.md *.markdown *.text *.rst);;"
     "All files (*)"
 )
+EXPORT_FILTERS = {
+    "Markdown (*.md)": ".md",
+    "CSV (*.csv)": ".csv",
+    "JSON (*.json)": ".json",
+}
 
 
 class QuestionBar(QLineEdit):
@@ -80,6 +88,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session
         self.last_message: QMessageBox | None = None
+        self.password_dialog: PasswordDialog | None = None
         self.setWindowTitle("desktop-qa")
         self.setAcceptDrops(True)
         self.resize(1280, 860)
@@ -189,6 +198,10 @@ class MainWindow(QMainWindow):
         )
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addSeparator()
+        self.export_action = self._action(
+            "&Export Answers…", self.choose_export_file, QKeySequence("Ctrl+E"), file_menu
+        )
+        file_menu.addSeparator()
         self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
         view = bar.addMenu("&View")
         self.zoom_in_action = self._action(
@@ -222,6 +235,13 @@ class MainWindow(QMainWindow):
             find,
         )
         self._action("&Cancel", self.cancel, QKeySequence("Esc"), find)
+        find.addSeparator()
+        self.copy_citation_action = self._action(
+            "Copy Answer with &Citation",
+            self.copy_citation,
+            QKeySequence("Ctrl+Shift+C"),
+            find,
+        )
         self.copy_action = self._action("&Copy", self.copy, None)
         # Ctrl+C only while the page view has focus (the line edit keeps its own Copy).
         QShortcut(
@@ -264,6 +284,7 @@ class MainWindow(QMainWindow):
         s.documentLoaded.connect(self._document_loaded)
         s.documentFailed.connect(self._document_failed)
         s.documentCancelled.connect(self._document_cancelled)
+        s.documentPasswordNeeded.connect(self.ask_password)
         s.modelLoading.connect(lambda _p: self.model_label.setText("Model: loading…"))
         s.modelChanged.connect(self._model_changed)
         s.modelMissing.connect(self._model_missing)
@@ -352,6 +373,11 @@ class MainWindow(QMainWindow):
         self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.question.selectAll()
 
+    def go_to_page(self, page: int) -> None:
+        """Show 1-based ``page`` (``desktop-qa FILE --page N``); text files have no pages."""
+        if self.viewer.currentWidget() is self.pdf_view:
+            self.pdf_view.go_to_page(page)
+
     def focus_page(self) -> None:
         self.page_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.page_box.selectAll()
@@ -381,11 +407,83 @@ class MainWindow(QMainWindow):
         elif self.viewer.currentWidget() is self.text_view:
             self.text_view.copy()
 
+    def copy_citation(self) -> str:
+        """Put the current answer with its document and page on the clipboard."""
+        answer, result = self.session.current_answer, self.session.result
+        if answer is None or result is None:
+            self.statusBar().showMessage("No answer to copy: ask a question first", 3000)
+            return ""
+        text = export.citation(answer.to_json(), result.document)
+        QApplication.clipboard().setText(text)
+        self.statusBar().showMessage("Copied the answer with its citation", 3000)
+        return text
+
+    def choose_export_file(self) -> None:
+        """File ▸ Export Answers…: Markdown, CSV or JSON, by the file's extension."""
+        result = self.session.result
+        if result is None:
+            self.statusBar().showMessage("No answers to export: ask a question first", 3000)
+            return
+        stem = Path(result.document).stem or "answers"
+        start = str(Path.home() / f"{stem}-answers.md")
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export answers", start, ";;".join(EXPORT_FILTERS)
+        )
+        if not path:
+            return
+        if export.format_for(path) is None:
+            path += EXPORT_FILTERS.get(chosen, ".md")
+        self.export_answers(path)
+
+    def export_answers(self, path: str | Path) -> bool:
+        """Write the shown result to ``path`` in the format its extension names."""
+        result = self.session.result
+        fmt = export.format_for(path)
+        if result is None or fmt is None:
+            return False
+        model = self.session.pack.describe() if self.session.pack is not None else None
+        text = export.render(result.to_json(), fmt, model)
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            self.show_error("Cannot export answers", f"{path}: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(f"Exported the answers to {path}", 5000)
+        return True
+
+    def ask_password(self, path: str, wrong: bool) -> None:
+        """A protected document: ask for its password (again, if the last one was wrong)."""
+        self._set_idle()
+        self.statusBar().clearMessage()
+        if self.password_dialog is not None:
+            self.password_dialog.close()
+        dialog = PasswordDialog(path, wrong, self)
+        self.password_dialog = dialog
+
+        def done(code: int) -> None:
+            self.password_dialog = None
+            if code:
+                self.session.open_document(path, password=dialog.password())
+            else:
+                self.session.cancel_password()
+                self.statusBar().showMessage("Opening cancelled", 4000)
+            dialog.field.clear()
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
+        dialog.open()
+
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.session.settings, self)
         if dialog.exec():
             top_k, strictness, exhaustive = dialog.values()
-            self.session.update_settings(top_k=top_k, strictness=strictness, exhaustive=exhaustive)
+            self.session.update_settings(
+                top_k=top_k,
+                strictness=strictness,
+                exhaustive=exhaustive,
+                cache_protected=dialog.cache_protected.isChecked(),
+            )
 
     def show_about(self) -> None:
         box = QMessageBox(self)
@@ -481,7 +579,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{doc.name} — desktop-qa")
         self.results.show_result((), False, None)
         self.results.set_header("Ask a question to see answers here.")
-        self.pdf_view.set_document(doc)
+        self.pdf_view.set_document(doc, self.session.document_password)
         self.text_view.set_document(doc)
         if doc.kind == "pdf":
             self.viewer.setCurrentWidget(self.pdf_view)

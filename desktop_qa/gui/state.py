@@ -1,0 +1,137 @@
+"""``--state-file``: the window writes what it shows as JSON after every change.
+
+How a test drives the real app from outside (a real X server, keys sent with
+``xdotool``) and checks it without reading pixels: the file is replaced
+atomically (temp file + ``os.replace``) a moment after any change, so a reader
+never sees half a file. Fields (docs/gui.md):
+
+``seq`` (counts writes), ``document`` (file name or null), ``pages``, ``page``
+(1-based page at the top third of the view; 0 for none), ``rendered`` (the
+visible pages are drawn at the current zoom), ``loading``,
+``busy`` (a question runs), ``question`` (the question bar's text), ``focus``
+(``question``, ``page_box``, ``pages``, ``text``, ``password``, ``other`` or
+null), ``header`` (the answers header as plain text), ``answers`` (their
+texts), ``current`` (index of the current answer, -1 for none), ``highlight``
+(the current answer's ``page`` and ``rects`` in PDF points, or null),
+``password_dialog`` (bool), ``password_wrong`` (it says the last
+password was wrong) and ``error`` (the last one-line error, or null).
+The password itself is never written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop_qa.gui.window import MainWindow
+
+
+class StateFile(QObject):
+    """Writes ``MainWindow``'s visible state to ``path`` whenever it may have changed."""
+
+    def __init__(self, window: MainWindow, path: str | os.PathLike[str]) -> None:
+        super().__init__(window)
+        self.window = window
+        self.path = Path(path)
+        self.seq = 0
+        self.error: str | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(20)  # coalesce bursts of signals into one write
+        self._timer.timeout.connect(self.write)
+        s = window.session
+        for signal in (
+            s.documentLoading,
+            s.documentLoaded,
+            s.documentCancelled,
+            s.documentPasswordNeeded,
+            s.queryStarted,
+            s.queryFinished,
+            s.queryCancelled,
+            s.answersChanged,
+            s.currentAnswerChanged,
+            s.modelChanged,
+            s.modelMissing,
+            window.pdf_view.pageChanged,
+            window.pdf_view.renderer.rendered,
+            window.question.textChanged,
+        ):
+            signal.connect(self.schedule)
+        for signal in (s.documentFailed, s.queryFailed, s.modelFailed):
+            signal.connect(self._failed)
+        app = QApplication.instance()
+        if app is not None:
+            app.focusChanged.connect(self.schedule)  # type: ignore[attr-defined]
+        self.schedule()
+
+    def _failed(self, message: str) -> None:
+        self.error = message
+        self.schedule()
+
+    def schedule(self, *_args: Any) -> None:
+        self._timer.start()
+
+    def _focus(self) -> str | None:
+        w = self.window
+        widget: QWidget | None = QApplication.focusWidget()
+        if widget is None:
+            return None
+        if w.password_dialog is not None and w.password_dialog.isAncestorOf(widget):
+            return "password"
+        for name, owner in (
+            ("question", w.question),
+            ("page_box", w.page_box),
+            ("pages", w.pdf_view),
+            ("text", w.text_view),
+        ):
+            if widget is owner or owner.isAncestorOf(widget):
+                return name
+        return "other"
+
+    def state(self) -> dict[str, Any]:
+        w, s = self.window, self.window.session
+        doc = s.document
+        current = s.current_answer
+        highlight = None
+        if current is not None and current.boxes:
+            highlight = {
+                "page": current.boxes[0].page + 1,
+                "rects": [[round(v, 2) for v in b.rect] for b in current.boxes],
+            }
+        return {
+            "seq": self.seq,
+            "document": doc.name if doc is not None else None,
+            "pages": doc.page_count if doc is not None else 0,
+            "page": w.pdf_view.current_page() if w.viewer.currentWidget() is w.pdf_view else 0,
+            "rendered": not w.pdf_view.missing_pages(),
+            "loading": s.loading,
+            "busy": s.busy,
+            "question": w.question.text(),
+            "focus": self._focus(),
+            "header": w.results.header_text(),
+            "answers": [a.text for a in s.shown.answers],
+            "current": s.current,
+            "highlight": highlight,
+            "password_dialog": w.password_dialog is not None,
+            "password_wrong": w.password_dialog is not None
+            and not w.password_dialog.error.isHidden(),
+            "error": self.error,
+        }
+
+    def write(self) -> None:
+        self.seq += 1
+        data = json.dumps(self.state(), ensure_ascii=False)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(data)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a test harness problem must not disturb the app

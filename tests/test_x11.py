@@ -1,0 +1,95 @@
+"""The app under a real X server (Xvfb + openbox), driven by the keyboard through xdotool.
+
+Offscreen GUI tests cannot show focus, window-manager or real key-event
+problems; this runs the pip-installed command as a user would and checks each
+step on the state the window writes (``--state-file``). Skipped, with the
+reason, when Xvfb, openbox, xdotool or the xcb system libraries are missing
+(``.ci/run`` installs them as root). The bundle gets the same walk in
+tests/test_packaging.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.xserver import App, keyboard_session, missing_tools, x_display
+
+pytestmark = [
+    pytest.mark.x11,
+    pytest.mark.skipif(bool(missing_tools()), reason=str(missing_tools())),
+]
+
+QUESTION = "What is the launch code?"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def x_env(display: str, root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env["DISPLAY"] = display
+    for name in ("DATA", "CONFIG", "CACHE"):
+        env[f"DESKTOP_QA_{name}_DIR"] = str(root / name.lower())
+    env.pop("DESKTOP_QA_MODEL", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+def test_keyboard_walk_under_a_real_x_server(tmp_path, oracle_pack, handbook_pdf):
+    with x_display(tmp_path) as display:
+        cmd = [sys.executable, "-m", "desktop_qa", str(handbook_pdf), "--page", "3"]
+        cmd += ["--model", str(oracle_pack)]
+        app = App(cmd, x_env(display, tmp_path / "user"), tmp_path)
+        seen = keyboard_session(
+            app,
+            document="handbook.pdf",
+            start_page=3,
+            question=QUESTION,
+            answer="Alpha Bravo",
+            answer_page=41,
+        )
+    assert seen["opened"]["pages"] == 60
+    answered = seen["answered"]
+    assert answered["highlight"]["page"] == 41
+    assert answered["header"].startswith("Answer 1 of 5")
+    second = seen["next"]
+    assert second["header"].startswith("Answer 2 of 5")
+    assert second["answers"][1] != "Alpha Bravo"
+    assert second["highlight"] != answered["highlight"]
+    assert seen["previous"]["highlight"] == answered["highlight"]
+    assert seen["exit"] == 0, app.output()
+    for key in ("shot_answer", "shot_next"):
+        if seen[key] is not None:
+            assert seen[key].read_bytes().startswith(PNG_MAGIC)
+
+
+def test_password_dialog_takes_the_keyboard_under_a_real_x_server(tmp_path, oracle_pack):
+    """A protected PDF: the dialog gets the focus from the window manager; typing opens it."""
+    import pymupdf
+
+    locked = tmp_path / "locked.pdf"
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "The launch code is Alpha Bravo.")
+    doc.save(str(locked), encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw 42", owner_pw="o")
+    doc.close()
+    with x_display(tmp_path) as display:
+        cmd = [sys.executable, "-m", "desktop_qa", str(locked), "--model", str(oracle_pack)]
+        app = App(cmd, x_env(display, tmp_path / "user"), tmp_path)
+        app.wait("the password dialog", lambda s: s["password_dialog"])
+        app.activate()
+        app.wait("focus in the password field", lambda s: s["focus"] == "password")
+        app.type("wrong")
+        app.key("Return")
+        app.wait("the dialog again", lambda s: s["password_wrong"] and s["focus"] == "password")
+        shot = app.screenshot("password-retry.png")
+        app.type("pw 42")
+        app.key("Return")
+        opened = app.wait("the document", lambda s: s["document"] == "locked.pdf" and s["rendered"])
+        assert not opened["password_dialog"] and opened["pages"] == 1
+        state_text = app.state_path.read_text("utf-8")
+        assert "pw 42" not in state_text
+        assert app.close() == 0, app.output()
+    if shot is not None:
+        assert shot.read_bytes().startswith(PNG_MAGIC)
