@@ -16,8 +16,8 @@ import time
 
 os.environ["DESKTOP_QA_CACHE_DIR"] = tempfile.mkdtemp(prefix="dqa-breakdown-")
 t0 = time.perf_counter()
-from desktop_qa.core import Reader, load_document, load_pack, make_passages  # noqa: E402
-from desktop_qa.core.engine import answer_iter, open_document  # noqa: E402
+from desktop_qa.core import Query, Reader, load_document, load_pack, make_passages  # noqa: E402
+from desktop_qa.core.engine import answer, open_document  # noqa: E402
 
 IMPORT_S = time.perf_counter() - t0
 
@@ -59,15 +59,21 @@ def main() -> None:
         model_s = 0.0
         t = time.perf_counter()
         first = None
-        for step in answer_iter(cached_doc, question, reader, exhaustive=exhaustive):
+        steps = answer(cached_doc, Query(question, exhaustive=exhaustive), reader)
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as stop:
+                result = stop.value
+                break
             if first is None and step.result is not None:
                 first = time.perf_counter() - t
-            last = step
         modes["exhaustive" if exhaustive else "ranked"] = {
             "total_s": round(time.perf_counter() - t, 3),
             "first_answer_s": round(first or 0.0, 3),
             "model_s": round(model_s, 3),
-            "windows": last.total,
+            "windows": result.read.windows,
+            "passages": result.read.passages,
         }
     print(
         json.dumps(

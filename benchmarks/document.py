@@ -177,14 +177,14 @@ def app(pdf: Path, pack_dir: Path, pages: int, full_scan: bool, questions: int) 
     """Everything the app does, timed; peak RSS is this process's."""
     import gc
 
-    from desktop_qa.core import cache, engine
+    from desktop_qa.core import Query, cache, engine
     from desktop_qa.core.reader import Reader
 
     fd = fact_document(pages)
     cache.clear()
     out: dict[str, Any] = {}
     started = time.perf_counter()
-    doc = engine.open_document(pdf)
+    doc = engine.open_document(pdf).doc
     out["open_cold_s"] = round(time.perf_counter() - started, 3)
     out["chars"], out["words"], out["pages"] = len(doc.text), len(doc.text.split()), doc.page_count
     del doc
@@ -192,19 +192,20 @@ def app(pdf: Path, pack_dir: Path, pages: int, full_scan: bool, questions: int) 
     cached = []
     for _ in range(3):
         started = time.perf_counter()
-        doc = engine.open_document(pdf)
+        opened = engine.open_document(pdf)
         cached.append(time.perf_counter() - started)
+    doc = opened.doc
     out["open_cached_s"] = round(statistics.median(cached), 4)
     out["cached_vs_cold"] = round(out["open_cached_s"] / out["open_cold_s"], 4)
     out["cache_entry_mb"] = round(cache.entry_path(doc.content_hash).stat().st_size / 2**20, 1)
-    index = engine.document_index(doc)
+    index = opened.index
     out["passages"] = len(index.passages)
     targets = fact_passages(doc.text, fd, index.passages)
     out["facts_found_in_text"] = sum(t is not None for t in targets)
     out["prerank"] = {"top_passages": TOP_PASSAGES, **recall(index, fd, targets)}
 
     started = time.perf_counter()
-    (step,) = engine.answer_iter(doc, fd.facts[0].question, None)
+    engine.final(engine.answer(opened, Query(fd.facts[0].question), None))
     out["keyword_answer_s"] = round(time.perf_counter() - started, 4)
 
     started = time.perf_counter()
@@ -217,12 +218,17 @@ def app(pdf: Path, pack_dir: Path, pages: int, full_scan: bool, questions: int) 
     def ask(question: str, exhaustive: bool) -> dict[str, float]:
         started = time.perf_counter()
         first = None
-        last = None
-        for last in engine.answer_iter(doc, question, reader, exhaustive=exhaustive):
-            if first is None and last.result is not None:
+        steps = engine.answer(opened, Query(question, exhaustive=exhaustive), reader)
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            if first is None and step.result is not None:
                 first = time.perf_counter() - started
-        assert last is not None and first is not None
-        return {"first_s": first, "total_s": time.perf_counter() - started, "windows": last.total}
+        total = time.perf_counter() - started
+        return {"first_s": first or total, "total_s": total, "windows": result.read.windows}
 
     ask(fd.facts[1].question, False)  # warm-up
     step_facts = fd.facts[:: max(1, len(fd.facts) // questions)][:questions]
@@ -265,8 +271,8 @@ def tuning(pdf: Path, pack_dir: Path, pages: int, rounds: int = 3) -> dict:
     from desktop_qa.core.reader import Reader
 
     fd = fact_document(pages)
-    doc = engine.open_document(pdf)
-    index = engine.document_index(doc)
+    opened = engine.open_document(pdf)
+    doc, index = opened.doc, opened.index
     pack = load_pack(pack_dir)
     reader = Reader(pack)
     windows = []

@@ -19,11 +19,6 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "resources"
 
 
-def resource_path(name: str) -> Path:
-    """Path of resource ``name`` (``"desktop-qa.svg"``); it may be missing in a wheel install."""
-    return resources_dir() / name
-
-
 def icon_paths() -> list[Path]:
     """Every existing PNG size of the app icon, smallest first (for a multi-size QIcon)."""
     root = resources_dir() / "icons"

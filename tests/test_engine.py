@@ -140,22 +140,31 @@ def test_short_document_is_read_whole(tmp_path: Path, oracle_pack: Path):
     assert result.answers[0].text == "alpha one bravo" and result.whole_document
 
 
-def test_long_passage_is_read_first_where_the_question_words_are(tmp_path: Path, oracle_pack: Path):
+def test_long_passage_is_read_first_where_the_question_words_are(tmp_path: Path):
     """A passage longer than a window: its best-matching window first, the rest only if needed."""
-    filler = " ".join(f"word{i}" for i in range(600))
-    paragraphs = [f"Paragraph {i} about unrelated things and {filler}." for i in range(30)]
+    from desktop_qa.packs.oracle import build_oracle_pack
+
+    pack = build_oracle_pack(
+        tmp_path / "oracle-384", max_seq_length=384, doc_stride=128, max_query_length=64
+    )
+    filler = " ".join(f"word{i}" for i in range(150))
+    paragraphs = [f"The rocket {i} waits, then {filler} and a launch." for i in range(30)]
     paragraphs[7] = f"{filler} The launch code of the Zephyr rocket is alpha seven bravo."
     path = tmp_path / "long-passages.txt"
     path.write_text("\n\n".join(paragraphs), encoding="utf-8")
     opened = engine.open_document(path)
-    reader = Reader(load_pack(oracle_pack))
+    reader = Reader(load_pack(pack))
     record = Recorder(reader)
     _, result = run_all(opened, Query(QUESTION), reader)
     assert result.answers[0].text == "alpha seven bravo"
     # One window per ranked passage, although each is several windows long.
     passages = [p for p, _ in record.windows]
-    assert len(passages) == len(set(passages)) == result.read.passages
-    assert len(reader.windows(QUESTION, [(0, 0, paragraphs[7])])) > 1
+    assert len(passages) == len(set(passages)) == result.read.passages == TOP_PASSAGES
+    ranked = opened.search(QUESTION, TOP_PASSAGES)
+    windows = reader.windows(
+        QUESTION, [(0, 0, opened.doc.text[r.passage.start : r.passage.end]) for r in ranked]
+    )
+    assert len(windows) >= 2 * TOP_PASSAGES
 
 
 def test_keyword_mode_without_reader(long_text: Path):

@@ -176,7 +176,7 @@ def answer(
         if not query.exhaustive:
             return reading.result()
     # The whole scope, best-matching passages first (already read ones are skipped).
-    left = total - len(reading.state.passages)
+    left = total - len(reading.state.read)
     yield from reading.phase(reading.stream(scope.passages()), left)
     return reading.result(whole=True)
 

@@ -29,6 +29,7 @@ DEFAULT_TOKENIZER = "porter"
 # generated 240-fact set is the figure docs/performance.md reports).
 TOP_PASSAGES = 12
 MAX_TERMS = 32
+MAX_SENTENCE = 400  # characters of a run-on "sentence" kept around the question's words
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"[^.!?;\n]*(?:[.!?;]+|\n|$)")
@@ -204,8 +205,28 @@ def best_sentence(text: str, start: int, end: int, question: str) -> tuple[int, 
     if best is None:
         return start, end
     a, b = best
-    if b - a > 400:  # a run-on "sentence" (a table, a list): keep the part around the words
-        b = a + 400
+    if b - a > MAX_SENTENCE:  # a run-on "sentence" (a table, a list): the part around the words
+        a = _densest(text, a, b, stems)
+        b = min(b, a + MAX_SENTENCE)
         space = text.rfind(" ", a, b)
-        b = space if space > a else b
+        b = space if space > a and b < best[1] else b
     return a, b
+
+
+def _densest(text: str, start: int, end: int, stems: set[str]) -> int:
+    """Where a MAX_SENTENCE-character cut of ``text[start:end]`` holds most question words."""
+    hits = [
+        (m.start(), _stem(m.group().lower()))
+        for m in _WORD.finditer(text, start, end)
+        if _stem(m.group().lower()) in stems
+    ]
+    best, best_count = start, 0
+    for i, (pos, _) in enumerate(hits):
+        left = max(start, pos - MAX_SENTENCE // 4)
+        count = len({stem for p, stem in hits[i:] if p < left + MAX_SENTENCE})
+        if count > best_count:
+            best, best_count = left, count
+    if best > start:  # start on a word
+        space = text.find(" ", best, end)
+        best = space + 1 if 0 <= space < end else best
+    return best

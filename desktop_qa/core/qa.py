@@ -22,7 +22,7 @@ import numpy as np
 from desktop_qa.core import spans
 from desktop_qa.core.document import Box, Document
 from desktop_qa.core.errors import Cancelled
-from desktop_qa.core.index import query_stems, word_stems
+from desktop_qa.core.index import best_sentence, query_stems, word_stems
 from desktop_qa.core.passages import Passage
 from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader, Window
@@ -317,19 +317,6 @@ def _logsumexp(values: np.ndarray) -> float:
 
 
 # -- the reading -----------------------------------------------------------------------------
-WindowKey = tuple[int, int, int]  # (source, passage index, window number within the passage)
-
-
-@dataclass
-class _State:
-    """What one question has read so far; copied when a result is resumed."""
-
-    question: str
-    collector: _Collector = field(default_factory=_Collector)
-    read: set[WindowKey] = field(default_factory=set)
-    passages: set[tuple[int, int]] = field(default_factory=set)
-
-
 @dataclass(frozen=True)
 class _Item:
     source: int
@@ -339,8 +326,30 @@ class _Item:
     encoding: Any  # tokenizers.Encoding
 
     @property
-    def key(self) -> WindowKey:
-        return (self.source, self.passage.index, self.number)
+    def passage_key(self) -> tuple[int, int]:
+        return (self.source, self.passage.index)
+
+
+@dataclass
+class _State:
+    """What one question has read so far; copied when a result is resumed.
+
+    ``read`` maps (source, passage index) to a bit mask of the passage's windows
+    read: a few bytes a passage, so a 100 MB document's reading stays small.
+    """
+
+    question: str
+    collector: _Collector = field(default_factory=_Collector)
+    read: dict[tuple[int, int], int] = field(default_factory=dict)
+    windows: int = 0
+
+    def seen(self, item: _Item) -> bool:
+        return bool(self.read.get(item.passage_key, 0) >> item.number & 1)
+
+    def mark(self, item: _Item) -> None:
+        key = item.passage_key
+        self.read[key] = self.read.get(key, 0) | 1 << item.number
+        self.windows += 1
 
 
 class Reading:
@@ -391,32 +400,41 @@ class Reading:
             out.append(_Item(r.source, r.passage, number, offset, encoding))
         return out
 
-    def _match(self, item: _Item) -> int:
-        """Question stems in the window's text: how well the window fits the question."""
-        text = self.scope.document(item.source).text
+    def _context(self, item: _Item) -> tuple[int, int]:
+        """Document character range of the passage text a window holds."""
         pairs = zip(item.encoding.offsets, item.encoding.type_ids, strict=True)
         offsets = [o for o, t in pairs if t == 1 and o[1] > o[0]]
         if not offsets:
-            return 0
-        a, b = offsets[0][0] + item.offset, offsets[-1][1] + item.offset
-        return len(self.stems & word_stems(text[a:b]))
+            return (item.offset, item.offset)
+        return offsets[0][0] + item.offset, offsets[-1][1] + item.offset
 
     def best_windows(self, ranked: Sequence[Ranked]) -> tuple[list[_Item], list[_Item]]:
         """(the best-matching window of each passage, every other window), in rank order.
 
-        A passage longer than one window is first read only where the question's
-        words are; the rest of it is read if the reading goes deeper.
+        A passage longer than one window is first read only around its sentence
+        that shares most words with the question (the window holding most of
+        it, then most question words); the rest is read if the reading goes deeper.
         """
         first: list[_Item] = []
         rest: list[_Item] = []
         by_passage: dict[tuple[int, int], list[_Item]] = {}
         for item in self._encode(ranked):
-            by_passage.setdefault((item.source, item.passage.index), []).append(item)
+            by_passage.setdefault(item.passage_key, []).append(item)
         for r in ranked:
             windows = by_passage.get((r.source, r.passage.index), [])
             if not windows:
                 continue
-            best = max(windows, key=lambda w: (self._match(w), -w.number))
+            best = windows[0]
+            if len(windows) > 1:
+                text = self.scope.document(r.source).text
+                a, b = best_sentence(text, r.passage.start, r.passage.end, self.query.question)
+
+                def fit(w: _Item, text: str = text, a: int = a, b: int = b) -> tuple[int, int]:
+                    lo, hi = self._context(w)
+                    held = max(0, min(b, hi) - max(a, lo))
+                    return held, len(self.stems & word_stems(text[lo:hi]))
+
+                best = max(windows, key=lambda w: (*fit(w), -w.number))
             first.append(best)
             rest.extend(w for w in windows if w is not best)
         return first, rest
@@ -445,7 +463,7 @@ class Reading:
         while not exhausted:
             batch = []
             for item in pending:
-                if item.key not in self.state.read:
+                if not self.state.seen(item):
                     batch.append(item)
                     if len(batch) >= batch_size:
                         break
@@ -462,8 +480,7 @@ class Reading:
                 self.state.collector.add(
                     item.source, text, window, start_logits[row], end_logits[row], max_len
                 )
-                self.state.read.add(item.key)
-                self.state.passages.add((item.source, item.passage.index))
+                self.state.mark(item)
             done += len(batch)
             estimate = max(estimate, done)
             now = time.perf_counter()
@@ -476,7 +493,7 @@ class Reading:
     def complete(self) -> bool:
         """Every passage of the scope has had all its windows read."""
         total = self.scope.total_passages
-        return total > 0 and len(self.state.passages) >= total
+        return total > 0 and len(self.state.read) >= total
 
     def result(self, *, whole: bool | None = None) -> QueryResult:
         """The answers of what was read so far."""
@@ -491,8 +508,8 @@ class Reading:
         null = collector.null
         no_answer = best is None or (null is not None and best - null <= self.threshold)
         read = Read(
-            passages=len(self.state.passages),
-            windows=len(self.state.read),
+            passages=len(self.state.read),
+            windows=self.state.windows,
             total_passages=self.scope.total_passages,
             whole_document=self.complete() if whole is None else whole,
             documents=self.scope.document_count,

@@ -120,16 +120,13 @@ class Session(QObject):
 
         self.opened: OpenedDocument | None = None  # the document and its index
         self.document: Document | None = None  # self.opened.doc
-        self.document_path: Path | None = None
         self.pack: ModelPack | None = None
         self.reader: Reader | None = None
-        self.model_error: str | None = None
         self.result: QueryResult | None = None
         self.query: Query | None = None  # the query of the shown result (or the one running)
         self.shown = Shown((), False)
         self.current = -1
         self.question = ""  # the question of the shown result (or the one running)
-        self.last_seconds: float | None = None
 
         self._request = 0
         self._workers: dict[int, Worker] = {}
@@ -286,7 +283,6 @@ class Session(QObject):
     def _model_ready(self, out: tuple[ModelPack, Reader]) -> None:
         self._model_worker = None
         self.pack, self.reader = out
-        self.model_error = None
         emit(self.modelChanged, self.pack)
         self._run_pending()
 
@@ -298,7 +294,6 @@ class Session(QObject):
         if self.reader is not None:
             emit(self.modelFailed, message)
             return
-        self.model_error = message
         if missing and message.startswith("no model pack installed"):
             emit(self.modelMissing, message)
         else:
@@ -415,7 +410,6 @@ class Session(QObject):
         # (a query still running on it keeps it alive until it ends).
         self.opened = opened
         self.document = doc
-        self.document_path = doc.path
         self._clear_answers()
         if doc.path is not None:
             self.settings.add_recent(doc.path)
@@ -516,7 +510,6 @@ class Session(QObject):
     def _query_ready(self, result: QueryResult) -> None:
         self._query_worker = None
         self.result = result
-        self.last_seconds = result.seconds
         emit(self.queryFinished, result)
         self._set_shown(Shown(tuple(result.answers), False))
 
