@@ -298,6 +298,7 @@ MANIFEST_CASES = {
     "nan-literal": ('{"format": 1, "null_threshold": NaN}', "not valid JSON"),
     "infinity": ('{"format": 1, "null_threshold": -Infinity}', "not valid JSON"),
     "inf-threshold": ('{"format": 1, "null_threshold": 1e999}', "null_threshold must be"),
+    "huge-int": ('{"format": 1, "null_threshold": 1' + "0" * 400 + "}", "null_threshold must"),
     "string-number": ({"max_seq_length": "384"}, "max_seq_length must be an integer"),
     "list-number": ({"doc_stride": [128]}, "doc_stride must be an integer"),
     "float-length": ({"max_answer_length": 30.5}, "max_answer_length must be an integer"),
