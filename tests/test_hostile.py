@@ -36,8 +36,8 @@ from tests.pdfgen import write_pdf
 
 REPO = Path(__file__).resolve().parents[1]
 # Peak RSS allowed for a child that refuses a huge input (python + numpy +
-# PyMuPDF + onnxruntime imports take ~150 MB; reading a 2 GiB file took 4.2 GB).
-MAX_RSS_MB = 400
+# PyMuPDF imports take ~35 MB; reading a 2 GiB file took 4.2 GB).
+MAX_RSS_MB = 200
 GIB = 1 << 30
 
 # -- watching the victim ---------------------------------------------------------
@@ -298,6 +298,7 @@ MANIFEST_CASES = {
     "nan-literal": ('{"format": 1, "null_threshold": NaN}', "not valid JSON"),
     "infinity": ('{"format": 1, "null_threshold": -Infinity}', "not valid JSON"),
     "inf-threshold": ('{"format": 1, "null_threshold": 1e999}', "null_threshold must be"),
+    "huge-int": ('{"format": 1, "null_threshold": 1' + "0" * 400 + "}", "null_threshold must"),
     "string-number": ({"max_seq_length": "384"}, "max_seq_length must be an integer"),
     "list-number": ({"doc_stride": [128]}, "doc_stride must be an integer"),
     "float-length": ({"max_answer_length": 30.5}, "max_answer_length must be an integer"),
@@ -564,6 +565,18 @@ def test_cache_never_stores_an_entry_over_its_limit(tmp_path: Path, monkeypatch)
     with engine.open_document(small) as opened:
         assert opened.search("code", 1)
     assert not entry.exists() and list(cache.documents_dir().iterdir()) == []
+
+
+def test_document_text_over_the_limit_is_one_error_line(
+    tmp_path: Path, oracle_pack: Path, capsys, monkeypatch
+):
+    from desktop_qa.core import document
+
+    pages = [[[f"Page {i} holds some words about alpha and bravo."]] for i in range(30)]
+    pdf = write_pdf(tmp_path / "long.pdf", pages)
+    monkeypatch.setattr(document, "MAX_DOCUMENT_CHARS", 500)  # ~10 pages' worth
+    code, _, lines = run(capsys, "ask", str(pdf), "code?", "--model", str(oracle_pack))
+    one_error(code, lines, str(pdf), "more than 500 characters", "of 30")
 
 
 # -- 6, issue 10: damaged containers are one line --------------------------------------

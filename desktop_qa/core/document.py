@@ -178,14 +178,25 @@ PREFIX_BYTES = 64 * 1024  # what type checks read
 # Zip-based formats: MuPDF lays out all of an EPUB's markup to count its pages,
 # using about 25 bytes of memory per byte of markup; a zip bomb would take all
 # memory. The declared (uncompressed) size of the non-media entries is capped.
-MAX_MARKUP_BYTES = 32 * 1024 * 1024
+MAX_MARKUP_BYTES = 16 * 1024 * 1024
 _ZIP_FORMATS = frozenset({".epub", ".xps", ".oxps"})
 _MEDIA_SUFFIXES = (
     ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".jxr", ".wdp",
     ".ttf", ".otf", ".odttf", ".woff", ".woff2", ".mp3", ".mp4", ".m4a", ".ogg", ".icc",
 )  # fmt: skip
+# Extracted text of PDF-like documents: every character carries its page, box
+# and position (about 150 bytes a character while extracting), so 8 million
+# characters (~3,000 dense pages) peak near 1.3 GB; more is refused.
+MAX_DOCUMENT_CHARS = 8_000_000
 # Formats MuPDF converts to HTML whole (FB2 is XML, MOBI compressed HTML).
 MAX_CONVERTED_BYTES = {".fb2": 32 * 1024 * 1024, ".mobi": 32 * 1024 * 1024}
+
+
+def _too_much_text(path: Path, pages: int, total: int) -> UserError:
+    return UserError(
+        f"{path} holds more than {MAX_DOCUMENT_CHARS:,} characters of text "
+        f"(the limit, reached on page {pages} of {total}); split it into smaller documents"
+    )
 
 
 def _mb(n: int) -> str:
@@ -511,6 +522,8 @@ def load_mupdf(
                 failed_pages += 1
                 if len(page_sizes) <= page_no:
                     page_sizes.append((612.0, 792.0))
+            if builder.length > MAX_DOCUMENT_CHARS:  # memory grows ~150 bytes a character
+                raise _too_much_text(path, page_no + 1, total)
             if progress is not None:
                 progress(page_no + 1, total)
         if failed_pages == total:

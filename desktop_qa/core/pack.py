@@ -279,11 +279,7 @@ def _check_value(key: str, value: Any) -> str | None:
     elif kind == _INT:
         ok = isinstance(value, int) and not isinstance(value, bool)
     else:
-        ok = (
-            isinstance(value, (int, float))
-            and not isinstance(value, bool)
-            and math.isfinite(float(value))
-        )
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value)
     if not ok:
         shown = (
             json.dumps(value)[:40]
@@ -294,6 +290,13 @@ def _check_value(key: str, value: Any) -> str | None:
     if bounds is not None and not bounds[0] <= value <= bounds[1]:
         return f"{key} {value} is out of range ({bounds[0]:g} to {bounds[1]:g})"
     return None
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer of hundreds of digits
+        return False
 
 
 def validate_manifest(path: Path, data: dict[str, Any]) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
     ``.sha256`` file records the saved graph's checksum *and* the checksum of
     the pack's own ``model.onnx`` it was made from; an entry made from another
     graph, or damaged, is deleted and rebuilt. The cache folder is trusted like
-    the data folder (docs/models.md, "Trust"): these checks catch damage and
+    the data folder (docs/models.md, "Trust and limits"): these checks catch damage and
     mix-ups, not a forger who can write the user's own folders. Any failure
     falls back to optimizing the pack's graph in memory (returns None).
     """
