@@ -94,17 +94,10 @@ def median_ms(fn: Callable[[], Any], warmup: int, repeats: int) -> float:
 
 
 def ort_session(path: Path, threads: int, level: str = "ORT_ENABLE_ALL") -> Any:
-    from desktop_qa.core.runtime import import_onnxruntime
+    from desktop_qa.core.runtime import import_onnxruntime, new_session, session_options
 
     ort = import_onnxruntime()
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    return new_session(path, session_options(threads, getattr(ort.GraphOptimizationLevel, level)))
 
 
 def ort_runner(sess: Any, feeds: dict[str, np.ndarray]) -> Callable[[], Any]:

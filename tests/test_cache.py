@@ -12,6 +12,7 @@ import pytest
 
 from desktop_qa.core import cache, engine
 from desktop_qa.core.document import Document
+from desktop_qa.core.pack import sha256_file
 
 
 def same(a: Document, b: Document) -> None:
@@ -41,7 +42,7 @@ def test_second_open_comes_from_cache(handbook_pdf: Path, tmp_path: Path, count_
     second = engine.open_document(copy, progress=lambda d, t: pages.append((d, t))).doc
     assert count_extractions == [handbook_pdf]  # same bytes elsewhere: still a hit
     same(first, second)
-    assert second.path == copy and second.content_hash == cache.file_sha256(handbook_pdf)
+    assert second.path == copy and second.content_hash == sha256_file(handbook_pdf)
     assert pages == [(60, 60)]
     assert second.boxes_for(0, 20) == first.boxes_for(0, 20)
     assert list(cache.documents_dir().glob("*.sqlite")) == [cache.entry_path(first.content_hash)]
@@ -93,7 +94,7 @@ def test_other_pipeline_version_is_ignored(tmp_path, monkeypatch, count_extracti
     engine.open_document(path)
     assert len(count_extractions) == 2
     names = [p.name for p in cache.documents_dir().iterdir()]
-    assert names == [f"{cache.file_sha256(path)}-p{cache.PIPELINE_VERSION}.sqlite"]
+    assert names == [f"{sha256_file(path)}-p{cache.PIPELINE_VERSION}.sqlite"]
 
 
 def test_prune_keeps_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -109,7 +110,7 @@ def test_prune_keeps_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         os.utime(entry, (1000 + i, 1000 + i))
     cache.prune(max_entries=3)
     left = sorted(p.name for p in cache.documents_dir().glob("*.sqlite"))
-    expected = sorted(cache.entry_path(cache.file_sha256(p)).name for p in paths[2:])
+    expected = sorted(cache.entry_path(sha256_file(p)).name for p in paths[2:])
     assert left == expected
     cache.clear()
     assert not list(cache.documents_dir().glob("*.sqlite"))
@@ -150,7 +151,7 @@ def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: P
     (saved,) = (paths.cache_dir() / "models").glob("*.onnx")
     check = saved.with_suffix(".sha256")
     assert _sidecar(saved) == {
-        "saved": cache.file_sha256(saved),
+        "saved": sha256_file(saved),
         "source": pack.files["model.onnx"],
     }
     written = (saved.stat().st_ino, check.stat().st_mtime_ns)
@@ -161,7 +162,7 @@ def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: P
     saved.write_bytes(saved.read_bytes()[:-7] + b"garbage")
     reader = Reader(pack, cache_optimized=True)  # damaged: rebuilt, never loaded
     assert _sidecar(saved) == {
-        "saved": cache.file_sha256(saved),
+        "saved": sha256_file(saved),
         "source": pack.files["model.onnx"],
     }
     windows = reader.windows("code?", [(0, 0, "The code is alpha one bravo.")])

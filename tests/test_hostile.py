@@ -31,7 +31,7 @@ from desktop_qa import cli
 from desktop_qa.core import cache, engine, paths
 from desktop_qa.core.document import load_document
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import load_pack, write_manifest
+from desktop_qa.core.pack import load_pack, sha256_file, write_manifest
 from tests.pdfgen import write_pdf
 
 REPO = Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ def one_error(code: int, lines: list[str], *needles: str) -> str:
 
 
 def _sha(path: Path) -> str:
-    return cache.file_sha256(path)
+    return sha256_file(path)
 
 
 def clone(oracle_pack: Path, dest: Path) -> Path:
@@ -553,10 +553,10 @@ def test_cache_never_stores_an_entry_over_its_limit(tmp_path: Path, monkeypatch)
     monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 100_000)
     with engine.open_document(big) as opened:
         assert "repeat" in opened.doc.text
-        assert not cache.entry_path(cache.file_sha256(big)).exists()  # indexed in memory
+        assert not cache.entry_path(sha256_file(big)).exists()  # indexed in memory
         assert opened.search("repeat", 1)  # and still searchable
     engine.open_document(small).close()
-    entry = cache.entry_path(cache.file_sha256(small))
+    entry = cache.entry_path(sha256_file(small))
     assert entry.exists() and entry.stat().st_size <= 100_000
     # A limit under the written size (SQLite pages, index) but over the
     # estimate: the written entry is measured and dropped too.
@@ -644,7 +644,7 @@ def test_unusable_cache_folder_keeps_json_clean(tmp_path: Path, oracle_pack: Pat
 def test_type_check_runs_on_cached_bytes(tmp_path: Path, oracle_pack: Path, doc: Path, capsys):
     code, _, _ = run(capsys, "ask", str(doc), "code?", "--model", str(oracle_pack))
     assert code == 0
-    assert cache.entry_path(cache.file_sha256(doc)).exists()  # cached now
+    assert cache.entry_path(sha256_file(doc)).exists()  # cached now
     for fake in ("fake.docx", "fake.pdf"):
         shutil.copyfile(doc, tmp_path / fake)
         code, _, lines = run(

@@ -47,15 +47,6 @@ def documents_dir() -> Path:
     return paths.cache_dir() / "documents"
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of the file's bytes, streamed (raises OSError)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:  # read-only: user documents are never written
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def entry_path(content_hash: str) -> Path:
     return documents_dir() / f"{content_hash}-p{PIPELINE_VERSION}{SUFFIX}"
 

@@ -28,6 +28,7 @@ from desktop_qa.core import cache
 from desktop_qa.core.document import Document, check_input, check_password, load_document
 from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
+from desktop_qa.core.pack import sha256_file
 from desktop_qa.core.passages import make_passages
 from desktop_qa.core.qa import (
     Answer,
@@ -151,7 +152,7 @@ def _drop_entry(digest: str) -> None:
 
 def _hash(path: Path) -> str | None:
     try:
-        return cache.file_sha256(path) if path.is_file() else None
+        return sha256_file(path) if path.is_file() else None
     except OSError:
         return None  # load_document reports the problem in its own words
 

@@ -95,6 +95,7 @@ def _open_nofollow(path: Path) -> int:
 
 
 def sha256_file(path: Path) -> str:
+    """sha256 of a file's bytes, streamed (raises OSError): the app's one file digest."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

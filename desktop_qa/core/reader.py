@@ -18,7 +18,7 @@ import numpy as np
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack, sha256_file
-from desktop_qa.core.runtime import import_onnxruntime, new_session
+from desktop_qa.core.runtime import import_onnxruntime, new_session, session_options
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
@@ -57,20 +57,6 @@ def physical_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _options(threads: int, level: Any, *, quiet: bool = False) -> Any:
-    ort = import_onnxruntime()
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = level
-    # 3 = errors only; 4 (fatal) where a failure is expected and handled (the
-    # optimized-graph cache), so a read-only cache folder prints nothing.
-    options.log_severity_level = 4 if quiet else 3
-    return options
-
-
 def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
     """A session from the optimized graph saved in the cache, writing it on first use.
 
@@ -100,7 +86,8 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
             recorded = json.loads(check.read_text(encoding="ascii"))
             if recorded.get("source") != source or sha256_file(saved) != recorded.get("saved"):
                 raise ValueError("saved graph does not match its checksum or its pack")
-            options = _options(threads, ort.GraphOptimizationLevel.ORT_DISABLE_ALL, quiet=True)
+            disabled = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            options = session_options(threads, disabled, quiet=True)
             session = new_session(saved, options)
             _check_io(session, pack)
             os.utime(saved)  # recently used: pruned last
@@ -117,7 +104,7 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
     except OSError:
         return None
     try:
-        options = _options(threads, level, quiet=True)
+        options = session_options(threads, level, quiet=True)
         options.optimized_model_filepath = str(tmp)
         session = new_session(pack.onnx_path, options)
         _check_io(session, pack)
@@ -255,7 +242,7 @@ class Reader:
             self.session = _cached_session(pack, self.threads, level)
         if self.session is None:
             try:
-                self.session = new_session(graph, _options(self.threads, level))
+                self.session = new_session(graph, session_options(self.threads, level))
             except Exception as exc:
                 raise UserError(
                     f"model pack {pack.path}: {pack.onnx} is not a loadable ONNX graph "

@@ -46,8 +46,28 @@ def import_onnxruntime() -> ModuleType:
     return onnxruntime
 
 
-def new_session(path: str | os.PathLike[str], options: Any) -> Any:
-    """A CPU InferenceSession whose failures stay exceptions, never stdout text.
+def session_options(threads: int | None = None, level: Any = None, *, quiet: bool = False) -> Any:
+    """Options every session of the app uses: one inference thread pool, sequential.
+
+    ``level`` is a GraphOptimizationLevel (default: onnxruntime's, ENABLE_ALL);
+    ``quiet`` logs fatal errors only (3 = errors only, otherwise), for sessions
+    whose failure is expected and handled, so a read-only cache folder prints
+    nothing.
+    """
+    ort = import_onnxruntime()
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    if level is not None:
+        options.graph_optimization_level = level
+    options.log_severity_level = 4 if quiet else 3
+    return options
+
+
+def new_session(path: str | os.PathLike[str], options: Any = None) -> Any:
+    """The one session factory: a CPU InferenceSession whose failures stay exceptions.
 
     On a failed session creation onnxruntime's Python wrapper prints an
     "EP Error ... Falling back" banner on stdout and retries; that text would
@@ -55,6 +75,7 @@ def new_session(path: str | os.PathLike[str], options: Any) -> Any:
     caller's to turn into one ``error:`` line.
     """
     ort = import_onnxruntime()
+    options = session_options() if options is None else options
     with contextlib.redirect_stdout(io.StringIO()):
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     with contextlib.suppress(Exception):

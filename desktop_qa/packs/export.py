@@ -286,13 +286,9 @@ def _single_file(tmp: Path, out_path: Path) -> None:
 def _verify(
     torch: Any, wrapper: Any, names: list[str], onnx_path: Path, vocab_size: int, atol: float
 ) -> float:
-    from desktop_qa.core.runtime import import_onnxruntime
+    from desktop_qa.core.runtime import new_session
 
-    ort = import_onnxruntime()
-
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+    sess = new_session(onnx_path)
     declared = [i.name for i in sess.get_inputs()]
     if sorted(declared) != sorted(names) or [o.name for o in sess.get_outputs()] != list(
         OUTPUT_NAMES

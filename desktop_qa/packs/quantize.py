@@ -115,13 +115,9 @@ class _DropPreprocessHint(logging.Filter):
 
 
 def _session(path: Path) -> Any:
-    from desktop_qa.core.runtime import import_onnxruntime
+    from desktop_qa.core.runtime import new_session
 
-    ort = import_onnxruntime()
-
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    return new_session(path)
 
 
 def _sample_inputs(
