@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_qa.core import export
-from desktop_qa.core.document import Document
+from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.qa import QueryResult
 from desktop_qa.gui.compat import emit
@@ -54,9 +54,11 @@ from desktop_qa.gui.results import ResultsPanel
 from desktop_qa.gui.session import Session, Shown
 from desktop_qa.gui.textview import TextView
 
+# The same list of types the core opens (document.TEXT_SUFFIXES | MUPDF_SUFFIXES).
 OPEN_FILTER = (
-    "Documents (*.pdf *.epub *.xps *.oxps *.fb2 *.mobi *.txt *.md *.markdown *.text *.rst);;"
-    "All files (*)"
+    "Documents ("
+    + " ".join(f"*{s}" for s in sorted(MUPDF_SUFFIXES) + sorted(TEXT_SUFFIXES))
+    + ");;All files (*)"
 )
 EXPORT_FILTERS = {
     "Markdown (*.md)": ".md",
