@@ -74,6 +74,14 @@ def test_bounded_read_answers_from_few_windows(long_text: Path, oracle_pack: Pat
     assert record.windows[: len(ranked_read)] == ranked_read
     assert len(set(record.windows)) == len(record.windows)
     assert full.read.passages == full.read.total_passages == opened.total_passages
+    # Many passages share a word with this one: the first step reads one window of
+    # each of the 12 best, finds the answer, and stops there.
+    record.windows.clear()
+    wide = "What is the launch code of the Zephyr rocket in the warehouse report?"
+    assert len(opened.search(wide, 100)) > 48
+    _, stopped = run_all(opened, Query(wide), reader)
+    assert stopped.answers[0].text == "alpha seven bravo"
+    assert stopped.read.passages == stopped.read.windows == TOP_PASSAGES == len(record.windows)
 
 
 def test_no_shared_word_is_a_bounded_no_answer(long_text: Path, oracle_pack: Path):
