@@ -9,6 +9,7 @@ import time
 
 from desktop_qa.core import UserError, find_pack
 from desktop_qa.core.engine import answer_iter, open_document
+from desktop_qa.core.ocr import DEFAULT_LANGUAGES, MODES, OcrOptions
 from desktop_qa.core.pack import candidate_dirs
 from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader
 
@@ -32,6 +33,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="read the whole document (default: the passages that best match the question's "
         "words, and the rest only if they hold no answer; much faster on long documents)",
     )
+    p.add_argument(
+        "--ocr",
+        choices=MODES,
+        default="auto",
+        help="read pages without a text layer (scans) with OCR: auto (only those pages, "
+        "the default), never, always (every page, ignoring its text layer)",
+    )
+    p.add_argument(
+        "--ocr-lang",
+        default=DEFAULT_LANGUAGES,
+        metavar="LANGS",
+        help="OCR languages, e.g. eng or eng+deu (default eng; see docs/ocr.md to add more)",
+    )
     p.set_defaults(func=run)
 
 
@@ -49,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     # No pack anywhere (and none named): answer from the keyword index instead of
     # failing. A pack named with --model or $DESKTOP_QA_MODEL must exist.
     pack = find_pack(args.model) if args.model or candidate_dirs(None) else None
-    doc = open_document(args.file)
+    ocr = OcrOptions(mode=args.ocr, languages=args.ocr_lang)
+    doc = open_document(args.file, ocr=ocr)
     reader = None
     if pack is not None:
         reader = Reader(pack, batch_size=int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE)))

@@ -3,7 +3,9 @@
 Extracting a 300-page PDF takes seconds; reading the cached result takes
 milliseconds, so a document opened before opens at once. An entry is keyed by
 the sha256 of the file's bytes (a renamed or moved file still hits, an edited
-one misses) and by ``PIPELINE_VERSION`` (bump it whenever extraction, passages
+one misses), by the OCR settings' signature (``ocr.OcrOptions.signature``: engine,
+language data and version, so an entry OCR'd one way is never served for another),
+and by ``PIPELINE_VERSION`` (bump it whenever extraction, passages
 or the index change, so stale entries are never read).
 
 Trust nothing on disk: every entry carries a sha256 of its text and arrays,
@@ -33,11 +35,11 @@ from desktop_qa.core.document import Document
 from desktop_qa.core.index import DEFAULT_TOKENIZER, PassageIndex
 from desktop_qa.core.passages import Passage
 
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 MAX_ENTRIES = 32
 MAX_BYTES = 512 * 1024 * 1024
 SUFFIX = ".sqlite"
-_ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line")
+_ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line", "page_ocr")
 
 
 def documents_dir() -> Path:
@@ -53,8 +55,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def entry_path(content_hash: str) -> Path:
-    return documents_dir() / f"{content_hash}-p{PIPELINE_VERSION}{SUFFIX}"
+def entry_path(content_hash: str, variant: str = "") -> Path:
+    """The entry of these bytes; ``variant`` (the OCR signature) gets its own entry."""
+    tag = f"-{hashlib.sha256(variant.encode()).hexdigest()[:12]}" if variant else ""
+    return documents_dir() / f"{content_hash}{tag}-p{PIPELINE_VERSION}{SUFFIX}"
 
 
 def _checksum(text: str, arrays: dict[str, np.ndarray]) -> str:
@@ -73,9 +77,11 @@ def _remove(path: Path) -> None:
         pass
 
 
-def load(content_hash: str, path: Path) -> tuple[Document, PassageIndex] | None:
+def load(
+    content_hash: str, path: Path, *, variant: str = ""
+) -> tuple[Document, PassageIndex] | None:
     """The cached document and index for these bytes, or None (missing or not trustworthy)."""
-    entry = entry_path(content_hash)
+    entry = entry_path(content_hash, variant)
     if not entry.is_file():
         return None
     index: PassageIndex | None = None
@@ -87,6 +93,8 @@ def load(content_hash: str, path: Path) -> tuple[Document, PassageIndex] | None:
         )
         if meta.get("pipeline") != PIPELINE_VERSION or meta.get("content_hash") != content_hash:
             raise ValueError("entry of another pipeline or file")
+        if meta.get("variant", "") != variant:
+            raise ValueError("entry of other OCR settings")
         text = conn.execute("SELECT value FROM doc_meta WHERE key = 'text'").fetchone()[0]
         arrays: dict[str, np.ndarray] = {}
         for name, dtype, shape, data in conn.execute("SELECT name, dtype, shape, data FROM blob"):
@@ -116,7 +124,11 @@ def load(content_hash: str, path: Path) -> tuple[Document, PassageIndex] | None:
 
 
 def store(
-    doc: Document, passages: list[Passage], *, tokenizer: str = DEFAULT_TOKENIZER
+    doc: Document,
+    passages: list[Passage],
+    *,
+    tokenizer: str = DEFAULT_TOKENIZER,
+    variant: str = "",
 ) -> PassageIndex | None:
     """Write the entry for ``doc`` (which must have ``content_hash``); return its index.
 
@@ -124,7 +136,7 @@ def store(
     """
     if not doc.content_hash:
         return None
-    final = entry_path(doc.content_hash)
+    final = entry_path(doc.content_hash, variant)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=final.parent)
@@ -137,6 +149,7 @@ def store(
         meta = {
             "pipeline": PIPELINE_VERSION,
             "content_hash": doc.content_hash,
+            "variant": variant,
             "kind": doc.kind,
             "page_sizes": [list(s) for s in doc.page_sizes],
             "checksum": _checksum(doc.text, arrays),

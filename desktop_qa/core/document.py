@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_qa.core import ocr as ocr_mod
 from desktop_qa.core.errors import Cancelled, UserError
+from desktop_qa.core.ocr import OcrOptions
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # What PyMuPDF opens that can hold a text layer.
@@ -58,6 +60,8 @@ class Document:
     # Boxes of one text line share a line id, so a span's boxes merge per line.
     box_line: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     content_hash: str = ""
+    # Per page: 1 if its text came from OCR (answers there are marked, OCR can be wrong).
+    page_ocr: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
 
     @classmethod
     def from_text(cls, text: str, name: str = "text") -> Document:
@@ -87,6 +91,15 @@ class Document:
         pages = self.char_page[start:end]
         pages = pages[pages >= 0]
         return int(pages[0]) if len(pages) else None
+
+    def is_ocr(self, start: int, end: int | None = None) -> bool:
+        """Whether any character of the span lies on a page read by OCR."""
+        if self.kind == "text" or not len(self.page_ocr) or not self.page_ocr.any():
+            return False
+        end = start + 1 if end is None else max(end, start + 1)
+        pages = self.char_page[start:end]
+        pages = pages[(pages >= 0) & (pages < len(self.page_ocr))]
+        return bool(len(pages) and self.page_ocr[pages].any())
 
     def boxes_for(self, start: int, end: int) -> list[Box]:
         """Rectangles covering the words of ``text[start:end]``, one per line and page."""
@@ -269,15 +282,22 @@ class _Builder:
         )
 
 
-def _extract_page(builder: _Builder, page: object, page_no: int, line_base: int) -> int:
+def _extract_page(
+    builder: _Builder, page: object, page_no: int, line_base: int, words: list | None = None
+) -> int:
     """Append one page's paragraphs; return the number of line ids used.
+
+    ``words`` (PyMuPDF "words" tuples) replaces the page's own text layer: OCR'd
+    words (core/ocr.py) enter the same arrays through the same code.
 
     Blocks become paragraphs; lines of a block are joined with a space, except
     that a line ending in a hyphenated fragment followed by a lowercase word on
     the next line is joined without the hyphen ("hyphen-" + "ated"); before an
     uppercase word the hyphen stays and no space is added ("Jean-" + "Paul").
     """
-    words = [w for w in page.get_text("words") if w[4].strip()]  # type: ignore[attr-defined]
+    if words is None:
+        words = page.get_text("words")  # type: ignore[attr-defined]
+    words = [w for w in words if w[4].strip()]
     lines_used = 0
     joined_prev = False
     prev_key: tuple[int, int] | None = None
@@ -308,9 +328,18 @@ def load_mupdf(
     path: Path,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    ocr: OcrOptions | None = None,
 ) -> Document:
+    """Extract a PyMuPDF document; pages without a usable text layer are OCR'd (``ocr``).
+
+    Two passes: the first reads every page's text layer and decides which
+    pages need OCR (so progress can say "OCR page 3 of 8"), the second OCRs
+    those pages (core/ocr.py), each page's words stored as soon as it is read
+    so a cancelled OCR resumes on the next open.
+    """
     import pymupdf
 
+    ocr = OcrOptions() if ocr is None else ocr
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
     suffix = path.suffix.lower()
@@ -323,52 +352,74 @@ def load_mupdf(
             f"{path} cannot be opened as {what} ({_short(exc)}); the file may be damaged or "
             f"not a {what}: re-export or re-download it"
         ) from None
+    ocr_failed = 0
     try:
         if mdoc.needs_pass:
             raise UserError(f"{path} is password-protected; save an unprotected copy and open that")
         if mdoc.page_count == 0:
             raise UserError(f"{path} has no pages; the file may be damaged: re-export it")
-        builder = _Builder()
         page_sizes: list[tuple[float, float]] = []
-        lines = 0
         total = mdoc.page_count
         failed_pages = 0
+        page_words: list[list | None] = []
+        to_ocr: list[int] = []
         for page_no in range(total):
             if cancel is not None and cancel():
                 raise Cancelled()
+            words: list | None = []
             try:
                 page = mdoc.load_page(page_no)
                 rect = page.rect
                 page_sizes.append((float(rect.width), float(rect.height)))
-                if not builder.ends_with_break():
-                    builder.add(PARAGRAPH_BREAK, -1, page_no)
-                lines += _extract_page(builder, page, page_no, lines)
+                words = page.get_text("words")
+                if ocr_mod.needs_ocr(page, words, ocr.mode):
+                    to_ocr.append(page_no)
+                    words = None
             except (UserError, Cancelled):
                 raise
             except Exception:
                 # One broken page must not lose the rest of the document.
                 failed_pages += 1
+                words = []
                 if len(page_sizes) <= page_no:
                     page_sizes.append((612.0, 792.0))
+            page_words.append(words)
             if progress is not None:
                 progress(page_no + 1, total)
         if failed_pages == total:
             raise UserError(f"{path}: no page could be read; the file is damaged: re-export it")
+        native_text = any(w and any(x[4].strip() for x in w) for w in page_words)
+        if to_ocr:
+            ocr_failed = _ocr_pages(path, mdoc, to_ocr, page_words, ocr, cancel, native_text)
+        builder = _Builder()
+        lines = 0
+        for page_no, words in enumerate(page_words):
+            if not builder.ends_with_break():
+                builder.add(PARAGRAPH_BREAK, -1, page_no)
+            lines += _extract_page(builder, None, page_no, lines, words or [])
         has_images = not builder.has_text() and any(
             _page_has_images(mdoc, n) for n in range(min(total, 50))
         )
     finally:
         mdoc.close()
     text, char_box, char_page, boxes, box_page, box_line = builder.finish()
+    page_ocr = np.zeros(len(page_sizes), np.uint8)
+    page_ocr[[n for n in to_ocr if page_words[n] is not None]] = 1
     if not text.strip():
+        if to_ocr:
+            unread = f" ({ocr_failed} page(s) could not be read in time)" if ocr_failed else ""
+            raise UserError(
+                f"{path}: no text found on any page, even with OCR{unread}; the pages may be "
+                "blank, photos or unreadable scans"
+            )
         if has_images:
             raise UserError(
-                f"{path} has no text layer, only images (a scan?); OCR is not supported: "
-                "run OCR on it first (for example with ocrmypdf) and open the result"
+                f"{path} has no text layer, only images (a scan?); OCR is off (--ocr never): "
+                "open it with OCR on (--ocr auto, or the OCR setting in the app)"
             )
         raise UserError(
             f"{path} contains no extractable text (blank pages, forms or drawings only); "
-            "OCR is not supported: open a document that contains text"
+            "open a document that contains text"
         )
     return Document(
         path=path,
@@ -380,7 +431,58 @@ def load_mupdf(
         boxes=boxes,
         box_page=box_page,
         box_line=box_line,
+        page_ocr=page_ocr,
     )
+
+
+def _ocr_pages(
+    path: Path,
+    mdoc: object,
+    to_ocr: list[int],
+    page_words: list[list | None],
+    ocr: OcrOptions,
+    cancel: CancelFn | None,
+    native_text: bool,
+) -> int:
+    """OCR the listed pages into ``page_words`` (None where a page failed); return failures."""
+    try:
+        ocr_mod.resolve_languages(ocr.languages)
+    except UserError as exc:
+        if native_text:  # the rest of the document still answers; these pages stay empty
+            return len(to_ocr)
+        raise UserError(f"{path} has pages without a text layer (a scan?), but {exc}") from None
+    store = ocr_mod.PageStore(ocr.resume_key, ocr.signature()) if ocr.resume_key else None
+    failed = 0
+    finished = False
+    try:
+        with ocr_mod.OcrRunner() as runner:
+            for i, page_no in enumerate(to_ocr, 1):
+                if cancel is not None and cancel():
+                    raise Cancelled()
+                if ocr.progress is not None:
+                    ocr.progress(i, len(to_ocr))
+                words = store.get(page_no) if store is not None else None
+                if words is None:
+                    try:
+                        page = mdoc.load_page(page_no)  # type: ignore[attr-defined]
+                        words = ocr_mod.ocr_page(page, ocr, runner, cancel)
+                    except (UserError, Cancelled):
+                        raise
+                    except Exception:  # time limit, engine error, broken page: skip it
+                        failed += 1
+                        continue
+                    if store is not None:
+                        store.put(page_no, words)
+                page_words[page_no] = words
+        finished = True
+    finally:
+        if store is not None:
+            if finished and not failed:
+                store.remove()  # the document's cache entry holds the result now
+            else:
+                store.close()
+            ocr_mod.PageStore.prune()
+    return failed
 
 
 def _page_has_images(mdoc: object, page_no: int) -> bool:
@@ -403,18 +505,22 @@ def load_document(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    ocr: OcrOptions | None = None,
 ) -> Document:
-    """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line."""
+    """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
+
+    ``ocr``: when and how pages without a text layer are OCR'd (default: auto).
+    """
     path = Path(path).expanduser()
     _check_path(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         return load_text_file(path)
     if suffix in MUPDF_SUFFIXES:
-        return load_mupdf(path, progress, cancel)
+        return load_mupdf(path, progress, cancel, ocr)
     head = _read_bytes(path)[:1024]
     if _PDF_MAGIC.search(head):
-        return load_mupdf(path, progress, cancel)
+        return load_mupdf(path, progress, cancel, ocr)
     raise UserError(
         f"{path}: unsupported file type '{suffix or 'none'}'; open a PDF, EPUB, XPS or "
         f"text file ({SUPPORTED})"

@@ -25,6 +25,7 @@ from desktop_qa.core import cache
 from desktop_qa.core.document import Document, load_document
 from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
+from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.passages import make_passages
 from desktop_qa.core.qa import (
     Answer,
@@ -78,17 +79,22 @@ def open_document(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    ocr: OcrOptions | None = None,
 ) -> Document:
     """Open a document read-only, from the cache when its bytes were seen before.
 
-    Raises UserError with a one-line message (missing, damaged, no text, ...).
+    ``ocr``: when and how scanned pages are OCR'd (default auto, English); the
+    cache keeps one entry per OCR signature. Raises UserError with a one-line
+    message (missing, damaged, no text, ...).
     """
     path = Path(path).expanduser()
+    ocr = OcrOptions() if ocr is None else ocr
+    variant = ocr.signature()
     digest = _hash(path)
     if digest:
         if cancel is not None and cancel():
             raise Cancelled()
-        hit = cache.load(digest, path)
+        hit = cache.load(digest, path, variant=variant)
         if hit is not None:
             doc, index = hit
             _register(doc, index)
@@ -96,12 +102,12 @@ def open_document(
                 pages = max(doc.page_count, 1)
                 progress(pages, pages)
             return doc
-    doc = load_document(path, progress=progress, cancel=cancel)
+    doc = load_document(path, progress=progress, cancel=cancel, ocr=ocr.with_key(digest or ""))
     passages = make_passages(doc.text)
     # Store only if the file did not change while it was read (else key and content differ).
     if digest and _hash(path) == digest:
         doc.content_hash = digest
-        index = cache.store(doc, passages)
+        index = cache.store(doc, passages, variant=variant)
     else:
         index = None
     if index is None:

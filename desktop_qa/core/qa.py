@@ -38,6 +38,7 @@ class Answer:
     context: str  # snippet around the answer, whitespace collapsed
     context_start: int  # the answer's offsets inside ``context``
     context_end: int
+    ocr: bool = False  # read from an OCR'd page: the text may hold recognition errors
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class Answer:
             "end": self.end,
             "boxes": [[round(v, 2) for v in b.rect] for b in self.boxes],
             "context": self.context,
+            "ocr": self.ocr,
         }
 
 
@@ -160,6 +162,7 @@ def make_answer(doc: Document, start: int, end: int, score: float, probability: 
         context=context,
         context_start=a,
         context_end=b,
+        ocr=doc.is_ocr(start, end),
     )
 
 
