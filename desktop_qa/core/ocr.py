@@ -36,6 +36,7 @@ import functools
 import hashlib
 import json
 import multiprocessing
+import os
 import sqlite3
 import statistics
 import sys
@@ -281,7 +282,18 @@ def ocr_pixels(
 
 
 def _serve(conn: Any) -> None:
-    """Child process: OCR each job received until None."""
+    """Child process: OCR each job received until None.
+
+    Tesseract prints diagnostics ("Line cannot be recognized!!") on the C
+    stderr; the child's goes to the null device so the CLI keeps its one-line
+    error contract.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
     while True:
         try:
             job = conn.recv()

@@ -1,4 +1,4 @@
-"""User settings (recent files, window geometry, top-k, strictness): a Qt-free JSON store.
+"""User settings (recent files, window geometry, top-k, strictness, OCR): a Qt-free JSON store.
 
 The file lives in the platformdirs config folder and is replaced atomically
 (temp file + ``os.replace``), so a crash mid-write never leaves half a file.
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from desktop_qa.core import paths
+from desktop_qa.core.ocr import MODES, OcrOptions
 
 FILENAME = "settings.json"
 MAX_RECENT = 10
@@ -35,6 +37,12 @@ class Settings:
     top_k: int = 5
     strictness: float = 0.0
     exhaustive: bool = False  # read every passage, not only the keyword-ranked ones
+    ocr_mode: str = "auto"  # OCR pages without a text layer: auto, never, always
+    ocr_languages: str = "eng"  # Tesseract languages, "eng+deu"
+
+    def ocr_options(self) -> OcrOptions:
+        """What ``engine.open_document`` needs to OCR scans the way the user chose."""
+        return OcrOptions(mode=self.ocr_mode, languages=self.ocr_languages)
 
     def add_recent(self, path: str | os.PathLike[str]) -> None:
         """Most recent first, no duplicates, at most MAX_RECENT entries."""
@@ -61,6 +69,11 @@ class Settings:
             out.top_k = min(max(top_k, TOP_K_RANGE[0]), TOP_K_RANGE[1])
         if isinstance(data.get("exhaustive"), bool):
             out.exhaustive = data["exhaustive"]
+        if data.get("ocr_mode") in MODES:
+            out.ocr_mode = data["ocr_mode"]
+        langs = data.get("ocr_languages")
+        if isinstance(langs, str) and re.fullmatch(r"[A-Za-z_]+(\+[A-Za-z_]+)*", langs):
+            out.ocr_languages = langs
         strictness = data.get("strictness")
         if isinstance(strictness, int | float) and not isinstance(strictness, bool):
             lo, hi = STRICTNESS_RANGE
