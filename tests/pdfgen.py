@@ -114,13 +114,15 @@ def scan_pdf(
     dpi: int = 200,
     rotate: float = 0.0,
     noise: float = 0.0,
+    specks: float = 0.0,
     seed: int = 0,
 ) -> Path:
     """An image-only copy of ``src``: every page rendered to a grey image at ``dpi``.
 
     ``rotate`` tilts the page content by that many degrees (a skewed scan);
-    ``noise`` adds Gaussian noise of that standard deviation (0-255 scale) and
-    as many per-mille of black and white specks. The result has no text layer.
+    ``noise`` adds Gaussian noise of that standard deviation (0-255 scale),
+    ``specks`` turns that share of pixels black or white (half each). The
+    result has no text layer.
     """
     import numpy as np
 
@@ -136,12 +138,12 @@ def scan_pdf(
             tp.show_pdf_page(tp.rect, source, page.number, rotate=rotate)
             render_doc, page_no = tilted, 0
         pix = render_doc[page_no].get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
-        if noise:
+        if noise or specks:
             img = np.frombuffer(pix.samples, np.uint8).astype(np.float32)
             img += rng.normal(0.0, noise, img.shape)
-            specks = rng.random(img.shape)
-            img[specks < noise / 1000 / 2] = 0
-            img[specks > 1 - noise / 1000 / 2] = 255
+            dots = rng.random(img.shape)
+            img[dots < specks / 2] = 0
+            img[dots > 1 - specks / 2] = 255
             data = np.clip(img, 0, 255).astype(np.uint8).tobytes()
             pix = pymupdf.Pixmap(pymupdf.csGRAY, pix.width, pix.height, data, False)
         new = out.new_page(width=page.rect.width, height=page.rect.height)

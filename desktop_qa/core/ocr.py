@@ -412,11 +412,11 @@ def reading_order(words: Sequence[tuple[float, float, float, float, str]]) -> li
     """Words as PyMuPDF "words" tuples, in column-aware reading order.
 
     Rows are words whose vertical centres fall within one another's height.
-    A gutter is a vertical strip at least one text height wide that is free in
-    most rows of a region; the rows that cross it (a heading over both
+    A gutter is a vertical line through gaps of at least half a text height,
+    free in runs of rows (``_gutter``); the rows that cross it (a heading over both
     columns) split the region into bands, and in each band the columns on
-    either side are read one after the other, if they hold running text (on
-    average 3 words a row or more). Otherwise (table cells) rows are read
+    either side are read one after the other, if they hold running text (a
+    median of 3 words a row or more). Otherwise (table cells) rows are read
     left to right. A paragraph (block) ends at a column change or a vertical
     gap larger than the text height.
     """
@@ -466,24 +466,50 @@ def _rows(words: Sequence[tuple[float, ...]], items: list[int]) -> list[list[int
     return rows
 
 
-def _gutter(
-    words: Sequence[tuple[float, ...]], rows: list[list[int]], h: float
-) -> tuple[float, float] | None:
-    """The widest x-strip at least ``h`` wide that is free in at least 60% of rows.
+def _gutter(words: Sequence[tuple[float, ...]], rows: list[list[int]], h: float) -> float | None:
+    """The x of the line that separates columns in the most rows, or None.
 
-    Candidates are the gaps between neighbouring words of a row, so a strip
-    always has text on both sides.
+    Candidates are the middles of gaps of at least half a text height (word
+    spaces are about a quarter) between neighbouring words of a row. A row is
+    free of a candidate when no word straddles it; a candidate scores the
+    rows that lie in runs of 3 or more consecutive free rows (a column band),
+    so a heading or a table row crossing it only ends a run. The best must
+    hold at least 30% of the rows, so a chance "river" of aligned spaces in a
+    single column is no gutter. Table rows (``_table_row``) are never free.
     """
-    best: tuple[float, float] | None = None
-    for row in rows:
-        for a, b in zip(row, row[1:], strict=False):
-            x0, x1 = words[a][2], words[b][0]
-            if x1 - x0 < h or (best is not None and x1 - x0 <= best[1] - best[0]):
+    cands = sorted(
+        {
+            round((words[a][2] + words[b][0]) / 2, 1)
+            for row in rows
+            for a, b in zip(row, row[1:], strict=False)
+            if words[b][0] - words[a][2] >= 0.5 * h
+        }
+    )
+    tables = {id(row): _table_row(words, row, h) for row in rows}
+    best: float | None = None
+    best_score = 0
+    for x in cands:
+        score = run = 0
+        for row in rows + [[]]:
+            if row and not tables[id(row)] and not any(words[i][0] < x < words[i][2] for i in row):
+                run += 1
                 continue
-            free = sum(1 for r in rows if not any(words[i][0] < x1 and words[i][2] > x0 for i in r))
-            if free >= 2 and free >= 0.6 * len(rows):
-                best = (x0, x1)
-    return best
+            score += run if run >= 3 else 0
+            run = 0
+        if score > best_score:
+            best, best_score = x, score
+    return best if best_score >= 0.3 * len(rows) else None
+
+
+def _table_row(words: Sequence[tuple[float, ...]], row: list[int], h: float) -> bool:
+    """Cells, not lines of columns: 2+ pieces split by wide gaps, none of 3+ words."""
+    pieces = [1]
+    for a, b in zip(row, row[1:], strict=False):
+        if words[b][0] - words[a][2] >= 0.5 * h:
+            pieces.append(1)
+        else:
+            pieces[-1] += 1
+    return len(pieces) >= 2 and max(pieces) < 3
 
 
 def _order_region(
@@ -497,21 +523,21 @@ def _order_region(
     if gutter is None:
         out.extend(rows)
         return
-    a, b = gutter
+    x = gutter
     band: list[list[int]] = []
 
     def flush() -> None:
         if not band:
             return
-        left = [i for row in band for i in row if words[i][2] <= (a + b) / 2]
-        right = [i for row in band for i in row if words[i][2] > (a + b) / 2]
+        left = [i for row in band for i in row if words[i][2] <= x]
+        right = [i for row in band for i in row if words[i][2] > x]
         left_rows = _rows(words, sorted(left, key=lambda i: (words[i][1] + words[i][3]) / 2))
         right_rows = _rows(words, sorted(right, key=lambda i: (words[i][1] + words[i][3]) / 2))
         running = (
             left_rows
             and right_rows
-            and len(left) / len(left_rows) >= 3
-            and len(right) / len(right_rows) >= 3
+            and statistics.median(len(r) for r in left_rows) >= 3
+            and statistics.median(len(r) for r in right_rows) >= 3
         )
         if running:
             _order_region(words, [i for r in left_rows for i in r], h, out)
@@ -521,7 +547,7 @@ def _order_region(
         band.clear()
 
     for row in rows:
-        crosses = any(words[i][0] < b and words[i][2] > a for i in row)
+        crosses = _table_row(words, row, h) or any(words[i][0] < x < words[i][2] for i in row)
         if crosses:
             flush()
             out.append(row)
