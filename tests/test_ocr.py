@@ -14,7 +14,7 @@ import pymupdf
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import Cancelled, UserError, engine, ocr
+from desktop_qa.core import Cancelled, UserError, cache, engine, ocr
 from desktop_qa.core.document import load_document
 from desktop_qa.core.ocr import OcrOptions, reading_order
 from tests import pdfgen
@@ -162,6 +162,10 @@ def test_cache_key_depends_on_ocr_settings(tmp_path):
     # Same bytes, OCR off: the OCR'd entry must not be served.
     with pytest.raises(UserError, match="OCR is off"):
         engine.open_document(scan, ocr=OcrOptions(mode="never"))
+    # ... nor does that refusal throw the OCR'd entry away.
+    hit = cache.load(doc.content_hash, scan)
+    assert hit is not None and hit[0].text == doc.text and hit[0].page_ocr.tolist() == [1]
+    hit[1].close()
     assert OcrOptions().signature() != OcrOptions(mode="always").signature()
     assert "eng:" in OcrOptions().signature()
 

@@ -3,10 +3,12 @@
 Extracting a 300-page PDF takes seconds; reading the cached result takes
 milliseconds, so a document opened before opens at once. An entry is keyed by
 the sha256 of the file's bytes (a renamed or moved file still hits, an edited
-one misses), by the OCR settings' signature (``ocr.OcrOptions.signature``: engine,
-language data and version, so an entry OCR'd one way is never served for another),
-and by ``PIPELINE_VERSION`` (bump it whenever extraction, passages
+one misses) and by ``PIPELINE_VERSION`` (bump it whenever extraction, passages
 or the index change, so stale entries are never read).
+
+An entry also records the OCR settings' signature (``ocr.OcrOptions.signature``:
+mode, engine, MuPDF version, a hash of the language data); opening with another
+signature is a miss, so a document OCR'd one way is never served for another.
 
 Trust nothing on disk: every entry carries a sha256 of its text and arrays,
 checked on load; anything unreadable, inconsistent or mismatched is deleted
@@ -33,6 +35,7 @@ import numpy as np
 from desktop_qa.core import paths
 from desktop_qa.core.document import Document
 from desktop_qa.core.index import DEFAULT_TOKENIZER, PassageIndex
+from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.passages import Passage
 
 PIPELINE_VERSION = 2
@@ -55,10 +58,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def entry_path(content_hash: str, variant: str = "") -> Path:
-    """The entry of these bytes; ``variant`` (the OCR signature) gets its own entry."""
-    tag = f"-{hashlib.sha256(variant.encode()).hexdigest()[:12]}" if variant else ""
-    return documents_dir() / f"{content_hash}{tag}-p{PIPELINE_VERSION}{SUFFIX}"
+def entry_path(content_hash: str) -> Path:
+    return documents_dir() / f"{content_hash}-p{PIPELINE_VERSION}{SUFFIX}"
+
+
+def _variant(variant: str | None) -> str:
+    """The OCR signature an entry was made with; None: the default OCR settings'."""
+    return OcrOptions().signature() if variant is None else variant
 
 
 def _checksum(text: str, arrays: dict[str, np.ndarray]) -> str:
@@ -78,10 +84,15 @@ def _remove(path: Path) -> None:
 
 
 def load(
-    content_hash: str, path: Path, *, variant: str = ""
+    content_hash: str, path: Path, *, variant: str | None = None
 ) -> tuple[Document, PassageIndex] | None:
-    """The cached document and index for these bytes, or None (missing or not trustworthy)."""
-    entry = entry_path(content_hash, variant)
+    """The cached document and index for these bytes, or None (missing or not trustworthy).
+
+    ``variant`` is the OCR signature; an entry made with another one is a miss
+    (and is replaced by the next ``store``).
+    """
+    entry = entry_path(content_hash)
+    variant = _variant(variant)
     if not entry.is_file():
         return None
     index: PassageIndex | None = None
@@ -94,7 +105,8 @@ def load(
         if meta.get("pipeline") != PIPELINE_VERSION or meta.get("content_hash") != content_hash:
             raise ValueError("entry of another pipeline or file")
         if meta.get("variant", "") != variant:
-            raise ValueError("entry of other OCR settings")
+            index.close()  # valid, for other OCR settings: kept until a store replaces it
+            return None
         text = conn.execute("SELECT value FROM doc_meta WHERE key = 'text'").fetchone()[0]
         arrays: dict[str, np.ndarray] = {}
         for name, dtype, shape, data in conn.execute("SELECT name, dtype, shape, data FROM blob"):
@@ -128,7 +140,7 @@ def store(
     passages: list[Passage],
     *,
     tokenizer: str = DEFAULT_TOKENIZER,
-    variant: str = "",
+    variant: str | None = None,
 ) -> PassageIndex | None:
     """Write the entry for ``doc`` (which must have ``content_hash``); return its index.
 
@@ -136,7 +148,7 @@ def store(
     """
     if not doc.content_hash:
         return None
-    final = entry_path(doc.content_hash, variant)
+    final = entry_path(doc.content_hash)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=final.parent)
@@ -149,7 +161,7 @@ def store(
         meta = {
             "pipeline": PIPELINE_VERSION,
             "content_hash": doc.content_hash,
-            "variant": variant,
+            "variant": _variant(variant),
             "kind": doc.kind,
             "page_sizes": [list(s) for s in doc.page_sizes],
             "checksum": _checksum(doc.text, arrays),

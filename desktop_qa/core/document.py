@@ -287,8 +287,8 @@ def _extract_page(
 ) -> int:
     """Append one page's paragraphs; return the number of line ids used.
 
-    ``words`` (PyMuPDF "words" tuples) replaces the page's own text layer: OCR'd
-    words (core/ocr.py) enter the same arrays through the same code.
+    ``words`` (PyMuPDF "words" tuples, default the page's) may be OCR'd words
+    (core/ocr.py): they enter the same arrays through the same code.
 
     Blocks become paragraphs; lines of a block are joined with a space, except
     that a line ending in a hyphenated fragment followed by a lowercase word on
@@ -332,10 +332,10 @@ def load_mupdf(
 ) -> Document:
     """Extract a PyMuPDF document; pages without a usable text layer are OCR'd (``ocr``).
 
-    Two passes: the first reads every page's text layer and decides which
-    pages need OCR (so progress can say "OCR page 3 of 8"), the second OCRs
-    those pages (core/ocr.py), each page's words stored as soon as it is read
-    so a cancelled OCR resumes on the next open.
+    OCR'd pages (core/ocr.py) are read in page order like the others, their
+    words fed through the same ``_extract_page``; ``ocr.progress`` hears
+    "page 3 of 8" before each, and each is stored as soon as it is read, so a
+    cancelled OCR resumes on the next open.
     """
     import pymupdf
 
@@ -352,65 +352,63 @@ def load_mupdf(
             f"{path} cannot be opened as {what} ({_short(exc)}); the file may be damaged or "
             f"not a {what}: re-export or re-download it"
         ) from None
-    ocr_failed = 0
+    reader = ocr_mod.DocumentOcr(ocr, cancel)
+    page_ocr: list[int] = []
+    finished = False
     try:
         if mdoc.needs_pass:
             raise UserError(f"{path} is password-protected; save an unprotected copy and open that")
         if mdoc.page_count == 0:
             raise UserError(f"{path} has no pages; the file may be damaged: re-export it")
+        builder = _Builder()
         page_sizes: list[tuple[float, float]] = []
+        lines = 0
         total = mdoc.page_count
         failed_pages = 0
-        page_words: list[list | None] = []
-        to_ocr: list[int] = []
         for page_no in range(total):
             if cancel is not None and cancel():
                 raise Cancelled()
-            words: list | None = []
             try:
                 page = mdoc.load_page(page_no)
                 rect = page.rect
                 page_sizes.append((float(rect.width), float(rect.height)))
+                if not builder.ends_with_break():
+                    builder.add(PARAGRAPH_BREAK, -1, page_no)
                 words = page.get_text("words")
                 if ocr_mod.needs_ocr(page, words, ocr.mode):
-                    to_ocr.append(page_no)
-                    words = None
+                    words = reader.read(page, page_no, total) or []
+                    if words:
+                        page_ocr.append(page_no)
+                lines += _extract_page(builder, page, page_no, lines, words)
             except (UserError, Cancelled):
                 raise
             except Exception:
                 # One broken page must not lose the rest of the document.
                 failed_pages += 1
-                words = []
                 if len(page_sizes) <= page_no:
                     page_sizes.append((612.0, 792.0))
-            page_words.append(words)
             if progress is not None:
                 progress(page_no + 1, total)
         if failed_pages == total:
             raise UserError(f"{path}: no page could be read; the file is damaged: re-export it")
-        native_text = any(w and any(x[4].strip() for x in w) for w in page_words)
-        if to_ocr:
-            ocr_failed = _ocr_pages(path, mdoc, to_ocr, page_words, ocr, cancel, native_text)
-        builder = _Builder()
-        lines = 0
-        for page_no, words in enumerate(page_words):
-            if not builder.ends_with_break():
-                builder.add(PARAGRAPH_BREAK, -1, page_no)
-            lines += _extract_page(builder, None, page_no, lines, words or [])
         has_images = not builder.has_text() and any(
             _page_has_images(mdoc, n) for n in range(min(total, 50))
         )
+        finished = True
     finally:
+        reader.close(finished=finished)
         mdoc.close()
     text, char_box, char_page, boxes, box_page, box_line = builder.finish()
-    page_ocr = np.zeros(len(page_sizes), np.uint8)
-    page_ocr[[n for n in to_ocr if page_words[n] is not None]] = 1
     if not text.strip():
-        if to_ocr:
-            unread = f" ({ocr_failed} page(s) could not be read in time)" if ocr_failed else ""
+        if reader.language_error is not None:
             raise UserError(
-                f"{path}: no text found on any page, even with OCR{unread}; the pages may be "
-                "blank, photos or unreadable scans"
+                f"{path} has pages without a text layer (a scan?), but {reader.language_error}"
+            )
+        if reader.pages or (has_images and ocr.mode != "never"):
+            unread = reader.failed and f" ({reader.failed} page(s) could not be read in time)"
+            raise UserError(
+                f"{path}: no text found on any page, even with OCR{unread or ''}; the pages "
+                "may be blank, photos or unreadable scans"
             )
         if has_images:
             raise UserError(
@@ -421,6 +419,8 @@ def load_mupdf(
             f"{path} contains no extractable text (blank pages, forms or drawings only); "
             "open a document that contains text"
         )
+    ocr_flags = np.zeros(len(page_sizes), np.uint8)
+    ocr_flags[page_ocr] = 1
     return Document(
         path=path,
         kind="pdf",
@@ -431,58 +431,8 @@ def load_mupdf(
         boxes=boxes,
         box_page=box_page,
         box_line=box_line,
-        page_ocr=page_ocr,
+        page_ocr=ocr_flags,
     )
-
-
-def _ocr_pages(
-    path: Path,
-    mdoc: object,
-    to_ocr: list[int],
-    page_words: list[list | None],
-    ocr: OcrOptions,
-    cancel: CancelFn | None,
-    native_text: bool,
-) -> int:
-    """OCR the listed pages into ``page_words`` (None where a page failed); return failures."""
-    try:
-        ocr_mod.resolve_languages(ocr.languages)
-    except UserError as exc:
-        if native_text:  # the rest of the document still answers; these pages stay empty
-            return len(to_ocr)
-        raise UserError(f"{path} has pages without a text layer (a scan?), but {exc}") from None
-    store = ocr_mod.PageStore(ocr.resume_key, ocr.signature()) if ocr.resume_key else None
-    failed = 0
-    finished = False
-    try:
-        with ocr_mod.OcrRunner() as runner:
-            for i, page_no in enumerate(to_ocr, 1):
-                if cancel is not None and cancel():
-                    raise Cancelled()
-                if ocr.progress is not None:
-                    ocr.progress(i, len(to_ocr))
-                words = store.get(page_no) if store is not None else None
-                if words is None:
-                    try:
-                        page = mdoc.load_page(page_no)  # type: ignore[attr-defined]
-                        words = ocr_mod.ocr_page(page, ocr, runner, cancel)
-                    except (UserError, Cancelled):
-                        raise
-                    except Exception:  # time limit, engine error, broken page: skip it
-                        failed += 1
-                        continue
-                    if store is not None:
-                        store.put(page_no, words)
-                page_words[page_no] = words
-        finished = True
-    finally:
-        if store is not None:
-            if finished and not failed:
-                store.remove()  # the document's cache entry holds the result now
-            else:
-                store.close()
-            ocr_mod.PageStore.prune()
-    return failed
 
 
 def _page_has_images(mdoc: object, page_no: int) -> bool:

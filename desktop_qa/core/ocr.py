@@ -220,12 +220,12 @@ def needs_ocr(page: Any, words: Sequence[Word], mode: str) -> bool:
 
 
 def _shows_something(page: Any) -> bool:
-    """A coarse grey rendering is not uniformly blank."""
+    """A coarse grey rendering is not one uniform tone (blank, or a flat fill)."""
     import pymupdf
 
     try:
         pix = page.get_pixmap(dpi=24, colorspace=pymupdf.csGRAY, alpha=False)
-        return min(pix.samples) < 200 if pix.samples else False
+        return max(pix.samples) - min(pix.samples) >= 32 if pix.samples else False
     except Exception:
         return False
 
@@ -634,6 +634,68 @@ class PageStore:
                 old.unlink()
             except OSError:
                 pass
+
+
+class DocumentOcr:
+    """The OCR of one document's pages, as extraction reaches them.
+
+    Starts the child process on the first page that needs it, reuses stored
+    pages (``PageStore``) and counts pages that failed. A missing language is
+    remembered, not raised: it matters only if the document has no text at all.
+    """
+
+    def __init__(self, options: OcrOptions, cancel: CancelFn | None = None) -> None:
+        self.options = options
+        self.cancel = cancel
+        self.pages = 0  # pages that needed OCR
+        self.failed = 0  # ... and could not be read (time limit, engine error)
+        self.language_error: UserError | None = None
+        self._runner: OcrRunner | None = None
+        self._store: PageStore | None = None
+
+    def read(self, page: Any, page_no: int, total: int) -> list[Word] | None:
+        """The page's OCR'd words, or None when it could not be read."""
+        self.pages += 1
+        if self.cancel is not None and self.cancel():
+            raise Cancelled()
+        if self.options.progress is not None:
+            self.options.progress(page_no + 1, total)
+        try:
+            resolve_languages(self.options.languages)
+        except UserError as exc:
+            self.language_error = exc
+            self.failed += 1
+            return None
+        if self._store is None and self.options.resume_key:
+            self._store = PageStore(self.options.resume_key, self.options.signature())
+        words = self._store.get(page_no) if self._store is not None else None
+        if words is not None:
+            return words
+        if self._runner is None:
+            self._runner = OcrRunner()
+        try:
+            words = ocr_page(page, self.options, self._runner, self.cancel)
+        except (UserError, Cancelled):
+            raise
+        except Exception:  # time limit, engine error, broken page: skip it
+            self.failed += 1
+            return None
+        if self._store is not None:
+            self._store.put(page_no, words)
+        return words
+
+    def close(self, *, finished: bool) -> None:
+        """Stop the child; drop the stored pages once the whole document was read."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+        if self._store is not None:
+            if finished and not self.failed:
+                self._store.remove()  # the document's cache entry holds the result now
+            else:
+                self._store.close()
+            self._store = None
+            PageStore.prune()
 
 
 def progress_text(done: int, total: int) -> str:
