@@ -8,7 +8,8 @@ tilted 1.5 degrees, noisy (Gaussian noise of 25 grey levels and
 0.2% black/white specks), two columns, a table. CER is the edit distance
 between the engine's text (in the app's reading order, ``ocr.reading_order``)
 and the source page's words, over the source length; whitespace is
-normalised to single spaces. Seconds are wall time per page in this process
+normalised to single spaces ("CER without spaces" drops them, to separate
+letter accuracy from word splitting). Seconds are wall time per page in this process
 (the machine may be shared: the load average is printed).
 
 Engines:
@@ -62,6 +63,11 @@ def edit_distance(a: str, b: str) -> int:
 def cer(got: str, want: str) -> float:
     got, want = " ".join(got.split()), " ".join(want.split())
     return edit_distance(got, want) / max(len(want), 1)
+
+
+def _letters(text: str) -> str:
+    """Without spaces: shows the engines' letter accuracy apart from word splitting."""
+    return "".join(text.split())
 
 
 def make_cases(folder: Path) -> list[tuple[str, Path, str]]:
@@ -187,6 +193,7 @@ def main() -> None:
                         "engine": engine,
                         "case": name,
                         "cer": round(cer(got, want), 4),
+                        "cer_letters": round(cer(_letters(got), _letters(want)), 4),
                         "seconds": round(seconds, 2),
                         "added_mib": round(size, 1),
                     }
@@ -195,12 +202,12 @@ def main() -> None:
                     print(json.dumps(rows[-1]), flush=True)
     if not args.json:
         print(f"load average {os.getloadavg()[0]:.2f} (2 cores, shared)")
-        print("| engine | case | CER | s/page | added to the install |")
-        print("|---|---|---|---|---|")
+        print("| engine | case | CER | CER without spaces | s/page | added to the install |")
+        print("|---|---|---|---|---|---|")
         for r in rows:
             print(
-                f"| {r['engine']} | {r['case']} | {r['cer']:.2%} | {r['seconds']:.2f} "
-                f"| {r['added_mib']:.0f} MiB |"
+                f"| {r['engine']} | {r['case']} | {r['cer']:.2%} | {r['cer_letters']:.2%} "
+                f"| {r['seconds']:.2f} | {r['added_mib']:.0f} MiB |"
             )
 
 
