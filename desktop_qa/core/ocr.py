@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import multiprocessing
 import os
@@ -107,9 +108,21 @@ class OcrOptions:
             )
         except UserError:
             data = f"missing:{self.languages}"  # load_mupdf reports it if a page needs OCR
+        return f"{self.mode}|{ENGINE}|pymupdf {_pymupdf_version()}|{data}|dpi {self.dpi}|v1"
+
+
+@functools.lru_cache(maxsize=1)
+def _pymupdf_version() -> str:
+    """PyMuPDF's release (it fixes MuPDF's and Tesseract's), without importing it if possible.
+
+    A cached open must stay fast, and importing PyMuPDF takes a second or more.
+    """
+    try:
+        return importlib.metadata.version("pymupdf")
+    except importlib.metadata.PackageNotFoundError:  # a bundle without the metadata
         import pymupdf
 
-        return f"{self.mode}|{ENGINE}|mupdf {pymupdf.mupdf_version}|{data}|dpi {self.dpi}|v1"
+        return str(pymupdf.VersionBind)
 
 
 # -- language data ----------------------------------------------------------------
