@@ -83,9 +83,9 @@ def open_document(
 ) -> Document:
     """Open a document read-only, from the cache when its bytes were seen before.
 
-    ``ocr``: when and how scanned pages are OCR'd (default auto, English); the
-    cache keeps one entry per OCR signature. Raises UserError with a one-line
-    message (missing, damaged, no text, ...).
+    ``ocr``: when and how scanned pages are OCR'd (default auto, English); a
+    cache entry made with other OCR settings is not reused. Raises UserError
+    with a one-line message (missing, damaged, no text, ...).
     """
     path = Path(path).expanduser()
     ocr = OcrOptions() if ocr is None else ocr
