@@ -143,6 +143,12 @@ def check_bundle(bundle: Path, ver: str) -> None:
     if out.returncode != 0 or ver not in out.stdout:
         raise SystemExit(f"error: {exe} --version failed: {out.stdout}{out.stderr}")
     log(f"checked: {out.stdout.strip()}")
+    internal = bundle / "_internal"
+    tessdata = (internal if internal.is_dir() else bundle) / "share" / "tessdata"
+    if not (tessdata / "eng.traineddata").is_file():
+        raise SystemExit(f"error: {tessdata} has no eng.traineddata: OCR would not work")
+    langs = sorted(p.stem for p in tessdata.glob("*.traineddata"))
+    log(f"checked: OCR languages {', '.join(langs)}")
 
 
 # --- Linux archives ------------------------------------------------------------------------------
@@ -272,7 +278,8 @@ def make_deb(bundle: Path, dist: Path, work: Path, ver: str, arch: str, compress
         f"Upstream-Name: {NAME}\n\nFiles: *\nLicense: AGPL-3.0-or-later\n"
         " The bundle includes PyMuPDF/MuPDF (AGPL-3.0), Qt and PySide6 (LGPL-3.0, dynamically\n"
         " linked under /opt/desktop-qa/_internal/PySide6), ONNX Runtime (MIT), NumPy (BSD),\n"
-        " tokenizers (Apache-2.0) and the model packs under /opt/desktop-qa/_internal/models\n"
+        " tokenizers (Apache-2.0), Tesseract language data (Apache-2.0, _internal/share/tessdata)\n"
+        " and the model packs under /opt/desktop-qa/_internal/models\n"
         " (license in each pack's model.json). The AGPL text is in\n"
         " /usr/share/doc/desktop-qa/agpl-3.0.txt; third-party license files are in\n"
         " /opt/desktop-qa/_internal/licenses/.\n",

@@ -105,3 +105,48 @@ def handbook(
             cols[-1].insert(13, "")
         content.append(cols)
     return write_pdf(path, content)
+
+
+def scan_pdf(
+    src: Path,
+    dst: Path,
+    *,
+    dpi: int = 200,
+    rotate: float = 0.0,
+    noise: float = 0.0,
+    specks: float = 0.0,
+    seed: int = 0,
+) -> Path:
+    """An image-only copy of ``src``: every page rendered to a grey image at ``dpi``.
+
+    ``rotate`` tilts the page content by that many degrees (a skewed scan);
+    ``noise`` adds Gaussian noise of that standard deviation (0-255 scale),
+    ``specks`` turns that share of pixels black or white (half each). The
+    result has no text layer.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    source = pymupdf.open(str(src))
+    out = pymupdf.open()
+    for page in source:
+        render_doc = source
+        page_no = page.number
+        if rotate:
+            tilted = pymupdf.open()
+            tp = tilted.new_page(width=page.rect.width, height=page.rect.height)
+            tp.show_pdf_page(tp.rect, source, page.number, rotate=rotate)
+            render_doc, page_no = tilted, 0
+        pix = render_doc[page_no].get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+        if noise or specks:
+            img = np.frombuffer(pix.samples, np.uint8).astype(np.float32)
+            img += rng.normal(0.0, noise, img.shape)
+            dots = rng.random(img.shape)
+            img[dots < specks / 2] = 0
+            img[dots > 1 - specks / 2] = 255
+            data = np.clip(img, 0, 255).astype(np.uint8).tobytes()
+            pix = pymupdf.Pixmap(pymupdf.csGRAY, pix.width, pix.height, data, False)
+        new = out.new_page(width=page.rect.width, height=page.rect.height)
+        new.insert_image(new.rect, pixmap=pix)
+    out.save(str(dst), deflate=True)
+    return dst

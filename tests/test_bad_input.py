@@ -75,7 +75,7 @@ BAD_FILES = {
         "does not look like a text file",
     ),
     "password": (lambda d: _password_pdf(d / "locked.pdf"), "password-protected"),
-    "scanned": (lambda d: _scanned_pdf(d / "scan.pdf"), "OCR is not supported"),
+    "scanned": (lambda d: _scanned_pdf(d / "scan.pdf"), "no text found on any page, even with OCR"),
     "no-text": (lambda d: _blank_pdf(d / "blank.pdf"), "no extractable text"),
 }
 

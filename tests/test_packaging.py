@@ -138,6 +138,19 @@ def test_bundle_keeps_onnxruntime_telemetry_off(bundle, clean_env, launch_pdf):
     assert stores == []
 
 
+def test_ask_ocrs_a_scanned_page(bundle, clean_env, tmp_path):
+    """Image-only PDF: the bundle's own Tesseract and language data read it."""
+    from tests import pdfgen
+
+    src = pdfgen.write_pdf(tmp_path / "src.pdf", [[["The launch code is Alpha Bravo."]]])
+    scan = pdfgen.scan_pdf(src, tmp_path / "scan.pdf", dpi=200)
+    proc = _run(bundle, clean_env, "ask", str(scan), QUESTION, "--json")
+    assert proc.returncode == 0, proc.stderr
+    best = json.loads(proc.stdout)["answers"][0]
+    assert (best["text"], best["page"], best["ocr"]) == ("Alpha Bravo", 1, True)
+    assert best["boxes"]
+
+
 def test_no_pack_is_a_clear_error_without_the_bundled_one(bundle, clean_env, launch_pdf):
     """The bundled pack is the only one; pointing at an empty pack folder fails cleanly."""
     empty = Path(clean_env["HOME"]) / "empty"
@@ -207,6 +220,8 @@ def test_bundle_contents(bundle):
     # The AGPL text and the third-party licenses (LGPL Qt notice in README.txt).
     assert "GNU AFFERO" in (root / "licenses" / "desktop-qa" / "agpl-3.0.txt").read_text("utf-8")
     assert "LGPL" in (root / "licenses" / "README.txt").read_text("utf-8")
+    # OCR language data for the Tesseract inside PyMuPDF.
+    assert (root / "share" / "tessdata" / "eng.traineddata").is_file()
     # Build-time-only packages stay out.
     for name in ("torch", "transformers", "pymupdf/layout", "pymupdf4llm"):
         assert not (root / name).exists(), f"{name} must not be bundled"

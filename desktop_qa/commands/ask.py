@@ -18,6 +18,7 @@ from typing import Any
 from desktop_qa.core import Query, UserError, export, find_pack
 from desktop_qa.core.engine import OpenedDocument, answer, final, open_document
 from desktop_qa.core.errors import PasswordRequired
+from desktop_qa.core.ocr import DEFAULT_LANGUAGES, MODES, OcrOptions
 from desktop_qa.core.pack import candidate_dirs
 from desktop_qa.core.query import DEFAULT_DEPTH
 from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader
@@ -60,13 +61,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"best-matching passages read at most before 'no answer' ({DEFAULT_DEPTH})",
     )
+    p.add_argument(
+        "--ocr",
+        choices=MODES,
+        default="auto",
+        help="read pages without a text layer (scans) with OCR: auto (only those pages, "
+        "the default), never, always (every page, ignoring its text layer)",
+    )
+    p.add_argument(
+        "--ocr-lang",
+        default=DEFAULT_LANGUAGES,
+        metavar="LANGS",
+        help="OCR languages, e.g. eng or eng+deu (default eng; see docs/ocr.md to add more)",
+    )
     p.set_defaults(func=run)
 
 
 PASSWORD_TRIES = 3
 
 
-def open_with_password(args: argparse.Namespace) -> OpenedDocument:
+def open_with_password(args: argparse.Namespace, ocr: OcrOptions) -> OpenedDocument:
     """Open ``args.file``; a protected PDF takes --password or asks on a terminal.
 
     The password lives only in memory: never printed, logged or stored. The
@@ -79,7 +93,7 @@ def open_with_password(args: argparse.Namespace) -> OpenedDocument:
     tries = 0
     while True:
         try:
-            return open_document(args.file, password=password, cache_protected=allow)
+            return open_document(args.file, password=password, cache_protected=allow, ocr=ocr)
         except PasswordRequired as exc:
             if args.password is not None or tries >= PASSWORD_TRIES or not _can_prompt():
                 raise
@@ -137,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     # failing. A pack named with --model or $DESKTOP_QA_MODEL must exist.
     pack = find_pack(args.model) if args.model or candidate_dirs(None) else None
     fmt = output_format(args)
-    opened = open_with_password(args)
+    opened = open_with_password(args, OcrOptions(mode=args.ocr, languages=args.ocr_lang))
     reader = None
     if pack is not None:
         reader = Reader(pack, batch_size=int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE)))

@@ -6,6 +6,10 @@ the sha256 of the file's bytes (a renamed or moved file still hits, an edited
 one misses) and by ``PIPELINE_VERSION`` (bump it whenever extraction, passages
 or the index change, so stale entries are never read).
 
+An entry also records the OCR settings' signature (``ocr.OcrOptions.signature``:
+mode, engine, MuPDF version, a hash of the language data); opening with another
+signature is a miss, so a document OCR'd one way is never served for another.
+
 Trust nothing on disk: every entry carries a sha256 of its text and arrays,
 checked on load; anything unreadable, inconsistent or mismatched is deleted
 and the document re-extracted. Entries are written to a temporary file and
@@ -33,14 +37,15 @@ import numpy as np
 from desktop_qa.core import paths
 from desktop_qa.core.document import Document
 from desktop_qa.core.index import DEFAULT_TOKENIZER, PassageIndex
+from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.passages import Passage
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 MAX_ENTRIES = 32
 MAX_BYTES = 512 * 1024 * 1024
 MAX_ENTRY_BYTES = MAX_BYTES
 SUFFIX = ".sqlite"
-_ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line", "char_x")
+_ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line", "char_x", "page_ocr")
 
 
 def documents_dir() -> Path:
@@ -49,6 +54,11 @@ def documents_dir() -> Path:
 
 def entry_path(content_hash: str) -> Path:
     return documents_dir() / f"{content_hash}-p{PIPELINE_VERSION}{SUFFIX}"
+
+
+def _variant(variant: str | None) -> str:
+    """The OCR signature an entry was made with; None: the default OCR settings'."""
+    return OcrOptions().signature() if variant is None else variant
 
 
 def _checksum(text: str, arrays: dict[str, np.ndarray]) -> str:
@@ -67,9 +77,16 @@ def _remove(path: Path) -> None:
         pass
 
 
-def load(content_hash: str, path: Path) -> tuple[Document, PassageIndex] | None:
-    """The cached document and index for these bytes, or None (missing or not trustworthy)."""
+def load(
+    content_hash: str, path: Path, *, variant: str | None = None
+) -> tuple[Document, PassageIndex] | None:
+    """The cached document and index for these bytes, or None (missing or not trustworthy).
+
+    ``variant`` is the OCR signature; an entry made with another one is a miss
+    (and is replaced by the next ``store``).
+    """
     entry = entry_path(content_hash)
+    variant = _variant(variant)
     if not entry.is_file():
         return None
     index: PassageIndex | None = None
@@ -81,6 +98,9 @@ def load(content_hash: str, path: Path) -> tuple[Document, PassageIndex] | None:
         )
         if meta.get("pipeline") != PIPELINE_VERSION or meta.get("content_hash") != content_hash:
             raise ValueError("entry of another pipeline or file")
+        if meta.get("variant", "") != variant:
+            index.close()  # valid, for other OCR settings: kept until a store replaces it
+            return None
         text = conn.execute("SELECT value FROM doc_meta WHERE key = 'text'").fetchone()[0]
         arrays: dict[str, np.ndarray] = {}
         for name, dtype, shape, data in conn.execute("SELECT name, dtype, shape, data FROM blob"):
@@ -110,7 +130,11 @@ def load(content_hash: str, path: Path) -> tuple[Document, PassageIndex] | None:
 
 
 def store(
-    doc: Document, passages: list[Passage], *, tokenizer: str = DEFAULT_TOKENIZER
+    doc: Document,
+    passages: list[Passage],
+    *,
+    tokenizer: str = DEFAULT_TOKENIZER,
+    variant: str | None = None,
 ) -> PassageIndex | None:
     """Write the entry for ``doc`` (which must have ``content_hash``); return its index.
 
@@ -135,6 +159,7 @@ def store(
         meta = {
             "pipeline": PIPELINE_VERSION,
             "content_hash": doc.content_hash,
+            "variant": _variant(variant),
             "kind": doc.kind,
             "page_sizes": [list(s) for s in doc.page_sizes],
             "checksum": _checksum(doc.text, arrays),

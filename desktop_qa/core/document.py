@@ -23,7 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_qa.core import ocr as ocr_mod
 from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError
+from desktop_qa.core.ocr import OcrOptions
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # What PyMuPDF opens that can hold a text layer.
@@ -65,6 +67,8 @@ class Document:
     # "Bravo.") with no MuPDF call on the query thread.
     char_x: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     content_hash: str = ""
+    # Per page: 1 if its text came from OCR (answers there are marked, OCR can be wrong).
+    page_ocr: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
 
     @classmethod
     def from_text(cls, text: str, name: str = "text") -> Document:
@@ -91,6 +95,15 @@ class Document:
         pages = self.char_page[start:end]
         pages = pages[pages >= 0]
         return int(pages[0]) if len(pages) else None
+
+    def is_ocr(self, start: int, end: int | None = None) -> bool:
+        """Whether any character of the span lies on a page read by OCR."""
+        if self.kind == "text" or not len(self.page_ocr) or not self.page_ocr.any():
+            return False
+        end = start + 1 if end is None else max(end, start + 1)
+        pages = self.char_page[start:end]
+        pages = pages[(pages >= 0) & (pages < len(self.page_ocr))]
+        return bool(len(pages) and self.page_ocr[pages].any())
 
     def boxes_for(self, start: int, end: int) -> list[Box]:
         """Rectangles covering the words of ``text[start:end]``, one per line and page."""
@@ -429,15 +442,22 @@ class _Builder:
         )
 
 
-def _extract_page(builder: _Builder, page: object, page_no: int, line_base: int) -> int:
+def _extract_page(
+    builder: _Builder, page: object, page_no: int, line_base: int, words: list | None = None
+) -> int:
     """Append one page's paragraphs; return the number of line ids used.
+
+    ``words`` (PyMuPDF "words" tuples, default the page's) may be OCR'd words
+    (core/ocr.py): they enter the same arrays through the same code.
 
     Blocks become paragraphs; lines of a block are joined with a space, except
     that a line ending in a hyphenated fragment followed by a lowercase word on
     the next line is joined without the hyphen ("hyphen-" + "ated"); before an
     uppercase word the hyphen stays and no space is added ("Jean-" + "Paul").
     """
-    words = [w for w in page.get_text("words") if w[4].strip()]  # type: ignore[attr-defined]
+    if words is None:
+        words = page.get_text("words")  # type: ignore[attr-defined]
+    words = [w for w in words if w[4].strip()]
     lines_used = 0
     joined_prev = False
     prev_key: tuple[int, int] | None = None
@@ -469,9 +489,18 @@ def load_mupdf(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     password: str | None = None,
+    ocr: OcrOptions | None = None,
 ) -> Document:
+    """Extract a PyMuPDF document; pages without a usable text layer are OCR'd (``ocr``).
+
+    OCR'd pages (core/ocr.py) are read in page order like the others, their
+    words fed through the same ``_extract_page``; ``ocr.progress`` hears
+    "page 3 of 8" before each, and each is stored as soon as it is read, so a
+    cancelled OCR resumes on the next open.
+    """
     import pymupdf
 
+    ocr = OcrOptions() if ocr is None else ocr
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
     suffix = path.suffix.lower()
@@ -484,6 +513,9 @@ def load_mupdf(
             f"{path} cannot be opened as {what} ({_short(exc)}); the file may be damaged or "
             f"not a {what}: re-export or re-download it"
         ) from None
+    reader = ocr_mod.DocumentOcr(ocr, cancel)
+    page_ocr: list[int] = []
+    finished = False
     try:
         try:
             needs_pass = mdoc.needs_pass
@@ -503,7 +535,7 @@ def load_mupdf(
         builder = _Builder()
         page_sizes: list[tuple[float, float]] = []
         lines = 0
-        total = mdoc.page_count
+        total = pages
         failed_pages = 0
         for page_no in range(total):
             if cancel is not None and cancel():
@@ -514,7 +546,12 @@ def load_mupdf(
                 page_sizes.append((float(rect.width), float(rect.height)))
                 if not builder.ends_with_break():
                     builder.add(PARAGRAPH_BREAK, -1, page_no)
-                lines += _extract_page(builder, page, page_no, lines)
+                words = page.get_text("words")
+                if ocr_mod.needs_ocr(page, words, ocr.mode):
+                    words = reader.read(page, page_no, total) or []
+                    if words:
+                        page_ocr.append(page_no)
+                lines += _extract_page(builder, page, page_no, lines, words)
             except (UserError, Cancelled):
                 raise
             except Exception:
@@ -531,19 +568,33 @@ def load_mupdf(
         has_images = not builder.has_text() and any(
             _page_has_images(mdoc, n) for n in range(min(total, 50))
         )
+        finished = True
     finally:
+        reader.close(finished=finished)
         mdoc.close()
     text, char_box, char_page, boxes, box_page, box_line = builder.finish()
     if not text.strip():
+        if reader.language_error is not None:
+            raise UserError(
+                f"{path} has pages without a text layer (a scan?), but {reader.language_error}"
+            )
+        if reader.pages or (has_images and ocr.mode != "never"):
+            unread = reader.failed and f" ({reader.failed} page(s) could not be read in time)"
+            raise UserError(
+                f"{path}: no text found on any page, even with OCR{unread or ''}; the pages "
+                "may be blank, photos or unreadable scans"
+            )
         if has_images:
             raise UserError(
-                f"{path} has no text layer, only images (a scan?); OCR is not supported: "
-                "run OCR on it first (for example with ocrmypdf) and open the result"
+                f"{path} has no text layer, only images (a scan?); OCR is off (--ocr never): "
+                "open it with OCR on (--ocr auto, or the OCR setting in the app)"
             )
         raise UserError(
             f"{path} contains no extractable text (blank pages, forms or drawings only); "
-            "OCR is not supported: open a document that contains text"
+            "open a document that contains text"
         )
+    ocr_flags = np.zeros(len(page_sizes), np.uint8)
+    ocr_flags[page_ocr] = 1
     return Document(
         path=path,
         kind="pdf",
@@ -555,6 +606,7 @@ def load_mupdf(
         box_page=box_page,
         box_line=box_line,
         char_x=char_positions(text, char_box),
+        page_ocr=ocr_flags,
     )
 
 
@@ -632,12 +684,14 @@ def load_document(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     password: str | None = None,
+    ocr: OcrOptions | None = None,
 ) -> Document:
     """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
 
     A file that changes while it is read (still being written or copied,
     truncated) is refused rather than half-read. ``password`` unlocks a
-    protected PDF (PasswordRequired when missing or wrong).
+    protected PDF (PasswordRequired when missing or wrong); ``ocr``: when and
+    how pages without a text layer are OCR'd (default: auto).
     """
     path = Path(path).expanduser()
     kind = check_input(path)
@@ -646,7 +700,7 @@ def load_document(
         if kind == "text":
             doc = load_text_file(path)
         else:
-            doc = load_mupdf(path, progress, cancel, password)
+            doc = load_mupdf(path, progress, cancel, password=password, ocr=ocr)
     except UserError:
         if _identity(path) != before:
             raise _changed(path) from None

@@ -28,6 +28,7 @@ from desktop_qa.core import cache
 from desktop_qa.core.document import Document, check_input, check_password, load_document
 from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
+from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.pack import sha256_file
 from desktop_qa.core.passages import make_passages
 from desktop_qa.core.qa import (
@@ -105,6 +106,7 @@ def open_document(
     cancel: CancelFn | None = None,
     password: str | None = None,
     cache_protected: bool = False,
+    ocr: OcrOptions | None = None,
 ) -> OpenedDocument:
     """Open a document read-only, from the cache when its bytes were seen before.
 
@@ -112,11 +114,15 @@ def open_document(
     A password-protected PDF needs ``password`` (PasswordRequired otherwise),
     also when its text is cached; its text is cached only if
     ``cache_protected`` (the user allowed it: the text is what the password
-    protects), and an older entry for it is removed when not.
+    protects), and an older entry for it is removed when not. ``ocr``: when
+    and how scanned pages are OCR'd (default auto, English); a cache entry made
+    with other OCR settings is not reused.
     """
     path = Path(path).expanduser()
     check_input(path)  # path and type checks run even when the cache holds these bytes
     protected = check_password(path, password)
+    ocr = OcrOptions() if ocr is None else ocr
+    variant = ocr.signature()
     digest = _hash(path)
     if digest and protected and not cache_protected:
         _drop_entry(digest)
@@ -124,20 +130,26 @@ def open_document(
     if digest:
         if cancel is not None and cancel():
             raise Cancelled()
-        hit = cache.load(digest, path)
+        hit = cache.load(digest, path, variant=variant)
         if hit is not None:
             doc, index = hit
             if progress is not None:
                 pages = max(doc.page_count, 1)
                 progress(pages, pages)
             return OpenedDocument(doc, index)
-    doc = load_document(path, progress=progress, cancel=cancel, password=password)
+    doc = load_document(
+        path,
+        progress=progress,
+        cancel=cancel,
+        password=password,
+        ocr=ocr.with_key(digest or ""),
+    )
     passages = make_passages(doc.text)
     # Store only if the file did not change while it was read (else key and content differ).
     index = None
     if digest and _hash(path) == digest:
         doc.content_hash = digest
-        index = cache.store(doc, passages)
+        index = cache.store(doc, passages, variant=variant)
     if index is None:
         index = PassageIndex.build(doc.text, passages)
     return OpenedDocument(doc, index)

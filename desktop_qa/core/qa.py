@@ -51,6 +51,7 @@ class Answer:
     context_start: int  # the answer's offsets inside ``context``
     context_end: int
     document: str = ""  # path of the document the answer is in
+    ocr: bool = False  # read from an OCR'd page: the text may hold recognition errors
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class Answer:
             "boxes": [[round(v, 2) for v in b.rect] for b in self.boxes],
             "context": self.context,
             "document": self.document,
+            "ocr": self.ocr,
         }
 
 
@@ -220,6 +222,7 @@ def make_answer(doc: Document, start: int, end: int, score: float, probability: 
         context_start=a,
         context_end=b,
         document=str(doc.path) if doc.path else doc.name,
+        ocr=doc.is_ocr(start, end),
     )
 
 

@@ -1,4 +1,4 @@
-"""User settings (recent files, window geometry, top-k, strictness): a Qt-free JSON store.
+"""User settings (recent files, window geometry, top-k, strictness, OCR): a Qt-free JSON store.
 
 The file lives in the platformdirs config folder and is replaced atomically
 (temp file + ``os.replace``), so a crash mid-write never leaves half a file.
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from desktop_qa.core import paths
+from desktop_qa.core.ocr import MODES, OcrOptions
 
 FILENAME = "settings.json"
 MAX_RECENT = 10
@@ -38,6 +40,12 @@ class Settings:
     # Keep the extracted text of password-protected files in the document cache
     # (off: that text is what the password protects). Passwords are never stored.
     cache_protected: bool = False
+    ocr_mode: str = "auto"  # OCR pages without a text layer: auto, never, always
+    ocr_languages: str = "eng"  # Tesseract languages, "eng+deu"
+
+    def ocr_options(self) -> OcrOptions:
+        """What ``engine.open_document`` needs to OCR scans the way the user chose."""
+        return OcrOptions(mode=self.ocr_mode, languages=self.ocr_languages)
 
     def add_recent(self, path: str | os.PathLike[str]) -> None:
         """Most recent first, no duplicates, at most MAX_RECENT entries."""
@@ -65,6 +73,11 @@ class Settings:
         for key in ("exhaustive", "cache_protected"):
             if isinstance(data.get(key), bool):
                 setattr(out, key, data[key])
+        if data.get("ocr_mode") in MODES:
+            out.ocr_mode = data["ocr_mode"]
+        langs = data.get("ocr_languages")
+        if isinstance(langs, str) and re.fullmatch(r"[A-Za-z_]+(\+[A-Za-z_]+)*", langs):
+            out.ocr_languages = langs
         strictness = data.get("strictness")
         if isinstance(strictness, int | float) and not isinstance(strictness, bool):
             lo, hi = STRICTNESS_RANGE

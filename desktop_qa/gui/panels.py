@@ -7,12 +7,15 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -22,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_qa import __version__
-from desktop_qa.core import paths
+from desktop_qa.core import ocr, paths
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.settings import STRICTNESS_RANGE, TOP_K_RANGE, Settings
 
@@ -161,7 +164,7 @@ class FirstRunPanel(QWidget):
 
 
 class SettingsDialog(QDialog):
-    """Top-k and strictness (the no-answer threshold offset)."""
+    """Top-k, strictness (the no-answer threshold offset), OCR mode and languages."""
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -200,6 +203,29 @@ class SettingsDialog(QDialog):
         )
         self.cache_protected.setChecked(settings.cache_protected)
         form.addRow("", self.cache_protected)
+        self.ocr_mode = QComboBox()
+        for mode, label in (
+            ("auto", "Pages without text (scans)"),
+            ("never", "Never"),
+            ("always", "Every page (ignore the text layer)"),
+        ):
+            self.ocr_mode.addItem(label, mode)
+        self.ocr_mode.setCurrentIndex(max(0, self.ocr_mode.findData(settings.ocr_mode)))
+        self.ocr_mode.setToolTip("Read scanned pages with OCR (Tesseract, on this computer).")
+        form.addRow("OCR:", self.ocr_mode)
+        self.ocr_languages = QListWidget()
+        chosen = set(settings.ocr_languages.split("+"))
+        for lang in sorted(ocr.available_languages()) or ["eng"]:
+            item = QListWidgetItem(lang)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if lang in chosen else Qt.CheckState.Unchecked)
+            self.ocr_languages.addItem(item)
+        self.ocr_languages.setMaximumHeight(90)
+        self.ocr_languages.setToolTip(
+            f"Installed OCR languages. More: docs/ocr.md, or put <lang>.traineddata in "
+            f"{ocr.user_tessdata_dir()}"
+        )
+        form.addRow("OCR languages:", self.ocr_languages)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -212,6 +238,12 @@ class SettingsDialog(QDialog):
 
     def values(self) -> tuple[int, float, bool]:
         return self.top_k.value(), self.strictness.value() / 2, self.exhaustive.isChecked()
+
+    def ocr_values(self) -> tuple[str, str]:
+        """OCR mode and languages ("eng+deu"; English when none is ticked)."""
+        items = [self.ocr_languages.item(i) for i in range(self.ocr_languages.count())]
+        langs = [it.text() for it in items if it.checkState() == Qt.CheckState.Checked]
+        return str(self.ocr_mode.currentData()), "+".join(langs) or "eng"
 
 
 class PasswordDialog(QDialog):

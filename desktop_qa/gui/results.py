@@ -51,7 +51,9 @@ def context_html(answer: Answer) -> str:
 def answer_html(rank: int, answer: Answer, guess: bool = False) -> str:
     """One row of the list; a best guess is greyed and says what it is."""
     page = f" · page {answer.page}" if answer.page is not None else ""
-    meta = f"{answer.probability:.0%}{page}"
+    # OCR text can be misread: say so, so the user checks the highlighted page.
+    ocr = " · <i>OCR text</i>" if answer.ocr else ""
+    meta = f"{answer.probability:.0%}{page}{ocr}"
     if guess:
         return (
             "<div style='color:#888'>"

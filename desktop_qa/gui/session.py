@@ -18,13 +18,14 @@ import gc
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from desktop_qa.core import engine
+from desktop_qa.core import ocr as ocr_mod
 from desktop_qa.core.document import Document
 from desktop_qa.core.engine import OpenedDocument
 from desktop_qa.core.errors import PasswordRequired, UserError
@@ -79,6 +80,7 @@ class Session(QObject):
 
     documentLoading = Signal(str)  # path
     documentProgress = Signal(int, int)  # pages done, total
+    documentStatus = Signal(str, int, int)  # step text ("OCR page 3 of 8"), done, total
     documentLoaded = Signal(object)  # Document
     documentFailed = Signal(str)  # one line
     documentCancelled = Signal()
@@ -230,9 +232,16 @@ class Session(QObject):
         strictness: float | None = None,
         exhaustive: bool | None = None,
         cache_protected: bool | None = None,
+        ocr_mode: str | None = None,
+        ocr_languages: str | None = None,
     ) -> None:
+        """Change and save settings; OCR changes apply from the next document opened."""
         if cache_protected is not None:
             self.settings.cache_protected = bool(cache_protected)
+        if ocr_mode is not None and ocr_mode in ocr_mod.MODES:
+            self.settings.ocr_mode = ocr_mode
+        if ocr_languages:
+            self.settings.ocr_languages = ocr_languages
         if exhaustive is not None:
             self.settings.exhaustive = bool(exhaustive)
         if top_k is not None:
@@ -406,7 +415,13 @@ class Session(QObject):
             self._pending_question = waiting  # asked once the document opens
         allow_cache = self.settings.cache_protected
 
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
+        ocr = self.settings.ocr_options()
+
+        def job(report: Callable[..., None], cancelled: Callable[[], bool]) -> Any:
+            # Every OCR page is reported (each takes seconds): unthrottled.
+            def ocr_step(done: int, total: int) -> None:
+                report((ocr_mod.progress_text(done, total), done - 1, total), True)
+
             try:
                 opened = engine.open_document(
                     path,
@@ -414,16 +429,23 @@ class Session(QObject):
                     cancel=cancelled,
                     password=password,
                     cache_protected=allow_cache,
+                    ocr=replace(ocr, progress=ocr_step),
                 )
             except PasswordRequired as exc:
                 return _NeedsPassword(exc.wrong)
             return opened, password
 
+        def on_progress(payload: tuple[Any, ...]) -> None:
+            if len(payload) == 3:
+                emit(self.documentStatus, *payload)
+            else:
+                emit(self.documentProgress, *payload)
+
         emit(self.documentLoading, str(path))
         self._doc_worker = self._start(
             self.mupdf_pool,
             job,
-            progress=lambda p: emit(self.documentProgress, *p),
+            progress=on_progress,
             finished=self._document_ready,
             failed=self._document_error,
             cancelled=self._document_cancelled,

@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
         s = self.session
         s.documentLoading.connect(self._document_loading)
         s.documentProgress.connect(self._document_progress)
+        s.documentStatus.connect(self._document_status)
         s.documentLoaded.connect(self._document_loaded)
         s.documentFailed.connect(self._document_failed)
         s.documentCancelled.connect(self._document_cancelled)
@@ -480,11 +481,14 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.session.settings, self)
         if dialog.exec():
             top_k, strictness, exhaustive = dialog.values()
+            ocr_mode, ocr_languages = dialog.ocr_values()
             self.session.update_settings(
                 top_k=top_k,
                 strictness=strictness,
                 exhaustive=exhaustive,
                 cache_protected=dialog.cache_protected.isChecked(),
+                ocr_mode=ocr_mode,
+                ocr_languages=ocr_languages,
             )
 
     def show_about(self) -> None:
@@ -573,6 +577,12 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
         self.progress.setFormat(f"Opening: page %v of {total}")
+
+    def _document_status(self, text: str, done: int, total: int) -> None:
+        """A named step of opening (OCR of a scanned page takes seconds per page)."""
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(max(done, 0))
+        self.progress.setFormat(text.replace("%", "%%"))
 
     def _document_loaded(self, doc: Document) -> None:
         self.statusBar().clearMessage()

