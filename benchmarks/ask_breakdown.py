@@ -16,8 +16,10 @@ import time
 
 os.environ["DESKTOP_QA_CACHE_DIR"] = tempfile.mkdtemp(prefix="dqa-breakdown-")
 t0 = time.perf_counter()
+from timing import answer_timed  # noqa: E402  (benchmarks/timing.py)
+
 from desktop_qa.core import Query, Reader, load_document, load_pack, make_passages  # noqa: E402
-from desktop_qa.core.engine import answer, open_document  # noqa: E402
+from desktop_qa.core.engine import open_document  # noqa: E402
 
 IMPORT_S = time.perf_counter() - t0
 
@@ -57,20 +59,11 @@ def main() -> None:
     modes = {}
     for exhaustive in (False, True):
         model_s = 0.0
-        t = time.perf_counter()
-        first = None
-        steps = answer(cached_doc, Query(question, exhaustive=exhaustive), reader)
-        while True:
-            try:
-                step = next(steps)
-            except StopIteration as stop:
-                result = stop.value
-                break
-            if first is None and step.result is not None:
-                first = time.perf_counter() - t
+        query = Query(question, exhaustive=exhaustive)
+        first, total, result = answer_timed(cached_doc, query, reader)
         modes["exhaustive" if exhaustive else "ranked"] = {
-            "total_s": round(time.perf_counter() - t, 3),
-            "first_answer_s": round(first or 0.0, 3),
+            "total_s": round(total, 3),
+            "first_answer_s": round(first, 3),
             "model_s": round(model_s, 3),
             "windows": result.read.windows,
             "passages": result.read.passages,

@@ -35,6 +35,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timing import answer_timed  # noqa: E402  (benchmarks/timing.py)
+
 from desktop_qa.core.index import TOKENIZERS, TOP_PASSAGES, PassageIndex  # noqa: E402
 from desktop_qa.core.pack import load_pack, write_manifest  # noqa: E402
 from desktop_qa.core.passages import make_passages  # noqa: E402
@@ -216,19 +218,8 @@ def app(pdf: Path, pack_dir: Path, pages: int, full_scan: bool, questions: int) 
     out["threads"] = reader.threads
 
     def ask(question: str, exhaustive: bool) -> dict[str, float]:
-        started = time.perf_counter()
-        first = None
-        steps = engine.answer(opened, Query(question, exhaustive=exhaustive), reader)
-        while True:
-            try:
-                step = next(steps)
-            except StopIteration as stop:
-                result = stop.value
-                break
-            if first is None and step.result is not None:
-                first = time.perf_counter() - started
-        total = time.perf_counter() - started
-        return {"first_s": first or total, "total_s": total, "windows": result.read.windows}
+        first, total, result = answer_timed(opened, Query(question, exhaustive=exhaustive), reader)
+        return {"first_s": first, "total_s": total, "windows": result.read.windows}
 
     ask(fd.facts[1].question, False)  # warm-up
     step_facts = fd.facts[:: max(1, len(fd.facts) // questions)][:questions]
