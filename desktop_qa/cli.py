@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from desktop_qa import __version__
 from desktop_qa.core.errors import Cancelled, UserError
 
-COMMANDS = ("ask", "gui", "model", "eval")
+COMMANDS = ("ask", "gui", "model", "eval", "library")
 
 
 def build_parser() -> argparse.ArgumentParser:
