@@ -138,11 +138,11 @@ def _open_scope(args: argparse.Namespace) -> tuple[Any, list[dict[str, str]] | N
 
     library = Library()
     try:
-        under = None
+        under, added = None, False
         if args.file is not None:  # a folder: bring its part of the library up to date
             folder = Path(args.file).expanduser().resolve()
             if library.covering_folder(folder) is None:
-                library.add_folder(folder)
+                added = bool(library.add_folder(folder))
             report = run_update(library.update([folder], workers=default_workers(False)))
             under = folder
         elif not library.folders():
@@ -152,12 +152,15 @@ def _open_scope(args: argparse.Namespace) -> tuple[Any, list[dict[str, str]] | N
         scope = LibraryScope(library, under)
         skipped = scope.skipped()
         if scope.total_passages == 0:
+            if added:  # nothing to ask: do not keep the folder in the library
+                library.remove_folder(under)
             where = f"{under}: no" if under else "no"
-            reason = f" ({len(skipped)} could not be read; first: {skipped[0]['error']})"
-            raise UserError(
-                f"{where} document in the library could be read"
-                + (reason if skipped else "; add PDF, EPUB, XPS or text files")
+            reason = (
+                f" ({len(skipped)} could not be read; first: {skipped[0]['error']})"
+                if skipped
+                else "; add PDF, EPUB, XPS or text files to it"
             )
+            raise UserError(f"{where} document in the library could be read{reason}")
     except BaseException:
         library.close()
         raise
