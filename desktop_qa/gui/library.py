@@ -366,6 +366,10 @@ class LibraryUi(QObject):
         self.status = QLabel("")
         window.statusBar().addPermanentWidget(self.status)
         self.status.hide()
+        self._clear_timer = QTimer(self)  # owned: stops with the window
+        self._clear_timer.setSingleShot(True)
+        self._clear_timer.setInterval(8000)
+        self._clear_timer.timeout.connect(self._clear_status)
         # Menu and shortcuts.
         menu = window.menuBar().addMenu("&Library")
         window._action("Ask This &Document", self.scope_document, QKeySequence(DOCUMENT_KEY), menu)
@@ -465,9 +469,14 @@ class LibraryUi(QObject):
         if report.failed:
             text += f", {report.failed} could not be read (see the Library panel)"
         self._status(text)
-        QTimer.singleShot(8000, lambda: self._status("") if not self.controller.indexing else None)
+        self._clear_timer.start()
+
+    def _clear_status(self) -> None:
+        if not self.controller.indexing:
+            self._status("")
 
     def shutdown(self) -> None:
+        self._clear_timer.stop()
         self.controller.shutdown()
 
 
