@@ -139,7 +139,9 @@ def _watch(library: Library, args: argparse.Namespace) -> int:
             changed.wait()
             while changed.wait(1.0):  # let a burst of changes settle
                 changed.clear()
-            report = run_update(library.update(workers=default_workers(False)))
+            # spawn: the watcher's threads are running (a fork would copy their locks).
+            steps = library.update(workers=default_workers(False), start_method="spawn")
+            report = run_update(steps)
             if report.extracted or report.removed or report.reused or report.failed:
                 _print_report(args, report)
     except KeyboardInterrupt:

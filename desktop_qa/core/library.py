@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import sqlite3
+import sys
 import time
 import zlib
 from collections import OrderedDict
@@ -354,9 +355,10 @@ class WorkerPool:
     exceeds ``time_limit`` or dies is replaced and its file marked failed.
     """
 
-    def __init__(self, workers: int, time_limit: float = FILE_TIME_LIMIT) -> None:
-        # spawn: safe beside the GUI's threads (fork would copy their locks).
-        self.ctx = multiprocessing.get_context("spawn")
+    def __init__(
+        self, workers: int, time_limit: float = FILE_TIME_LIMIT, start_method: str | None = None
+    ) -> None:
+        self.ctx = multiprocessing.get_context(start_method or default_start_method())
         self.size = max(1, workers)
         self.time_limit = time_limit
         self.workers: list[_Worker] = []
@@ -418,6 +420,15 @@ class WorkerPool:
             else:
                 worker.stop()
         self.workers = []
+
+
+def default_start_method() -> str:
+    """fork on Linux (a worker starts in milliseconds, PyMuPDF already imported), else spawn.
+
+    Callers with other threads running (the app, ``--watch``) pass "spawn":
+    a forked child would inherit locks those threads hold.
+    """
+    return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 def default_workers(app: bool) -> int:
@@ -662,6 +673,7 @@ class Library:
         workers: int | None = None,
         cancel: Callable[[], bool] | None = None,
         time_limit: float = FILE_TIME_LIMIT,
+        start_method: str | None = None,
     ) -> Generator[IndexProgress, None, IndexReport]:
         """Bring the index up to date with the files under ``folders`` (all by default).
 
@@ -758,7 +770,15 @@ class Library:
             report.removed += 1
         if extract_list and not report.cancelled:
             yield from self._extract_all(
-                extract_list, report, done, total, started, cancel, workers, time_limit
+                extract_list,
+                report,
+                done,
+                total,
+                started,
+                cancel,
+                workers,
+                time_limit,
+                start_method,
             )
         report.seconds = time.perf_counter() - started
         return report
@@ -792,9 +812,14 @@ class Library:
         cancel: Callable[[], bool] | None,
         workers: int | None,
         time_limit: float,
+        start_method: str | None,
     ) -> Iterator[IndexProgress]:
         meta = {path: (size, mtime, digest) for path, size, mtime, digest in items}
-        pool = WorkerPool(min(workers or default_workers(False), len(items)), time_limit)
+        method = start_method or default_start_method()
+        if method == "fork":
+            import pymupdf  # noqa: F401  (imported once here, not in every worker)
+        size = min(workers or default_workers(False), len(items))
+        pool = WorkerPool(size, time_limit, method)
         try:
             for path, extracted, error in pool.run(p for p, *_ in items):
                 if cancel is not None and cancel():

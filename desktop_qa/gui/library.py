@@ -143,7 +143,11 @@ class LibraryController(QObject):
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             def steps() -> Any:
                 with Library() as lib:  # this thread's own connection
-                    return (yield from lib.update(workers=workers, cancel=cancelled))
+                    return (
+                        yield from lib.update(
+                            workers=workers, cancel=cancelled, start_method="spawn"
+                        )
+                    )
 
             return steps()
 
@@ -290,8 +294,11 @@ class LibraryPanel(QWidget):
             item.setToolTip(0, row.path)
             self.tree.addTopLevelItem(item)
             for doc in db.documents(under=row.path) if db is not None else []:
+                reason = doc.error or ""
+                if reason.startswith(doc.path):  # the panel shows the name already
+                    reason = reason[len(doc.path) :].lstrip(" :")
                 child = QTreeWidgetItem(
-                    [str(Path(doc.path).relative_to(row.path)), doc.state, doc.error or ""]
+                    [str(Path(doc.path).relative_to(row.path)), doc.state, reason]
                 )
                 child.setToolTip(0, doc.path)
                 if doc.state == FAILED:
