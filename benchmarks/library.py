@@ -18,6 +18,9 @@ peak RSS is that step's. Prints one JSON line:
 * ``int8`` and ``keyword``: query latency over ``--questions`` questions,
   ``first_s`` (first answer shown) and ``final_s``, p50/p95, and the query
   process's ``peak_rss_mb``;
+* ``app``: the desktop app (offscreen) with the library panel open, asking 5
+  library questions with the int8 pack and opening each answer's document:
+  its ``peak_rss_mb``;
 * ``load``: the machine's load average before and after (it is shared).
 """
 
@@ -172,12 +175,53 @@ print(json.dumps({"store_ms": round(statistics.median(store) * 1000, 1),
 """
 
 
+APP = r"""
+import json, os, resource, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+from desktop_qa.gui.session import Session
+from desktop_qa.gui.window import MainWindow
+pack, questions = sys.argv[1], json.loads(sys.argv[2])
+app = QApplication([])
+session = Session(persist=False)
+window = MainWindow(session, restore_geometry=False)
+window.resize(1400, 900)
+window.show()
+window.library.dock.show()  # the panel lists every document
+loop = QEventLoop()
+session.modelChanged.connect(lambda _p: loop.quit())
+session.load_model(pack)
+loop.exec()
+window.library.scope_library()
+for q in questions:
+    loop = QEventLoop()
+    slots = (
+        # The answer's document opens (when it is not on screen already) and renders.
+        (session.queryFinished, lambda r: QTimer.singleShot(1500, loop.quit)),
+        (session.queryFailed, lambda m: loop.quit()),
+    )
+    for signal, slot in slots:
+        signal.connect(slot)
+    session.ask_library(q)
+    loop.exec()
+    for signal, slot in slots:
+        signal.disconnect(slot)
+rows = len(window.library.panel.rows())
+window.library.shutdown()
+session.shutdown()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"peak_rss_mb": round(rss, 1), "documents_listed": rows,
+    "questions": len(questions)}))
+"""
+
+
 def run_py(code: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
-        raise SystemExit(f"step failed:\n{out.stderr[-3000:]}")
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -186,6 +230,7 @@ def main() -> None:
     parser.add_argument("--pack", default="/tmp/mbpack", help="full-size int8 pack")
     parser.add_argument("--folder", default="/tmp/desktop-qa-library-bench")
     parser.add_argument("--questions", type=int, default=50)
+    parser.add_argument("--keep", action="store_true", help="keep the library database")
     args = parser.parse_args()
     folder = Path(args.folder)
     load_before = os.getloadavg()
@@ -226,8 +271,12 @@ def main() -> None:
         out["keyword"] = run_py(QUERY, "", json.dumps(questions), env=env)
         if args.pack and Path(args.pack).is_dir():
             out["int8"] = run_py(QUERY, args.pack, json.dumps(questions), env=env)
+            out["app"] = run_py(APP, args.pack, json.dumps(questions[:5]), env=env)
     finally:
-        shutil.rmtree(data, ignore_errors=True)
+        if args.keep:
+            print(f"library kept in {data}", file=sys.stderr)
+        else:
+            shutil.rmtree(data, ignore_errors=True)
     out["load"] = {"before": [round(v, 2) for v in load_before], "after": list(os.getloadavg())}
     out["cores"] = os.cpu_count()
     print(json.dumps(out))
