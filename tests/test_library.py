@@ -206,3 +206,33 @@ def test_bad_folder_input_is_one_error_line(tmp_path: Path, capsys) -> None:
         assert code == 2 and len(err) == 1 and err[0].startswith("error: "), err
     with Library() as lib:
         assert lib.folders() == []  # a folder with nothing to ask is not kept
+
+
+def test_update_watch_reindexes_a_new_file(tmp_path: Path) -> None:
+    import select
+    import subprocess
+    import sys
+
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Rivers and mountains.\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    assert main(["library", "add", str(folder)]) == 0
+    cmd = [sys.executable, "-m", "desktop_qa", "library", "update", "--watch", "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+
+    def next_line(timeout: float = 20) -> dict:
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        assert ready, "no output from --watch"
+        return json.loads(proc.stdout.readline())
+
+    try:
+        assert next_line()["unchanged"] == 1  # the first update, then watching
+        (folder / "b.md").write_text("The launch code is Alpha Bravo.\n")
+        report = next_line()
+        assert report["extracted"] == 1 and report["unchanged"] == 1
+        (folder / "b.md").unlink()
+        assert next_line()["removed"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -110,10 +110,12 @@ def run(args: argparse.Namespace) -> int:
             if not library.folders():
                 print("the library is empty; add a folder with 'desktop-qa library add DIR'")
                 return 0
+            if args.watch:  # watch first, so a change during the first update is not missed
+                changed = threading.Event()
+                watcher = FolderWatcher(library.folders(), changed.set)
+                return _watch(library, args, changed, watcher)
             report = run_update(library.update(workers=default_workers(False)))
             _print_report(args, report)
-            if args.watch:
-                return _watch(library, args)
     return 0
 
 
@@ -128,18 +130,20 @@ def _print_report(args: argparse.Namespace, report: IndexReport) -> None:
         print(f"  failed: {error if error.startswith(path) else f'{path}: {error}'}")
 
 
-def _watch(library: Library, args: argparse.Namespace) -> int:
-    """Re-index whenever files change, until Ctrl+C (changes are batched for a second)."""
-    changed = threading.Event()
-    watcher = FolderWatcher(library.folders(), changed.set)
-    if not args.json:
-        print("watching " + ", ".join(library.folders()) + " (Ctrl+C to stop)", flush=True)
+def _watch(
+    library: Library, args: argparse.Namespace, changed: threading.Event, watcher: FolderWatcher
+) -> int:
+    """Update, then re-index whenever files change, until Ctrl+C (changes settle a second)."""
     try:
+        # spawn: the watcher's threads are running (a fork would copy their locks).
+        steps = library.update(workers=default_workers(False), start_method="spawn")
+        _print_report(args, run_update(steps))
+        if not args.json:
+            print("watching " + ", ".join(library.folders()) + " (Ctrl+C to stop)", flush=True)
         while True:
             changed.wait()
             while changed.wait(1.0):  # let a burst of changes settle
                 changed.clear()
-            # spawn: the watcher's threads are running (a fork would copy their locks).
             steps = library.update(workers=default_workers(False), start_method="spawn")
             report = run_update(steps)
             if report.extracted or report.removed or report.reused or report.failed:
