@@ -156,11 +156,11 @@ def test_cancelled_update_resumes_where_it_stopped(folder: Path) -> None:
 def test_a_file_past_the_time_limit_is_failed_and_the_run_goes_on(tmp_path: Path) -> None:
     folder = tmp_path / "slow"
     folder.mkdir()
-    handbook(folder / "long.pdf", pages=80)
+    handbook(folder / "long.pdf", pages=30)
     write_pdf(folder / "short.pdf", [[page_lines(1)]])
     with Library() as lib:
         lib.add_folder(folder)
-        # 80 two-column pages take far more than 0.05 s to read: the worker is killed.
+        # 30 two-column pages take far more than 0.05 s to read: the worker is killed.
         report = engine.final(lib.update(workers=1, time_limit=0.05))
         failed = {Path(r.path).name: r.error or "" for r in lib.documents(state=FAILED)}
         assert "longer than 0 s" in failed["long.pdf"]
@@ -236,3 +236,37 @@ def test_update_watch_reindexes_a_new_file(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_killed_indexer_loses_only_files_in_flight(folder: Path) -> None:
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from desktop_qa.core.library import database_path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    cmd = [sys.executable, "-m", "desktop_qa", "library", "add", str(folder)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = 0
+    deadline = time.monotonic() + 60
+    while done < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        if database_path().is_file():
+            with sqlite3.connect(database_path(), timeout=5) as conn:
+                try:
+                    done = conn.execute("SELECT count(*) FROM document").fetchone()[0]
+                except sqlite3.OperationalError:  # tables not made yet
+                    done = 0
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    assert done >= 3
+    with Library() as lib:
+        kept = len(lib.documents(state=INDEXED))
+        assert kept >= done  # every committed file survived the kill
+        report = engine.final(lib.update(workers=2))
+        assert report.unchanged == kept and report.extracted == 26 - kept
+        hits = engine.keyword_answers(LibraryScope(lib), Query("launch code Alpha Bravo")).answers
+        assert hits[0].page == 17

@@ -115,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
             if skipped is not None:
                 print(f"    {a.document}")
     if skipped:
-        print(f"({len(skipped)} files could not be read: 'desktop-qa library status --failed')")
+        n = len(skipped)
+        files = f"{n} file{'s' if n != 1 else ''}"
+        print(f"({files} could not be read: 'desktop-qa library status --failed')")
     source = f"model {pack.describe()}" if pack is not None else "keyword matches, no model"
     print(f"({result.seconds:.2f} s, {source})")
     return 0

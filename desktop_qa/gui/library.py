@@ -264,8 +264,8 @@ class LibraryPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Document", "State", "Reason"])
         self.tree.setRootIsDecorated(True)
-        self.tree.setColumnWidth(0, 220)
-        self.tree.setColumnWidth(1, 70)
+        self.tree.setColumnWidth(0, 170)
+        self.tree.setColumnWidth(1, 60)
         layout.addWidget(self.tree, 1)
         self.add_button.clicked.connect(self.choose_folder)
         self.remove_button.clicked.connect(self.remove_selected)
@@ -360,6 +360,7 @@ class LibraryUi(QObject):
         self.dock = QDockWidget("Library", window)
         self.dock.setObjectName("library-dock")
         self.dock.setWidget(self.panel)
+        self.panel.setMinimumWidth(380)
         window.addDockWidget(_left(), self.dock)
         self.dock.hide()
         # The scope of the question bar.
