@@ -263,6 +263,22 @@ def test_killed_indexer_loses_only_files_in_flight(folder: Path) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     assert done >= 3
+
+    def orphans() -> list[str]:  # worker processes of the killed indexer still running
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if str(folder) in text:
+                found.append(text)
+        return found
+
+    deadline = time.monotonic() + 10
+    while orphans() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert orphans() == []  # workers stop when their parent dies
     with Library() as lib:
         kept = len(lib.documents(state=INDEXED))
         assert kept >= done  # every committed file survived the kill

@@ -294,9 +294,17 @@ def _prefix(folder: str) -> str:
 
 # -- worker processes --------------------------------------------------------------------------
 def _worker_main(conn: Connection) -> None:
-    """Extract files sent over ``conn`` until told to stop (runs in a child process)."""
+    """Extract files sent over ``conn`` until told to stop (runs in a child process).
+
+    Also stops when the parent dies (killed mid-run): a forked worker holds
+    copies of the parent's pipe ends, so it would never see end-of-file.
+    """
+    parent = multiprocessing.parent_process()
+    watch: list[Any] = [conn] + ([parent.sentinel] if parent is not None else [])
     while True:
         try:
+            if conn not in wait(watch):
+                return  # the parent is gone
             path = conn.recv()
         except (EOFError, OSError):
             return
