@@ -1,3 +1,5 @@
 from desktop_qa.cli import main
 
-raise SystemExit(main())
+# Guarded: a spawned worker process (library indexing) imports this module again.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from desktop_qa import __version__
 from desktop_qa.core.errors import Cancelled, UserError
 
-COMMANDS = ("ask", "gui", "model", "eval")
+COMMANDS = ("ask", "gui", "model", "eval", "library")
 EXIT_BUG = 3  # an unexpected exception: a bug in the app, not the user's input
 
 

@@ -54,7 +54,8 @@ def _blank_pdf(path: Path) -> Path:
 
 BAD_FILES = {
     "missing": (lambda d: d / "nope.pdf", "file not found"),
-    "directory": (lambda d: d, "is a folder"),
+    # A folder is asked as a library (issue 11); one with no document is bad input.
+    "directory": (lambda d: d, "no document in the library could be read"),
     "unsupported": (
         lambda d: (d / "sheet.xlsx").write_bytes(b"PK\x03\x04 zip") and d / "sheet.xlsx",
         "unsupported file type",

@@ -17,7 +17,7 @@ from desktop_qa.core.pack import sha256_file
 
 def same(a: Document, b: Document) -> None:
     assert a.text == b.text and a.kind == b.kind and a.page_sizes == b.page_sizes
-    for name in cache._ARRAYS:
+    for name in cache.ARRAYS:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 

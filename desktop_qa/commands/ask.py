@@ -13,6 +13,7 @@ import getpass
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from desktop_qa.core import Query, UserError, export, find_pack
@@ -26,8 +27,13 @@ from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ask", help="answer a question from a document")
-    p.add_argument("file", help="PDF, EPUB, XPS or text file")
-    p.add_argument("question", help="the question, in plain words")
+    p.add_argument("file", help="PDF, EPUB, XPS or text file, or a folder of them")
+    p.add_argument("question", nargs="?", help="the question, in plain words")
+    p.add_argument(
+        "--library",
+        action="store_true",
+        help="ask across every folder of the library (then give only the question)",
+    )
     p.add_argument("--model", metavar="DIR", help="model pack folder")
     p.add_argument("--top-k", type=int, default=5, metavar="N", help="answers to list (5)")
     p.add_argument(
@@ -140,6 +146,10 @@ def print_result(data: dict[str, Any], fmt: str, model: str | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if args.library and args.question is None:  # `ask --library QUESTION`: no FILE
+        args.file, args.question = None, args.file
+    elif args.library or args.question is None:
+        raise UserError("give a FILE (or folder) and a QUESTION, or --library and a QUESTION only")
     query = Query(
         args.question,
         top_k=args.top_k,
@@ -151,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
     # failing. A pack named with --model or $DESKTOP_QA_MODEL must exist.
     pack = find_pack(args.model) if args.model or candidate_dirs(None) else None
     fmt = output_format(args)
-    opened = open_with_password(args, OcrOptions(mode=args.ocr, languages=args.ocr_lang))
+    ocr = OcrOptions(mode=args.ocr, languages=args.ocr_lang)
+    opened, skipped, indexing = _open_scope(args, ocr)
     reader = None
     if pack is not None:
         reader = Reader(pack, batch_size=int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE)))
@@ -168,9 +179,72 @@ def run(args: argparse.Namespace) -> int:
             "are meaningless",
             file=sys.stderr,
         )
-    with opened:
-        result = final(answer(opened, query, reader))
+    with opened as scope:
+        result = final(answer(scope, query, reader))
     result = replace(result, seconds=time.perf_counter() - started)
+    data = result.to_json()
+    if skipped is not None:
+        data["skipped"] = skipped
+        data["library"] = indexing
     describe = pack.describe() if pack is not None else None
-    print_result(result.to_json(), fmt, describe)
+    print_result(data, fmt, describe)
     return 0
+
+
+def _open_scope(
+    args: argparse.Namespace, ocr: OcrOptions
+) -> tuple[Any, list[dict[str, str]] | None, Any]:
+    """A file opens as one document; a folder or --library asks the library (issue 11).
+
+    Returns (scope, skipped files or None for a file, what the update did).
+    """
+    if args.file is not None and not Path(args.file).expanduser().is_dir():
+        return open_with_password(args, ocr), None, None
+    from desktop_qa.commands.library import run_update
+    from desktop_qa.core.library import Library, LibraryScope, default_workers
+
+    library = Library()
+    try:
+        under, added = None, False
+        if args.file is not None:  # a folder: bring its part of the library up to date
+            folder = Path(args.file).expanduser().resolve()
+            if library.covering_folder(folder) is None:
+                added = bool(library.add_folder(folder))
+            report = run_update(library.update([folder], workers=default_workers(False)))
+            under = folder
+        elif not library.folders():
+            raise UserError("the library is empty; add a folder with 'desktop-qa library add DIR'")
+        else:
+            report = run_update(library.update(workers=default_workers(False)))
+        scope = LibraryScope(library, under)
+        skipped = scope.skipped()
+        if scope.total_passages == 0:
+            if added:  # nothing to ask: do not keep the folder in the library
+                library.remove_folder(under)
+            where = f"{under}: no" if under else "no"
+            reason = (
+                f" ({len(skipped)} could not be read; first: {skipped[0]['error']})"
+                if skipped
+                else "; add PDF, EPUB, XPS or text files to it"
+            )
+            raise UserError(f"{where} document in the library could be read{reason}")
+    except BaseException:
+        library.close()
+        raise
+    return _Closing(scope, library), skipped, report.to_json()
+
+
+class _Closing:
+    """A library scope that closes its database when the ``with`` block ends."""
+
+    def __init__(self, scope: Any, library: Any) -> None:
+        self.scope, self.library = scope, library
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.scope, name)
+
+    def __enter__(self) -> Any:
+        return self.scope
+
+    def __exit__(self, *exc: object) -> None:
+        self.library.close()

@@ -45,7 +45,8 @@ MAX_ENTRIES = 32
 MAX_BYTES = 512 * 1024 * 1024
 MAX_ENTRY_BYTES = MAX_BYTES
 SUFFIX = ".sqlite"
-_ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line", "char_x", "page_ocr")
+# The per-document arrays a cache entry (and a library document) stores beside its text.
+ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line", "char_x", "page_ocr")
 
 
 def documents_dir() -> Path:
@@ -63,7 +64,7 @@ def _variant(variant: str | None) -> str:
 
 def _checksum(text: str, arrays: dict[str, np.ndarray]) -> str:
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
-    for name in _ARRAYS:
+    for name in ARRAYS:
         a = np.ascontiguousarray(arrays[name])
         digest.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
         digest.update(a.tobytes())
@@ -105,7 +106,7 @@ def load(
         arrays: dict[str, np.ndarray] = {}
         for name, dtype, shape, data in conn.execute("SELECT name, dtype, shape, data FROM blob"):
             arrays[name] = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(json.loads(shape))
-        if set(arrays) != set(_ARRAYS) or _checksum(text, arrays) != meta.get("checksum"):
+        if set(arrays) != set(ARRAYS) or _checksum(text, arrays) != meta.get("checksum"):
             raise ValueError("checksum mismatch")
         if index.passages and index.passages[-1].end > len(text):
             raise ValueError("passages beyond the text")
@@ -115,7 +116,7 @@ def load(
             text=text,
             page_sizes=[(float(w), float(h)) for w, h in meta["page_sizes"]],
             content_hash=content_hash,
-            **{name: arrays[name].copy() for name in _ARRAYS},
+            **{name: arrays[name].copy() for name in ARRAYS},
         )
     except Exception:  # corrupt, truncated, foreign: rebuild, never trust
         if index is not None:
@@ -142,7 +143,7 @@ def store(
     """
     if not doc.content_hash:
         return None
-    arrays_bytes = sum(getattr(doc, name).nbytes for name in _ARRAYS)
+    arrays_bytes = sum(getattr(doc, name).nbytes for name in ARRAYS)
     # Text is stored once and indexed once (FTS5): at least twice its length.
     if 2 * len(doc.text) + arrays_bytes > MAX_ENTRY_BYTES:
         return None
@@ -155,7 +156,7 @@ def store(
         return None
     tmp = Path(tmp_name)
     try:
-        arrays = {name: np.ascontiguousarray(getattr(doc, name)) for name in _ARRAYS}
+        arrays = {name: np.ascontiguousarray(getattr(doc, name)) for name in ARRAYS}
         meta = {
             "pipeline": PIPELINE_VERSION,
             "content_hash": doc.content_hash,

@@ -128,6 +128,8 @@ def to_text(data: Mapping[str, Any], model: str | None = None) -> str:
         if guess is not None:
             lines.append(f"  (best guess, below the threshold: {_cell(guess['text'], 60)!r})")
     else:
+        # Answers from a folder or the library name their document under each row.
+        several = "skipped" in data or (data.get("read") or {}).get("documents", 1) > 1
         lines.append(f"{'#':>2}  {'candidate':<50}  {'score':>7}  {'prob':>6}  page")
         for i, a in enumerate(answers, 1):
             page = "-" if a.get("page") is None else str(a["page"])
@@ -135,6 +137,12 @@ def to_text(data: Mapping[str, Any], model: str | None = None) -> str:
                 f"{i:>2}  {_cell(a['text'], 50):<50}  {a['score']:7.2f}  "
                 f"{a['probability']:6.1%}  {page}"
             )
+            if several:
+                lines.append(f"    {_one_line(str(a.get('document', '')))}")
+    skipped = data.get("skipped") or []
+    if skipped:
+        files = f"{len(skipped)} file{'s' if len(skipped) != 1 else ''}"
+        lines.append(f"({files} could not be read: 'desktop-qa library status --failed')")
     if data.get("mode") == "keyword":
         source = "keyword matches, no model"
     else:

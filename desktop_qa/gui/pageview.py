@@ -206,6 +206,7 @@ class PdfView(QAbstractScrollArea):
         self.clear_selection()
         self._last_page = -1
         self.fit_width = True
+        self._tops = []  # the old layout must not anchor the new document (fewer pages)
         self._relayout()
         self.verticalScrollBar().setValue(0)
         self._scrolled()

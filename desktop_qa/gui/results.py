@@ -7,6 +7,7 @@ document text is escaped, since documents are untrusted input.
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -48,12 +49,18 @@ def context_html(answer: Answer) -> str:
     return f"{html.escape(c[:a])}<b>{html.escape(c[a:b])}</b>{html.escape(c[b:])}"
 
 
-def answer_html(rank: int, answer: Answer, guess: bool = False) -> str:
-    """One row of the list; a best guess is greyed and says what it is."""
+def answer_html(rank: int, answer: Answer, guess: bool = False, document: bool = False) -> str:
+    """One row of the list; a best guess is greyed and says what it is.
+
+    ``document``: name the answer's document (answers from a library).
+    """
     page = f" · page {answer.page}" if answer.page is not None else ""
     # OCR text can be misread: say so, so the user checks the highlighted page.
     ocr = " · <i>OCR text</i>" if answer.ocr else ""
     meta = f"{answer.probability:.0%}{page}{ocr}"
+    if document and answer.document:
+        name = html.escape(Path(answer.document).name)
+        meta = f"{name}{page} · {answer.probability:.0%}{ocr}"
     if guess:
         return (
             "<div style='color:#888'>"
@@ -173,7 +180,11 @@ class ResultsPanel(QWidget):
             return
         scope = "" if result.whole_document else " · best-matching passages read"
         seconds = whole_read_seconds(result)
-        if seconds is not None:
+        library = result.read.documents > 1
+        if library and not result.whole_document and result.mode == "reader":
+            self.read_button.setText(f"Read more of the library · {READ_WHOLE_KEY}")
+            self.read_button.show()
+        elif seconds is not None:
             self.read_button.setText(
                 f"Read the whole document (about {_duration(seconds)}) · {READ_WHOLE_KEY}"
             )
@@ -196,7 +207,7 @@ class ResultsPanel(QWidget):
                 self.guess_button.show()
         for rank, answer in enumerate(answers, 1):
             item = QListWidgetItem()
-            item.setData(HTML_ROLE, answer_html(rank, answer, guess))
+            item.setData(HTML_ROLE, answer_html(rank, answer, guess, library))
             item.setData(Qt.ItemDataRole.AccessibleTextRole, answer.text)
             self.list.addItem(item)
 

@@ -108,6 +108,10 @@ class Session(QObject):
     settingsChanged = Signal()
     warning = Signal(str)  # non-fatal, for the status bar
 
+    # The library (issue 11): a library answer's document, shown without clearing answers.
+    answerDocumentLoaded = Signal(object)  # Document
+    answerDocumentFailed = Signal(str)
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -150,6 +154,8 @@ class Session(QObject):
         self._pending_question: str | None = None
         # A question waiting for a protected document's password (``--ask`` on such a file).
         self._password_question: str | None = None
+        self._library_query: Query | None = None
+        self._answer_doc_worker: Worker | None = None
 
     # -- plumbing ---------------------------------------------------------------
     def _start(
@@ -596,6 +602,119 @@ class Session(QObject):
             worker.cancel()
         if notify:
             emit(self.queryCancelled)
+        return True
+
+    # -- asking the library (issue 11) -----------------------------------------
+    @property
+    def library_result(self) -> bool:
+        """The query shown (or running) asks the library, not the open document."""
+        return self.query is not None and self.query is self._library_query
+
+    def ask_library(self, question: str) -> None:
+        """Ask every indexed document of the library (keyword answers without a model)."""
+        self.cancel_query(notify=False)
+        reader = self.reader
+        try:
+            query = Query(
+                question,
+                top_k=self.settings.top_k,
+                threshold=self.settings.threshold(reader.pack.null_threshold) if reader else None,
+                exhaustive=self.settings.exhaustive,
+            )
+        except UserError as exc:
+            emit(self.queryFailed, exc.message)
+            return
+        self.question = query.question
+        self._run_library(query, None)
+
+    def read_more_library(self) -> bool:
+        """After a bounded library result: read four times deeper down the ranking.
+
+        Windows already read are not read again; the whole library is never
+        read unasked (it may be thousands of documents).
+        """
+        result, query = self.result, self.query
+        if result is None or query is None or not self.library_result or self.busy:
+            return False
+        if result.mode != "reader" or result.whole_document:
+            return False
+        self._run_library(replace(query, depth=query.depth * 4), result)
+        return True
+
+    def _run_library(self, query: Query, resume: QueryResult | None) -> None:
+        from desktop_qa.core.library import Library, LibraryScope
+
+        reader = self.reader
+        self.query = self._library_query = query
+
+        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
+            def steps() -> Any:
+                with Library(read_only=True) as lib:
+                    scope = LibraryScope(lib)
+                    if scope.total_passages == 0:
+                        raise UserError(
+                            "the library has no readable document yet; add a folder "
+                            "(Library ▸ Add Folder…) and let it index"
+                        )
+                    return (
+                        yield from engine.answer(
+                            scope, query, reader, cancel=cancelled, resume=resume
+                        )
+                    )
+
+            return steps()
+
+        emit(self.queryStarted, query.question)
+        self._query_worker = self._start(
+            self.query_pool,
+            job,
+            progress=self._query_progress,
+            finished=self._query_ready,
+            failed=self._query_error,
+            cancelled=self._query_cancelled,
+        )
+
+    def show_answer_document(self, path: str) -> bool:
+        """Load a library answer's document from the library store (no re-reading);
+        ``answerDocumentLoaded`` follows and the answers stay on screen."""
+        from desktop_qa.core.library import Library
+
+        if self._answer_doc_worker is not None:
+            self._answer_doc_worker.cancel()
+
+        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
+            with Library(read_only=True) as lib:
+                row = lib.conn.execute("SELECT id FROM document WHERE path = ?", (path,))
+                found = row.fetchone()
+                if found is None:
+                    raise UserError(f"{path} is no longer in the library; ask again")
+                return OpenedDocument.from_document(lib.load(int(found[0])))
+
+        def live(request: int) -> bool:
+            w = self._answer_doc_worker
+            return w is not None and w.request == request and not w.is_cancelled()
+
+        def ready(opened: OpenedDocument) -> None:
+            self._answer_doc_worker = None
+            self.opened, self.document = opened, opened.doc
+            emit(self.answerDocumentLoaded, opened.doc)
+
+        def failed(message: str, bug: bool) -> None:
+            self._answer_doc_worker = None
+            emit(self.answerDocumentFailed, message)
+
+        def cancelled() -> None:
+            self._answer_doc_worker = None
+
+        self._answer_doc_worker = self._start(
+            self.mupdf_pool,
+            job,
+            progress=None,
+            finished=ready,
+            failed=failed,
+            cancelled=cancelled,
+            live=live,
+        )
         return True
 
     # -- the answer cursor ------------------------------------------------------

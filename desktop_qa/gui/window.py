@@ -104,6 +104,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(session.settings_warning, 15000)
         if session.pack is not None:
             self._model_changed(session.pack)
+        from desktop_qa.gui.library import LibraryUi
+
+        self.library = LibraryUi(self)  # panel, scope, indexing (issue 11)
 
     # -- construction -----------------------------------------------------------
     def _build(self) -> None:
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.ask_button)
         row.addWidget(self.progress)
         row.addWidget(self.cancel_button)
+        self.question_row = row
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -344,6 +348,7 @@ class MainWindow(QMainWindow):
         st = self.session.settings
         st.geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
         self.session.save_settings()
+        self.library.shutdown()
         self.session.shutdown()
         super().closeEvent(event)
 
@@ -400,6 +405,10 @@ class MainWindow(QMainWindow):
 
     def read_whole(self) -> None:
         """After a bounded answer or "no answer": read the rest of the document."""
+        if self.session.library_result:  # the library: read further down the ranking
+            if not self.library.read_more():
+                self.statusBar().showMessage("Nothing more to read", 3000)
+            return
         if not self.session.read_whole():
             self.statusBar().showMessage("The whole document has been read already", 3000)
 
@@ -509,7 +518,7 @@ class MainWindow(QMainWindow):
         if text and s.result is not None and text == s.result.question and not s.busy:
             s.step(-1 if shift else 1)
             return
-        s.ask(text)
+        self.library.ask(text)  # this document or the library, by the scope box
 
     def _page_box_changed(self, value: int) -> None:
         if value and value != self.pdf_view.current_page():
@@ -688,8 +697,11 @@ class MainWindow(QMainWindow):
     def _current_changed(self, index: int) -> None:
         shown = self.session.shown
         current = shown.answers[index] if index >= 0 else None
-        others = [a for i, a in enumerate(shown.answers) if i != index]
         self.results.set_current(index)
+        if self.library.open_for(current):
+            return  # a library answer in another document: shown once it is loaded
+        doc = current.document if current is not None else None
+        others = [a for i, a in enumerate(shown.answers) if i != index and a.document == doc]
         if self.viewer.currentWidget() is self.pdf_view:
             self.pdf_view.set_highlights(
                 current.boxes if current else [],

@@ -1,0 +1,154 @@
+"""``desktop-qa library add | remove | list | status | update``: the folders asked as one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Generator
+
+from desktop_qa.core.library import (
+    FAILED,
+    FolderWatcher,
+    IndexProgress,
+    IndexReport,
+    Library,
+    default_workers,
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("library", help="index folders of documents and keep them up to date")
+    lsub = p.add_subparsers(dest="library_command", metavar="ACTION", required=True)
+    add = lsub.add_parser("add", help="add folders and index them")
+    add.add_argument("folders", nargs="+", metavar="DIR")
+    remove = lsub.add_parser("remove", help="remove folders (and their documents) from the library")
+    remove.add_argument("folders", nargs="+", metavar="DIR")
+    lsub.add_parser("list", help="folders with their document counts")
+    status = lsub.add_parser("status", help="every document's state and, if it failed, why")
+    status.add_argument("--failed", action="store_true", help="only the documents that failed")
+    update = lsub.add_parser("update", help="re-index what changed in the library's folders")
+    update.add_argument(
+        "--watch", action="store_true", help="keep running and re-index files as they change"
+    )
+    for q in (add, remove, lsub.choices["list"], status, update):
+        q.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)
+
+
+def run_update(
+    steps: Generator[IndexProgress, None, IndexReport], *, quiet: bool = False
+) -> IndexReport:
+    """Drain an update, showing progress on a terminal (stderr), and return its report."""
+    show = not quiet and sys.stderr.isatty()
+    while True:
+        try:
+            p = next(steps)
+        except StopIteration as stop:
+            if show:
+                print("\r\x1b[K", end="", file=sys.stderr)
+            return stop.value
+        if show and p.total:
+            eta = "" if p.eta is None else f", about {p.eta:.0f} s left"
+            print(
+                f"\r\x1b[Kindexing {p.done}/{p.total} files, {p.pages_per_second:.0f} pages/s{eta}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def _summary(report: IndexReport) -> str:
+    return (
+        f"{report.found} files: {report.extracted} read, {report.reused} moved or copied, "
+        f"{report.unchanged} unchanged, {report.removed} removed, {report.failed} failed "
+        f"({report.seconds:.1f} s)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    action = args.library_command
+    with Library() as library:
+        if action == "add":
+            folders = [str(library.add_folder(f)) for f in args.folders]
+            report = run_update(library.update(folders, workers=default_workers(False)))
+            _print_report(args, report)
+        elif action == "remove":
+            removed = sum(library.remove_folder(f) for f in args.folders)
+            if args.json:
+                print(json.dumps({"removed": removed}))
+            else:
+                print(f"{removed} documents removed from the library")
+        elif action == "list":
+            rows = library.folder_rows()
+            if args.json:
+                print(json.dumps([r.__dict__ for r in rows], ensure_ascii=False))
+            elif not rows:
+                print("the library is empty; add a folder with 'desktop-qa library add DIR'")
+            for r in rows if not args.json else []:
+                print(f"{r.path}: {r.documents} documents, {r.indexed} indexed, {r.failed} failed")
+        elif action == "status":
+            docs = library.documents(state=FAILED if args.failed else None)
+            if args.json:
+                stats = library.stats()
+                stats["rows"] = [
+                    {"document": d.path, "state": d.state, "error": d.error, "pages": d.pages}
+                    for d in docs
+                ]
+                print(json.dumps(stats, ensure_ascii=False))
+            else:
+                for d in docs:
+                    reason = f"  {d.error}" if d.error else ""
+                    print(f"{d.state:<8} {d.pages:>5} p  {d.path}{reason}")
+                s = library.stats()
+                print(
+                    f"{s['documents']} documents ({s['indexed']} indexed, {s['failed']} failed), "
+                    f"{s['pages']} pages, {s['passages']} passages"
+                )
+        elif action == "update":
+            if not library.folders():
+                print("the library is empty; add a folder with 'desktop-qa library add DIR'")
+                return 0
+            if args.watch:  # watch first, so a change during the first update is not missed
+                changed = threading.Event()
+                watcher = FolderWatcher(library.folders(), changed.set)
+                return _watch(library, args, changed, watcher)
+            report = run_update(library.update(workers=default_workers(False)))
+            _print_report(args, report)
+    return 0
+
+
+def _print_report(args: argparse.Namespace, report: IndexReport) -> None:
+    if args.json:
+        out = report.to_json()
+        out["errors"] = [{"document": p, "error": e} for p, e in report.errors]
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+        return
+    print(_summary(report), flush=True)
+    for path, error in report.errors:
+        print(f"  failed: {error if error.startswith(path) else f'{path}: {error}'}")
+
+
+def _watch(
+    library: Library, args: argparse.Namespace, changed: threading.Event, watcher: FolderWatcher
+) -> int:
+    """Update, then re-index whenever files change, until Ctrl+C (changes settle a second)."""
+    try:
+        # spawn: the watcher's threads are running (a fork would copy their locks).
+        steps = library.update(workers=default_workers(False), start_method="spawn")
+        _print_report(args, run_update(steps))
+        if not args.json:
+            print("watching " + ", ".join(library.folders()) + " (Ctrl+C to stop)", flush=True)
+        while True:
+            changed.wait()
+            while changed.wait(1.0):  # let a burst of changes settle
+                changed.clear()
+            steps = library.update(workers=default_workers(False), start_method="spawn")
+            report = run_update(steps)
+            if report.extracted or report.removed or report.reused or report.failed:
+                _print_report(args, report)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        watcher.stop()

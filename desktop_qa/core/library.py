@@ -1,0 +1,1008 @@
+"""The library: many folders of documents in one SQLite store, asked as one scope.
+
+* ``Library`` is one SQLite database (WAL) in the user data folder: the
+  folders, every document found in them (path, size, mtime, content hash,
+  state, one-line error), each document's extracted text and highlight
+  arrays (zlib-compressed, keyed by content hash, so answering and
+  highlighting never re-extract), its passages (character offsets) and one
+  keyword index over the passages of all documents.
+* ``KeywordIndex`` is the small interface the keyword search sits behind
+  (add / remove / search); ``SqliteKeywordIndex`` is the only engine built:
+  contentless FTS5 with the tokenizer and MATCH building of ``core.index``.
+* ``update`` walks folders and indexes what changed, in worker processes
+  with a per-file time limit, committing file by file (a killed run loses
+  only the files in flight). It is a generator: it yields ``IndexProgress``
+  and returns an ``IndexReport``.
+* ``LibraryScope`` is a ``qa.Scope`` over the library (or one folder of it),
+  so ``engine.answer`` asks a folder exactly as it asks one document.
+
+Why the library keeps extracted content itself: the per-document cache holds
+32 entries (512 MB) and re-extracting the documents an answer touches costs
+far more than reading them back (docs/performance.md has the figures).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sqlite3
+import sys
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from desktop_qa.core import paths
+from desktop_qa.core.cache import ARRAYS
+from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
+from desktop_qa.core.errors import UserError
+from desktop_qa.core.index import DEFAULT_TOKENIZER, TOKENIZERS, match_expression
+from desktop_qa.core.pack import sha256_file
+from desktop_qa.core.passages import Passage, make_passages
+from desktop_qa.core.qa import Ranked
+
+SCHEMA_VERSION = 1
+SUFFIXES = TEXT_SUFFIXES | MUPDF_SUFFIXES  # the one list of supported extensions
+FILE_TIME_LIMIT = 60.0  # seconds a worker may spend on one file before it is killed
+DOCUMENT_MEMORY = 64  # documents a scope keeps decoded (text + arrays) at once
+
+INDEXED, FAILED, PENDING = "indexed", "failed", "pending"
+
+
+def database_path() -> Path:
+    return paths.data_dir() / "library.sqlite"
+
+
+# -- keyword index -----------------------------------------------------------------------------
+class KeywordIndex(Protocol):
+    """Where passages are searched by keywords; SQLite today, another engine later."""
+
+    def add(self, rows: Iterable[tuple[int, str]]) -> None:
+        """Index passages given as (passage id, text)."""
+        ...
+
+    def remove(self, rows: Iterable[tuple[int, str]]) -> None:
+        """Forget passages (the text is needed by a contentless index)."""
+        ...
+
+    def search(
+        self, question: str, limit: int, documents: str | None = None
+    ) -> list[tuple[int, float]]:
+        """(passage id, score) best first; ``documents`` a path prefix to search under."""
+        ...
+
+
+class SqliteKeywordIndex:
+    """Contentless FTS5 over every passage of the library, ranked by bm25.
+
+    The text lives once, in the document store; the index keeps only terms.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, tokenizer: str = DEFAULT_TOKENIZER) -> None:
+        self.conn = conn
+        self.tokenizer = tokenizer
+
+    @staticmethod
+    def create(conn: sqlite3.Connection, tokenizer: str = DEFAULT_TOKENIZER) -> None:
+        spec = TOKENIZERS[tokenizer]
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS passage_fts USING "
+            f"fts5(body, content='', tokenize='{spec}')"
+        )
+
+    def add(self, rows: Iterable[tuple[int, str]]) -> None:
+        self.conn.executemany("INSERT INTO passage_fts(rowid, body) VALUES(?, ?)", rows)
+
+    def remove(self, rows: Iterable[tuple[int, str]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO passage_fts(passage_fts, rowid, body) VALUES('delete', ?, ?)", rows
+        )
+
+    def search(
+        self, question: str, limit: int, documents: str | None = None
+    ) -> list[tuple[int, float]]:
+        expression = match_expression(question, self.tokenizer)
+        if expression is None or limit < 1:
+            return []
+        if documents is None:
+            rows = self.conn.execute(
+                "SELECT rowid, bm25(passage_fts) FROM passage_fts WHERE passage_fts MATCH ? "
+                "ORDER BY rank LIMIT ?",
+                (expression, int(limit)),
+            ).fetchall()
+        else:
+            rows = self.conn.execute(
+                "SELECT f.rowid, bm25(passage_fts) AS score FROM passage_fts f "
+                "JOIN passage p ON p.id = f.rowid JOIN document d ON d.id = p.doc "
+                "WHERE passage_fts MATCH ? AND d.path >= ? AND d.path < ? "
+                "ORDER BY score LIMIT ?",
+                (expression, documents, documents + "\uffff", int(limit)),
+            ).fetchall()
+        return [(int(r), -float(s)) for r, s in rows]
+
+
+# -- stored content ----------------------------------------------------------------------------
+def pack_arrays(doc: Document) -> bytes:
+    """The highlight arrays as one zlib blob: a JSON header, then raw little-endian bytes."""
+    header: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    offset = 0
+    for name in ARRAYS:
+        a = np.ascontiguousarray(getattr(doc, name))
+        data = a.tobytes()
+        header[name] = [a.dtype.str, list(a.shape), offset, len(data)]
+        chunks.append(data)
+        offset += len(data)
+    head = json.dumps(header).encode()
+    return zlib.compress(len(head).to_bytes(4, "little") + head + b"".join(chunks), 6)
+
+
+def unpack_arrays(blob: bytes) -> dict[str, np.ndarray]:
+    raw = zlib.decompress(blob)
+    size = int.from_bytes(raw[:4], "little")
+    header = json.loads(raw[4 : 4 + size])
+    body = memoryview(raw)[4 + size :]
+    out = {}
+    for name in ARRAYS:
+        dtype, shape, offset, length = header[name]
+        out[name] = np.frombuffer(body[offset : offset + length], np.dtype(dtype)).reshape(shape)
+    return out
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a worker process sends back for one file (compressed where it is big)."""
+
+    kind: str
+    page_sizes: list[tuple[float, float]]
+    text: str
+    text_z: bytes
+    arrays_z: bytes
+    passages: list[tuple[int, int]]
+
+
+def extract(path: str) -> Extracted:
+    """Read one file (in a worker process): text, arrays, passages (raises UserError)."""
+    from desktop_qa.core.document import load_document
+
+    doc = load_document(path)
+    return Extracted(
+        kind=doc.kind,
+        page_sizes=[(float(w), float(h)) for w, h in doc.page_sizes],
+        text=doc.text,
+        text_z=zlib.compress(doc.text.encode("utf-8", "surrogatepass"), 6),
+        arrays_z=b"" if doc.kind == "text" else pack_arrays(doc),
+        passages=[(p.start, p.end) for p in make_passages(doc.text)],
+    )
+
+
+# -- progress and report -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class IndexProgress:
+    """Where an update is: files read of those that need reading, pages so far."""
+
+    done: int
+    total: int
+    pages: int
+    seconds: float
+    current: str = ""
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at this run's pace (None before the first file)."""
+        if not self.done or self.seconds <= 0:
+            return None
+        return (self.total - self.done) * self.seconds / self.done
+
+
+@dataclass
+class IndexReport:
+    """What one update did (counts a user or test can check)."""
+
+    found: int = 0  # supported files under the folders
+    unchanged: int = 0  # skipped: same size and mtime (or same hash)
+    extracted: int = 0  # read by a worker this run
+    reused: int = 0  # moved, renamed or copied: content found by hash, not re-read
+    removed: int = 0  # gone from disk, removed from the index
+    failed: int = 0  # could not be read this run (reason recorded)
+    pages: int = 0  # pages extracted this run
+    seconds: float = 0.0
+    cancelled: bool = False
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "found": self.found,
+            "unchanged": self.unchanged,
+            "extracted": self.extracted,
+            "reused": self.reused,
+            "removed": self.removed,
+            "failed": self.failed,
+            "pages": self.pages,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    path: str
+    state: str
+    error: str | None
+    pages: int
+    size: int
+
+
+@dataclass(frozen=True)
+class FolderRow:
+    path: str
+    documents: int
+    indexed: int
+    failed: int
+    pending: int
+
+
+# -- walking folders ---------------------------------------------------------------------------
+def walk(folder: Path) -> Iterator[Path]:
+    """Supported files under ``folder``: hidden folders and files skipped, no symlink loops."""
+    seen: set[tuple[int, int]] = set()
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            st = current.stat()
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:  # a symlink back up the tree, or the same folder twice
+            continue
+        seen.add(key)
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    stack.append(Path(entry.path))
+                elif entry.is_file() and Path(entry.name).suffix.lower() in SUFFIXES:
+                    yield Path(entry.path)
+            except OSError:
+                continue
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _prefix(folder: str) -> str:
+    return folder.rstrip(os.sep) + os.sep
+
+
+# -- worker processes --------------------------------------------------------------------------
+def _worker_main(conn: Connection) -> None:
+    """Extract files sent over ``conn`` until told to stop (runs in a child process).
+
+    Also stops when the parent dies (killed mid-run): a forked worker holds
+    copies of the parent's pipe ends, so it would never see end-of-file.
+    """
+    parent = multiprocessing.parent_process()
+    watch: list[Any] = [conn] + ([parent.sentinel] if parent is not None else [])
+    while True:
+        try:
+            if conn not in wait(watch):
+                return  # the parent is gone
+            path = conn.recv()
+        except (EOFError, OSError):
+            return
+        if path is None:
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", extract(path))
+        except UserError as exc:
+            reply = ("error", exc.message)
+        except MemoryError:
+            reply = ("error", f"{path} is too large to read in memory")
+        except Exception as exc:  # a reader bug on a strange file: record it, go on
+            reply = ("error", f"{path}: could not be read ({type(exc).__name__}: {exc})")
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx: Any) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+        self.job: str | None = None
+        self.started = 0.0
+
+    def send(self, path: str) -> None:
+        self.job = path
+        self.started = time.monotonic()
+        self.conn.send(path)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(2)
+        self.conn.close()
+
+
+class WorkerPool:
+    """Worker processes that each extract one file at a time, killed past a time limit.
+
+    A pathological PDF can spin in MuPDF for ever or crash it; only a process
+    can be stopped from outside, so each file is read in one and a worker that
+    exceeds ``time_limit`` or dies is replaced and its file marked failed.
+    """
+
+    def __init__(
+        self, workers: int, time_limit: float = FILE_TIME_LIMIT, start_method: str | None = None
+    ) -> None:
+        self.ctx = multiprocessing.get_context(start_method or default_start_method())
+        self.size = max(1, workers)
+        self.time_limit = time_limit
+        self.workers: list[_Worker] = []
+
+    def run(
+        self, paths: Iterable[str], poll: float = 0.2
+    ) -> Iterator[tuple[str, Extracted | None, str | None]]:
+        """Yield (path, extracted, error) as files finish; ("", None, None) on each idle poll."""
+        pending = iter(paths)
+        exhausted = False
+        while True:
+            while not exhausted and len([w for w in self.workers if w.job]) < self.size:
+                idle = next((w for w in self.workers if w.job is None), None)
+                path = next(pending, None)
+                if path is None:
+                    exhausted = True
+                    break
+                if idle is None:
+                    idle = _Worker(self.ctx)
+                    self.workers.append(idle)
+                idle.send(path)
+            busy = [w for w in self.workers if w.job]
+            if not busy:
+                return
+            ready = wait([w.conn for w in busy], timeout=poll)
+            for worker in busy:
+                if worker.conn in ready:
+                    path = worker.job or ""
+                    try:
+                        status, value = worker.conn.recv()
+                    except (EOFError, OSError):
+                        status, value = "error", f"{path}: the reader crashed on this file"
+                        self._replace(worker)
+                    worker.job = None
+                    if status == "ok":
+                        yield path, value, None
+                    else:
+                        yield path, None, value
+                elif time.monotonic() - worker.started > self.time_limit:
+                    path = worker.job or ""
+                    self._replace(worker)
+                    yield (
+                        path,
+                        None,
+                        f"{path}: reading took longer than {self.time_limit:.0f} s; "
+                        "the file may be damaged or pathological",
+                    )
+            if not ready:
+                yield "", None, None
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        self.workers.remove(worker)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            if worker.job:
+                worker.kill()
+            else:
+                worker.stop()
+        self.workers = []
+
+
+def default_start_method() -> str:
+    """fork on Linux (a worker starts in milliseconds, PyMuPDF already imported), else spawn.
+
+    Callers with other threads running (the app, ``--watch``) pass "spawn":
+    a forked child would inherit locks those threads hold.
+    """
+    return "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+def default_workers(app: bool) -> int:
+    """Cores - 1 in the app (the UI keeps one), every core on the command line."""
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if app else cores
+
+
+# -- the store ---------------------------------------------------------------------------------
+class Library:
+    """The library database: folders, documents, their content, passages and keyword index.
+
+    One connection, used from one thread at a time (the GUI serialises
+    indexing and queries on the library; each command opens its own).
+    """
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else database_path()
+        self.read_only = read_only
+        try:
+            if read_only:
+                if not self.path.is_file():
+                    raise UserError(
+                        "the library is empty; add a folder with 'desktop-qa library add DIR'"
+                    )
+                uri = f"file:{self.path.as_posix()}?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+                self._create()
+            self.conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise UserError(
+                f"{self.path}: the library database cannot be opened ({exc}); "
+                "remove it to start a new library"
+            ) from None
+        self.index: KeywordIndex = SqliteKeywordIndex(self.conn)
+
+    def _create(self) -> None:
+        with self.conn:
+            self.conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is not None and int(row[0]) != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"library schema {row[0]}, expected {SCHEMA_VERSION}")
+            self.conn.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS folder(id INTEGER PRIMARY KEY, path TEXT UNIQUE,
+                    added REAL);
+                CREATE TABLE IF NOT EXISTS content(hash TEXT PRIMARY KEY, kind TEXT,
+                    page_sizes TEXT, text BLOB, arrays BLOB);
+                CREATE TABLE IF NOT EXISTS document(id INTEGER PRIMARY KEY, path TEXT UNIQUE,
+                    size INTEGER, mtime INTEGER, hash TEXT, state TEXT, error TEXT,
+                    pages INTEGER DEFAULT 0, indexed REAL);
+                CREATE INDEX IF NOT EXISTS document_hash ON document(hash);
+                CREATE TABLE IF NOT EXISTS passage(id INTEGER PRIMARY KEY,
+                    doc INTEGER REFERENCES document(id), idx INTEGER, start INTEGER,
+                    end INTEGER);
+                CREATE INDEX IF NOT EXISTS passage_doc ON passage(doc, idx);
+                """
+            )
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES('schema', ?)", (str(SCHEMA_VERSION),)
+            )
+            SqliteKeywordIndex.create(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- folders ------------------------------------------------------------------------------
+    def folders(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT path FROM folder ORDER BY path")]
+
+    def add_folder(self, folder: str | os.PathLike[str]) -> Path:
+        """Remember a folder (indexed by the next ``update``); UserError if it is not one."""
+        path = Path(folder).expanduser()
+        if not path.exists():
+            raise UserError(f"{path}: folder not found; check the path and try again")
+        if not path.is_dir():
+            raise UserError(f"{path} is not a folder; pass a folder of documents")
+        path = path.resolve()
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO folder(path, added) VALUES(?, ?)", (str(path), time.time())
+            )
+        return path
+
+    def remove_folder(self, folder: str | os.PathLike[str]) -> int:
+        """Forget a folder and every document only it held; returns documents removed."""
+        path = str(Path(folder).expanduser().resolve())
+        if path not in self.folders():
+            raise UserError(f"{path} is not a library folder; see 'desktop-qa library list'")
+        with self.conn:
+            self.conn.execute("DELETE FROM folder WHERE path = ?", (path,))
+        others = self.folders()
+        removed = 0
+        for row in self.documents(under=path):
+            if not any(_under(row.path, f) for f in others):
+                self._remove_document(row.id)
+                removed += 1
+        return removed
+
+    def covering_folder(self, folder: Path) -> str | None:
+        """The library folder that holds ``folder`` (itself or an ancestor), if any."""
+        text = str(folder)
+        for f in self.folders():
+            if _under(text, f):
+                return f
+        return None
+
+    def folder_rows(self) -> list[FolderRow]:
+        out = []
+        for f in self.folders():
+            counts = dict.fromkeys((INDEXED, FAILED, PENDING), 0)
+            for state, n in self.conn.execute(
+                "SELECT state, count(*) FROM document WHERE path >= ? AND path < ? GROUP BY state",
+                (_prefix(f), _prefix(f) + "\uffff"),
+            ):
+                counts[state] = n
+            out.append(FolderRow(f, sum(counts.values()), *counts.values()))
+        return out
+
+    # -- documents ----------------------------------------------------------------------------
+    def documents(self, *, under: str | None = None, state: str | None = None) -> list[DocumentRow]:
+        sql = "SELECT id, path, state, error, pages, size FROM document"
+        where: list[str] = []
+        args: list[Any] = []
+        if under is not None:
+            where.append("path >= ? AND path < ?")
+            args += [_prefix(under), _prefix(under) + "\uffff"]
+        if state is not None:
+            where.append("state = ?")
+            args.append(state)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.conn.execute(sql + " ORDER BY path", args)
+        return [DocumentRow(*r) for r in rows]
+
+    def load(self, doc_id: int) -> Document:
+        """A document as the reader and the highlights need it, from the store (no re-reading)."""
+        row = self.conn.execute(
+            "SELECT d.path, c.kind, c.page_sizes, c.text, c.arrays FROM document d "
+            "JOIN content c ON c.hash = d.hash WHERE d.id = ?",
+            (doc_id,),
+        ).fetchone()
+        if row is None:
+            raise UserError(f"document {doc_id} is no longer in the library; ask again")
+        path, kind, sizes, text_z, arrays_z = row
+        text = zlib.decompress(text_z).decode("utf-8", "surrogatepass")
+        doc = Document(path=Path(path), kind=kind, text=text)
+        if kind != "text":
+            doc.page_sizes = [(float(w), float(h)) for w, h in json.loads(sizes)]
+            for name, array in unpack_arrays(arrays_z).items():
+                setattr(doc, name, array)
+        return doc
+
+    def _text_of(self, content_hash: str) -> str:
+        row = self.conn.execute("SELECT text FROM content WHERE hash = ?", (content_hash,))
+        blob = row.fetchone()
+        return zlib.decompress(blob[0]).decode("utf-8", "surrogatepass") if blob else ""
+
+    def _remove_document(self, doc_id: int) -> None:
+        """Drop a document, its passages from the keyword index, and unshared content."""
+        row = self.conn.execute("SELECT hash FROM document WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return
+        with self.conn:
+            self._unindex(doc_id, row[0])
+            self.conn.execute("DELETE FROM document WHERE id = ?", (doc_id,))
+            self._drop_content_if_unused(row[0])
+
+    def _unindex(self, doc_id: int, content_hash: str | None) -> None:
+        rows = self.conn.execute(
+            "SELECT id, start, end FROM passage WHERE doc = ?", (doc_id,)
+        ).fetchall()
+        if rows and content_hash:
+            text = self._text_of(content_hash)
+            self.index.remove((pid, text[a:b]) for pid, a, b in rows)
+        self.conn.execute("DELETE FROM passage WHERE doc = ?", (doc_id,))
+
+    def _drop_content_if_unused(self, content_hash: str | None) -> None:
+        if not content_hash:
+            return
+        used = self.conn.execute(
+            "SELECT 1 FROM document WHERE hash = ? AND state = ? LIMIT 1", (content_hash, INDEXED)
+        ).fetchone()
+        if used is None:
+            self.conn.execute("DELETE FROM content WHERE hash = ?", (content_hash,))
+
+    def _index_document(self, doc_id: int, text: str, passages: Sequence[tuple[int, int]]) -> int:
+        cur = self.conn.execute("SELECT coalesce(max(id), 0) FROM passage")
+        base = int(cur.fetchone()[0]) + 1
+        rows = [(base + i, doc_id, i, a, b) for i, (a, b) in enumerate(passages)]
+        self.conn.executemany("INSERT INTO passage VALUES(?, ?, ?, ?, ?)", rows)
+        self.index.add((pid, text[a:b]) for pid, _, _, a, b in rows)
+        return len(rows)
+
+    def _record(
+        self,
+        path: str,
+        size: int,
+        mtime: int,
+        content_hash: str,
+        state: str,
+        error: str | None,
+        pages: int,
+    ) -> int:
+        """Insert or update a document row; returns its id (the caller holds the transaction)."""
+        row = self.conn.execute("SELECT id, hash FROM document WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            cur = self.conn.execute(
+                "INSERT INTO document(path, size, mtime, hash, state, error, pages, indexed) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                (path, size, mtime, content_hash, state, error, pages, time.time()),
+            )
+            return int(cur.lastrowid or 0)
+        doc_id, old_hash = row
+        if old_hash != content_hash or state != INDEXED:
+            self._unindex(doc_id, old_hash)
+        self.conn.execute(
+            "UPDATE document SET size = ?, mtime = ?, hash = ?, state = ?, error = ?, pages = ?, "
+            "indexed = ? WHERE id = ?",
+            (size, mtime, content_hash, state, error, pages, time.time(), doc_id),
+        )
+        if old_hash != content_hash:
+            self._drop_content_if_unused(old_hash)
+        return int(doc_id)
+
+    # -- updating -----------------------------------------------------------------------------
+    def update(
+        self,
+        folders: Sequence[str | os.PathLike[str]] | None = None,
+        *,
+        workers: int | None = None,
+        cancel: Callable[[], bool] | None = None,
+        time_limit: float = FILE_TIME_LIMIT,
+        start_method: str | None = None,
+    ) -> Generator[IndexProgress, None, IndexReport]:
+        """Bring the index up to date with the files under ``folders`` (all by default).
+
+        Yields progress; returns what was done. Each file is committed on its
+        own, so cancelling (or killing the process) loses only files in flight.
+        """
+        started = time.perf_counter()
+        report = IndexReport()
+        roots = [Path(f).expanduser().resolve() for f in (folders or self.folders())]
+        known = {
+            r[1]: r
+            for r in self.conn.execute("SELECT id, path, size, mtime, hash, state FROM document")
+        }
+        seen: set[str] = set()
+        todo: list[tuple[str, int, int]] = []  # (path, size, mtime) whose content may differ
+        for root in roots:
+            for file in walk(root):
+                text = str(file)
+                if text in seen:
+                    continue
+                try:
+                    st = file.stat()
+                except OSError:
+                    continue
+                seen.add(text)
+                report.found += 1
+                row = known.get(text)
+                if (
+                    row is not None
+                    and row[5] in (INDEXED, FAILED)
+                    and row[2] == st.st_size
+                    and row[3] == st.st_mtime_ns
+                ):
+                    report.unchanged += 1
+                    continue
+                todo.append((text, st.st_size, st.st_mtime_ns))
+        # Gone from disk (under the folders updated): candidates for moves, else removed.
+        gone = {
+            p: row
+            for p, row in known.items()
+            if p not in seen and any(_under(p, str(r)) for r in roots)
+        }
+        gone_by_hash: dict[str, list[tuple[Any, ...]]] = {}
+        for row in gone.values():
+            if row[4] and row[5] == INDEXED:
+                gone_by_hash.setdefault(row[4], []).append(row)
+        extract_list: list[tuple[str, int, int, str]] = []
+        total = len(todo)
+        done = 0
+        yield IndexProgress(0, total, 0, time.perf_counter() - started)
+        for path, size, mtime in todo:
+            if cancel is not None and cancel():
+                report.cancelled = True
+                break
+            try:
+                digest = sha256_file(Path(path))
+            except OSError as exc:
+                with self.conn:
+                    self._record(path, size, mtime, "", FAILED, f"{path}: {exc.strerror}", 0)
+                report.failed += 1
+                report.errors.append((path, f"{path}: {exc.strerror}"))
+                done += 1
+                continue
+            row = known.get(path)
+            if row is not None and row[4] == digest and row[5] in (INDEXED, FAILED):
+                # Touched, not changed: only size/mtime are new.
+                with self.conn:
+                    self.conn.execute(
+                        "UPDATE document SET size = ?, mtime = ? WHERE id = ?",
+                        (size, mtime, row[0]),
+                    )
+                report.unchanged += 1
+                done += 1
+                continue
+            moved = gone_by_hash.get(digest)
+            if moved and row is None:
+                old = moved.pop()
+                gone.pop(old[1], None)
+                with self.conn:
+                    self.conn.execute(
+                        "UPDATE document SET path = ?, size = ?, mtime = ? WHERE id = ?",
+                        (path, size, mtime, old[0]),
+                    )
+                report.reused += 1
+                done += 1
+                continue
+            if self._reuse(path, size, mtime, digest):
+                report.reused += 1
+                done += 1
+                continue
+            extract_list.append((path, size, mtime, digest))
+        for row in gone.values():
+            self._remove_document(row[0])
+            report.removed += 1
+        if extract_list and not report.cancelled:
+            yield from self._extract_all(
+                extract_list,
+                report,
+                done,
+                total,
+                started,
+                cancel,
+                workers,
+                time_limit,
+                start_method,
+            )
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _reuse(self, path: str, size: int, mtime: int, digest: str) -> bool:
+        """A copy of content already in the library: index it without reading the file."""
+        row = self.conn.execute(
+            "SELECT d.id, d.pages FROM document d JOIN content c ON c.hash = d.hash "
+            "WHERE d.hash = ? AND d.state = ? LIMIT 1",
+            (digest, INDEXED),
+        ).fetchone()
+        if row is None:
+            return False
+        source, pages = row
+        spans = self.conn.execute(
+            "SELECT start, end FROM passage WHERE doc = ? ORDER BY idx", (source,)
+        ).fetchall()
+        with self.conn:
+            doc_id = self._record(path, size, mtime, digest, INDEXED, None, pages)
+            self._unindex(doc_id, digest)
+            self._index_document(doc_id, self._text_of(digest), spans)
+        return True
+
+    def _extract_all(
+        self,
+        items: list[tuple[str, int, int, str]],
+        report: IndexReport,
+        done: int,
+        total: int,
+        started: float,
+        cancel: Callable[[], bool] | None,
+        workers: int | None,
+        time_limit: float,
+        start_method: str | None,
+    ) -> Iterator[IndexProgress]:
+        meta = {path: (size, mtime, digest) for path, size, mtime, digest in items}
+        method = start_method or default_start_method()
+        if method == "fork":
+            import pymupdf  # noqa: F401  (imported once here, not in every worker)
+        size = min(workers or default_workers(False), len(items))
+        pool = WorkerPool(size, time_limit, method)
+        try:
+            for path, extracted, error in pool.run(p for p, *_ in items):
+                if cancel is not None and cancel():
+                    report.cancelled = True
+                    break
+                if not path:
+                    yield IndexProgress(done, total, report.pages, time.perf_counter() - started)
+                    continue
+                size, mtime, digest = meta[path]
+                if extracted is None:
+                    with self.conn:
+                        self._record(path, size, mtime, digest, FAILED, error, 0)
+                    report.failed += 1
+                    report.errors.append((path, error or "could not be read"))
+                else:
+                    pages = len(extracted.page_sizes)
+                    self._store(path, size, mtime, digest, extracted)
+                    report.extracted += 1
+                    report.pages += pages
+                done += 1
+                yield IndexProgress(
+                    done, total, report.pages, time.perf_counter() - started, Path(path).name
+                )
+        finally:
+            pool.close()
+
+    def _store(self, path: str, size: int, mtime: int, digest: str, ex: Extracted) -> None:
+        with self.conn:  # one transaction per file: a kill loses only files in flight
+            self.conn.execute(
+                "INSERT OR REPLACE INTO content VALUES(?, ?, ?, ?, ?)",
+                (digest, ex.kind, json.dumps(ex.page_sizes), ex.text_z, ex.arrays_z),
+            )
+            doc_id = self._record(path, size, mtime, digest, INDEXED, None, len(ex.page_sizes))
+            self._unindex(doc_id, digest)
+            self._index_document(doc_id, ex.text, ex.passages)
+
+    # -- figures ------------------------------------------------------------------------------
+    def stats(self) -> dict[str, int]:
+        one = self.conn.execute
+        return {
+            "folders": one("SELECT count(*) FROM folder").fetchone()[0],
+            "documents": one("SELECT count(*) FROM document").fetchone()[0],
+            "indexed": one("SELECT count(*) FROM document WHERE state = ?", (INDEXED,)).fetchone()[
+                0
+            ],
+            "failed": one("SELECT count(*) FROM document WHERE state = ?", (FAILED,)).fetchone()[0],
+            "pages": one("SELECT coalesce(sum(pages), 0) FROM document").fetchone()[0],
+            "passages": one("SELECT count(*) FROM passage").fetchone()[0],
+        }
+
+
+# -- asking the library ------------------------------------------------------------------------
+class LibraryScope:
+    """The library (or the part under one folder) as a ``qa.Scope`` for ``engine.answer``.
+
+    ``source`` is the document's id in the library; documents are decoded
+    from the store when a passage of theirs is read, and the last
+    ``DOCUMENT_MEMORY`` stay decoded.
+    """
+
+    def __init__(self, library: Library, under: str | os.PathLike[str] | None = None) -> None:
+        self.library = library
+        self.under = None if under is None else str(Path(under).expanduser().resolve())
+        self.name = self.under or "library"
+        conn = library.conn
+        if self.under is None:
+            self._docs = conn.execute(
+                "SELECT count(*) FROM document WHERE state = ?", (INDEXED,)
+            ).fetchone()[0]
+            self._passages = conn.execute("SELECT count(*) FROM passage").fetchone()[0]
+            self._prefix = None
+        else:
+            self._prefix = _prefix(self.under)
+            bounds = (self._prefix, self._prefix + "\uffff")
+            self._docs = conn.execute(
+                "SELECT count(*) FROM document WHERE state = ? AND path >= ? AND path < ?",
+                (INDEXED, *bounds),
+            ).fetchone()[0]
+            self._passages = conn.execute(
+                "SELECT count(*) FROM passage p JOIN document d ON d.id = p.doc "
+                "WHERE d.path >= ? AND d.path < ?",
+                bounds,
+            ).fetchone()[0]
+        self._memory: OrderedDict[int, Document] = OrderedDict()
+
+    @property
+    def total_passages(self) -> int:
+        return int(self._passages)
+
+    @property
+    def document_count(self) -> int:
+        return int(self._docs)
+
+    def skipped(self) -> list[dict[str, str]]:
+        """Files of the scope that could not be indexed, with their one-line reasons."""
+        rows = self.library.documents(under=self.under, state=FAILED)
+        return [{"document": r.path, "error": r.error or ""} for r in rows]
+
+    def search(self, question: str, limit: int) -> list[Ranked]:
+        hits = self.library.index.search(question, limit, self._prefix)
+        if not hits:
+            return []
+        marks = ",".join("?" * len(hits))
+        rows = {
+            r[0]: r[1:]
+            for r in self.library.conn.execute(
+                f"SELECT id, doc, idx, start, end FROM passage WHERE id IN ({marks})",
+                [h[0] for h in hits],
+            )
+        }
+        out = []
+        for pid, score in hits:
+            if pid in rows:
+                doc, idx, a, b = rows[pid]
+                out.append(Ranked(int(doc), Passage(int(idx), int(a), int(b)), score))
+        return out
+
+    def passages(self) -> Iterable[Ranked]:
+        sql = "SELECT p.doc, p.idx, p.start, p.end FROM passage p"
+        args: tuple[str, ...] = ()
+        if self._prefix is not None:
+            sql += " JOIN document d ON d.id = p.doc WHERE d.path >= ? AND d.path < ?"
+            args = (self._prefix, self._prefix + "\uffff")
+        rows = self.library.conn.execute(sql + " ORDER BY p.doc, p.idx", args).fetchall()
+        return (Ranked(int(d), Passage(int(i), int(a), int(b))) for d, i, a, b in rows)
+
+    def document(self, source: int) -> Document:
+        doc = self._memory.get(source)
+        if doc is not None:
+            self._memory.move_to_end(source)
+            return doc
+        doc = self.library.load(source)
+        self._memory[source] = doc
+        while len(self._memory) > DOCUMENT_MEMORY:
+            self._memory.popitem(last=False)
+        return doc
+
+    def close(self) -> None:
+        self._memory.clear()
+
+
+# -- watching ----------------------------------------------------------------------------------
+class FolderWatcher:
+    """Calls ``on_change()`` (from a watchdog thread) when a supported file under the folders
+    is created, modified, moved or deleted.
+
+    watchdog rather than Qt's QFileSystemWatcher: Qt needs one watch per folder
+    (added by hand for every new sub-folder, and silently failing past the
+    inotify limit), while watchdog's observers watch a whole tree recursively
+    (inotify on Linux, FSEvents on macOS, ReadDirectoryChangesW on Windows) and
+    work without Qt, so the CLI's ``library update --watch`` uses the same code.
+    """
+
+    def __init__(self, folders: Iterable[str], on_change: Callable[[], None]) -> None:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: Any) -> None:
+                if event.event_type in ("opened", "closed_no_write"):
+                    return
+                names = [str(event.src_path), str(getattr(event, "dest_path", "") or "")]
+                if event.is_directory or any(
+                    Path(n).suffix.lower() in SUFFIXES for n in names if n
+                ):
+                    on_change()
+
+        self.observer = Observer()
+        handler = Handler()
+        for folder in folders:
+            if Path(folder).is_dir():
+                self.observer.schedule(handler, str(folder), recursive=True)
+        self.observer.daemon = True
+        self.observer.start()
+
+    def stop(self) -> None:
+        self.observer.stop()
+        self.observer.join(5)

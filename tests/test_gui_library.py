@@ -1,0 +1,194 @@
+"""The library in the window: add a folder, progress, cancel and resume, watching, asking
+the library, opening an answer's document at its page, F3 across documents."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_qa.core.library import FAILED, INDEXED, IndexReport
+from desktop_qa.core.pack import load_pack
+from desktop_qa.core.reader import Reader
+from desktop_qa.gui.library import SCOPE_DOCUMENT, SCOPE_LIBRARY
+from desktop_qa.gui.session import Session
+from desktop_qa.gui.window import MainWindow
+from tests.gui_helpers import isolate
+from tests.pdfgen import handbook, page_lines, write_pdf
+
+QUESTION = "What is the launch code?"
+WAIT = 60000  # indexing starts worker processes; the machine may be busy
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 one-page PDFs, a 20-page manual with the answer on page 17, a 3-page memo with it
+    on page 2, and a damaged PDF."""
+    root = tmp_path_factory.mktemp("lib") / "docs"
+    root.mkdir()
+    for i in range(12):
+        write_pdf(root / f"filler-{i:02d}.pdf", [[page_lines(500 + i)]])
+    handbook(root / "manual.pdf", pages=20, answer_page=17)
+    handbook(root / "memo.pdf", pages=3, answer_page=2, columns=1)
+    (root / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+    return root
+
+
+@pytest.fixture
+def folder(tmp_path: Path, template: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(template, tmp_path / "docs"))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, oracle_pack: Path):  # type: ignore[no-untyped-def]
+    isolate(monkeypatch, tmp_path / "user")
+    session = Session()
+    w = MainWindow(session, restore_geometry=False)
+    qtbot.addWidget(w)
+    w.resize(1280, 820)
+    w.show()
+    qtbot.waitExposed(w)
+    session.set_reader(Reader(load_pack(oracle_pack)))
+    yield w
+    w.library.shutdown()
+    session.shutdown()
+
+
+def add_and_wait(qtbot, window: MainWindow, folder: Path) -> IndexReport:  # type: ignore[no-untyped-def]
+    c = window.library.controller
+    with qtbot.waitSignal(c.indexingFinished, timeout=WAIT) as done:
+        window.library.panel.add(str(folder))
+    return done.args[0]
+
+
+def test_add_folder_shows_progress_documents_and_failures(qtbot, window, folder):
+    progress = []
+    window.library.controller.indexingProgress.connect(progress.append)
+    window.library.panel_action.trigger()  # F9: the panel
+    assert window.library.dock.isVisible()
+    report = add_and_wait(qtbot, window, folder)
+    assert (report.extracted, report.failed) == (14, 1)
+    assert progress and progress[-1].total == 15
+    assert "Library up to date: 14 read" in window.library.status.text()
+    rows = {Path(p).name: (state, reason) for p, state, reason in window.library.panel.rows()}
+    assert len(rows) == 15
+    assert rows["manual.pdf"] == (INDEXED, "")
+    state, reason = rows["broken.pdf"]
+    assert state == FAILED and "damaged" in reason
+    assert "1 could not be read" in window.library.panel.summary.text()
+
+
+def test_cancel_then_resume_indexes_only_the_rest(qtbot, window, folder):
+    c = window.library.controller
+    c.workers = 1
+
+    def stop_early(p) -> None:  # type: ignore[no-untyped-def]
+        if p.done >= 2:
+            c.cancel()
+
+    c.indexingProgress.connect(stop_early)
+    with qtbot.waitSignal(c.indexingCancelled, timeout=WAIT):
+        window.library.panel.add(str(folder))
+    c.indexingProgress.disconnect(stop_early)
+    assert "stopped" in window.library.status.text()
+    done = len(c.db().documents())
+    assert 2 <= done < 15
+    with qtbot.waitSignal(c.indexingFinished, timeout=WAIT) as finished:
+        window.library.panel.update_button.click()  # resume
+    report = finished.args[0]
+    assert report.unchanged == done and report.extracted + report.failed == 15 - done
+
+
+def test_watched_folder_indexes_a_new_file(qtbot, window, folder):
+    add_and_wait(qtbot, window, folder)
+    c = window.library.controller
+    with qtbot.waitSignal(c.indexingFinished, timeout=WAIT) as finished:
+        write_pdf(folder / "new.pdf", [[page_lines(9)]])
+    report = finished.args[0]
+    assert report.extracted == 1 and report.unchanged == 15
+
+
+def test_ask_the_library_opens_answers_at_their_page_and_f3_steps_across_documents(
+    qtbot, window, folder, tmp_path
+):
+    add_and_wait(qtbot, window, folder)
+    s = window.session
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_L,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert window.library.scope == SCOPE_LIBRARY
+    window.question.clear()
+    qtbot.keyClicks(window.question, QUESTION)
+    with qtbot.waitSignal(s.answerDocumentLoaded, timeout=WAIT):
+        qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    result = s.result
+    assert s.library_result and result.read.documents == 14
+    best = [a for a in result.answers if a.text == "Alpha Bravo"]
+    assert {(Path(a.document).name, a.page) for a in best} == {("manual.pdf", 17), ("memo.pdf", 2)}
+    # The list names each answer's document and page.
+    first = s.current_answer
+    html_row = window.results.list.item(0).data(Qt.ItemDataRole.UserRole + 1)
+    assert f"{Path(first.document).name} · page {first.page}" in html_row
+
+    def check_shown() -> None:
+        answer = s.current_answer
+        view = window.pdf_view
+        assert str(view.document.path) == answer.document
+        strong, _ = view.highlights(page=answer.page - 1)
+        assert strong == list(answer.boxes) and strong
+        assert answer.page in [p + 1 for p in view.visible_pages()]
+        assert window.windowTitle().startswith(Path(answer.document).name)
+
+    check_shown()
+    shot = tmp_path / "library-answer.png"
+    window.library.dock.show()
+    assert window.grab().save(str(shot)) and shot.stat().st_size > 10000
+    # F3 moves to the next answer, in the other document: it opens there.
+    other = s.shown.answers[1]
+    assert other.document != first.document
+    with qtbot.waitSignal(s.answerDocumentLoaded, timeout=WAIT):
+        qtbot.keyClick(window, Qt.Key.Key_F3)
+    assert s.current == 1
+    check_shown()
+    with qtbot.waitSignal(s.answerDocumentLoaded, timeout=WAIT):
+        qtbot.keyClick(window, Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier)
+    assert s.current == 0
+    check_shown()
+    # Back to "this document": the question asks the document on screen.
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_D,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert window.library.scope == SCOPE_DOCUMENT
+    window.question.setText("Where is the launch code?")
+    with qtbot.waitSignal(s.queryFinished, timeout=WAIT) as done:
+        qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    assert not s.library_result and done.args[0].read.documents == 1
+    assert done.args[0].answers[0].document == first.document
+
+
+def test_library_no_answer_offers_read_more(qtbot, window, folder):
+    add_and_wait(qtbot, window, folder)
+    s = window.session
+    window.library.scope_library()
+    s.settings.exhaustive = False
+    with qtbot.waitSignal(s.queryFinished, timeout=WAIT) as done:
+        s.ask_library("What is the café crème?")
+    result = done.args[0]
+    assert result.no_answer and not result.whole_document
+    assert "best match your question" in window.results.header.text()
+    assert window.results.read_button.isVisible()
+    assert "Read more of the library" in window.results.read_button.text()
+    with qtbot.waitSignal(s.queryFinished, timeout=WAIT) as more:
+        window.results.read_button.click()
+    assert more.args[0].read.passages >= result.read.passages
