@@ -465,10 +465,13 @@ class Reading:
         exhausted = False
         while not exhausted:
             batch = []
+            # The reading's very first window goes alone: the first answer shows
+            # after one window instead of a whole batch (the best-matching one).
+            size = 1 if self.state.windows == 0 else batch_size
             for item in pending:
                 if not self.state.seen(item):
                     batch.append(item)
-                    if len(batch) >= batch_size:
+                    if len(batch) >= size:
                         break
             else:
                 exhausted = True
