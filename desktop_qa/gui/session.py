@@ -511,12 +511,11 @@ class Session(QObject):
         return True
 
     # -- asking -----------------------------------------------------------------
-    def ask(self, question: str) -> None:
-        """Start answering; a running query is cancelled and its results ignored."""
-        self.cancel_query(notify=False)
+    def _query(self, question: str) -> Query | None:
+        """The question with the user's settings, validated once; None (and a message) if bad."""
         reader = self.reader  # None: keyword answers
         try:
-            query = Query(
+            return Query(
                 question,
                 top_k=self.settings.top_k,
                 threshold=self.settings.threshold(reader.pack.null_threshold) if reader else None,
@@ -524,6 +523,13 @@ class Session(QObject):
             )
         except UserError as exc:
             emit(self.queryFailed, exc.message)
+            return None
+
+    def ask(self, question: str) -> None:
+        """Start answering; a running query is cancelled and its results ignored."""
+        self.cancel_query(notify=False)
+        query = self._query(question)
+        if query is None:
             return
         if self.opened is None and not self.loading:
             emit(self.queryFailed, NO_DOCUMENT)
@@ -613,16 +619,8 @@ class Session(QObject):
     def ask_library(self, question: str) -> None:
         """Ask every indexed document of the library (keyword answers without a model)."""
         self.cancel_query(notify=False)
-        reader = self.reader
-        try:
-            query = Query(
-                question,
-                top_k=self.settings.top_k,
-                threshold=self.settings.threshold(reader.pack.null_threshold) if reader else None,
-                exhaustive=self.settings.exhaustive,
-            )
-        except UserError as exc:
-            emit(self.queryFailed, exc.message)
+        query = self._query(question)
+        if query is None:
             return
         self.question = query.question
         self._run_library(query, None)
