@@ -451,20 +451,9 @@ class LibraryUi(QObject):
 
     def _document_shown(self, doc: Document) -> None:
         w = self.window
-        w._set_idle() if not self.session.busy else None
-        w.setWindowTitle(f"{doc.name} — desktop-qa")
-        w.pdf_view.set_document(doc)
-        w.text_view.set_document(doc)
-        if doc.kind == "pdf":
-            w.viewer.setCurrentWidget(w.pdf_view)
-            w.page_box.setRange(1, max(1, doc.page_count))
-            w.page_count_label.setText(f" of {doc.page_count} ")
-        else:
-            w.viewer.setCurrentWidget(w.text_view)
-            w.page_box.setRange(0, 0)
-            w.page_count_label.setText(" (text) ")
-        for item in (w.page_box, w.zoom_in_action, w.zoom_out_action, w.fit_action):
-            item.setEnabled(doc.kind == "pdf")
+        if not self.session.busy:
+            w._set_idle()
+        w.show_in_viewer(doc)
         w._current_changed(self.session.current)
 
     # -- status --------------------------------------------------------------------------

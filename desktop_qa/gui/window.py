@@ -597,10 +597,15 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         if not self.session.busy:
             self._set_idle()
-        self.setWindowTitle(f"{doc.name} — desktop-qa")
         self.results.show_result((), False, None)
         self.results.set_header("Ask a question to see answers here.")
-        self.pdf_view.set_document(doc, self.session.document_password)
+        self.show_in_viewer(doc, self.session.document_password)
+        self.focus_question()
+
+    def show_in_viewer(self, doc: Document, password: str | None = None) -> None:
+        """Put a document in the page (or text) view: title, page box, zoom actions."""
+        self.setWindowTitle(f"{doc.name} — desktop-qa")
+        self.pdf_view.set_document(doc, password)
         self.text_view.set_document(doc)
         if doc.kind == "pdf":
             self.viewer.setCurrentWidget(self.pdf_view)
@@ -612,7 +617,6 @@ class MainWindow(QMainWindow):
             self.page_count_label.setText(" (text) ")
         for w in (self.page_box, self.zoom_in_action, self.zoom_out_action, self.fit_action):
             w.setEnabled(doc.kind == "pdf")
-        self.focus_question()
 
     def _document_failed(self, message: str) -> None:
         self._set_idle()
