@@ -43,21 +43,9 @@ import pymupdf  # noqa: E402
 
 from desktop_qa.core import ocr  # noqa: E402
 from tests import pdfgen  # noqa: E402
+from tests.pdfgen import edit_distance  # noqa: E402
 
 Words = list[tuple[float, float, float, float, str]]
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (characters), two rows."""
-    if len(a) < len(b):
-        a, b = b, a
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def cer(got: str, want: str) -> float:

@@ -150,3 +150,16 @@ def scan_pdf(
         new.insert_image(new.rect, pixmap=pix)
     out.save(str(dst), deflate=True)
     return dst
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance in characters (CER of OCR against a source page's text)."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]

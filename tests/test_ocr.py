@@ -18,6 +18,7 @@ from desktop_qa.core import Cancelled, UserError, cache, engine, ocr
 from desktop_qa.core.document import load_document
 from desktop_qa.core.ocr import OcrOptions, reading_order
 from tests import pdfgen
+from tests.pdfgen import edit_distance
 from tests.test_bad_input import assert_one_error, run_cli
 
 QUESTION = "What is the launch code?"
@@ -44,16 +45,6 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("scan")
     src = pdfgen.write_pdf(folder / "source.pdf", short_pages(8, 5))
     return src, pdfgen.scan_pdf(src, folder / "scan.pdf", dpi=200)
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def test_scan_has_no_text_layer(scanned):

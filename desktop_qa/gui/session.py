@@ -564,6 +564,10 @@ class Session(QObject):
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             return engine.answer(opened, query, reader, cancel=cancelled, resume=resume)
 
+        self._start_query(query, job)
+
+    def _start_query(self, query: Query, job: Callable[..., Any]) -> None:
+        """Run a query job (a generator of Progress returning the QueryResult) off the UI."""
         emit(self.queryStarted, query.question)
         self._query_worker = self._start(
             self.query_pool,
@@ -662,15 +666,7 @@ class Session(QObject):
 
             return steps()
 
-        emit(self.queryStarted, query.question)
-        self._query_worker = self._start(
-            self.query_pool,
-            job,
-            progress=self._query_progress,
-            finished=self._query_ready,
-            failed=self._query_error,
-            cancelled=self._query_cancelled,
-        )
+        self._start_query(query, job)
 
     def show_answer_document(self, path: str) -> bool:
         """Load a library answer's document from the library store (no re-reading);
