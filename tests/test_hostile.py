@@ -755,52 +755,58 @@ def test_onnxruntime_is_imported_only_through_the_runtime_helper():
     assert offenders == []
 
 
-_CLI_CHILD = """
+_CHILD = """
 import sys, time
 from desktop_qa.cli import main
-code = main(sys.argv[1:])
-assert "onnxruntime" in sys.modules, "the run never loaded onnxruntime"
+code = main(sys.argv[2:])
+assert "pymupdf" in sys.modules, "the run never opened the PDF with PyMuPDF"
+loaded = "onnxruntime" in sys.modules
+assert loaded == (sys.argv[1] == "pack"), f"onnxruntime loaded: {loaded}"
 time.sleep(11)  # the uploader starts within seconds of the first session
 sys.exit(code)
 """
 
 
 def _telemetry_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "XDG_CACHE_HOME"}
-    return {
-        **env,
-        "HOME": str(home),
-        "PYTHONPATH": str(REPO),
-        "QT_QPA_PLATFORM": "offscreen",
-        "ORT_DISABLE_TELEMETRY": "0",  # inherited "0" must not switch it back on
+    """The environment of a user who never heard of the switch: no variable of ours."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("XDG_", "DESKTOP_QA_", "ORT_")) and k != "PYTHONPATH"
     }
+    return {**env, "HOME": str(home), "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
 
 
 @pytest.fixture(scope="module")
 def long_runs(tmp_path_factory: pytest.TempPathFactory, oracle_pack: Path) -> dict:
-    """A CLI run and a GUI run of more than 10 s each, side by side (under strace if any)."""
+    """Runs of a user's HOME opening a PDF, side by side (under strace if any): the CLI with a
+    pack and in keyword mode (more than 10 s each), the window (12 s) and a library worker."""
     root = tmp_path_factory.mktemp("telemetry")
     home = root / "home"
     home.mkdir()
-    doc = root / "doc.txt"
-    doc.write_text("The code is alpha one bravo.\n")
+    folder = root / "docs"
+    folder.mkdir()
+    doc = write_pdf(folder / "doc.pdf", [[["The code is alpha one bravo."]]])
     env = _telemetry_env(home)
-    for name in ("DATA", "CONFIG", "CACHE"):
-        env[f"DESKTOP_QA_{name}_DIR"] = str(root / name.lower())
     strace = shutil.which("strace")
     runs = {
-        "cli": [sys.executable, "-c", _CLI_CHILD, "ask", str(doc), "code?"]
+        "cli": [sys.executable, "-c", _CHILD, "pack", "ask", str(doc), "code?"]
         + ["--model", str(oracle_pack)],
+        "keyword": [sys.executable, "-c", _CHILD, "keyword", "ask", str(doc), "code?"],
         "gui": [sys.executable, "-m", "desktop_qa", "gui", str(doc)]
         + ["--model", str(oracle_pack), "--ask", "code?"],
+        "library": [sys.executable, "-m", "desktop_qa", "library", "add", str(folder)],
     }
     procs = {}
     for name, argv in runs.items():
+        run_env = env
+        if name in ("cli", "gui"):
+            run_env = {**env, "ORT_DISABLE_TELEMETRY": "0"}  # an inherited "0" must not win
         if strace:
             trace = root / f"{name}.strace"
             argv = [strace, "-f", "-qq", "-e", "trace=connect", "-o", str(trace), *argv]
         procs[name] = subprocess.Popen(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            argv, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
     time.sleep(12)
     gui = procs["gui"]
@@ -824,10 +830,11 @@ def long_runs(tmp_path_factory: pytest.TempPathFactory, oracle_pack: Path) -> di
         "root": root,
         "home": home,
         "env": env,
-        "cli_code": procs["cli"].returncode,
+        "codes": {name: proc.returncode for name, proc in procs.items()},
         "outputs": outputs,
         "gui_loaded_onnxruntime": loaded,
         "strace": strace,
+        "names": list(runs),
     }
 
 
@@ -848,9 +855,12 @@ def _telemetry_stores(*roots: Path) -> list[Path]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_telemetry_store_is_never_created(long_runs: dict):
-    assert long_runs["cli_code"] == 0, long_runs["outputs"]["cli"]
+    """A PDF opened from the CLI (pack and keyword mode), the window and a library worker."""
+    for name in ("cli", "keyword", "library"):
+        assert long_runs["codes"][name] == 0, (name, long_runs["outputs"][name])
+    assert "1 read" in long_runs["outputs"]["library"][0]  # a worker read the PDF
     assert long_runs["gui_loaded_onnxruntime"], long_runs["outputs"]["gui"]
-    assert _telemetry_stores(long_runs["home"], long_runs["root"] / "cache") == []
+    assert _telemetry_stores(long_runs["home"]) == []
 
 
 def test_without_the_switch_this_onnxruntime_would_write_a_store(long_runs: dict):
@@ -867,7 +877,7 @@ def test_without_the_switch_this_onnxruntime_would_write_a_store(long_runs: dict
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
 def test_no_connection_leaves_the_machine(long_runs: dict):
     remote = []
-    for name in ("cli", "gui"):
+    for name in long_runs["names"]:
         for line in (long_runs["root"] / f"{name}.strace").read_text().splitlines():
             if "connect(" not in line or "AF_INET" not in line:
                 continue
