@@ -449,7 +449,11 @@ def default_workers(app: bool) -> int:
 # -- the store's errors: one line saying what is wrong and what to do -------------------------
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's transaction (one file each)
 READ_BUSY_TIMEOUT = 5.0  # readers never wait for writers in WAL, only for a crash recovery
-QUICK_CHECK_BYTES = 256 * 1024 * 1024  # larger stores: checked as pages are read (about 75 ms)
+# PRAGMA quick_check at open up to these sizes (0.3-1 ms per MB, warm): a writable open
+# (update, add, ask) can rebuild at once; a read-only one (each question in the app) stays fast.
+# Larger stores are checked as their pages are read.
+QUICK_CHECK_BYTES = 512 * 1024 * 1024
+QUICK_CHECK_READ_ONLY_BYTES = 32 * 1024 * 1024
 _FULL, _BUSY, _LOCKED, _READONLY, _CORRUPT, _NOTADB = 13, 5, 6, 8, 11, 26
 _CANTOPEN, _IOERR, _PERM = 14, 10, 3
 
@@ -727,7 +731,7 @@ class Library:
 
         An earlier run that met a damaged page left a marker; ``PRAGMA
         quick_check`` reads every page (2.7 ms for a 9.5 MB library of the test
-        corpus: docs/performance.md), so a page whose rows are out of order is
+        corpus, 103 ms for 100 MB: docs/performance.md), so a page whose rows are out of order is
         found before it silently loses answers; and the keyword index and the
         passages must agree in number, every indexed document have its content.
         """
@@ -740,7 +744,8 @@ class Library:
             size = self.path.stat().st_size
         except OSError:
             size = 0
-        if size <= QUICK_CHECK_BYTES:  # every page's structure: rows out of order read as lost
+        limit = QUICK_CHECK_READ_ONLY_BYTES if self.read_only else QUICK_CHECK_BYTES
+        if size <= limit:  # every page's structure: rows out of order read as lost
             result = [r[0] for r in one("PRAGMA quick_check(1)").fetchall()]
             if result != ["ok"]:
                 found = " ".join(" ".join(result).replace("*** in database main ***", "").split())
