@@ -175,3 +175,23 @@ def test_non_utf8_file_name_under_a_strict_utf8_stdout(tmp_path, oracle_pack):
         else:  # the bytes shown as \xNN (Markdown escapes the backslash)
             shown = export.md_unescape(out) if fmt == "markdown" else out
             assert "caf\\xe9-\\xff.txt" in shown, fmt
+
+
+def test_csv_cells_from_a_document_never_run_as_formulas(tmp_path, capsys, monkeypatch):
+    """OWASP CSV injection: text cells starting with = + - @ get a leading quote; numbers stay."""
+    monkeypatch.chdir(tmp_path)
+    for formula in (
+        '=HYPERLINK("https://evil","launch code")',
+        "+1+2 launch code",
+        "-3+4 launch code",
+        "@SUM(1) launch code",
+    ):
+        name = "=cmd.txt" if formula[0] == "=" else "cmd.txt"  # a name "-x" reads as an option
+        (tmp_path / name).write_text(formula + "\n", encoding="utf-8")
+        question = "=launch code?"
+        (row,) = csv.DictReader(io.StringIO(ask(capsys, name, question, "--format", "csv")))
+        assert row["text"] == "'" + formula and row["context"] == "'" + formula  # readable
+        assert row["question"] == "'" + question
+        assert row["document"] == ("'=cmd.txt" if name[0] == "=" else name)
+        for field in ("score", "probability", "start", "end"):
+            float(row[field])  # numbers the program wrote stay numbers

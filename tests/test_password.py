@@ -224,3 +224,29 @@ def test_a_question_asked_while_opening_waits_for_the_password(qtbot, locked_pdf
         assert done.args[0].answers[0].text == "Alpha Bravo"
     finally:
         session.shutdown()
+
+
+def test_password_bytes_that_are_not_utf8_open_a_latin1_password_or_fail_in_one_line(
+    tmp_path: Path, locked_pdf: Path
+) -> None:
+    """`--password "$(printf 'x\\xff')"` from a Latin-1 terminal: read as Latin-1, never exit 3."""
+    import subprocess
+    import sys
+
+    latin = tmp_path / "latin.pdf"
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "The launch code is Alpha Bravo.")
+    doc.save(str(latin), encryption=pymupdf.PDF_ENCRYPT_RC4_128, user_pw="x\xff", owner_pw="o")
+    doc.close()
+
+    def ask(path: Path, password: bytes) -> subprocess.CompletedProcess[bytes]:
+        argv = [sys.executable, "-m", "desktop_qa", "ask", str(path), QUESTION, "--json"]
+        return subprocess.run([*argv, "--password", password], capture_output=True, timeout=120)
+
+    opened = ask(latin, b"x\xff")
+    assert opened.returncode == 0, opened.stderr
+    assert "Alpha Bravo" in json.loads(opened.stdout)["answers"][0]["text"]
+    wrong = ask(locked_pdf, b"x\xff")
+    err = wrong.stderr.decode()
+    assert wrong.returncode == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    assert "wrong password" in err

@@ -200,21 +200,40 @@ def _open_scope(
     """
     if args.file is not None and not Path(args.file).expanduser().is_dir():
         return open_with_password(args, ocr), None, None
-    from desktop_qa.commands.library import run_update
-    from desktop_qa.core.library import Library, LibraryScope, default_workers
+    from desktop_qa.commands.library import open_library, run_update
+    from desktop_qa.core.library import (
+        IndexReport,
+        Library,
+        LibraryReadOnly,
+        LibraryScope,
+        default_workers,
+    )
 
-    library = Library()
+    try:
+        library = open_library()
+        read_only = None
+    except LibraryReadOnly as exc:  # ask what is indexed, without updating it
+        library, read_only = Library(read_only=True), exc
     try:
         under, added = None, False
-        if args.file is not None:  # a folder: bring its part of the library up to date
-            folder = Path(args.file).expanduser().resolve()
+        folder = None if args.file is None else Path(args.file).expanduser().resolve()
+        if read_only is not None:
+            if folder is not None and library.covering_folder(folder) is None:
+                raise read_only
+            print(
+                f"warning: {library.path} is read-only; answering from the library as it was "
+                "last updated",
+                file=sys.stderr,
+            )
+            report, under = IndexReport(), folder
+        elif folder is not None:  # a folder: bring its part of the library up to date
             if library.covering_folder(folder) is None:
                 added = bool(library.add_folder(folder))
             report = run_update(library.update([folder], workers=default_workers(False)))
             under = folder
-        elif not library.folders():
+        if not library.folders():
             raise UserError("the library is empty; add a folder with 'desktop-qa library add DIR'")
-        else:
+        if read_only is None and folder is None:
             report = run_update(library.update(workers=default_workers(False)))
         scope = LibraryScope(library, under)
         skipped = scope.skipped()
@@ -231,7 +250,10 @@ def _open_scope(
     except BaseException:
         library.close()
         raise
-    return _Closing(scope, library), skipped, report.to_json()
+    indexing = report.to_json()
+    if read_only is not None:
+        indexing["read_only"] = True  # not updated: the store cannot be written
+    return _Closing(scope, library), skipped, indexing
 
 
 class _Closing:

@@ -14,6 +14,7 @@ from desktop_qa.core.library import (
     IndexProgress,
     IndexReport,
     Library,
+    database_path,
     default_workers,
 )
 
@@ -67,9 +68,21 @@ def _summary(report: IndexReport) -> str:
     )
 
 
+def open_library(*, read_only: bool = False) -> Library:
+    """The library, its one-line notice (a damaged store rebuilt) shown on stderr.
+
+    ``read_only`` (listing, status) opens an existing store without writing, so
+    it works on a read-only folder and never waits for another process's update.
+    """
+    library = Library(read_only=read_only and database_path().is_file())
+    if library.notice:
+        print(f"warning: {library.notice}", file=sys.stderr)
+    return library
+
+
 def run(args: argparse.Namespace) -> int:
     action = args.library_command
-    with Library() as library:
+    with open_library(read_only=action in ("list", "status")) as library:
         if action == "add":
             folders = [str(library.add_folder(f)) for f in args.folders]
             report = run_update(library.update(folders, workers=default_workers(False)))

@@ -149,7 +149,7 @@ def store(
         return None
     final = entry_path(doc.content_hash)
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(final.parent)  # entries are 0600 (mkstemp), their folder 0700
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=final.parent)
         os.close(fd)
     except OSError:

@@ -618,8 +618,31 @@ def _authenticate(mdoc: object, path: Path, password: str | None) -> None:
             "--password PASSWORD, or type it when asked)",
             wrong=False,
         )
-    if not mdoc.authenticate(password):  # type: ignore[attr-defined]
+    if not mdoc.authenticate(_password_text(password, path)):  # type: ignore[attr-defined]
         raise PasswordRequired(f"{path}: wrong password; try again", wrong=True)
+
+
+def _password_text(password: str, path: Path) -> str:
+    """The password as PyMuPDF takes it: a str it can encode as UTF-8.
+
+    A password typed on a Latin-1 terminal arrives as bytes that are not UTF-8
+    (Python holds them as surrogate escapes), which PyMuPDF refuses with a
+    TypeError; it takes no bytes either. Read as Latin-1 they open the PDF:
+    MuPDF turns the text into the PDF's own encoding (measured: "x\\xff" opens
+    RC4, AES-128 and AES-256 files whose password is "x\xff").
+    """
+    try:
+        password.encode("utf-8")
+        return password
+    except UnicodeEncodeError:
+        pass
+    try:
+        return password.encode("utf-8", "surrogateescape").decode("latin-1")
+    except UnicodeEncodeError:  # a lone surrogate that came from no byte
+        raise PasswordRequired(
+            f"{path}: the password holds characters that are not text; type it again",
+            wrong=True,
+        ) from None
 
 
 def _is_pdf(path: Path) -> bool:

@@ -151,13 +151,28 @@ def to_text(data: Mapping[str, Any], model: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text, never runs as a formula (OWASP CSV injection).
+
+    Document text, names and the question are untrusted: a cell starting with
+    ``= + - @`` (or tab, CR) is a formula to Excel and LibreOffice
+    (``=HYPERLINK(...)``), so it gets a leading ``'``, as OWASP advises. Numbers
+    the program writes (score, probability, page, offsets) stay numbers.
+    """
+    text = _one_line(text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def to_csv(data: Mapping[str, Any], model: str | None = None) -> str:
     """One row per answer (or the best guess), every field a citation needs."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_FIELDS)
-    question = _one_line(str(data.get("question", "")))
-    name = _one_line(model_name(data, model))
+    question = csv_text(str(data.get("question", "")))
+    name = csv_text(model_name(data, model))
     for kind, rank, a in rows(data):
         writer.writerow(
             (
@@ -165,14 +180,14 @@ def to_csv(data: Mapping[str, Any], model: str | None = None) -> str:
                 name,
                 kind,
                 rank,
-                _one_line(a["text"]),
+                csv_text(a["text"]),
                 a["score"],
                 a["probability"],
-                _one_line(_document(data, a)),
+                csv_text(_document(data, a)),
                 "" if a.get("page") is None else a["page"],
                 a["start"],
                 a["end"],
-                _one_line(a.get("context", "")),
+                csv_text(a.get("context", "")),
             )
         )
     return out.getvalue()

@@ -29,6 +29,7 @@ import os
 import sqlite3
 import sys
 import time
+import urllib.parse
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -445,6 +446,185 @@ def default_workers(app: bool) -> int:
     return max(1, cores - 1) if app else cores
 
 
+# -- the store's errors: one line saying what is wrong and what to do -------------------------
+BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's transaction (one file each)
+READ_BUSY_TIMEOUT = 5.0  # readers never wait for writers in WAL, only for a crash recovery
+# PRAGMA quick_check at open up to these sizes (0.3-1 ms per MB, warm): a writable open
+# (update, add, ask) can rebuild at once; a read-only one (each question in the app) stays fast.
+# Larger stores are checked as their pages are read.
+QUICK_CHECK_BYTES = 512 * 1024 * 1024
+QUICK_CHECK_READ_ONLY_BYTES = 32 * 1024 * 1024
+_FULL, _BUSY, _LOCKED, _READONLY, _CORRUPT, _NOTADB = 13, 5, 6, 8, 11, 26
+_CANTOPEN, _IOERR, _PERM = 14, 10, 3
+
+
+class LibraryError(UserError):
+    """The library store cannot be used as it is (full disk, locked, read-only, damaged)."""
+
+
+class LibraryReadOnly(LibraryError):
+    """The store or its folder cannot be written: listing and asking still work read-only."""
+
+
+class LibraryBusy(LibraryError):
+    """Another process holds the store's write lock for longer than ``BUSY_TIMEOUT``."""
+
+
+class LibraryDamaged(LibraryError):
+    """SQLite found a damaged page; the next writable open rebuilds the store."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
+def _side_files(path: Path) -> tuple[Path, Path]:
+    """SQLite's WAL and shared-memory files beside the store (same mode as the store)."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def _marker(path: Path) -> Path:
+    """Left when a damaged page is met mid-run, so the next writable open rebuilds."""
+    return path.with_name(path.name + ".rebuild")
+
+
+def _writable(path: Path) -> bool:
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # made by the first open
+    if not os.access(folder, os.W_OK):
+        return False
+    return not path.exists() or os.access(path, os.W_OK)
+
+
+def _read_only_message(path: Path) -> str:
+    return (
+        f"{path}: the library is read-only (its file or folder cannot be written); make "
+        f"{path.parent} writable to add, remove or update folders (listing and asking work)"
+    )
+
+
+def store_error(exc: sqlite3.Error, path: Path) -> LibraryError | None:
+    """The one-line error for a failure of the store; None for one that is a bug of ours.
+
+    A healthy store is never to be removed: only a damaged one is set aside,
+    by the library itself.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc)
+    if primary == _FULL or "disk is full" in text:
+        return LibraryError(
+            f"{path}: the disk holding the library is full; free space and run again"
+        )
+    if primary in (_BUSY, _LOCKED) or "database is locked" in text:
+        return LibraryBusy(
+            f"{path}: the library is locked by another process (another desktop-qa is "
+            "updating it); wait for it or stop it, then run again"
+        )
+    if primary == _READONLY or "readonly database" in text:
+        return LibraryReadOnly(_read_only_message(path))
+    if primary in (_CORRUPT, _NOTADB) or "malformed" in text:
+        try:
+            _marker(path).touch()
+        except OSError:
+            pass  # a read-only folder: the next open's checks find it again
+        return LibraryDamaged(
+            f"{path}: the library database is damaged ({text}); it is rebuilt from its "
+            "folders by the next 'desktop-qa library update' or ask",
+            text,
+        )
+    if primary in (_CANTOPEN, _IOERR, _PERM):
+        return LibraryError(
+            f"{path}: the library database cannot be read or written ({text}); check the "
+            "disk and the folder's permissions, then run again"
+        )
+    return None
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose SQLite failures are ``store_error`` lines (also mid-iteration)."""
+
+    def _fail(self, exc: sqlite3.Error) -> LibraryError | sqlite3.Error:
+        return store_error(exc, self.connection.store) or exc  # type: ignore[attr-defined]
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
+
+    def executemany(self, sql: str, parameters: Any, /) -> _Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
+
+    def executescript(self, script: str, /) -> _Cursor:
+        try:
+            return super().executescript(script)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        try:
+            return super().fetchmany(self.arraysize if size is None else size)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from None
+
+
+class _Connection(sqlite3.Connection):
+    """The library's connection: every SQLite failure becomes one ``LibraryError`` line.
+
+    A full disk, a lock held too long, a read-only folder or a damaged page can
+    happen at any statement, not only at open; bugs (SQL errors) stay bugs.
+    """
+
+    store: Path = Path("library.sqlite")
+
+    def cursor(self, factory: Any = None) -> Any:
+        return super().cursor(factory or _Cursor)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        return self.cursor().executemany(sql, parameters)
+
+    def executescript(self, script: str, /) -> Any:
+        return self.cursor().executescript(script)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.store) or exc from None
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            return super().__exit__(*exc)
+        except sqlite3.Error as error:
+            raise store_error(error, self.store) or error from None
+
+
 # -- the store ---------------------------------------------------------------------------------
 class Library:
     """The library database: folders, documents, their content, passages and keyword index.
@@ -454,36 +634,198 @@ class Library:
     """
 
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+        """Open (or create) the store; ``read_only`` for listing and asking without updating.
+
+        A damaged store is moved aside and a new one made with the same folders
+        (``notice`` says so, in one line); a read-only open refuses it instead.
+        LibraryReadOnly when the store cannot be written (read-only callers then
+        open with ``read_only=True``).
+        """
         self.path = Path(path) if path is not None else database_path()
         self.read_only = read_only
-        try:
-            if read_only:
-                if not self.path.is_file():
-                    raise UserError(
-                        "the library is empty; add a folder with 'desktop-qa library add DIR'"
-                    )
-                uri = f"file:{self.path.as_posix()}?mode=ro"
-                self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-                self.conn.execute("PRAGMA journal_mode = WAL")
-                self.conn.execute("PRAGMA synchronous = NORMAL")
-                self._create()
-            self.conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
-            raise UserError(
-                f"{self.path}: the library database cannot be opened ({exc}); "
-                "remove it to start a new library"
-            ) from None
+        self.notice: str | None = None  # one line for the user: the library was rebuilt
+        if read_only:
+            if not self.path.is_file():
+                raise UserError(
+                    "the library is empty; add a folder with 'desktop-qa library add DIR'"
+                )
+            self.conn = self._connect_read_only()
+            try:
+                problem = self._damage()
+            except BaseException:
+                self.conn.close()
+                raise
+            if problem is not None:
+                self.conn.close()
+                raise LibraryDamaged(
+                    f"{self.path}: the library database is damaged ({problem}); run "
+                    "'desktop-qa library update' to rebuild it from its folders"
+                )
+        else:
+            if not _writable(self.path):
+                raise LibraryReadOnly(_read_only_message(self.path))
+            problem = None
+            try:
+                self._connect()
+                problem = self._damage()
+            except LibraryDamaged as exc:
+                problem = exc.reason
+            if problem is not None:
+                self._rebuild(problem)
         self.index: KeywordIndex = SqliteKeywordIndex(self.conn)
 
+    def _connect(self) -> None:
+        """The writable connection (WAL), the store and its folder private (0700/0600)."""
+        paths.private_dir(self.path.parent)
+        paths.private_file(self.path)  # 0600 before SQLite creates it (its -wal/-shm copy it)
+        for side in _side_files(self.path):
+            if side.exists():
+                paths.private_file(side)  # a library made before the store was private
+        self._inode = self.path.stat().st_ino
+        self.conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT, check_same_thread=False, factory=_Connection
+        )
+        self.conn.store = self.path
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self._create()
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def _connect_read_only(self) -> _Connection:
+        """mode=ro; immutable when the folder cannot hold the -shm file (read-only medium).
+
+        Readers never wait for a writer in WAL, so the busy wait is short: only a
+        crashed writer's recovery holds them up.
+        """
+        try:  # a library made before the store was private (0644 in a 0755 folder)
+            paths.private_dir(self.path.parent)
+            for file in (self.path, *_side_files(self.path)):
+                if file.exists():
+                    paths.private_file(file)
+        except OSError:
+            pass  # a read-only medium: nothing can change there
+        uri = "file:" + urllib.parse.quote(self.path.absolute().as_posix())
+        conn = None
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            conn = sqlite3.connect(
+                uri + query,
+                uri=True,
+                timeout=READ_BUSY_TIMEOUT,
+                check_same_thread=False,
+                factory=_Connection,
+            )
+            conn.store = self.path
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                break
+            except LibraryError:
+                conn.close()
+                if query.endswith("immutable=1") or _writable(self.path):
+                    raise
+        assert conn is not None
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _damage(self) -> str | None:
+        """Why the store cannot be trusted, or None: cheap checks run at every open.
+
+        An earlier run that met a damaged page left a marker; ``PRAGMA
+        quick_check`` reads every page (2.7 ms for a 9.5 MB library of the test
+        corpus, 103 ms for 100 MB: docs/performance.md), so a page whose rows are out of order is
+        found before it silently loses answers; and the keyword index and the
+        passages must agree in number, every indexed document have its content.
+        """
+        if _marker(self.path).exists():
+            return "an earlier run found damaged pages"
+        one = self.conn.execute
+        if one("SELECT count(*) FROM sqlite_master WHERE name = 'document'").fetchone()[0] == 0:
+            return None  # a new store: _create has not run (read-only) or just made it
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            size = 0
+        limit = QUICK_CHECK_READ_ONLY_BYTES if self.read_only else QUICK_CHECK_BYTES
+        if size <= limit:  # every page's structure: rows out of order read as lost
+            result = [r[0] for r in one("PRAGMA quick_check(1)").fetchall()]
+            if result != ["ok"]:
+                found = " ".join(" ".join(result).replace("*** in database main ***", "").split())
+                return found[:120]
+        passages = one("SELECT count(*) FROM passage").fetchone()[0]
+        indexed = one("SELECT count(*) FROM passage_fts_docsize").fetchone()[0]
+        if passages != indexed:
+            return f"{passages} passages but {indexed} in the keyword index"
+        lost = one(
+            "SELECT count(*) FROM document d WHERE d.state = ? AND NOT EXISTS "
+            "(SELECT 1 FROM content c WHERE c.hash = d.hash)",
+            (INDEXED,),
+        ).fetchone()[0]
+        if lost:
+            return f"the content of {lost} documents is missing"
+        return None
+
+    def _rebuild(self, problem: str) -> None:
+        """Move the damaged store aside and start a new one with the same folders.
+
+        The documents are all still on disk: the next update reads them again.
+        """
+        folders: list[tuple[str, float]] = []
+        if getattr(self, "conn", None) is not None:
+            try:
+                folders = list(self.conn.execute("SELECT path, added FROM folder"))
+            except (LibraryError, sqlite3.Error):
+                folders = []  # the folder table itself is lost
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
+        try:
+            same = self.path.stat().st_ino == getattr(self, "_inode", None)
+        except OSError:
+            same = False
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        if same or not hasattr(self, "_inode"):  # else another process has rebuilt it already
+            try:
+                os.replace(self.path, aside)
+                for side, moved in zip(_side_files(self.path), _side_files(aside), strict=True):
+                    if side.exists():
+                        os.replace(side, moved)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise LibraryError(
+                    f"{self.path}: the library database is damaged ({problem}) and cannot be "
+                    f"moved aside ({exc.strerror}); move it away to start a new library"
+                ) from None
+        _marker(self.path).unlink(missing_ok=True)
+        self._connect()
+        with self.conn:
+            self.conn.executemany("INSERT OR IGNORE INTO folder(path, added) VALUES(?, ?)", folders)
+        kept = (
+            f"with its {len(folders)} folders (their documents are indexed again)"
+            if folders
+            else "(its folder list was lost: add your folders again)"
+        )
+        self.notice = (
+            f"{self.path} was damaged ({problem}); moved it to {aside.name} and started "
+            f"a new library {kept}"
+        )
+
     def _create(self) -> None:
+        """Make the tables of a new store; an existing one is only read (no write lock)."""
+        one = self.conn.execute
+        row = None  # a new store
+        if one("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").fetchone()[0]:
+            row = one("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is not None:
+            if int(row[0]) != SCHEMA_VERSION:
+                raise LibraryError(
+                    f"{self.path} was made by another version of desktop-qa (library schema "
+                    f"{row[0]}, this one reads {SCHEMA_VERSION}); use that version, or move "
+                    "the file away to start a new library"
+                )
+            return
         with self.conn:
             self.conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is not None and int(row[0]) != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(f"library schema {row[0]}, expected {SCHEMA_VERSION}")
             self.conn.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS folder(id INTEGER PRIMARY KEY, path TEXT UNIQUE,
@@ -500,10 +842,10 @@ class Library:
                 CREATE INDEX IF NOT EXISTS passage_doc ON passage(doc, idx);
                 """
             )
+            SqliteKeywordIndex.create(self.conn)
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES('schema', ?)", (str(SCHEMA_VERSION),)
             )
-            SqliteKeywordIndex.create(self.conn)
 
     def close(self) -> None:
         self.conn.close()
