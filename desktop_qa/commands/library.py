@@ -134,8 +134,8 @@ def _print_report(args: argparse.Namespace, report: IndexReport) -> None:
         return
     print(_summary(report), flush=True)
     for path, error in report.errors:
-        line = error if error.startswith(path) else f"{path}: {error}"
-        print(f"  failed: {export.one_line(line)}")
+        name, line = export.one_line(path), export.one_line(error)
+        print(f"  failed: {line if line.startswith(name) else f'{name}: {line}'}")
 
 
 def _print_json(data: Any) -> None:
