@@ -2,7 +2,9 @@
 
 Every user-facing failure becomes one ``error: ...`` line on stderr and exit
 code 2 (usage errors too). Anything unexpected is a bug: one ``error:`` line
-saying so, exit 3, the traceback in ``crash.log`` in the cache folder.
+saying so, exit 3, the traceback in ``crash.log`` in the cache folder. Every
+``error:`` line goes through ``_error``: messages quote file names, which may
+hold terminal escapes or line breaks, shown as ``ask`` shows them.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         hint = f"run '{self.prog} --help'"
-        print(f"error: {self.prog}: {' '.join(message.split())}; {hint}", file=sys.stderr)
+        _error(f"{self.prog}: {message}; {hint}")
         raise SystemExit(2)
 
 
@@ -66,38 +68,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
-        print(
-            f"error: choose a command ({', '.join(COMMANDS)}); run 'desktop-qa --help'",
-            file=sys.stderr,
-        )
+        _error(f"choose a command ({', '.join(COMMANDS)}); run 'desktop-qa --help'")
         return 2
     try:
         return int(func(args) or 0)
     except UserError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        _error(exc.message)
         return 2
     except (Cancelled, KeyboardInterrupt):
-        print("error: cancelled", file=sys.stderr)
+        _error("cancelled")
         return 130
     except MemoryError:
-        print("error: out of memory; try a smaller document", file=sys.stderr)
+        _error("out of memory; try a smaller document")
         return 2
     except BrokenPipeError:
         return 0
     except OSError as exc:  # a path the user gave that the system refuses
         where = exc.filename if exc.filename is not None else "a file"
         what = exc.strerror or exc.__class__.__name__
-        print(f"error: {_clip(str(where))}: {what}; check the path and try again", file=sys.stderr)
+        _error(f"{_clip(str(where))}: {what}; check the path and try again")
         return 2
     except Exception as exc:  # noqa: BLE001 - the last resort: never a traceback
         log = _log_traceback()
         where = f"; details in {log}" if log else ""
-        print(
-            f"error: internal error ({exc.__class__.__name__}: {_clip(str(exc))}); this is a "
-            f"bug, please report it{where}",
-            file=sys.stderr,
+        _error(
+            f"internal error ({exc.__class__.__name__}: {_clip(str(exc))}); this is a "
+            f"bug, please report it{where}"
         )
         return EXIT_BUG
+
+
+def _error(message: str) -> None:
+    """The one ``error:`` line: no terminal escapes, no line break, bytes as ``\\xNN``."""
+    from desktop_qa.core.export import one_line
+
+    print(f"error: {one_line(message)}", file=sys.stderr, flush=True)
 
 
 def _clip(text: str, limit: int = 160) -> str:

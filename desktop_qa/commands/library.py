@@ -1,13 +1,19 @@
-"""``desktop-qa library add | remove | list | status | update``: the folders asked as one."""
+"""``desktop-qa library add | remove | list | status | update``: the folders asked as one.
+
+File names are untrusted: text output shows them with ``export.one_line`` (no
+terminal escapes, no line breaks, non-UTF-8 bytes as ``\\xNN``, as ``ask``
+does) and JSON with ``export.to_json`` (``\\udcNN`` escapes, valid UTF-8).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 from collections.abc import Generator
+from typing import Any
 
+from desktop_qa.core import export
 from desktop_qa.core.library import (
     FAILED,
     FolderWatcher,
@@ -90,17 +96,18 @@ def run(args: argparse.Namespace) -> int:
         elif action == "remove":
             removed = sum(library.remove_folder(f) for f in args.folders)
             if args.json:
-                print(json.dumps({"removed": removed}))
+                _print_json({"removed": removed})
             else:
                 print(f"{removed} documents removed from the library")
         elif action == "list":
             rows = library.folder_rows()
             if args.json:
-                print(json.dumps([r.__dict__ for r in rows], ensure_ascii=False))
+                _print_json([r.__dict__ for r in rows])
             elif not rows:
                 print("the library is empty; add a folder with 'desktop-qa library add DIR'")
             for r in rows if not args.json else []:
-                print(f"{r.path}: {r.documents} documents, {r.indexed} indexed, {r.failed} failed")
+                shown = export.one_line(r.path)
+                print(f"{shown}: {r.documents} documents, {r.indexed} indexed, {r.failed} failed")
         elif action == "status":
             docs = library.documents(state=FAILED if args.failed else None)
             if args.json:
@@ -109,11 +116,11 @@ def run(args: argparse.Namespace) -> int:
                     {"document": d.path, "state": d.state, "error": d.error, "pages": d.pages}
                     for d in docs
                 ]
-                print(json.dumps(stats, ensure_ascii=False))
+                _print_json(stats)
             else:
                 for d in docs:
-                    reason = f"  {d.error}" if d.error else ""
-                    print(f"{d.state:<8} {d.pages:>5} p  {d.path}{reason}")
+                    reason = f"  {export.one_line(d.error)}" if d.error else ""
+                    print(f"{d.state:<8} {d.pages:>5} p  {export.one_line(d.path)}{reason}")
                 s = library.stats()
                 print(
                     f"{s['documents']} documents ({s['indexed']} indexed, {s['failed']} failed), "
@@ -136,11 +143,17 @@ def _print_report(args: argparse.Namespace, report: IndexReport) -> None:
     if args.json:
         out = report.to_json()
         out["errors"] = [{"document": p, "error": e} for p, e in report.errors]
-        print(json.dumps(out, ensure_ascii=False), flush=True)
+        _print_json(out)
         return
     print(_summary(report), flush=True)
     for path, error in report.errors:
-        print(f"  failed: {error if error.startswith(path) else f'{path}: {error}'}")
+        name, line = export.one_line(path), export.one_line(error)
+        print(f"  failed: {line if line.startswith(name) else f'{name}: {line}'}")
+
+
+def _print_json(data: Any) -> None:
+    """One JSON line, valid UTF-8 whatever the file names hold (``ask --json``'s convention)."""
+    print(export.to_json(data), flush=True)
 
 
 def _watch(
@@ -152,7 +165,8 @@ def _watch(
         steps = library.update(workers=default_workers(False), start_method="spawn")
         _print_report(args, run_update(steps))
         if not args.json:
-            print("watching " + ", ".join(library.folders()) + " (Ctrl+C to stop)", flush=True)
+            shown = ", ".join(export.one_line(f) for f in library.folders())
+            print(f"watching {shown} (Ctrl+C to stop)", flush=True)
         while True:
             changed.wait()
             while changed.wait(1.0):  # let a burst of changes settle

@@ -203,6 +203,27 @@ _MEDIA_SUFFIXES = (
 MAX_DOCUMENT_CHARS = 8_000_000
 # Formats MuPDF converts to HTML whole (FB2 is XML, MOBI compressed HTML).
 MAX_CONVERTED_BYTES = {".fb2": 32 * 1024 * 1024, ".mobi": 32 * 1024 * 1024}
+# Any other document (PDF, EPUB, XPS): past this, hashing alone takes many seconds and
+# MuPDF may scan it all (a 1 TiB sparse "%PDF" file kept it busy for half an hour).
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024 * 1024
+
+
+def size_limit(path: str | os.PathLike[str]) -> tuple[int, str, str]:
+    """(bytes, what, advice) for a file of this name: the one table of input sizes."""
+    suffix = Path(path).suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return MAX_TEXT_BYTES, "text files", "split it into smaller files"
+    limit = MAX_CONVERTED_BYTES.get(suffix)
+    if limit is not None:
+        return limit, f"{suffix[1:].upper()} files", "convert it to PDF and open that"
+    return MAX_DOCUMENT_BYTES, "documents", "split it into smaller documents"
+
+
+def check_size(path: str | os.PathLike[str], size: int) -> None:
+    """Refuse a file over its size limit from its metadata alone (it is never read)."""
+    limit, what, advice = size_limit(path)
+    if size > limit:
+        raise UserError(f"{path} is {_mb(size)}, over the {_mb(limit)} limit for {what}; {advice}")
 
 
 def _too_much_text(path: Path, pages: int, total: int) -> UserError:
@@ -270,13 +291,9 @@ def check_input(path: str | os.PathLike[str]) -> str:
     path = Path(path).expanduser()
     st = _check_path(path)
     suffix = path.suffix.lower()
-    regular = stat.S_ISREG(st.st_mode)
+    if stat.S_ISREG(st.st_mode):
+        check_size(path, st.st_size)
     if suffix in TEXT_SUFFIXES:
-        if regular and st.st_size > MAX_TEXT_BYTES:
-            raise UserError(
-                f"{path} is {_mb(st.st_size)}, over the {_mb(MAX_TEXT_BYTES)} limit for text "
-                "files; split it into smaller files"
-            )
         if _looks_binary(decode_text(_read_bytes(path, PREFIX_BYTES))):
             raise UserError(f"{path} does not look like a text file; pass a PDF or text file")
         return "text"
@@ -290,12 +307,6 @@ def check_input(path: str | os.PathLike[str]) -> str:
             )
         if suffix in _ZIP_FORMATS:
             _check_zip(path, kind.upper())
-        limit = MAX_CONVERTED_BYTES.get(suffix)
-        if limit is not None and regular and st.st_size > limit:
-            raise UserError(
-                f"{path} is {_mb(st.st_size)}, over the {_mb(limit)} limit for "
-                f"{kind.upper()} files; convert it to PDF and open that"
-            )
         return kind
     if _PDF_MAGIC.search(head):
         return "pdf"

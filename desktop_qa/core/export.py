@@ -74,6 +74,12 @@ def _one_line(text: str) -> str:
     return " ".join(clean_text(text).split())
 
 
+def one_line(text: str) -> str:
+    """Untrusted text (a file name, a message quoting one) as one safe terminal line:
+    no escape sequences, no line breaks to forge another row, bytes as ``\\xNN``."""
+    return _one_line(text)
+
+
 def _cell(text: str, width: int) -> str:
     text = _one_line(text)
     return text if len(text) <= width else text[: width - 1] + "…"

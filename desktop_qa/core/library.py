@@ -23,10 +23,14 @@ far more than reading them back (docs/performance.md has the figures).
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import multiprocessing
 import os
+import re
 import sqlite3
+import stat
 import sys
 import time
 import urllib.parse
@@ -42,10 +46,15 @@ import numpy as np
 
 from desktop_qa.core import paths
 from desktop_qa.core.cache import ARRAYS
-from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
+from desktop_qa.core.document import (
+    MUPDF_SUFFIXES,
+    TEXT_SUFFIXES,
+    Document,
+    check_size,
+    size_limit,
+)
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.index import DEFAULT_TOKENIZER, TOKENIZERS, match_expression
-from desktop_qa.core.pack import sha256_file
 from desktop_qa.core.passages import Passage, make_passages
 from desktop_qa.core.qa import Ranked
 
@@ -124,7 +133,7 @@ class SqliteKeywordIndex:
                 "JOIN passage p ON p.id = f.rowid JOIN document d ON d.id = p.doc "
                 "WHERE passage_fts MATCH ? AND d.path >= ? AND d.path < ? "
                 "ORDER BY score LIMIT ?",
-                (expression, documents, documents + "\uffff", int(limit)),
+                (expression, *_prefix_bounds(documents), int(limit)),
             ).fetchall()
         return [(int(r), -float(s)) for r, s in rows]
 
@@ -173,7 +182,10 @@ def extract(path: str) -> Extracted:
     """Read one file (in a worker process): text, arrays, passages (raises UserError)."""
     from desktop_qa.core.document import load_document
 
+    before = confined(path)  # swapped for a link since the walk: never followed
     doc = load_document(path)
+    if confined(path) != before:
+        raise UserError(f"{path} changed while it was read; it is read again on the next update")
     return Extracted(
         kind=doc.kind,
         page_sizes=[(float(w), float(h)) for w, h in doc.page_sizes],
@@ -255,10 +267,29 @@ class FolderRow:
 
 
 # -- walking folders ---------------------------------------------------------------------------
-def walk(folder: Path) -> Iterator[Path]:
-    """Supported files under ``folder``: hidden folders and files skipped, no symlink loops."""
+LINK_OUTSIDE = "a symbolic link leading outside the library folders; not followed"
+
+
+def walk(
+    folder: Path,
+    within: Iterable[str | os.PathLike[str]] | None = None,
+    skipped: list[tuple[str, str]] | None = None,
+) -> Iterator[Path]:
+    """Supported files under ``folder`` by their real path, each once: hidden folders and
+    files skipped, no symlink loops.
+
+    A symbolic link is judged by what it leads to, never by its name: followed
+    only to a regular file of a supported type or a folder inside ``within``
+    (the library's folders; ``folder`` by default), so ``notes.md ->
+    ~/.ssh/id_ed25519`` or ``up -> ..`` is never read. Links leaving them are
+    added to ``skipped`` as (path, reason); dangling links and links to pipes or
+    devices are passed over silently.
+    """
+    root = Path(os.path.realpath(folder))
+    inside = [os.path.realpath(f) for f in within] if within is not None else [str(root)]
     seen: set[tuple[int, int]] = set()
-    stack = [folder]
+    found: set[str] = set()
+    stack = [root]  # real paths only: every file below is reached without a link
     while stack:
         current = stack.pop()
         try:
@@ -277,12 +308,34 @@ def walk(folder: Path) -> Iterator[Path]:
             if entry.name.startswith("."):
                 continue
             try:
-                if entry.is_dir():
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    mode = os.stat(target).st_mode  # dangling or a loop: OSError
+                    folder_link = stat.S_ISDIR(mode)
+                    if not any(_under(target, f) for f in inside):
+                        named = Path(entry.name).suffix.lower() in SUFFIXES
+                        if skipped is not None and (folder_link or named or _supported(target)):
+                            skipped.append((entry.path, f"{entry.path}: {LINK_OUTSIDE}"))
+                        continue
+                    if folder_link:
+                        stack.append(Path(target))
+                        continue
+                    file = target if stat.S_ISREG(mode) and _supported(target) else None
+                elif entry.is_dir(follow_symlinks=False):
                     stack.append(Path(entry.path))
-                elif entry.is_file() and Path(entry.name).suffix.lower() in SUFFIXES:
-                    yield Path(entry.path)
+                    continue
+                else:
+                    supported = entry.is_file(follow_symlinks=False) and _supported(entry.name)
+                    file = entry.path if supported else None
             except OSError:
                 continue
+            if file is not None and file not in found:
+                found.add(file)
+                yield Path(file)
+
+
+def _supported(name: str) -> bool:
+    return Path(name).suffix.lower() in SUFFIXES
 
 
 def _under(path: str, folder: str) -> bool:
@@ -291,6 +344,118 @@ def _under(path: str, folder: str) -> bool:
 
 def _prefix(folder: str) -> str:
     return folder.rstrip(os.sep) + os.sep
+
+
+# -- paths in the database ---------------------------------------------------------------------
+# A name that is not valid UTF-8 reaches Python surrogate-escaped ("caf\udce9.txt"), which
+# SQLite text cannot hold. Stored, each surrogate becomes NUL and its 4 hex digits: NUL is
+# never part of a file name, so the form is unambiguous, and it is made character by
+# character, so a folder's stored path stays the prefix of its documents' stored paths.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_STORED_SURROGATE = re.compile("\x00([0-9a-f]{4})")
+
+
+def to_db(text: str) -> str:
+    """A path (or a message quoting one) as the database stores it; ``from_db`` inverts it."""
+    if not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(lambda m: f"\x00{ord(m.group()):04x}", text)
+
+
+def from_db(text: str) -> str:
+    """The path (or message) ``to_db`` stored, surrogate-escaped bytes and all."""
+    if "\x00" not in text:
+        return text
+    return _STORED_SURROGATE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _prefix_bounds(prefix: str) -> tuple[str, str]:
+    """SQL bounds ``low <= path < high`` of the stored paths starting with ``prefix``.
+
+    ``high`` is the prefix with its last character (the separator) incremented, so
+    every name below is inside, whatever its characters (emoji above U+FFFF too).
+    """
+    low = to_db(prefix)
+    return low, low[:-1] + chr(ord(low[-1]) + 1)
+
+
+def _bounds(folder: str) -> tuple[str, str]:
+    """SQL bounds of the documents under ``folder``: the one test of "in this folder"."""
+    return _prefix_bounds(_prefix(folder))
+
+
+# -- reading a found file safely ---------------------------------------------------------------
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def confined(path: str) -> tuple[int, int, int, int]:
+    """The identity of a found file, checked to still be a regular file at its own real path.
+
+    The walk yields real paths; a file swapped since for a link (or a folder on
+    its way for a link to elsewhere), a pipe or a device fails here, before it
+    is opened (UserError), so what lies outside the library is never read.
+    """
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        why = f"{path}: {exc.strerror}; it is looked at again on the next update"
+        raise UserError(why) from None
+    if stat.S_ISLNK(st.st_mode) or os.path.realpath(path) != path:
+        raise _swapped(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise UserError(f"{path} is not a regular file (a pipe or a device?); not read")
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _swapped(path: str) -> UserError:
+    return UserError(f"{path}: replaced by a symbolic link (or moved) since it was found; not read")
+
+
+def hash_document(path: str) -> str:
+    """sha256 of a found file, never blocking, never through a link, never past its size limit.
+
+    Opened with O_NOFOLLOW | O_NONBLOCK, then checked on the open file
+    (``fstat``): a FIFO swapped in after the walk cannot block the update, a
+    link is not followed, and a file over ``document.size_limit`` (a 1 TiB
+    sparse "%PDF") is refused before a byte is read. UserError names the reason;
+    OSError is the system's.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _swapped(path) from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{path} is not a regular file (a pipe or a device?); not read")
+        check_size(path, st.st_size)
+        if _opened_path(fd, path) != path:
+            raise _swapped(path)
+        limit = size_limit(path)[0]
+        digest = hashlib.sha256()
+        total = 0
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            total += len(block)
+            if total > limit:  # grew past the limit while hashed
+                check_size(path, total)
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _opened_path(fd: int, path: str) -> str:
+    """Where an open file really is (Linux: from /proc, so a swap after the open is seen)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(path)
 
 
 # -- worker processes --------------------------------------------------------------------------
@@ -858,7 +1023,7 @@ class Library:
 
     # -- folders ------------------------------------------------------------------------------
     def folders(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT path FROM folder ORDER BY path")]
+        return [from_db(r[0]) for r in self.conn.execute("SELECT path FROM folder ORDER BY path")]
 
     def add_folder(self, folder: str | os.PathLike[str]) -> Path:
         """Remember a folder (indexed by the next ``update``); UserError if it is not one."""
@@ -870,7 +1035,8 @@ class Library:
         path = path.resolve()
         with self.conn:
             self.conn.execute(
-                "INSERT OR IGNORE INTO folder(path, added) VALUES(?, ?)", (str(path), time.time())
+                "INSERT OR IGNORE INTO folder(path, added) VALUES(?, ?)",
+                (to_db(str(path)), time.time()),
             )
         return path
 
@@ -880,7 +1046,7 @@ class Library:
         if path not in self.folders():
             raise UserError(f"{path} is not a library folder; see 'desktop-qa library list'")
         with self.conn:
-            self.conn.execute("DELETE FROM folder WHERE path = ?", (path,))
+            self.conn.execute("DELETE FROM folder WHERE path = ?", (to_db(path),))
         others = self.folders()
         removed = 0
         for row in self.documents(under=path):
@@ -903,7 +1069,7 @@ class Library:
             counts = dict.fromkeys((INDEXED, FAILED, PENDING), 0)
             for state, n in self.conn.execute(
                 "SELECT state, count(*) FROM document WHERE path >= ? AND path < ? GROUP BY state",
-                (_prefix(f), _prefix(f) + "\uffff"),
+                _bounds(f),
             ):
                 counts[state] = n
             out.append(FolderRow(f, sum(counts.values()), *counts.values()))
@@ -916,14 +1082,17 @@ class Library:
         args: list[Any] = []
         if under is not None:
             where.append("path >= ? AND path < ?")
-            args += [_prefix(under), _prefix(under) + "\uffff"]
+            args += _bounds(under)
         if state is not None:
             where.append("state = ?")
             args.append(state)
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self.conn.execute(sql + " ORDER BY path", args)
-        return [DocumentRow(*r) for r in rows]
+        return [
+            DocumentRow(i, from_db(p), st, None if e is None else from_db(e), n, size)
+            for i, p, st, e, n, size in rows
+        ]
 
     def load(self, doc_id: int) -> Document:
         """A document as the reader and the highlights need it, from the store (no re-reading)."""
@@ -935,6 +1104,7 @@ class Library:
         if row is None:
             raise UserError(f"document {doc_id} is no longer in the library; ask again")
         path, kind, sizes, text_z, arrays_z = row
+        path = from_db(path)
         text = zlib.decompress(text_z).decode("utf-8", "surrogatepass")
         doc = Document(path=Path(path), kind=kind, text=text)
         if kind != "text":
@@ -995,6 +1165,7 @@ class Library:
         pages: int,
     ) -> int:
         """Insert or update a document row; returns its id (the caller holds the transaction)."""
+        path, error = to_db(path), None if error is None else to_db(error)
         row = self.conn.execute("SELECT id, hash FROM document WHERE path = ?", (path,)).fetchone()
         if row is None:
             cur = self.conn.execute(
@@ -1034,18 +1205,22 @@ class Library:
         report = IndexReport()
         roots = [Path(f).expanduser().resolve() for f in (folders or self.folders())]
         known = {
-            r[1]: r
-            for r in self.conn.execute("SELECT id, path, size, mtime, hash, state FROM document")
+            from_db(r[1]): (r[0], from_db(r[1]), *r[2:])
+            for r in self.conn.execute(
+                "SELECT id, path, size, mtime, hash, state, error FROM document"
+            )
         }
         seen: set[str] = set()
         todo: list[tuple[str, int, int]] = []  # (path, size, mtime) whose content may differ
+        within = {*map(str, roots), *self.folders()}  # where a symbolic link may lead
         for root in roots:
-            for file in walk(root):
+            links: list[tuple[str, str]] = []  # leading outside: recorded, never followed
+            for file in walk(root, within, links):
                 text = str(file)
                 if text in seen:
                     continue
                 try:
-                    st = file.stat()
+                    st = os.stat(text)
                 except OSError:
                     continue
                 seen.add(text)
@@ -1060,6 +1235,23 @@ class Library:
                     report.unchanged += 1
                     continue
                 todo.append((text, st.st_size, st.st_mtime_ns))
+            for link, reason in links:
+                if link in seen:
+                    continue
+                seen.add(link)
+                report.found += 1
+                row = known.get(link)
+                if row is not None and row[5] == FAILED and not row[4] and row[6] == reason:
+                    report.unchanged += 1
+                    continue
+                try:
+                    st = os.lstat(link)
+                except OSError:
+                    continue
+                with self.conn:  # the file it replaced (if any) leaves the index
+                    self._record(link, st.st_size, st.st_mtime_ns, "", FAILED, reason, 0)
+                report.failed += 1
+                report.errors.append((link, reason))
         # Gone from disk (under the folders updated): candidates for moves, else removed.
         gone = {
             p: row
@@ -1079,12 +1271,13 @@ class Library:
                 report.cancelled = True
                 break
             try:
-                digest = sha256_file(Path(path))
-            except OSError as exc:
+                digest = hash_document(path)
+            except (OSError, UserError) as exc:
+                why = exc.message if isinstance(exc, UserError) else f"{path}: {exc.strerror}"
                 with self.conn:
-                    self._record(path, size, mtime, "", FAILED, f"{path}: {exc.strerror}", 0)
+                    self._record(path, size, mtime, "", FAILED, why, 0)
                 report.failed += 1
-                report.errors.append((path, f"{path}: {exc.strerror}"))
+                report.errors.append((path, why))
                 done += 1
                 continue
             row = known.get(path)
@@ -1105,7 +1298,7 @@ class Library:
                 with self.conn:
                     self.conn.execute(
                         "UPDATE document SET path = ?, size = ?, mtime = ? WHERE id = ?",
-                        (path, size, mtime, old[0]),
+                        (to_db(path), size, mtime, old[0]),
                     )
                 report.reused += 1
                 done += 1
@@ -1243,7 +1436,7 @@ class LibraryScope:
             self._prefix = None
         else:
             self._prefix = _prefix(self.under)
-            bounds = (self._prefix, self._prefix + "\uffff")
+            bounds = _prefix_bounds(self._prefix)
             self._docs = conn.execute(
                 "SELECT count(*) FROM document WHERE state = ? AND path >= ? AND path < ?",
                 (INDEXED, *bounds),
@@ -1292,7 +1485,7 @@ class LibraryScope:
         args: tuple[str, ...] = ()
         if self._prefix is not None:
             sql += " JOIN document d ON d.id = p.doc WHERE d.path >= ? AND d.path < ?"
-            args = (self._prefix, self._prefix + "\uffff")
+            args = _prefix_bounds(self._prefix)
         rows = self.library.conn.execute(sql + " ORDER BY p.doc, p.idx", args).fetchall()
         return (Ranked(int(d), Passage(int(i), int(a), int(b))) for d, i, a, b in rows)
 
