@@ -12,7 +12,7 @@ import pytest
 
 from desktop_qa.core import cache, engine
 from desktop_qa.core.document import Document
-from desktop_qa.core.pack import sha256_file
+from desktop_qa.core.files import sha256_file
 
 
 def same(a: Document, b: Document) -> None:

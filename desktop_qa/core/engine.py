@@ -27,9 +27,9 @@ from typing import TypeVar
 from desktop_qa.core import cache
 from desktop_qa.core.document import Document, check_input, check_password, load_document
 from desktop_qa.core.errors import Cancelled
+from desktop_qa.core.files import sha256_file
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
 from desktop_qa.core.ocr import OcrOptions
-from desktop_qa.core.pack import sha256_file
 from desktop_qa.core.passages import make_passages
 from desktop_qa.core.qa import (
     Answer,

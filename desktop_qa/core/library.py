@@ -43,8 +43,8 @@ from desktop_qa.core import paths
 from desktop_qa.core.cache import ARRAYS
 from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
 from desktop_qa.core.errors import UserError
+from desktop_qa.core.files import sha256_file
 from desktop_qa.core.index import DEFAULT_TOKENIZER, TOKENIZERS, match_expression
-from desktop_qa.core.pack import sha256_file
 from desktop_qa.core.passages import Passage, make_passages
 from desktop_qa.core.qa import Ranked
 

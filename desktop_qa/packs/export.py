@@ -381,7 +381,7 @@ def build_random_pack(
         if quantize and keep_fp32:
             manifest["extra_files"] = ["model.fp32.onnx"]
             manifest["fp32_onnx"] = "model.fp32.onnx"
-        from desktop_qa.core.pack import write_manifest
+        from desktop_qa.packs.write import write_manifest
 
         write_manifest(tmp, manifest)
         return _finish(tmp, out_dir)
@@ -515,7 +515,7 @@ def build_pack_from_checkpoint(
             "license": _checkpoint_license(checkpoint_dir, config),
             "agreement": report,
         }
-        from desktop_qa.core.pack import write_manifest
+        from desktop_qa.packs.write import write_manifest
 
         write_manifest(tmp, manifest)
         return _finish(tmp, out_dir), report
