@@ -30,9 +30,9 @@ from desktop_qa.core.document import Document
 from desktop_qa.core.engine import OpenedDocument
 from desktop_qa.core.errors import PasswordRequired, UserError
 from desktop_qa.core.pack import ModelPack, find_pack, load_pack
-from desktop_qa.core.qa import Answer, Progress, QueryResult
 from desktop_qa.core.query import Query
 from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader, physical_cores
+from desktop_qa.core.results import Answer, Progress, QueryResult
 from desktop_qa.core.settings import Settings, load_settings, save_settings
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.workers import Worker
