@@ -3,6 +3,8 @@
 The only module of the project that may import torch and transformers, and it
 does so inside functions: the app and the download path run without them, and
 the error a user sees when they are missing names the extra to install.
+It stays one module of about 500 lines for that reason: every torch and
+transformers call sits behind the same guard, apart from the rest of the app.
 """
 
 from __future__ import annotations
