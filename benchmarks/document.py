@@ -38,8 +38,9 @@ sys.path.insert(0, str(ROOT))
 from timing import answer_timed  # noqa: E402  (benchmarks/timing.py)
 
 from desktop_qa.core.index import TOKENIZERS, TOP_PASSAGES, PassageIndex  # noqa: E402
-from desktop_qa.core.pack import load_pack, write_manifest  # noqa: E402
+from desktop_qa.core.pack import load_pack  # noqa: E402
 from desktop_qa.core.passages import make_passages  # noqa: E402
+from desktop_qa.packs.write import write_manifest  # noqa: E402
 from tests.factset import FactDocument, generate  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"

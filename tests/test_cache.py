@@ -12,7 +12,7 @@ import pytest
 
 from desktop_qa.core import cache, engine
 from desktop_qa.core.document import Document
-from desktop_qa.core.pack import sha256_file
+from desktop_qa.core.files import sha256_file
 
 
 def same(a: Document, b: Document) -> None:
@@ -114,6 +114,40 @@ def test_prune_keeps_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert left == expected
     cache.clear()
     assert not list(cache.documents_dir().glob("*.sqlite"))
+
+
+def test_ocr_store_and_graph_cache_keep_their_newest(tmp_path: Path):
+    """Partial OCR results and optimized graphs stay bounded: the newest few are kept,
+    and a graph leaves with its checksum file (a lone .sha256 would never be cleaned)."""
+    from desktop_qa.core import ocr, paths, reader
+
+    def files(folder: Path, suffix: str, n: int) -> list[Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        made = []
+        for i in range(n):
+            f = folder / f"f{i}{suffix}"
+            f.write_bytes(b"x")
+            os.utime(f, (1000 + i, 1000 + i))  # f0 oldest
+            made.append(f)
+        return made
+
+    stores = files(paths.cache_dir() / "ocr", ".sqlite", 5)
+    ocr.PageStore.prune(keep=2)
+    assert sorted(p.name for p in (paths.cache_dir() / "ocr").iterdir()) == [
+        "f3.sqlite",
+        "f4.sqlite",
+    ]
+    assert not stores[0].exists()
+
+    folder = tmp_path / "graphs"
+    graphs = files(folder, ".onnx", reader.SAVED_GRAPHS_KEPT + 2)
+    for g in graphs:
+        g.with_suffix(".sha256").write_text("{}")
+    reader._prune_saved(folder)
+    newest = graphs[2:]
+    assert sorted(folder.iterdir()) == sorted(
+        [*newest, *(g.with_suffix(".sha256") for g in newest)]
+    )
 
 
 def test_unwritable_cache_still_opens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

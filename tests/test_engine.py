@@ -133,6 +133,29 @@ def test_no_answer_in_the_ranking_stops_at_depth_and_resumes(long_text: Path, or
     assert engine.whole_read_seconds(whole) is None
 
 
+def test_a_yielded_result_never_changes_while_the_reading_goes_on(
+    long_text: Path, oracle_pack: Path
+):
+    """Each result holds the reading state of its own moment: reading on leaves it as yielded,
+    and resuming it goes on from there (not from wherever the reading got to later)."""
+    opened = engine.open_document(long_text)
+    reader = Reader(load_pack(oracle_pack))
+    question = "warehouse lease delivery invoice?"  # no answer where it ranks: reads deeper
+    steps, bounded = run_all(opened, Query(question), reader)
+    snapshots = [s.result for s in steps if s.result is not None]
+    assert len(snapshots) >= 2 and snapshots[0].read.windows == 1 < bounded.read.windows
+    for snapshot in [*snapshots, bounded]:
+        assert snapshot.state.windows == snapshot.read.windows
+        assert len(snapshot.state.read) == snapshot.read.passages
+    first = snapshots[0]
+    record = Recorder(reader)
+    _, whole = run_all(opened, Query(question).deeper(), reader, resume=first)
+    assert whole.whole_document and whole.answers[0].text == "alpha seven bravo"
+    assert len(record.windows) == whole.read.windows - 1  # all but the one window first read
+    assert first.state.windows == first.read.windows == 1  # resuming leaves it as it was
+    assert bounded.state.windows == bounded.read.windows
+
+
 def test_resume_ignores_a_result_of_another_question(long_text: Path, oracle_pack: Path):
     opened = engine.open_document(long_text)
     reader = Reader(load_pack(oracle_pack))

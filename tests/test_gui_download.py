@@ -22,7 +22,8 @@ from PySide6.QtCore import Qt, QTimer
 from desktop_qa import cli
 from desktop_qa.gui.session import Session
 from desktop_qa.gui.window import MainWindow
-from desktop_qa.packs.download import DEFAULT_REPO, RepoInfo
+from desktop_qa.packs.download import DEFAULT_REPO
+from desktop_qa.packs.hub import RepoInfo
 from desktop_qa.packs.install import list_packs
 from tests.gui_helpers import isolate
 from tests.test_model_commands import UNREACHABLE, FolderHub, _set_endpoint, make_repo

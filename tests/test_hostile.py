@@ -31,7 +31,9 @@ from desktop_qa import cli
 from desktop_qa.core import cache, engine, paths
 from desktop_qa.core.document import load_document
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import load_pack, sha256_file, write_manifest
+from desktop_qa.core.files import sha256_file
+from desktop_qa.core.pack import load_pack
+from desktop_qa.packs.write import write_manifest
 from tests.pdfgen import write_pdf
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,10 +23,13 @@ import pytest
 from desktop_qa import cli
 from desktop_qa.core import Reader, find_pack, load_pack
 from desktop_qa.core.errors import Cancelled, UserError
-from desktop_qa.packs import download
-from desktop_qa.packs.download import RepoInfo, download_pack, readme_license, rows_to_squad
+from desktop_qa.packs import download, squad2
+from desktop_qa.packs import hub as hub_module
+from desktop_qa.packs.download import download_pack
+from desktop_qa.packs.hub import RepoInfo, readme_license
 from desktop_qa.packs.install import install_pack, list_packs, remove_pack
 from desktop_qa.packs.oracle import build_oracle_pack
+from desktop_qa.packs.squad2 import rows_to_squad
 from tests.asking import ask_text
 
 REPO = "tester/mobilebert-uncased-squad-v2"
@@ -276,7 +279,7 @@ def test_download_cli_with_tokenizer_json_and_renamed_outputs(
         onnx_name="model.onnx",
         outputs={"start_logits": "start_scores", "end_logits": "end_scores"},
     )
-    monkeypatch.setattr(download, "HfHub", lambda **_: hub)
+    monkeypatch.setattr(hub_module, "HfHub", lambda **_: hub)
     code, out, err = _run(
         ["model", "download", "other/qa-model", "--revision", "v1", "--json"], capsys
     )
@@ -495,8 +498,8 @@ def test_squad2_dev_from_stand_in_parquet_rows(
     parquet = hub.root / "rajpurkar" / "squad_v2" / "squad_v2" / "validation-00000-of-00001.parquet"
     parquet.parent.mkdir(parents=True)
     parquet.write_bytes(b"PAR1")
-    monkeypatch.setattr(download, "HfHub", lambda **_: hub)
-    monkeypatch.setattr(download, "_read_parquet", lambda path: rows)
+    monkeypatch.setattr(hub_module, "HfHub", lambda **_: hub)
+    monkeypatch.setattr(squad2, "_read_parquet", lambda path: rows)
     pack = build_oracle_pack(tmp_path / "pack")
     code, out, err = _run(["eval", "--squad2-dev", "--model", str(pack), "--json"], capsys)
     assert code == 0, err

@@ -11,8 +11,8 @@ import pytest
 from onnx import TensorProto, helper
 
 from desktop_qa.core import Reader, UserError, find_pack, load_pack
-from desktop_qa.core.pack import write_manifest
 from desktop_qa.packs.oracle import build_oracle_pack
+from desktop_qa.packs.write import write_manifest
 
 
 def test_oracle_pack_loads_and_is_untrained(oracle_pack: Path):

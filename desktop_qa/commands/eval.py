@@ -13,7 +13,8 @@ import time
 from typing import Any, TextIO
 
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import find_pack, load_pack, read_manifest, write_manifest
+from desktop_qa.core.pack import find_pack, load_pack, read_manifest
+from desktop_qa.packs.write import write_manifest
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -140,12 +141,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--limit must be at least 1 (got {args.limit})")
     pack = find_pack(args.model)
     if args.squad2_dev:
-        from desktop_qa.packs import download
+        from desktop_qa.packs import hub, squad2
 
         tty = sys.stderr.isatty()
-        data = download.fetch_squad2_dev(
+        data = squad2.fetch_squad2_dev(
             progress=(lambda m: print(m, file=sys.stderr)) if tty else None,
-            hub=download.HfHub(progress_bars=tty),
+            hub=hub.HfHub(progress_bars=tty),
         )
     else:
         data = args.data

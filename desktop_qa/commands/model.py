@@ -123,14 +123,14 @@ def _warn_untrained(pack: ModelPack) -> None:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from desktop_qa.packs import download
+    from desktop_qa.packs import download, hub
 
     pack = download.download_pack(
         args.repo_id or download.DEFAULT_REPO,
         revision=args.revision,
         progress=_say(args),
         name=args.name,
-        hub=download.HfHub(progress_bars=sys.stderr.isatty()),
+        hub=hub.HfHub(progress_bars=sys.stderr.isatty()),
     )
     return _report_installed(args, pack)
 
@@ -164,8 +164,8 @@ def _random_pack(config: str, out: Path, seed: int, quantize: bool) -> tuple[Pat
     out = build_random_pack(config, out, seed=seed, quantize=quantize, keep_fp32=quantize)
     if not quantize:
         return out, {}
-    from desktop_qa.core.pack import write_manifest
     from desktop_qa.packs.quantize import agreement
+    from desktop_qa.packs.write import write_manifest
 
     manifest = read_manifest(out)
     fp32 = out / str(manifest.get("fp32_onnx", "model.fp32.onnx"))
@@ -192,7 +192,7 @@ def run_build(args: argparse.Namespace) -> int:
             raise UserError("with --random-init pass only OUT_DIR (no checkpoint folder)")
         out, report = _random_pack(args.random_init, Path(args.out), args.seed, quantize)
         if args.name:
-            from desktop_qa.core.pack import write_manifest
+            from desktop_qa.packs.write import write_manifest
 
             manifest = read_manifest(out)
             manifest.pop("files", None)

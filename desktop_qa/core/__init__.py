@@ -11,9 +11,10 @@ from desktop_qa.core.engine import OpenedDocument, answer, final, open_document
 from desktop_qa.core.errors import Cancelled, UserError
 from desktop_qa.core.pack import ModelPack, find_pack, load_pack
 from desktop_qa.core.passages import Passage, make_passages
-from desktop_qa.core.qa import Answer, Progress, QueryResult, Read, Scope
+from desktop_qa.core.qa import Scope
 from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader
+from desktop_qa.core.results import Answer, Progress, QueryResult, Read, ReadingState
 
 __all__ = [
     "Answer",
@@ -28,6 +29,7 @@ __all__ = [
     "QueryResult",
     "Read",
     "Reader",
+    "ReadingState",
     "Scope",
     "UserError",
     "answer",

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop_qa.core import paths
+from desktop_qa.core import files, paths
 from desktop_qa.core.document import Document
 from desktop_qa.core.index import DEFAULT_TOKENIZER, PassageIndex
 from desktop_qa.core.ocr import OcrOptions
@@ -72,10 +72,7 @@ def _checksum(text: str, arrays: dict[str, np.ndarray]) -> str:
 
 
 def _remove(path: Path) -> None:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:  # open elsewhere (Windows): the next prune or load retries
-        pass
+    files.remove(path)  # open elsewhere (Windows): the next prune or load retries
 
 
 def load(
@@ -211,14 +208,14 @@ def prune(
         items = list(folder.iterdir())
     except OSError:
         return
-    entries: list[tuple[float, int, Path]] = []
+    entries: list[Path] = []
     for item in items:
-        try:
-            st = item.stat()
-        except OSError:
-            continue
         if item.name.startswith(".tmp-"):
-            if item != keep and _older_than(st.st_mtime, 3600):
+            try:
+                stale = item != keep and _older_than(item.stat().st_mtime, 3600)
+            except OSError:
+                continue
+            if stale:
                 _remove(item)  # left by a crash
             continue
         if item.suffix != SUFFIX:
@@ -226,15 +223,8 @@ def prune(
         if not item.name.endswith(f"-p{PIPELINE_VERSION}{SUFFIX}"):
             _remove(item)  # written by another pipeline version: never read again
             continue
-        entries.append((st.st_mtime, st.st_size, item))
-    entries.sort(key=lambda e: e[0], reverse=True)
-    kept = total = 0
-    for _, size, item in entries:
-        if item != keep and (kept >= max_entries or total + size > max_bytes):
-            _remove(item)
-            continue
-        kept += 1
-        total += size
+        entries.append(item)
+    files.delete_oldest(entries, max_files=max_entries, max_bytes=max_bytes, keep=keep)
 
 
 def _older_than(mtime: float, seconds: float) -> bool:

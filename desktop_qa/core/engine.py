@@ -4,7 +4,8 @@
   an ``OpenedDocument``: the document and its passage index, owned together
   by whoever holds it (no registry, no global lock).
 * ``answer(scope, query, reader)`` is a generator: it *yields* ``Progress``
-  snapshots with the answers so far and *returns* the final ``QueryResult``.
+  snapshots with the answers so far and *returns* the final ``QueryResult``
+  (values in ``results``; the reading loop in ``qa``).
   A scope is "passages from one or more documents" (``qa.Scope``): one opened
   document today, a library of them through the same call.
 
@@ -27,22 +28,14 @@ from typing import TypeVar
 from desktop_qa.core import cache
 from desktop_qa.core.document import Document, check_input, check_password, load_document
 from desktop_qa.core.errors import Cancelled
+from desktop_qa.core.files import sha256_file
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
 from desktop_qa.core.ocr import OcrOptions
-from desktop_qa.core.pack import sha256_file
 from desktop_qa.core.passages import make_passages
-from desktop_qa.core.qa import (
-    Answer,
-    Progress,
-    QueryResult,
-    Ranked,
-    Read,
-    Reading,
-    Scope,
-    make_answer,
-)
+from desktop_qa.core.qa import Ranked, Reading, Scope
 from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader
+from desktop_qa.core.results import Answer, Progress, QueryResult, Read, make_answer
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -181,8 +174,9 @@ def answer(
 
     ``reader`` None means no model pack is installed: keyword answers
     (``QueryResult.mode == "keyword"``). ``resume``: a result of the same
-    question whose reading goes on (``query.deeper()`` reads the whole scope);
-    windows it read are not read again.
+    question whose reading goes on from where that result was made (its
+    ``state``, a snapshot the result keeps unchanged; ``query.deeper()`` reads
+    the whole scope); windows it read are not read again.
     """
     if reader is None:
         return keyword_answers(scope, query)

@@ -101,7 +101,7 @@ def _document(data: Mapping[str, Any], answer: Mapping[str, Any]) -> str:
 def no_answer_line(data: Mapping[str, Any]) -> str:
     """What a result without an answer says, honest about how much was read.
 
-    The wording is the result's own ``message`` (``qa.no_answer_text``), so the
+    The wording is the result's own ``message`` (``results.no_answer_text``), so the
     terminal, the exports and the app say the same thing.
     """
     return str(data.get("message") or "No answer.")

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core import paths
+from desktop_qa.core import files, paths
 from desktop_qa.core.errors import Cancelled, UserError
 
 ENGINE = "tesseract"
@@ -201,11 +201,7 @@ def resolve_languages(languages: str) -> tuple[Path, list[str]]:
 
 @functools.lru_cache(maxsize=32)
 def _digest_cached(path: str, size: int, mtime: float) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return files.sha256_file(path)[:16]
 
 
 def _file_digest(path: Path) -> str:
@@ -647,14 +643,10 @@ class PageStore:
         """Drop the oldest partial results beyond ``keep`` files."""
         folder = paths.cache_dir() / "ocr"
         try:
-            files = sorted(folder.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
+            stores = list(folder.glob("*.sqlite"))
         except OSError:
             return
-        for old in files[keep:]:
-            try:
-                old.unlink()
-            except OSError:
-                pass
+        files.delete_oldest(stores, max_files=keep)
 
 
 class DocumentOcr:

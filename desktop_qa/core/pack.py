@@ -1,13 +1,13 @@
 """Model packs (format 1, see shared/design/model-pack.md): find, verify, describe.
 
 A pack is the only way models enter the app, so every check that protects the
-user from a broken or tampered model lives here.
+user from a broken or tampered model lives here. Writing packs (manifest,
+checksums, copying, file modes) is the build side's job: ``desktop_qa.packs.write``.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import math
 import os
@@ -18,6 +18,7 @@ from typing import Any
 
 from desktop_qa.core import paths
 from desktop_qa.core.errors import UserError
+from desktop_qa.core.files import open_nofollow, sha256_stream
 
 FORMAT = 1
 MANIFEST = "model.json"
@@ -25,7 +26,7 @@ REQUIRED_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 KNOWN_INPUTS = frozenset(REQUIRED_INPUTS)
 REQUIRED_OUTPUTS = ("start_logits", "end_logits")
 
-_DEFAULTS: dict[str, Any] = {
+DEFAULTS: dict[str, Any] = {
     "architecture": "unknown",
     "task": "extractive-qa",
     "onnx": "model.onnx",
@@ -88,61 +89,47 @@ _LOCATION_KEY = b"\x0a\x08location\x12"
 _MAX_LOCATION = 4096
 
 
-def _open_nofollow(path: Path) -> int:
-    """A read-only descriptor that refuses a symlink as the last component."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    return os.open(path, flags)
+class _LocationScan:
+    """The external-data locations a graph names, found block by block as it is hashed
+    (None for an entry that cannot be read)."""
 
+    def __init__(self) -> None:
+        self.found: list[bytes | None] = []
+        self.buf = b""
 
-def sha256_file(path: Path) -> str:
-    """sha256 of a file's bytes, streamed (raises OSError): the app's one file digest."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    def feed(self, block: bytes) -> None:
+        eof = not block
+        buf = self.buf + block
+        pos = keep = 0
+        while True:
+            i = buf.find(_LOCATION_KEY, pos)
+            if i < 0:
+                keep = max(pos, len(buf) - len(_LOCATION_KEY) + 1)
+                break
+            length, j = _varint(buf, i + len(_LOCATION_KEY))
+            if length is not None and length > _MAX_LOCATION:
+                self.found.append(None)
+                pos = i + 1
+                continue
+            if length is None or j + length > len(buf):
+                if eof:
+                    self.found.append(None)
+                    keep = len(buf)
+                else:
+                    keep = i  # wait for the rest of the entry
+                break
+            self.found.append(buf[j : j + length])
+            pos = j + length
+        self.buf = buf[keep:]
 
 
 def _hash_and_scan(path: Path, scan: bool) -> tuple[str, list[bytes | None]]:
     """sha256 of a pack file (never through a symlink) and, for the graph, the
-    external-data locations it names (None for an entry that cannot be read)."""
-    digest = hashlib.sha256()
-    found: list[bytes | None] = []
-    buf = b""
-    with os.fdopen(_open_nofollow(path), "rb") as fh:
-        while True:
-            block = fh.read(1 << 20)
-            digest.update(block)
-            eof = not block
-            if not scan:
-                if eof:
-                    break
-                continue
-            buf += block
-            pos = keep = 0
-            while True:
-                i = buf.find(_LOCATION_KEY, pos)
-                if i < 0:
-                    keep = max(pos, len(buf) - len(_LOCATION_KEY) + 1)
-                    break
-                length, j = _varint(buf, i + len(_LOCATION_KEY))
-                if length is not None and length > _MAX_LOCATION:
-                    found.append(None)
-                    pos = i + 1
-                    continue
-                if length is None or j + length > len(buf):
-                    if eof:
-                        found.append(None)
-                        keep = len(buf)
-                    else:
-                        keep = i  # wait for the rest of the entry
-                    break
-                found.append(buf[j : j + length])
-                pos = j + length
-            buf = buf[keep:]
-            if eof:
-                break
-    return digest.hexdigest(), found
+    external-data locations it names."""
+    scanner = _LocationScan() if scan else None
+    with os.fdopen(open_nofollow(path), "rb") as fh:
+        digest = sha256_stream(fh, scanner.feed if scanner is not None else None)
+    return digest, scanner.found if scanner is not None else []
 
 
 def _varint(buf: bytes, i: int) -> tuple[int | None, int]:
@@ -157,7 +144,8 @@ def _varint(buf: bytes, i: int) -> tuple[int | None, int]:
     return None, i
 
 
-def _fail(path: Path, problem: str) -> UserError:
+def pack_error(path: Path, problem: str) -> UserError:
+    """The one-line error for a pack that cannot be used."""
     return UserError(
         f"model pack {path}: {problem}; reinstall the pack or pass another with --model DIR"
     )
@@ -182,7 +170,7 @@ def safe_name(name: object) -> str | None:
     return name
 
 
-def _pack_file(root: Path, name: str) -> Path:
+def pack_file(root: Path, name: str) -> Path:
     """The regular file ``root/name``, with no symlink anywhere below ``root``."""
     current = root
     mode = 0
@@ -217,26 +205,28 @@ def read_manifest(path: Path) -> dict[str, Any]:
             f"(it holds {MANIFEST}, model.onnx and tokenizer.json)"
         )
     if st is None:
-        raise _fail(path, f"no {MANIFEST} in the folder")
+        raise pack_error(path, f"no {MANIFEST} in the folder")
     if stat.S_ISLNK(st.st_mode):
-        raise _fail(path, f"{MANIFEST} is a symbolic link (a pack is a closed folder)")
+        raise pack_error(path, f"{MANIFEST} is a symbolic link (a pack is a closed folder)")
     if not stat.S_ISREG(st.st_mode):
-        raise _fail(path, f"{MANIFEST} is not a file")
+        raise pack_error(path, f"{MANIFEST} is not a file")
     if st.st_size > MAX_MANIFEST_BYTES:
-        raise _fail(path, f"{MANIFEST} is {st.st_size} bytes, over the {MAX_MANIFEST_BYTES} limit")
+        raise pack_error(
+            path, f"{MANIFEST} is {st.st_size} bytes, over the {MAX_MANIFEST_BYTES} limit"
+        )
     try:
-        with os.fdopen(_open_nofollow(manifest_path), "rb") as fh:
+        with os.fdopen(open_nofollow(manifest_path), "rb") as fh:
             raw = fh.read(MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
-        raise _fail(path, f"{MANIFEST} cannot be read ({exc.strerror or exc})") from None
+        raise pack_error(path, f"{MANIFEST} cannot be read ({exc.strerror or exc})") from None
     if len(raw) > MAX_MANIFEST_BYTES:
-        raise _fail(path, f"{MANIFEST} is over the {MAX_MANIFEST_BYTES} byte limit")
+        raise pack_error(path, f"{MANIFEST} is over the {MAX_MANIFEST_BYTES} byte limit")
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _fail(path, f"{MANIFEST} is not valid JSON ({exc.__class__.__name__})") from None
+        raise pack_error(path, f"{MANIFEST} is not valid JSON ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
-        raise _fail(path, f"{MANIFEST} is not a JSON object")
+        raise pack_error(path, f"{MANIFEST} is not a JSON object")
     return data
 
 
@@ -305,26 +295,28 @@ def validate_manifest(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     fmt = data.get("format")
     if fmt != FORMAT or isinstance(fmt, bool):
         shown = json.dumps(fmt)[:40] if isinstance(fmt, (str, int, float)) else type(fmt).__name__
-        raise _fail(path, f"format {shown} is not supported (expected {FORMAT})")
+        raise pack_error(path, f"format {shown} is not supported (expected {FORMAT})")
     for key in _SCHEMA:
         if key in data:
             problem = _check_value(key, data[key])
             if problem:
-                raise _fail(path, problem)
+                raise pack_error(path, problem)
     if data.get("task", "extractive-qa") != "extractive-qa":
-        raise _fail(path, f"task {data.get('task')!r} is not extractive-qa")
-    values = {**_DEFAULTS, **{k: v for k, v in data.items() if k in _DEFAULTS}}
+        raise pack_error(path, f"task {data.get('task')!r} is not extractive-qa")
+    values = {**DEFAULTS, **{k: v for k, v in data.items() if k in DEFAULTS}}
     values["null_threshold"] = float(values["null_threshold"])
     seq = values["max_seq_length"]
     if values["doc_stride"] > seq // 2:
-        raise _fail(path, f"doc_stride {values['doc_stride']} is too large for the window")
+        raise pack_error(path, f"doc_stride {values['doc_stride']} is too large for the window")
     if values["max_query_length"] >= seq - 4:
-        raise _fail(path, "max_query_length leaves no room for the document")
+        raise pack_error(path, "max_query_length leaves no room for the document")
     if values["max_answer_length"] > seq:
-        raise _fail(path, f"max_answer_length {values['max_answer_length']} exceeds the window")
+        raise pack_error(
+            path, f"max_answer_length {values['max_answer_length']} exceeds the window"
+        )
     for key in ("onnx", "tokenizer"):
         if safe_name(values[key]) is None:
-            raise _fail(
+            raise pack_error(
                 path, f"{key} name {values[key]!r} is not a plain file name inside the pack"
             )
     return values
@@ -332,14 +324,14 @@ def validate_manifest(path: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 def _check_files(path: Path, files: Any) -> dict[str, str]:
     if not isinstance(files, dict) or not files:
-        raise _fail(path, "the manifest lists no file checksums")
+        raise pack_error(path, "the manifest lists no file checksums")
     if len(files) > MAX_FILES:
-        raise _fail(path, f"the manifest lists {len(files)} files (at most {MAX_FILES})")
+        raise pack_error(path, f"the manifest lists {len(files)} files (at most {MAX_FILES})")
     for name, digest in files.items():
         if safe_name(name) is None or name == MANIFEST:
-            raise _fail(path, f"file name {name!r} is not a plain file name inside the pack")
+            raise pack_error(path, f"file name {name!r} is not a plain file name inside the pack")
         if not (isinstance(digest, str) and len(digest) == 64 and set(digest.lower()) <= _SHA256):
-            raise _fail(path, f"the checksum of {name} is not a sha256 hex string")
+            raise pack_error(path, f"the checksum of {name} is not a sha256 hex string")
     return {name: digest.lower() for name, digest in files.items()}
 
 
@@ -359,33 +351,38 @@ def load_pack(path: str | os.PathLike[str], *, verify: bool = True) -> ModelPack
     files = _check_files(path, data.get("files"))
     for needed in (values["onnx"], values["tokenizer"]):
         if needed not in files:
-            raise _fail(path, f"{needed} has no checksum in the manifest")
+            raise pack_error(path, f"{needed} has no checksum in the manifest")
     if verify:
         for name, expected in files.items():
             digest, locations = _verified_read(path, name, scan=name == values["onnx"])
             if digest != expected:
-                raise _fail(path, f"{name} does not match its checksum (damaged or modified)")
+                raise pack_error(path, f"{name} does not match its checksum (damaged or modified)")
             for raw in locations:
                 location = _decode(raw)
                 if location is None or safe_name(location) is None or location not in files:
                     shown = repr(location) if location is not None else "an unreadable name"
-                    raise _fail(
+                    raise pack_error(
                         path,
                         f"{name} loads external data from {shown[:80]}, which is not a file "
                         "listed in the pack",
                     )
     extra = {
-        k: v for k, v in data.items() if k not in _DEFAULTS and k not in ("format", "files", "name")
+        k: v for k, v in data.items() if k not in DEFAULTS and k not in ("format", "files", "name")
     }
     name = str(data.get("name") or path.name)
     return ModelPack(path=path, name=name, files=files, extra=extra, **values)
 
 
+def pack_file_digest(path: Path, name: str) -> str:
+    """sha256 of the listed file ``name`` of the pack at ``path``; UserError if unusable."""
+    return _verified_read(path, name, scan=False)[0]
+
+
 def _verified_read(path: Path, name: str, *, scan: bool) -> tuple[str, list[bytes | None]]:
     try:
-        return _hash_and_scan(_pack_file(path, name), scan=scan)
+        return _hash_and_scan(pack_file(path, name), scan=scan)
     except FileNotFoundError:
-        raise _fail(path, f"{name} is missing") from None
+        raise pack_error(path, f"{name} is missing") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             problem = f"{name} is a symbolic link (a pack is a closed folder)"
@@ -393,7 +390,7 @@ def _verified_read(path: Path, name: str, *, scan: bool) -> tuple[str, list[byte
             problem = f"{name} is not a regular file"
         else:
             problem = f"{name} cannot be read ({exc.strerror or exc})"
-        raise _fail(path, problem) from None
+        raise pack_error(path, problem) from None
 
 
 def file_state(root: Path, name: object, expected: object) -> str:
@@ -401,7 +398,7 @@ def file_state(root: Path, name: object, expected: object) -> str:
     if safe_name(name) is None or name == MANIFEST:
         return "UNSAFE"
     try:
-        digest = _hash_and_scan(_pack_file(root, str(name)), scan=False)[0]
+        digest = _hash_and_scan(pack_file(root, str(name)), scan=False)[0]
     except FileNotFoundError:
         return "MISSING"
     except OSError as exc:
@@ -416,74 +413,6 @@ def _decode(raw: bytes | None) -> str | None:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-
-
-def copy_pack_file(src_root: Path, name: str, dest_root: Path) -> None:
-    """Copy one listed file of a pack, never through a symlink (install)."""
-    target = dest_root / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(_open_nofollow(_pack_file(src_root, name)), "rb") as src:
-        with open(target, "xb") as dst:
-            for block in iter(lambda: src.read(1 << 20), b""):
-                dst.write(block)
-
-
-def make_readable(path: Path) -> None:
-    """Folder 0755, files 0644: packs built through temp files would otherwise be
-    0600/0700, unreadable by other users once installed system-wide (/opt).
-
-    Never follows a symbolic link: a link (to a private key, say) is left alone,
-    and so is whatever it points to.
-    """
-    _chmod_nofollow(path, 0o755, directory=True)
-    for root, dirs, files in os.walk(path, followlinks=False):
-        for name in dirs:
-            _chmod_nofollow(Path(root) / name, 0o755, directory=True)
-        for name in files:
-            _chmod_nofollow(Path(root) / name, 0o644, directory=False)
-
-
-def _chmod_nofollow(path: Path, mode: int, *, directory: bool) -> None:
-    """chmod through a descriptor opened without following links (no race with a swap)."""
-    if path.is_symlink():
-        return  # not ours to change; the descriptor below also closes the race
-    nofollow = getattr(os, "O_NOFOLLOW", None)
-    if nofollow is None or not hasattr(os, "fchmod"):  # Windows: modes are not Unix modes
-        path.chmod(mode)
-        return
-    flags = os.O_RDONLY | nofollow | os.O_NONBLOCK
-    if directory:
-        flags |= getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ENXIO, errno.EMLINK):
-            return  # a symbolic link (or something swapped in): not ours to change
-        raise
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode):
-            os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
-
-
-def write_manifest(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Fill in defaults and checksums of the pack's files and write model.json."""
-    data = {"format": FORMAT, **_DEFAULTS, **manifest}
-    files = [data["onnx"], data["tokenizer"], *manifest.get("extra_files", [])]
-    data.pop("extra_files", None)
-    checksums: dict[str, str] = {}
-    for name in files:
-        if safe_name(name) is None:
-            raise _fail(path, f"file name {name!r} is not a plain file name inside the pack")
-        checksums[name] = _verified_read(path, name, scan=False)[0]
-    data["files"] = checksums
-    tmp = path / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path / MANIFEST)
-    make_readable(path)
-    return data
 
 
 def candidate_dirs(explicit: str | os.PathLike[str] | None = None) -> list[tuple[str, Path]]:

@@ -1,34 +1,34 @@
-"""What a question produces (``Answer``, ``QueryResult``, ``Read``) and how windows become it.
+"""The reading loop: how windows of a scope's passages become a ``QueryResult``.
 
-The public way to ask is ``engine.answer``; this module holds the values it
-yields and returns, and the private reading machinery: windows are tokenized
-a few passages at a time and read batch by batch, spans are collected in
-bounded memory, and a reading can be resumed ("read the whole document")
-without reading any window twice.
+The public way to ask is ``engine.answer``; the values it yields and returns
+are in ``results``. Here is the private reading machinery: windows are
+tokenized a few passages at a time and read batch by batch, spans are
+collected in bounded memory, and a reading can be resumed from any result's
+``ReadingState`` ("read the whole document") without reading any window twice.
 """
 
 from __future__ import annotations
 
-import copy
 import heapq
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
 
 from desktop_qa.core import spans
-from desktop_qa.core.document import Box, Document
+from desktop_qa.core.document import Document
 from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.index import best_sentence, query_stems, word_stems
 from desktop_qa.core.passages import Passage
 from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader, Window
+from desktop_qa.core.results import Progress, QueryResult, Read, ReadingState, make_answer
 
 SPANS_PER_WINDOW = 20
-CONTEXT_CHARS = 90
 RESULT_INTERVAL = 0.25
 # Distinct spans kept while reading; lower-scoring ones are folded into one
 # log-sum-exp term, so probabilities stay right and memory stays flat however
@@ -38,161 +38,7 @@ SPAN_CAP = 4096
 ENCODE_CHUNK = 32
 
 
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    score: float  # start + end logit (bm25 in keyword mode)
-    probability: float  # softmax over all candidate spans and the null answer
-    page: int | None  # 1-based; None for text files
-    start: int  # character offsets in Document.text
-    end: int
-    boxes: tuple[Box, ...]
-    context: str  # snippet around the answer, whitespace collapsed
-    context_start: int  # the answer's offsets inside ``context``
-    context_end: int
-    document: str = ""  # path of the document the answer is in
-    ocr: bool = False  # read from an OCR'd page: the text may hold recognition errors
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "score": round(self.score, 4),
-            "probability": round(self.probability, 6),
-            "page": self.page,
-            "start": self.start,
-            "end": self.end,
-            "boxes": [[round(v, 2) for v in b.rect] for b in self.boxes],
-            "context": self.context,
-            "document": self.document,
-            "ocr": self.ocr,
-        }
-
-
-@dataclass(frozen=True)
-class Read:
-    """How much of the scope a result rests on: what "no answer" may claim."""
-
-    passages: int  # passages of which windows were read
-    windows: int
-    total_passages: int
-    whole_document: bool  # every passage of the scope was read
-    documents: int = 1  # documents in the scope
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "passages": self.passages,
-            "windows": self.windows,
-            "total_passages": self.total_passages,
-            "whole_document": self.whole_document,
-            "documents": self.documents,
-        }
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    question: str
-    document: str
-    model_name: str
-    trained: bool
-    no_answer: bool
-    null_score: float | None
-    best_span_score: float | None
-    threshold: float
-    answers: tuple[Answer, ...]  # ranked; empty when no_answer
-    candidates: tuple[Answer, ...]  # ranked, whatever the decision
-    read: Read
-    seconds: float = 0.0
-    # "reader": spans the model picked; "keyword": best-matching sentences from the
-    # keyword index (no model pack installed), scores are bm25, not logits.
-    mode: str = "reader"
-    # The reading behind this result, so "read the whole document" goes on from it.
-    state: Any = field(default=None, compare=False, repr=False)
-
-    @property
-    def whole_document(self) -> bool:
-        return self.read.whole_document
-
-    @property
-    def best_guess(self) -> Answer | None:
-        """The top span even when the model abstains (shown greyed in the GUI)."""
-        return self.candidates[0] if self.candidates else None
-
-    @property
-    def summary(self) -> str:
-        """The one line saying what was found, worded by what was read."""
-        return no_answer_text(self.read) if self.no_answer else f"{len(self.answers)} answers"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "document": self.document,
-            "question": self.question,
-            "model": {"name": self.model_name, "trained": self.trained},
-            "no_answer": self.no_answer,
-            "null_score": None if self.null_score is None else round(self.null_score, 4),
-            "answers": [a.to_json() for a in self.answers],
-            "best_guess": self.best_guess.to_json() if self.best_guess else None,
-            "threshold": self.threshold,
-            "seconds": round(self.seconds, 3),
-            "mode": self.mode,
-            "whole_document": self.read.whole_document,
-            "read": self.read.to_json(),
-            "message": no_answer_text(self.read) if self.no_answer else None,
-        }
-
-
-def no_answer_text(read: Read) -> str:
-    """ "No answer" worded by what was read: never "not in this document" unless it all was."""
-    where = "document" if read.documents <= 1 else f"{read.documents} documents"
-    if read.whole_document:
-        return f"No answer in this {where} (read in full)."
-    if read.passages == 0:
-        return (
-            f"No passage shares a word with your question (of {read.total_passages}); "
-            "reword it, or read the whole document."
-        )
-    return (
-        f"No answer in the {read.passages} passages that best match your question "
-        f"(of {read.total_passages})."
-    )
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int  # windows read in this reading
-    total: int  # windows it will read (an estimate while long readings stream)
-    # Answers so far: after the first batch, then at most every RESULT_INTERVAL
-    # seconds (building it costs more than a batch of a small model). None in between.
-    result: QueryResult | None
-
-
-# -- answers ---------------------------------------------------------------------------------
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-def make_context(
-    text: str, start: int, end: int, width: int = CONTEXT_CHARS
-) -> tuple[str, int, int]:
-    """Snippet around text[start:end], cut at word boundaries; returns (snippet, a, b)."""
-    left = max(0, start - width)
-    if left > 0:
-        space = text.find(" ", left, start)
-        left = space + 1 if space >= 0 else left
-    right = min(len(text), end + width)
-    if right < len(text):
-        space = text.rfind(" ", end, right)
-        right = space if space >= 0 else right
-    before = _collapse(text[left:start])
-    answer = _collapse(text[start:end])
-    after = _collapse(text[end:right])
-    prefix = (
-        ("… " if left > 0 else "") + before + (" " if before and text[start - 1].isspace() else "")
-    )
-    suffix = (" " if after and end < len(text) and text[end].isspace() else "") + after
-    suffix += " …" if right < len(text) else ""
-    return prefix + answer + suffix, len(prefix), len(prefix) + len(answer)
-
-
+# -- spans as a user sees them -----------------------------------------------------------------
 def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen a character span so it neither starts nor ends inside a word.
 
@@ -204,26 +50,6 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
         end += 1
     return start, end
-
-
-def make_answer(doc: Document, start: int, end: int, score: float, probability: float) -> Answer:
-    """An Answer for ``doc.text[start:end]``: page, boxes and context filled in."""
-    page = doc.page_of(start, end)
-    context, a, b = make_context(doc.text, start, end)
-    return Answer(
-        text=doc.text[start:end],
-        score=score,
-        probability=probability,
-        page=None if page is None else page + 1,
-        start=start,
-        end=end,
-        boxes=tuple(doc.boxes_for(start, end)),
-        context=context,
-        context_start=a,
-        context_end=b,
-        document=str(doc.path) if doc.path else doc.name,
-        ocr=doc.is_ocr(start, end),
-    )
 
 
 # -- what the reading needs of a scope --------------------------------------------------------
@@ -335,16 +161,36 @@ class _Item:
 
 @dataclass
 class _State:
-    """What one question has read so far; copied when a result is resumed.
+    """What one question has read so far: owned by one ``Reading``, never shared.
 
     ``read`` maps (source, passage index) to a bit mask of the passage's windows
     read: a few bytes a passage, so a 100 MB document's reading stays small.
+    Results get an immutable copy (``snapshot``); a resumed reading starts
+    from a fresh copy of one (``restore``).
     """
 
     question: str
     collector: _Collector = field(default_factory=_Collector)
     read: dict[tuple[int, int], int] = field(default_factory=dict)
     windows: int = 0
+
+    def snapshot(self) -> ReadingState:
+        c = self.collector
+        return ReadingState(
+            question=self.question,
+            read=MappingProxyType(dict(self.read)),
+            windows=self.windows,
+            null=c.null,
+            spans=MappingProxyType(dict(c.spans)),
+            spilled=c.spilled,
+        )
+
+    @classmethod
+    def restore(cls, state: ReadingState) -> _State:
+        collector = _Collector()
+        collector.null, collector.spans = state.null, dict(state.spans)
+        collector.spilled = state.spilled
+        return cls(state.question, collector, dict(state.read), state.windows)
 
     def seen(self, item: _Item) -> bool:
         return bool(self.read.get(item.passage_key, 0) >> item.number & 1)
@@ -377,8 +223,8 @@ class Reading:
         self.cancel = cancel
         self.threshold = reader.pack.null_threshold if query.threshold is None else query.threshold
         state = resume.state if resume is not None else None
-        if isinstance(state, _State) and state.question == query.question:
-            self.state = copy.deepcopy(state)
+        if state is not None and state.question == query.question:
+            self.state = _State.restore(state)
         else:
             self.state = _State(query.question)
         self.started = time.perf_counter()
@@ -534,5 +380,5 @@ class Reading:
             candidates=candidates,
             read=read,
             seconds=time.perf_counter() - self.started,
-            state=self.state,
+            state=self.state.snapshot(),
         )

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from desktop_qa.core import files
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack, sha256_file
+from desktop_qa.core.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack
 from desktop_qa.core.runtime import import_onnxruntime, new_session, session_options
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
         try:
             # A bit flip in a weight would load fine and answer wrong: verify first.
             recorded = json.loads(check.read_text(encoding="ascii"))
-            if recorded.get("source") != source or sha256_file(saved) != recorded.get("saved"):
+            if recorded.get("source") != source or files.sha256_file(saved) != recorded.get(
+                "saved"
+            ):
                 raise ValueError("saved graph does not match its checksum or its pack")
             disabled = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             options = session_options(threads, disabled, quiet=True)
@@ -93,7 +96,7 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
             os.utime(saved)  # recently used: pruned last
             return session
         except Exception:
-            _unlink(saved, check)  # damaged or foreign: rebuild below
+            files.remove(saved, check)  # damaged or foreign: rebuild below
     tmp = folder / f".tmp-{os.getpid()}-{key}.onnx"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -108,22 +111,14 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
         options.optimized_model_filepath = str(tmp)
         session = new_session(pack.onnx_path, options)
         _check_io(session, pack)
-        record = {"source": source, "saved": sha256_file(tmp)}
+        record = {"source": source, "saved": files.sha256_file(tmp)}
         check.write_text(json.dumps(record), encoding="ascii")
         os.replace(tmp, saved)
         _prune_saved(folder)
         return session
     except Exception:
-        _unlink(tmp)
+        files.remove(tmp)
         return None
-
-
-def _unlink(*files: Path) -> None:
-    for f in files:
-        try:
-            f.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def _cpu_key() -> str:
@@ -142,11 +137,12 @@ def _cpu_key() -> str:
 
 def _prune_saved(folder: Path) -> None:
     try:
-        graphs = sorted(folder.glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+        graphs = list(folder.glob("*.onnx"))
     except OSError:
         return
-    for old in graphs[SAVED_GRAPHS_KEPT:]:
-        _unlink(old, old.with_suffix(".sha256"))
+    files.delete_oldest(
+        graphs, max_files=SAVED_GRAPHS_KEPT, companions=lambda p: (p.with_suffix(".sha256"),)
+    )
 
 
 MIN_PASSAGE_TOKENS = 8

@@ -42,7 +42,7 @@ from desktop_qa.core.library import (
     database_path,
     default_workers,
 )
-from desktop_qa.core.qa import Answer
+from desktop_qa.core.results import Answer
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.workers import Worker
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_qa.core.engine import whole_read_seconds
-from desktop_qa.core.qa import Answer, QueryResult, no_answer_text
+from desktop_qa.core.results import Answer, QueryResult, no_answer_text
 from desktop_qa.gui.compat import emit
 
 READ_WHOLE_KEY = "Ctrl+Enter"

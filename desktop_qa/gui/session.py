@@ -30,9 +30,9 @@ from desktop_qa.core.document import Document
 from desktop_qa.core.engine import OpenedDocument
 from desktop_qa.core.errors import PasswordRequired, UserError
 from desktop_qa.core.pack import ModelPack, find_pack, load_pack
-from desktop_qa.core.qa import Answer, Progress, QueryResult
 from desktop_qa.core.query import Query
 from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader, physical_cores
+from desktop_qa.core.results import Answer, Progress, QueryResult
 from desktop_qa.core.settings import Settings, load_settings, save_settings
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.workers import Worker
@@ -119,7 +119,7 @@ class Session(QObject):
         persist: bool = True,
         hub: Any = None,
     ) -> None:
-        """``hub``: the model hub for downloads (a ``packs.download.Hub``; None: the real one)."""
+        """``hub``: the model hub for downloads (a ``packs.hub.Hub``; None: the real one)."""
         super().__init__()
         self.settings_warning: str | None = None
         if settings is None:
@@ -347,12 +347,13 @@ class Session(QObject):
 
         def job(report: Callable[..., None], cancelled: Callable[[], bool]) -> Any:
             from desktop_qa.packs import download
+            from desktop_qa.packs.hub import HfHub
 
             pack = download.download_pack(
                 repo_id or download.DEFAULT_REPO,
                 progress=lambda text: report(text, True),  # every step, unthrottled
                 cancel=cancel.is_set,
-                hub=hub if hub is not None else download.HfHub(progress_bars=False),
+                hub=hub if hub is not None else HfHub(progress_bars=False),
             )
             report("loading the model", True)
             return pack, _reader(pack)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from desktop_qa.core import export
 from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
 from desktop_qa.core.pack import ModelPack
-from desktop_qa.core.qa import QueryResult
+from desktop_qa.core.results import QueryResult
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.panels import (

@@ -3,6 +3,8 @@
 The only module of the project that may import torch and transformers, and it
 does so inside functions: the app and the download path run without them, and
 the error a user sees when they are missing names the extra to install.
+It stays one module of about 500 lines for that reason: every torch and
+transformers call sits behind the same guard, apart from the rest of the app.
 """
 
 from __future__ import annotations
@@ -381,7 +383,7 @@ def build_random_pack(
         if quantize and keep_fp32:
             manifest["extra_files"] = ["model.fp32.onnx"]
             manifest["fp32_onnx"] = "model.fp32.onnx"
-        from desktop_qa.core.pack import write_manifest
+        from desktop_qa.packs.write import write_manifest
 
         write_manifest(tmp, manifest)
         return _finish(tmp, out_dir)
@@ -515,7 +517,7 @@ def build_pack_from_checkpoint(
             "license": _checkpoint_license(checkpoint_dir, config),
             "agreement": report,
         }
-        from desktop_qa.core.pack import write_manifest
+        from desktop_qa.packs.write import write_manifest
 
         write_manifest(tmp, manifest)
         return _finish(tmp, out_dir), report

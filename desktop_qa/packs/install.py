@@ -17,7 +17,8 @@ from pathlib import Path
 
 from desktop_qa.core import paths
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import MANIFEST, ModelPack, copy_pack_file, load_pack
+from desktop_qa.core.pack import MANIFEST, ModelPack, load_pack
+from desktop_qa.packs.write import copy_pack_file
 
 STAGING = ".staging"
 

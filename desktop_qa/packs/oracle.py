@@ -89,7 +89,7 @@ def build_oracle_pack(
     [CLS] null score is ``2 * null_score``. Every word named must be a single
     token, so it is added to the vocabulary.
     """
-    from desktop_qa.core.pack import write_manifest
+    from desktop_qa.packs.write import write_manifest
 
     start_words = dict(start_words or {"alpha": 10.0})
     end_words = dict(end_words or {"bravo": 10.0})
