@@ -757,7 +757,7 @@ def test_onnxruntime_is_imported_only_through_the_runtime_helper():
     assert offenders == []
 
 
-_CHILD = """
+_TELEMETRY_CHILD = """
 import sys, time
 from desktop_qa.cli import main
 code = main(sys.argv[2:])
@@ -792,9 +792,9 @@ def long_runs(tmp_path_factory: pytest.TempPathFactory, oracle_pack: Path) -> di
     env = _telemetry_env(home)
     strace = shutil.which("strace")
     runs = {
-        "cli": [sys.executable, "-c", _CHILD, "pack", "ask", str(doc), "code?"]
+        "cli": [sys.executable, "-c", _TELEMETRY_CHILD, "pack", "ask", str(doc), "code?"]
         + ["--model", str(oracle_pack)],
-        "keyword": [sys.executable, "-c", _CHILD, "keyword", "ask", str(doc), "code?"],
+        "keyword": [sys.executable, "-c", _TELEMETRY_CHILD, "keyword", "ask", str(doc), "code?"],
         "gui": [sys.executable, "-m", "desktop_qa", "gui", str(doc)]
         + ["--model", str(oracle_pack), "--ask", "code?"],
         "library": [sys.executable, "-m", "desktop_qa", "library", "add", str(folder)],

@@ -54,7 +54,6 @@ from desktop_qa.core.document import (
     size_limit,
 )
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.files import sha256_file
 from desktop_qa.core.index import DEFAULT_TOKENIZER, TOKENIZERS, match_expression
 from desktop_qa.core.passages import Passage, make_passages
 from desktop_qa.core.qa import Ranked
