@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop_qa import cli
 from desktop_qa.cli import main
 from desktop_qa.core import Query, Reader, UserError, engine, load_pack, paths, qa
 from desktop_qa.core.index import TOP_PASSAGES
@@ -218,8 +219,10 @@ def test_keyword_mode_never_crashes(long_text: Path, question: str):
     ],
 )
 def test_query_is_validated_once_at_the_door(kwargs, message):
-    with pytest.raises(UserError, match=message):
+    with pytest.raises(UserError) as caught:
         Query(**kwargs)
+    assert message in cli.user_message(caught.value)  # the CLI's line, as it always was
+    assert "--" not in caught.value.message  # the core quotes no flag
 
 
 def test_query_normalises_the_question():
@@ -333,3 +336,25 @@ def test_keyword_probabilities_are_shares_of_the_listed_scores(long_text: Path):
     assert np.isclose(probs.sum(), 1.0) and all(0 < p < 1 for p in probs)
     as_json = [a["probability"] for a in result.to_json()["answers"]]
     assert as_json == [round(p, 6) for p in probs]
+
+
+def test_the_core_says_what_is_wrong_and_each_front_end_what_to_do():
+    """One error, three wordings: the core's (no flag, no menu), the CLI's, the app's."""
+    from desktop_qa.core.ocr import OcrOptions
+    from desktop_qa.gui.messages import user_message as app_message
+
+    with pytest.raises(UserError) as caught:
+        Query("ok", top_k=0)
+    top_k = caught.value
+    assert top_k.message == "the number of answers must be between 1 and 1000 (got 0)"
+    assert cli.user_message(top_k) == "--top-k must be between 1 and 1000 (got 0)"
+    assert (
+        app_message(top_k)
+        == "Answers to list (Tools ▸ Settings) must be between 1 and 1000 (got 0)"
+    )
+    with pytest.raises(UserError) as caught:
+        OcrOptions(mode="sometimes")
+    mode = caught.value
+    assert mode.message == "the OCR mode must be one of auto, never, always (got 'sometimes')"
+    assert cli.user_message(mode) == "--ocr must be one of auto, never, always (got 'sometimes')"
+    assert app_message(mode).startswith("OCR (Tools ▸ Settings ▸ OCR) must be one of")

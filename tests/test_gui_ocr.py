@@ -67,3 +67,17 @@ def test_settings_dialog_sets_ocr_mode_and_languages(qtbot):
     assert Settings.from_json({"ocr_mode": "bogus", "ocr_languages": "../x"}).ocr_options() == (
         Settings().ocr_options()
     )
+
+
+def test_a_scan_with_ocr_off_says_where_to_turn_it_on(qtbot, make_window, scan3):
+    """The window words the remedy as its menu, never as a command-line flag."""
+    window = make_window(ocr_mode="never")
+    with qtbot.waitSignal(window.session.documentFailed, timeout=WAIT) as failed:
+        window.open_file(scan3)
+    message = failed.args[0]
+    assert message == (
+        f"{scan3} has no text layer, only images (a scan?); OCR is off: "
+        "turn OCR on (Tools ▸ Settings ▸ OCR) and open it again"
+    )
+    assert "--" not in message and window.last_message.text() == message
+    window.last_message.close()

@@ -244,3 +244,19 @@ def test_other_language_data_is_another_cache_key(handbook_pdf: Path):
     data[len(data) // 2] ^= 0xFF
     mine.write_bytes(bytes(data))
     assert OcrOptions().signature() == before
+
+
+def test_ocr_off_says_what_is_wrong_and_the_cli_says_which_flag(scanned, oracle_pack, capsys):
+    """The core names no flag; the CLI's line is the one it always printed."""
+    _, scan = scanned
+    with pytest.raises(UserError) as caught:
+        load_document(scan, ocr=OcrOptions(mode="never"))
+    core = caught.value.message
+    assert core == f"{scan} has no text layer, only images (a scan?); OCR is off"
+    argv = ["ask", str(scan), QUESTION, "--model", str(oracle_pack), "--ocr", "never"]
+    code, lines = run_cli(capsys, *argv)
+    assert_one_error(code, lines)
+    assert lines == [
+        f"error: {scan} has no text layer, only images (a scan?); OCR is off (--ocr never): "
+        "open it with OCR on (--ocr auto, or the OCR setting in the app)"
+    ]
