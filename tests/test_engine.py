@@ -341,13 +341,14 @@ def test_keyword_probabilities_are_shares_of_the_listed_scores(long_text: Path):
 def test_the_core_says_what_is_wrong_and_each_front_end_what_to_do():
     """One error, three wordings: the core's (no flag, no menu), the CLI's, the app's."""
     from desktop_qa.core.ocr import OcrOptions
+    from desktop_qa.core.query import MAX_TOP_K
     from desktop_qa.gui.messages import user_message as app_message
 
     with pytest.raises(UserError) as caught:
         Query("ok", top_k=0)
     top_k = caught.value
-    assert top_k.message == "the number of answers must be between 1 and 1000 (got 0)"
-    assert cli.user_message(top_k) == "--top-k must be between 1 and 1000 (got 0)"
+    assert top_k.message == f"the number of answers must be between 1 and {MAX_TOP_K} (got 0)"
+    assert cli.user_message(top_k) == f"--top-k must be between 1 and {MAX_TOP_K} (got 0)"
     assert (
         app_message(top_k)
         == "Answers to list (Tools ▸ Settings) must be between 1 and 1000 (got 0)"
