@@ -202,3 +202,42 @@ def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: P
     windows = reader.windows("code?", [(0, 0, "The code is alpha one bravo.")])
     start, end = reader.run(windows)
     assert start.shape == end.shape and start.max() == 10.0
+
+
+def damage_text_same_length(entry: Path) -> None:
+    """Another text of the same length: every passage still lies inside it."""
+    conn = sqlite3.connect(entry)
+    (text,) = conn.execute("SELECT value FROM doc_meta WHERE key = 'text'").fetchone()
+    i = len(text) // 2
+    changed = text[:i] + ("x" if text[i] != "x" else "y") + text[i + 1 :]
+    conn.execute("UPDATE doc_meta SET value = ? WHERE key = 'text'", (changed,))
+    conn.commit()
+    conn.close()
+
+
+def damage_array_same_shape(entry: Path) -> None:
+    """Highlight boxes moved: same dtype and shape, other values."""
+    conn = sqlite3.connect(entry)
+    (data,) = conn.execute("SELECT data FROM blob WHERE name = 'char_box'").fetchone()
+    changed = bytes(b ^ 0x55 for b in data)
+    conn.execute("UPDATE blob SET data = ? WHERE name = 'char_box'", (changed,))
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("damage", [damage_text_same_length, damage_array_same_shape])
+def test_entry_that_looks_valid_but_fails_its_checksum_is_rebuilt(
+    handbook_pdf: Path, damage, count_extractions
+):
+    """Only the checksum sees this damage: the entry is well-formed and in bounds."""
+    opened = engine.open_document(handbook_pdf)
+    first = opened.doc
+    entry = cache.entry_path(first.content_hash)
+    opened.close()
+    damage(entry)
+    assert cache.load(first.content_hash, handbook_pdf) is None  # not trusted, deleted
+    assert not entry.exists()
+    again = engine.open_document(handbook_pdf)
+    assert len(count_extractions) == 2
+    same(first, again.doc)
+    again.close()

@@ -19,7 +19,7 @@ import pytest
 
 from desktop_qa.core.ocr import PAGE_SECONDS
 from desktop_qa.packs.oracle import build_oracle_pack
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, need_shared
 
 DRIVER = r"""
 import contextlib, io, json, sys, time
@@ -46,8 +46,8 @@ for name in files:
 """
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}")
 def test_every_corpus_file_answers_or_fails_cleanly(tmp_path: Path):
+    need_shared(CORPUS)
     # Real-size windows (384/128) so the window count is that of the real model.
     pack = build_oracle_pack(
         tmp_path / "pack", max_seq_length=384, doc_stride=128, max_query_length=64
@@ -89,3 +89,15 @@ def test_every_corpus_file_answers_or_fails_cleanly(tmp_path: Path):
     )
     answered = sum(r["code"] == 0 for r in done)
     assert answered >= len(done) * 0.6  # most of these documents do have text
+
+
+def test_missing_shared_data_skips_but_fails_under_ci(tmp_path: Path, monkeypatch):
+    """A fresh clone skips what needs ../shared; a CI run (CI=true) must not pass that way."""
+    missing = tmp_path / "shared" / "corpora"
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="shared test data not found"):
+        need_shared(missing)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI is set"):
+        need_shared(missing)
+    assert need_shared(tmp_path) == tmp_path  # present: the test goes on

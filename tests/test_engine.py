@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop_qa import cli
 from desktop_qa.cli import main
 from desktop_qa.core import Query, Reader, UserError, engine, load_pack, paths, qa
 from desktop_qa.core.index import TOP_PASSAGES
@@ -241,8 +242,10 @@ def test_keyword_mode_never_crashes(long_text: Path, question: str):
     ],
 )
 def test_query_is_validated_once_at_the_door(kwargs, message):
-    with pytest.raises(UserError, match=message):
+    with pytest.raises(UserError) as caught:
         Query(**kwargs)
+    assert message in cli.user_message(caught.value)  # the CLI's line, as it always was
+    assert "--" not in caught.value.message  # the core quotes no flag
 
 
 def test_query_normalises_the_question():
@@ -320,3 +323,62 @@ def test_cli_read_object_exhaustive_and_depth(long_text: Path, oracle_pack: Path
     assert main([*none, str(oracle_pack), "--depth", "20"]) == 0
     out = capsys.readouterr()[0]
     assert "No answer in the 20 passages that best match your question (of " in out
+
+
+def test_first_answer_comes_after_one_window_then_batches(long_text: Path, oracle_pack: Path):
+    """The reading's very first window is read alone (first answer fast), then full batches."""
+    opened = engine.open_document(long_text)
+    reader = Reader(load_pack(oracle_pack), batch_size=4)
+    batches: list[int] = []
+    real = reader.run
+
+    def run(batch):  # type: ignore[no-untyped-def]
+        batches.append(len(batch))
+        return real(batch)
+
+    reader.run = run  # type: ignore[method-assign]
+    # Many passages share its words: the first step reads one window of each of the 12 best.
+    wide = "What is the launch code of the Zephyr rocket in the warehouse report?"
+    steps, result = run_all(opened, Query(wide), reader)
+    assert result.answers[0].text == "alpha seven bravo"
+    assert result.read.windows == TOP_PASSAGES
+    assert batches == [1, 4, 4, 3]
+    assert [s.done for s in steps] == [1, 5, 9, 12]
+    assert steps[0].result is not None  # answers so far, after the first window
+
+
+def test_keyword_probabilities_are_shares_of_the_listed_scores(long_text: Path):
+    """Without a model, ``probability`` is each answer's share of the listed bm25 scores."""
+    opened = engine.open_document(long_text)
+    wide = "What is the launch code of the Zephyr rocket in the warehouse report?"
+    result = engine.final(engine.answer(opened, Query(wide, top_k=5), None))
+    assert result.mode == "keyword" and len(result.answers) == 5
+    scores = np.array([a.score for a in result.answers])
+    probs = np.array([a.probability for a in result.answers])
+    np.testing.assert_allclose(probs, scores / scores.sum(), rtol=1e-9)
+    assert np.isclose(probs.sum(), 1.0) and all(0 < p < 1 for p in probs)
+    as_json = [a["probability"] for a in result.to_json()["answers"]]
+    assert as_json == [round(p, 6) for p in probs]
+
+
+def test_the_core_says_what_is_wrong_and_each_front_end_what_to_do():
+    """One error, three wordings: the core's (no flag, no menu), the CLI's, the app's."""
+    from desktop_qa.core.ocr import OcrOptions
+    from desktop_qa.core.query import MAX_TOP_K
+    from desktop_qa.gui.messages import user_message as app_message
+
+    with pytest.raises(UserError) as caught:
+        Query("ok", top_k=0)
+    top_k = caught.value
+    assert top_k.message == f"the number of answers must be between 1 and {MAX_TOP_K} (got 0)"
+    assert cli.user_message(top_k) == f"--top-k must be between 1 and {MAX_TOP_K} (got 0)"
+    assert (
+        app_message(top_k)
+        == "Answers to list (Tools ▸ Settings) must be between 1 and 1000 (got 0)"
+    )
+    with pytest.raises(UserError) as caught:
+        OcrOptions(mode="sometimes")
+    mode = caught.value
+    assert mode.message == "the OCR mode must be one of auto, never, always (got 'sometimes')"
+    assert cli.user_message(mode) == "--ocr must be one of auto, never, always (got 'sometimes')"
+    assert app_message(mode).startswith("OCR (Tools ▸ Settings ▸ OCR) must be one of")

@@ -19,7 +19,6 @@ from desktop_qa.core.query import EMPTY_QUESTION
 from desktop_qa.core.reader import Reader
 from desktop_qa.core.settings import Settings, save_settings, settings_path
 from desktop_qa.gui.panels import TEST_MODEL_WARNING, about_html
-from desktop_qa.gui.session import Session
 from desktop_qa.gui.window import MainWindow
 from desktop_qa.packs.oracle import build_oracle_pack
 from tests.gui_helpers import BrokenReader, SlowReader, isolate
@@ -32,31 +31,6 @@ WAIT = 15000
 def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     isolate(monkeypatch, tmp_path / "user")
     return tmp_path / "user"
-
-
-@pytest.fixture
-def make_window(qtbot, user_dirs):  # type: ignore[no-untyped-def]
-    """Model first (Session), then the view; the window is closed after the test."""
-    made: list[MainWindow] = []
-
-    def make(reader: Reader | None = None, **settings: object) -> MainWindow:
-        session = Session()
-        for key, value in settings.items():
-            setattr(session.settings, key, value)
-        window = MainWindow(session, restore_geometry=False)
-        qtbot.addWidget(window)
-        window.resize(1100, 800)
-        window.show()
-        window.activateWindow()
-        qtbot.waitExposed(window)
-        if reader is not None:
-            session.set_reader(reader)
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window.session.shutdown()
 
 
 def open_doc(qtbot, window: MainWindow, path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -460,3 +434,49 @@ def test_bounded_no_answer_offers_to_read_the_whole_document(
     assert s.result.whole_document and s.result.answers[0].text == "alpha seven bravo"
     assert not window.results.read_button.isVisibleTo(window)
     assert window.text_view.highlighted_text()[0] == "alpha seven bravo"
+
+
+def test_other_answers_are_lightly_highlighted(qtbot, make_window, oracle_pack, handbook_pdf):
+    """The current answer is highlighted strongly, every other answer lightly, as F3 steps."""
+    window = make_window(Reader(load_pack(oracle_pack)))
+    open_doc(qtbot, window, handbook_pdf)
+    ask(qtbot, window)
+    s = window.session
+    answers = s.shown.answers
+    assert len(answers) >= 2
+    for step in range(len(answers)):
+        assert s.current == step
+        strong, light = window.pdf_view.highlights()
+        others = [b for i, a in enumerate(answers) if i != step for b in a.boxes]
+        assert strong == list(answers[step].boxes) and strong
+        assert light == others and light
+        qtbot.keyClick(window, Qt.Key.Key_F3)
+    # And they are painted: a light box off the current answer changes the pixels under it.
+    view = window.pdf_view
+    strong, light = view.highlights()
+    near = [QRectF(*o.rect).adjusted(-4, -4, 4, 4) for o in strong]
+    spare = next(
+        b for b in light if not any(r.contains(b.rect[0] + 1, b.rect[1] + 1) for r in near)
+    )
+    x0, y0, _, y1 = spare.rect
+    centre = view.box_to_view(spare.page, (x0 + 1, y0 + 1, x0 + 2, y1 - 1)).center().toPoint()
+    assert view.viewport().rect().contains(centre)
+    lit = view.viewport().grab().toImage().pixelColor(centre)
+    view.set_highlights(strong, [], False)
+    plain = view.viewport().grab().toImage().pixelColor(centre)
+    assert lit != plain
+
+
+def test_other_answers_are_lightly_highlighted_in_a_text_file(
+    qtbot, make_window, oracle_pack, tmp_path
+):
+    path = tmp_path / "notes.txt"
+    path.write_text("The launch code is Alpha Bravo.\n\nThe backup code is alpha two bravo.\n")
+    window = make_window(Reader(load_pack(oracle_pack)))
+    open_doc(qtbot, window, path)
+    ask(qtbot, window)
+    answers = window.session.shown.answers
+    assert len(answers) >= 2
+    strong, light = window.text_view.highlights()
+    assert strong == [(answers[0].start, answers[0].end)]
+    assert light == [(a.start, a.end) for a in answers[1:]]

@@ -82,24 +82,17 @@ def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def make_window(qtbot, user_dirs):  # type: ignore[no-untyped-def]
+def make_window(qtbot, make_window, user_dirs):  # type: ignore[no-untyped-def]
     """A window over a Session with the given hub, showing the first-run panel."""
-    made: list[MainWindow] = []
 
     def make(hub: object = None) -> MainWindow:
-        window = MainWindow(Session(hub=hub), restore_geometry=False)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        made.append(window)
+        window = make_window(session=Session(hub=hub), size=None)
         with qtbot.waitSignal(window.session.modelMissing, timeout=WAIT):
             window.session.load_model()
         assert not window.first_run.isHidden()
         return window
 
-    yield make
-    for window in made:
-        window.session.shutdown()
+    return make
 
 
 def _hub(tmp_path: Path, cls: type[FolderHub] = FolderHub) -> FolderHub:

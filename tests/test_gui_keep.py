@@ -18,8 +18,6 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_qa.core.pack import load_pack
 from desktop_qa.core.reader import Reader
-from desktop_qa.gui.session import Session
-from desktop_qa.gui.window import MainWindow
 from tests.gui_helpers import env_for_subprocess
 from tests.test_keep_answers import FIELDS, parse_markdown
 
@@ -28,23 +26,16 @@ WAIT = 15000
 
 
 @pytest.fixture
-def answered(qtbot, oracle_pack, handbook_pdf):  # type: ignore[no-untyped-def]
-    session = Session()
-    window = MainWindow(session, restore_geometry=False)
-    qtbot.addWidget(window)
-    window.resize(1100, 800)
-    window.show()
-    window.activateWindow()
-    qtbot.waitExposed(window)
-    session.set_reader(Reader(load_pack(oracle_pack)))
+def answered(qtbot, make_window, oracle_pack, handbook_pdf):  # type: ignore[no-untyped-def]
+    window = make_window(Reader(load_pack(oracle_pack)))
+    session = window.session
     with qtbot.waitSignal(session.documentLoaded, timeout=WAIT):
         window.open_file(handbook_pdf)
     window.focus_question()
     qtbot.keyClicks(window.question, QUESTION)
     with qtbot.waitSignal(session.queryFinished, timeout=WAIT):
         qtbot.keyClick(window.question, Qt.Key.Key_Return)
-    yield window
-    session.shutdown()
+    return window
 
 
 def test_header_says_which_answer_as_f3_steps(qtbot, answered):

@@ -16,9 +16,7 @@ from desktop_qa.core.library import FAILED, INDEXED, IndexReport
 from desktop_qa.core.pack import load_pack
 from desktop_qa.core.reader import Reader
 from desktop_qa.gui.library import SCOPE_DOCUMENT, SCOPE_LIBRARY
-from desktop_qa.gui.session import Session
 from desktop_qa.gui.window import MainWindow
-from tests.gui_helpers import isolate
 from tests.pdfgen import handbook, page_lines, write_pdf
 
 QUESTION = "What is the launch code?"
@@ -47,18 +45,8 @@ def folder(tmp_path: Path, template: Path) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, oracle_pack: Path):  # type: ignore[no-untyped-def]
-    isolate(monkeypatch, tmp_path / "user")
-    session = Session()
-    w = MainWindow(session, restore_geometry=False)
-    qtbot.addWidget(w)
-    w.resize(1280, 820)
-    w.show()
-    qtbot.waitExposed(w)
-    session.set_reader(Reader(load_pack(oracle_pack)))
-    yield w
-    w.library.shutdown()
-    session.shutdown()
+def window(make_window, oracle_pack: Path):  # type: ignore[no-untyped-def]
+    return make_window(Reader(load_pack(oracle_pack)), size=(1280, 820))
 
 
 def add_and_wait(qtbot, window: MainWindow, folder: Path) -> IndexReport:  # type: ignore[no-untyped-def]

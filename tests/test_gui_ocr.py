@@ -17,7 +17,6 @@ from desktop_qa.core.settings import Settings
 from desktop_qa.gui.panels import SettingsDialog
 from desktop_qa.gui.results import HTML_ROLE
 from desktop_qa.gui.session import Session
-from desktop_qa.gui.window import MainWindow
 from tests import pdfgen
 from tests.test_ocr import short_pages
 
@@ -31,13 +30,11 @@ def scan3(tmp_path: Path) -> Path:
     return pdfgen.scan_pdf(src, tmp_path / "scan.pdf", dpi=200)
 
 
-def test_scanned_pdf_shows_ocr_progress_and_highlights_the_answer(qtbot, oracle_pack, scan3):
+def test_scanned_pdf_shows_ocr_progress_and_highlights_the_answer(
+    qtbot, make_window, oracle_pack, scan3
+):
     session = Session(Settings(), persist=False)
-    window = MainWindow(session, restore_geometry=False)
-    qtbot.addWidget(window)
-    window.resize(1000, 760)
-    window.show()
-    session.set_reader(Reader(load_pack(oracle_pack)))
+    window = make_window(Reader(load_pack(oracle_pack)), session=session, size=(1000, 760))
     steps: list[tuple[str, str]] = []
     # The bar's text as the user sees it, at each step.
     session.documentStatus.connect(lambda text, *_: steps.append((text, window.progress.format())))
@@ -70,3 +67,17 @@ def test_settings_dialog_sets_ocr_mode_and_languages(qtbot):
     assert Settings.from_json({"ocr_mode": "bogus", "ocr_languages": "../x"}).ocr_options() == (
         Settings().ocr_options()
     )
+
+
+def test_a_scan_with_ocr_off_says_where_to_turn_it_on(qtbot, make_window, scan3):
+    """The window words the remedy as its menu, never as a command-line flag."""
+    window = make_window(ocr_mode="never")
+    with qtbot.waitSignal(window.session.documentFailed, timeout=WAIT) as failed:
+        window.open_file(scan3)
+    message = failed.args[0]
+    assert message == (
+        f"{scan3} has no text layer, only images (a scan?); OCR is off: "
+        "turn OCR on (Tools ▸ Settings ▸ OCR) and open it again"
+    )
+    assert "--" not in message and window.last_message.text() == message
+    window.last_message.close()

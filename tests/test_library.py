@@ -286,3 +286,30 @@ def test_killed_indexer_loses_only_files_in_flight(folder: Path) -> None:
         assert report.unchanged == kept and report.extracted == 26 - kept
         hits = engine.keyword_answers(LibraryScope(lib), Query("launch code Alpha Bravo")).answers
         assert hits[0].page == 17
+
+
+def test_asking_a_folder_never_answers_from_another_library_folder(
+    tmp_path: Path, oracle_pack: Path, capsys
+) -> None:
+    """Two library folders; the answer is only in the other one (whose name extends this one's)."""
+    mine = tmp_path / "docs"
+    mine.mkdir()
+    for i in range(16):  # more passages than the first step reads: the ranking is used
+        write_pdf(mine / f"filler-{i:02d}.pdf", [[page_lines(2000 + i)]])
+    other = tmp_path / "docs-other"
+    other.mkdir()
+    handbook(other / "manual.pdf", pages=3, answer_page=2)
+    assert main(["library", "add", str(other)]) == 0
+    capsys.readouterr()
+    args = (QUESTION, "--model", str(oracle_pack), "--top-k", "10")
+    everywhere = ask_json(capsys, "--library", *args)
+    assert everywhere["answers"][0]["text"] == "Alpha Bravo"  # the library holds the answer
+    result = ask_json(capsys, str(mine), *args)
+    assert result["read"]["documents"] == 16
+    assert result["read"]["total_passages"] > 12
+    assert all(a["document"].startswith(str(mine.resolve()) + os.sep) for a in result["answers"])
+    assert all(a["text"] != "Alpha Bravo" for a in result["answers"])
+    assert result["best_guess"] is None or "Alpha" not in result["best_guess"]["text"]
+    # The whole library now holds both folders, and still answers from the other.
+    everywhere = ask_json(capsys, "--library", *args)
+    assert everywhere["answers"][0]["document"] == str((other / "manual.pdf").resolve())

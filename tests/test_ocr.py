@@ -8,6 +8,7 @@ the source page. Pages are kept short so the OCR stays within a few seconds.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pymupdf
@@ -215,3 +216,47 @@ def test_languages_dropped_in_the_user_folder_are_found_and_combined_honestly():
     assert ocr.resolve_languages("eng+tst") == (user, ["eng", "tst"])
     # Another language set is another OCR signature: no cache entry is shared.
     assert OcrOptions(languages="eng").signature() != OcrOptions(languages="eng+tst").signature()
+
+
+def test_other_language_data_is_another_cache_key(handbook_pdf: Path):
+    """Replacing a language's data file (same name, other content) must not reuse old results."""
+    installed, _ = ocr.resolve_languages("eng")
+    user = ocr.user_tessdata_dir()
+    user.mkdir(parents=True)
+    data = bytearray((installed / "eng.traineddata").read_bytes())
+    mine = user / "eng.traineddata"  # the user folder is searched first
+    mine.write_bytes(bytes(data))
+    assert ocr.resolve_languages("eng") == (user, ["eng"])
+    before = OcrOptions().signature()
+    doc = engine.open_document(handbook_pdf).doc
+    hit = cache.load(doc.content_hash, handbook_pdf)
+    assert hit is not None
+    hit[1].close()
+    # Other data of the same size (another model of the language), written later.
+    data[len(data) // 2] ^= 0xFF
+    mine.write_bytes(bytes(data))
+    stat = mine.stat()
+    os.utime(mine, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    after = OcrOptions().signature()
+    assert after != before and "eng:" in after
+    assert cache.load(doc.content_hash, handbook_pdf) is None  # a miss: OCR'd anew if needed
+    # The same content again is the same key.
+    data[len(data) // 2] ^= 0xFF
+    mine.write_bytes(bytes(data))
+    assert OcrOptions().signature() == before
+
+
+def test_ocr_off_says_what_is_wrong_and_the_cli_says_which_flag(scanned, oracle_pack, capsys):
+    """The core names no flag; the CLI's line is the one it always printed."""
+    _, scan = scanned
+    with pytest.raises(UserError) as caught:
+        load_document(scan, ocr=OcrOptions(mode="never"))
+    core = caught.value.message
+    assert core == f"{scan} has no text layer, only images (a scan?); OCR is off"
+    argv = ["ask", str(scan), QUESTION, "--model", str(oracle_pack), "--ocr", "never"]
+    code, lines = run_cli(capsys, *argv)
+    assert_one_error(code, lines)
+    assert lines == [
+        f"error: {scan} has no text layer, only images (a scan?); OCR is off (--ocr never): "
+        "open it with OCR on (--ocr auto, or the OCR setting in the app)"
+    ]

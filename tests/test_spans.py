@@ -40,3 +40,15 @@ def test_softmax_of_normalises_over_the_population():
     assert np.isclose(probs.sum(), 1.0)
     assert np.allclose(probs, np.exp(population) / np.exp(population).sum())
     assert np.isclose(spans.softmax_of(np.array([2.0]), population)[0], probs[0])
+
+
+def test_max_answer_length_counts_tokens_and_is_an_exclusive_bound():
+    """A span of exactly ``max_answer_length`` tokens is allowed; one token more is not."""
+    start = np.array([0.0, 10, 0, 0, 0])
+    end = np.array([0.0, 0, 0, 10, 0])
+    mask = np.array([False, True, True, True, True])
+    # Tokens 1..3 are three tokens: allowed at 3, the best span.
+    assert spans.top_spans(start, end, mask, max_answer_length=3, k=1) == [(1, 3, 20.0)]
+    # At 2 it is one token too long: never returned, the best allowed span wins instead.
+    got = spans.top_spans(start, end, mask, max_answer_length=2, k=5)
+    assert (1, 3, 20.0) not in got and got and all(e - s <= 1 for s, e, _ in got)

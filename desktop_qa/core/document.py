@@ -597,8 +597,7 @@ def load_mupdf(
             )
         if has_images:
             raise UserError(
-                f"{path} has no text layer, only images (a scan?); OCR is off (--ocr never): "
-                "open it with OCR on (--ocr auto, or the OCR setting in the app)"
+                f"{path} has no text layer, only images (a scan?); OCR is off", hint="ocr_on"
             )
         raise UserError(
             f"{path} contains no extractable text (blank pages, forms or drawings only); "
@@ -625,9 +624,7 @@ def _authenticate(mdoc: object, path: Path, password: str | None) -> None:
     """Unlock a protected document or raise PasswordRequired (the password is never shown)."""
     if password is None:
         raise PasswordRequired(
-            f"{path} is password-protected; give its password (desktop-qa ask FILE QUESTION "
-            "--password PASSWORD, or type it when asked)",
-            wrong=False,
+            f"{path} is password-protected; give its password", wrong=False, hint="password"
         )
     if not mdoc.authenticate(_password_text(password, path)):  # type: ignore[attr-defined]
         raise PasswordRequired(f"{path}: wrong password; try again", wrong=True)

@@ -94,7 +94,9 @@ class OcrOptions:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise UserError(f"--ocr must be one of {', '.join(MODES)} (got '{self.mode}')")
+            raise UserError(
+                f"must be one of {', '.join(MODES)} (got '{self.mode}')", setting="ocr_mode"
+            )
 
     def with_key(self, key: str) -> OcrOptions:
         return replace(self, resume_key=key)

@@ -68,19 +68,26 @@ class Query:
             )
         object.__setattr__(self, "question", question)
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int):
-            raise UserError(f"--top-k must be a whole number (got {self.top_k!r})")
+            raise UserError(f"must be a whole number (got {self.top_k!r})", setting="top_k")
         if not 1 <= self.top_k <= MAX_TOP_K:
-            raise UserError(f"--top-k must be between 1 and {MAX_TOP_K} (got {self.top_k})")
+            raise UserError(
+                f"must be between 1 and {MAX_TOP_K} (got {self.top_k})", setting="top_k"
+            )
         if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 1:
-            raise UserError(f"--depth must be a whole number of at least 1 (got {self.depth!r})")
+            raise UserError(
+                f"must be a whole number of at least 1 (got {self.depth!r})", setting="depth"
+            )
         if self.threshold is not None:
             try:
                 value = float(self.threshold)
             except (TypeError, ValueError):
-                raise UserError(f"--threshold must be a number (got {self.threshold!r})") from None
+                raise UserError(
+                    f"must be a number (got {self.threshold!r})", setting="threshold"
+                ) from None
             if not math.isfinite(value):
                 raise UserError(
-                    f"--threshold must be a finite number of logits (got {self.threshold!r})"
+                    f"must be a finite number of logits (got {self.threshold!r})",
+                    setting="threshold",
                 )
             object.__setattr__(self, "threshold", value)
         object.__setattr__(self, "exhaustive", bool(self.exhaustive))

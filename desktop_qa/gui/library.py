@@ -44,6 +44,7 @@ from desktop_qa.core.library import (
 )
 from desktop_qa.core.results import Answer
 from desktop_qa.gui.compat import emit
+from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.workers import Worker
 
 if TYPE_CHECKING:
@@ -336,7 +337,7 @@ class LibraryPanel(QWidget):
         try:
             self.controller.add_folder(folder)
         except UserError as exc:
-            self.summary.setText(html.escape(exc.message))
+            self.summary.setText(html.escape(user_message(exc)))
 
     def remove_selected(self) -> None:
         item = self.tree.currentItem()

@@ -35,6 +35,7 @@ from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader, physical_cores
 from desktop_qa.core.results import Answer, Progress, QueryResult
 from desktop_qa.core.settings import Settings, load_settings, save_settings
 from desktop_qa.gui.compat import emit
+from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.workers import Worker
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
@@ -523,7 +524,7 @@ class Session(QObject):
                 exhaustive=self.settings.exhaustive,
             )
         except UserError as exc:
-            emit(self.queryFailed, exc.message)
+            emit(self.queryFailed, user_message(exc))
             return None
 
     def ask(self, question: str) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 
 from desktop_qa.core.errors import Cancelled, UserError
 from desktop_qa.gui.compat import emit
+from desktop_qa.gui.messages import user_message
 
 PROGRESS_INTERVAL_S = 0.05
 
@@ -83,7 +84,7 @@ class Worker(QRunnable):
         except Cancelled:
             emit(self.signals.cancelled, self.request)
         except UserError as exc:
-            emit(self.signals.failed, self.request, exc.message, False)
+            emit(self.signals.failed, self.request, user_message(exc), False)
         except MemoryError:
             emit(self.signals.failed, self.request, "out of memory; try a smaller document", False)
         except Exception as exc:  # a bug: show it, keep the app alive

@@ -1,0 +1,25 @@
+"""The app's words for what the core names by key (``core/errors.py``): menus, not flags.
+
+The core says what is wrong; the window says what to do in its own terms.
+"""
+
+from __future__ import annotations
+
+from desktop_qa.core.errors import UserError
+
+SETTINGS = "Tools ▸ Settings"
+SETTING_NAMES = {
+    "top_k": f"Answers to list ({SETTINGS})",
+    "depth": "The reading depth",
+    "threshold": f"Strictness ({SETTINGS})",
+    "ocr_mode": f"OCR ({SETTINGS} ▸ OCR)",
+}
+HINTS = {
+    "ocr_on": f": turn OCR on ({SETTINGS} ▸ OCR) and open it again",
+    "password": "; open it again and type its password when asked",
+}
+
+
+def user_message(exc: UserError) -> str:
+    """A user error's one line in the app's terms (menus, never command-line flags)."""
+    return exc.describe(SETTING_NAMES, HINTS)
