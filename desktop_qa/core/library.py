@@ -342,8 +342,8 @@ def _worker_main(conn: Connection) -> None:
             return
         if job is None:
             return
-        path, key = job
-        options = OcrOptions(resume_key=key, progress=progress)
+        path, key, page_seconds = job
+        options = OcrOptions(page_seconds=page_seconds, resume_key=key, progress=progress)
         try:
             reply: tuple[str, Any] = ("ok", extract(path, options))
         except UserError as exc:
@@ -376,12 +376,12 @@ class _Worker:
         self.page = 0
         self.pages = 0
 
-    def send(self, path: str, key: str = "") -> None:
+    def send(self, path: str, key: str = "", page_seconds: float = PAGE_SECONDS) -> None:
         self.job = path
         self.started = time.monotonic()
         self.progressed = 0.0
         self.page = self.pages = 0
-        self.conn.send((path, key))
+        self.conn.send((path, key, page_seconds))
 
     def kill(self) -> None:
         self.process.kill()
@@ -467,7 +467,7 @@ class WorkerPool:
                     idle = _Worker(self.ctx)
                     self.workers.append(idle)
                 path, key = (item, "") if isinstance(item, str) else item
-                idle.send(path, key)
+                idle.send(path, key, self.page_seconds)
             busy = [w for w in self.workers if w.job]
             if not busy:
                 return
@@ -780,6 +780,7 @@ class Library:
         time_limit: float = FILE_TIME_LIMIT,
         start_method: str | None = None,
         retry: bool = False,
+        page_seconds: float = PAGE_SECONDS,
     ) -> Generator[IndexProgress, None, IndexReport]:
         """Bring the index up to date with the files under ``folders`` (all by default).
 
@@ -788,7 +789,7 @@ class Library:
         A folder that is not there (an unplugged disk) is skipped and its
         documents kept (``report.absent``). Failed files are read again when
         they stopped at the time limit while progressing, or all of them with
-        ``retry``.
+        ``retry``. ``page_seconds`` is the OCR limit of one page, as for a document alone.
         """
         started = time.perf_counter()
         report = IndexReport()
@@ -896,6 +897,7 @@ class Library:
                 workers,
                 time_limit,
                 start_method,
+                page_seconds,
             )
         report.seconds = time.perf_counter() - started
         return report
@@ -938,6 +940,7 @@ class Library:
         workers: int | None,
         time_limit: float,
         start_method: str | None,
+        page_seconds: float = PAGE_SECONDS,
     ) -> Iterator[IndexProgress]:
         meta = {path: (size, mtime, digest) for path, size, mtime, digest in items}
         failed_before = {
@@ -951,7 +954,7 @@ class Library:
         if method == "fork":
             import pymupdf  # noqa: F401  (imported once here, not in every worker)
         size = min(workers or default_workers(False), len(items))
-        pool = WorkerPool(size, time_limit, method)
+        pool = WorkerPool(size, time_limit, method, page_seconds)
         try:
             for path, extracted, error in pool.run((p, digest) for p, _, _, digest in items):
                 if cancel is not None and cancel():
@@ -1111,18 +1114,43 @@ class LibraryScope:
 
 
 # -- watching ----------------------------------------------------------------------------------
+WATCH_POLL = 2.0  # seconds between checks that each watched folder is still there (or back)
+
+
+def watch_limit_message(folder: str) -> str:
+    """What to do when inotify has no watch left (watchdog's OSError ENOSPC)."""
+    return (
+        f"{folder}: not watched for changes: the system's inotify watch limit is reached; "
+        "raise fs.inotify.max_user_watches (e.g. sudo sysctl fs.inotify.max_user_watches=524288)"
+        "; watching starts by itself once there is room"
+    )
+
+
 class FolderWatcher:
     """Calls ``on_change()`` (from a watchdog thread) when a supported file under the folders
-    is created, modified, moved or deleted.
+    is created, modified, moved or deleted, and ``on_status(line)`` when a folder stops or
+    starts being watched (gone, back, or no inotify watch left).
 
     watchdog rather than Qt's QFileSystemWatcher: Qt needs one watch per folder
     (added by hand for every new sub-folder, and silently failing past the
     inotify limit), while watchdog's observers watch a whole tree recursively
     (inotify on Linux, FSEvents on macOS, ReadDirectoryChangesW on Windows) and
     work without Qt, so the CLI's ``library update --watch`` uses the same code.
+
+    A watch ends with its folder (deleted, or an unplugged disk), so a thread
+    checks every ``poll`` seconds that each folder is there and watched, and
+    watches it again when it is back (then calls ``on_change``: files may have
+    changed meanwhile). A folder that cannot be watched is tried again there too.
     """
 
-    def __init__(self, folders: Iterable[str], on_change: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        folders: Iterable[str],
+        on_change: Callable[[], None],
+        on_status: Callable[[str], None] | None = None,
+        *,
+        poll: float = WATCH_POLL,
+    ) -> None:
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 
@@ -1136,14 +1164,85 @@ class FolderWatcher:
                 ):
                     on_change()
 
+        self.on_change = on_change
+        self.on_status = on_status
+        self.poll = poll
+        self.handler = Handler()
         self.observer = Observer()
-        handler = Handler()
-        for folder in folders:
-            if Path(folder).is_dir():
-                self.observer.schedule(handler, str(folder), recursive=True)
         self.observer.daemon = True
         self.observer.start()
+        self._watches: dict[str, Any] = {str(f): None for f in folders}
+        self._said: dict[str, str] = {}  # folder: the last state reported ("absent", "limit")
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        for folder in self._watches:
+            self._check(folder, first=True)
+        self._thread = threading.Thread(target=self._keep_watching, daemon=True)
+        self._thread.start()
+
+    @property
+    def watching(self) -> list[str]:
+        """The folders watched now."""
+        with self._lock:
+            return [f for f, w in self._watches.items() if w is not None]
+
+    def _say(self, folder: str, state: str, line: str) -> None:
+        if self._said.get(folder) == state:
+            return
+        self._said[folder] = state
+        if self.on_status is not None:
+            self.on_status(line)
+
+    def _alive(self, watch: Any) -> bool:
+        return any(e.watch == watch and e.is_alive() for e in self.observer.emitters)
+
+    def _check(self, folder: str, first: bool = False) -> None:
+        with self._lock:
+            watch = self._watches[folder]
+            there = Path(folder).is_dir()
+            if watch is not None:
+                if there and self._alive(watch):
+                    return
+                try:
+                    self.observer.unschedule(watch)
+                except Exception:  # the emitter ended with its folder
+                    pass
+                self._watches[folder] = None
+            if not there:
+                self._say(
+                    folder,
+                    "absent",
+                    f"{folder}: folder absent; its documents are kept and watching resumes "
+                    "when it is back",
+                )
+                return
+            try:
+                self._watches[folder] = self.observer.schedule(self.handler, folder, recursive=True)
+            except OSError as exc:
+                if exc.errno == 28:  # ENOSPC: "inotify watch limit reached"
+                    self._say(folder, "limit", watch_limit_message(folder))
+                else:
+                    self._say(
+                        folder, "error", f"{folder}: not watched for changes ({exc.strerror})"
+                    )
+                return
+            came_back = self._said.pop(folder, None) is not None
+        if came_back and not first:
+            if self.on_status is not None:
+                self.on_status(f"{folder}: watching again")
+        if not first:
+            self.on_change()  # files may have changed while it was not watched
+
+    def _keep_watching(self) -> None:
+        while not self._stopped.wait(self.poll):
+            for folder in list(self._watches):
+                try:
+                    self._check(folder)
+                except Exception:  # never let the checker die: try again next time
+                    pass
 
     def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(5)
         self.observer.stop()
         self.observer.join(5)
