@@ -149,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_report(args: argparse.Namespace, report: IndexReport) -> None:
+    for folder in report.absent:  # on stderr, JSON or not: the user must hear of it
+        _say(_absent_note(folder))
     if args.json:
         out = report.to_json()
         out["errors"] = [{"document": p, "error": e} for p, e in report.errors]
@@ -157,8 +159,6 @@ def _print_report(args: argparse.Namespace, report: IndexReport) -> None:
     print(_summary(report), flush=True)
     for path, error in report.errors:
         print(f"  failed: {error if error.startswith(path) else f'{path}: {error}'}")
-    for folder in report.absent:
-        _say(_absent_note(folder))
 
 
 def _watch(
