@@ -11,6 +11,7 @@ import argparse
 import sys
 import threading
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 from desktop_qa.core import export
@@ -39,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     update.add_argument(
         "--watch", action="store_true", help="keep running and re-index files as they change"
     )
+    update.add_argument(
+        "--retry", action="store_true", help="read every file that failed again, even unchanged"
+    )
     for q in (add, remove, lsub.choices["list"], status, update):
         q.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
@@ -58,6 +62,8 @@ def run_update(
             return stop.value
         if show and p.total:
             eta = "" if p.eta is None else f", about {p.eta:.0f} s left"
+            if p.file_pages:  # a scan: which page of it OCR is on
+                eta += f", OCR page {p.file_page}/{p.file_pages}"
             print(
                 f"\r\x1b[Kindexing {p.done}/{p.total} files, {p.pages_per_second:.0f} pages/s{eta}",
                 end="",
@@ -67,10 +73,23 @@ def run_update(
 
 
 def _summary(report: IndexReport) -> str:
+    retried = f", {report.retried} of them retried" if report.retried else ""
     return (
         f"{report.found} files: {report.extracted} read, {report.reused} moved or copied, "
-        f"{report.unchanged} unchanged, {report.removed} removed, {report.failed} failed "
-        f"({report.seconds:.1f} s)"
+        f"{report.unchanged} unchanged, {report.removed} removed, {report.failed} failed"
+        f"{retried} ({report.seconds:.1f} s)"
+    )
+
+
+def _say(line: str) -> None:
+    """One line on stderr (the watcher's news: a folder gone, back, or not watchable)."""
+    print(export.one_line(line), file=sys.stderr, flush=True)
+
+
+def _absent_note(folder: str) -> str:
+    return (
+        f"{folder}: folder absent; its documents are kept until it is back or removed "
+        f"('desktop-qa library remove {folder}')"
     )
 
 
@@ -102,16 +121,22 @@ def run(args: argparse.Namespace) -> int:
         elif action == "list":
             rows = library.folder_rows()
             if args.json:
-                _print_json([r.__dict__ for r in rows])
+                _print_json([dict(r.__dict__, absent=not Path(r.path).is_dir()) for r in rows])
             elif not rows:
                 print("the library is empty; add a folder with 'desktop-qa library add DIR'")
             for r in rows if not args.json else []:
                 shown = export.one_line(r.path)
-                print(f"{shown}: {r.documents} documents, {r.indexed} indexed, {r.failed} failed")
+                absent = "" if Path(r.path).is_dir() else " (folder absent)"
+                print(
+                    f"{shown}: {r.documents} documents, {r.indexed} indexed, {r.failed} failed"
+                    f"{absent}"
+                )
         elif action == "status":
             docs = library.documents(state=FAILED if args.failed else None)
+            absent = [f for f in library.folders() if not Path(f).is_dir()]
             if args.json:
                 stats = library.stats()
+                stats["absent"] = absent
                 stats["rows"] = [
                     {"document": d.path, "state": d.state, "error": d.error, "pages": d.pages}
                     for d in docs
@@ -126,20 +151,24 @@ def run(args: argparse.Namespace) -> int:
                     f"{s['documents']} documents ({s['indexed']} indexed, {s['failed']} failed), "
                     f"{s['pages']} pages, {s['passages']} passages"
                 )
+                for folder in absent:
+                    print(f"folder absent: {_absent_note(folder)}")
         elif action == "update":
             if not library.folders():
                 print("the library is empty; add a folder with 'desktop-qa library add DIR'")
                 return 0
             if args.watch:  # watch first, so a change during the first update is not missed
                 changed = threading.Event()
-                watcher = FolderWatcher(library.folders(), changed.set)
+                watcher = FolderWatcher(library.folders(), changed.set, _say)
                 return _watch(library, args, changed, watcher)
-            report = run_update(library.update(workers=default_workers(False)))
+            report = run_update(library.update(workers=default_workers(False), retry=args.retry))
             _print_report(args, report)
     return 0
 
 
 def _print_report(args: argparse.Namespace, report: IndexReport) -> None:
+    for folder in report.absent:  # on stderr, JSON or not: the user must hear of it
+        _say(_absent_note(folder))
     if args.json:
         out = report.to_json()
         out["errors"] = [{"document": p, "error": e} for p, e in report.errors]
@@ -162,10 +191,12 @@ def _watch(
     """Update, then re-index whenever files change, until Ctrl+C (changes settle a second)."""
     try:
         # spawn: the watcher's threads are running (a fork would copy their locks).
-        steps = library.update(workers=default_workers(False), start_method="spawn")
+        steps = library.update(
+            workers=default_workers(False), start_method="spawn", retry=args.retry
+        )
         _print_report(args, run_update(steps))
-        if not args.json:
-            shown = ", ".join(export.one_line(f) for f in library.folders())
+        if not args.json and watcher.watching:
+            shown = ", ".join(export.one_line(f) for f in watcher.watching)
             print(f"watching {shown} (Ctrl+C to stop)", flush=True)
         while True:
             changed.wait()
@@ -174,6 +205,8 @@ def _watch(
             steps = library.update(workers=default_workers(False), start_method="spawn")
             report = run_update(steps)
             if report.extracted or report.removed or report.reused or report.failed:
+                _print_report(args, report)
+            elif args.json and report.absent:  # a folder went away: say so in the stream too
                 _print_report(args, report)
     except KeyboardInterrupt:
         return 0

@@ -32,8 +32,10 @@ import re
 import sqlite3
 import stat
 import sys
+import threading
 import time
 import urllib.parse
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -55,12 +57,15 @@ from desktop_qa.core.document import (
 )
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.index import DEFAULT_TOKENIZER, TOKENIZERS, match_expression
+from desktop_qa.core.ocr import PAGE_SECONDS, OcrOptions
 from desktop_qa.core.passages import Passage, make_passages
 from desktop_qa.core.qa import Ranked
 
 SCHEMA_VERSION = 1
 SUFFIXES = TEXT_SUFFIXES | MUPDF_SUFFIXES  # the one list of supported extensions
-FILE_TIME_LIMIT = 60.0  # seconds a worker may spend on one file before it is killed
+# Seconds a worker may spend on one file without progress before it is killed: from the
+# file's start, or (a scan) from the start of its last OCR page plus that page's own limit.
+FILE_TIME_LIMIT = 60.0
 DOCUMENT_MEMORY = 64  # documents a scope keeps decoded (text + arrays) at once
 
 INDEXED, FAILED, PENDING = "indexed", "failed", "pending"
@@ -178,12 +183,16 @@ class Extracted:
     passages: list[tuple[int, int]]
 
 
-def extract(path: str) -> Extracted:
-    """Read one file (in a worker process): text, arrays, passages (raises UserError)."""
+def extract(path: str, ocr: OcrOptions | None = None) -> Extracted:
+    """Read one file (in a worker process): text, arrays, passages (raises UserError).
+
+    ``ocr`` carries the resume key (the file's hash) and the per-page progress
+    callback, as when a document is opened alone.
+    """
     from desktop_qa.core.document import load_document
 
     before = confined(path)  # swapped for a link since the walk: never followed
-    doc = load_document(path)
+    doc = load_document(path, ocr=ocr)
     if confined(path) != before:
         raise UserError(f"{path} changed while it was read; it is read again on the next update")
     return Extracted(
@@ -206,6 +215,8 @@ class IndexProgress:
     pages: int
     seconds: float
     current: str = ""
+    file_page: int = 0  # the OCR page being read in ``current`` (0: no OCR under way)
+    file_pages: int = 0  # ... of this many pages
 
     @property
     def pages_per_second(self) -> float:
@@ -233,6 +244,8 @@ class IndexReport:
     seconds: float = 0.0
     cancelled: bool = False
     errors: list[tuple[str, str]] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # folders not there: documents kept
+    retried: int = 0  # failed files read again (stopped while progressing, or asked)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -244,6 +257,8 @@ class IndexReport:
             "failed": self.failed,
             "pages": self.pages,
             "seconds": round(self.seconds, 3),
+            "absent": self.absent,
+            "retried": self.retried,
         }
 
 
@@ -459,29 +474,52 @@ def _opened_path(fd: int, path: str) -> str:
 
 
 # -- worker processes --------------------------------------------------------------------------
+def _exit_when_gone(sentinel: Any) -> None:
+    """Worker thread: end the worker at once when its parent dies, even mid-file.
+
+    Workers are not daemonic (OCR starts a child of its own), so nothing else
+    ends them; their OCR child dies with them (``ocr._die_with_parent``).
+    """
+    wait([sentinel])
+    os._exit(1)
+
+
 def _worker_main(conn: Connection) -> None:
     """Extract files sent over ``conn`` until told to stop (runs in a child process).
 
     Also stops when the parent dies (killed mid-run): a forked worker holds
-    copies of the parent's pipe ends, so it would never see end-of-file.
+    copies of the parent's pipe ends, so it would never see end-of-file. While
+    a scan is OCR'd, each page's start is sent as ("page", (i, n)).
     """
     parent = multiprocessing.parent_process()
     watch: list[Any] = [conn] + ([parent.sentinel] if parent is not None else [])
+    if parent is not None:
+        threading.Thread(target=_exit_when_gone, args=(parent.sentinel,), daemon=True).start()
+
+    def progress(page: int, pages: int) -> None:
+        conn.send(("page", (page, pages)))
+
     while True:
         try:
             if conn not in wait(watch):
                 return  # the parent is gone
-            path = conn.recv()
+            job = conn.recv()
         except (EOFError, OSError):
             return
-        if path is None:
+        if job is None:
             return
+        path, key, page_seconds = job
+        options = OcrOptions(page_seconds=page_seconds, resume_key=key, progress=progress)
         try:
-            reply: tuple[str, Any] = ("ok", extract(path))
+            reply: tuple[str, Any] = ("ok", extract(path, options))
         except UserError as exc:
             reply = ("error", exc.message)
         except MemoryError:
             reply = ("error", f"{path} is too large to read in memory")
+        except (OSError, ValueError) as exc:  # the parent went away while pages were sent
+            if parent is not None and not parent.is_alive():
+                return
+            reply = ("error", f"{path}: could not be read ({type(exc).__name__}: {exc})")
         except Exception as exc:  # a reader bug on a strange file: record it, go on
             reply = ("error", f"{path}: could not be read ({type(exc).__name__}: {exc})")
         try:
@@ -493,16 +531,23 @@ def _worker_main(conn: Connection) -> None:
 class _Worker:
     def __init__(self, ctx: Any) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        # Not daemonic: a daemonic process may not start children, and OCR needs one
+        # (its per-page limit, silenced stderr). The worker still dies with its parent.
+        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=False)
         self.process.start()
         child.close()
         self.job: str | None = None
         self.started = 0.0
+        self.progressed = 0.0  # when the last OCR page started (0: none yet)
+        self.page = 0
+        self.pages = 0
 
-    def send(self, path: str) -> None:
+    def send(self, path: str, key: str = "", page_seconds: float = PAGE_SECONDS) -> None:
         self.job = path
         self.started = time.monotonic()
-        self.conn.send(path)
+        self.progressed = 0.0
+        self.page = self.pages = 0
+        self.conn.send((path, key, page_seconds))
 
     def kill(self) -> None:
         self.process.kill()
@@ -521,43 +566,79 @@ class _Worker:
         self.conn.close()
 
 
+def _kill_all(workers: list[_Worker]) -> None:
+    """At exit (or when a pool is dropped unclosed): non-daemonic workers would be waited for."""
+    for worker in workers:
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(5)
+    workers.clear()
+
+
 class WorkerPool:
-    """Worker processes that each extract one file at a time, killed past a time limit.
+    """Worker processes that each extract one file at a time, killed when they stop progressing.
 
     A pathological PDF can spin in MuPDF for ever or crash it; only a process
     can be stopped from outside, so each file is read in one and a worker that
-    exceeds ``time_limit`` or dies is replaced and its file marked failed.
+    makes no progress for ``time_limit`` or dies is replaced and its file
+    marked failed. Progress is an OCR page started: a 200-page scan may take
+    as long as it needs, each page bounded by ``page_seconds`` in the OCR
+    child plus ``time_limit`` for the rest. Files stopped after some progress
+    are in ``stalled`` (path: (page, pages)), so they can be retried.
     """
 
     def __init__(
-        self, workers: int, time_limit: float = FILE_TIME_LIMIT, start_method: str | None = None
+        self,
+        workers: int,
+        time_limit: float = FILE_TIME_LIMIT,
+        start_method: str | None = None,
+        page_seconds: float = PAGE_SECONDS,
     ) -> None:
         self.ctx = multiprocessing.get_context(start_method or default_start_method())
         self.size = max(1, workers)
         self.time_limit = time_limit
+        self.page_seconds = page_seconds
         self.workers: list[_Worker] = []
+        self.stalled: dict[str, tuple[int, int]] = {}
+        self._finalizer = weakref.finalize(self, _kill_all, self.workers)
+
+    def reading(self) -> tuple[str, int, int]:
+        """(path, page, pages) of the file whose OCR page started last, or ("", 0, 0)."""
+        busy = [w for w in self.workers if w.job and w.page]
+        if not busy:
+            return "", 0, 0
+        w = max(busy, key=lambda w: w.progressed)
+        return w.job or "", w.page, w.pages
+
+    def _overdue(self, worker: _Worker, now: float) -> bool:
+        if worker.progressed:
+            return now - worker.progressed > self.time_limit + self.page_seconds
+        return now - worker.started > self.time_limit
 
     def run(
-        self, paths: Iterable[str], poll: float = 0.2
+        self, paths: Iterable[str | tuple[str, str]], poll: float = 0.2
     ) -> Iterator[tuple[str, Extracted | None, str | None]]:
-        """Yield (path, extracted, error) as files finish; ("", None, None) on each idle poll."""
+        """Yield (path, extracted, error) as files finish; ("", None, None) on each idle poll
+        and each OCR page started. ``paths`` are paths or (path, resume key) pairs."""
         pending = iter(paths)
         exhausted = False
         while True:
             while not exhausted and len([w for w in self.workers if w.job]) < self.size:
                 idle = next((w for w in self.workers if w.job is None), None)
-                path = next(pending, None)
-                if path is None:
+                item = next(pending, None)
+                if item is None:
                     exhausted = True
                     break
                 if idle is None:
                     idle = _Worker(self.ctx)
                     self.workers.append(idle)
-                idle.send(path)
+                path, key = (item, "") if isinstance(item, str) else item
+                idle.send(path, key, self.page_seconds)
             busy = [w for w in self.workers if w.job]
             if not busy:
                 return
             ready = wait([w.conn for w in busy], timeout=poll)
+            ticked = False
             for worker in busy:
                 if worker.conn in ready:
                     path = worker.job or ""
@@ -566,21 +647,36 @@ class WorkerPool:
                     except (EOFError, OSError):
                         status, value = "error", f"{path}: the reader crashed on this file"
                         self._replace(worker)
+                    if status == "page":
+                        worker.page, worker.pages = value
+                        worker.progressed = time.monotonic()
+                        ticked = True
+                        continue
                     worker.job = None
                     if status == "ok":
                         yield path, value, None
                     else:
                         yield path, None, value
-                elif time.monotonic() - worker.started > self.time_limit:
+                elif self._overdue(worker, time.monotonic()):
                     path = worker.job or ""
+                    page, pages = worker.page, worker.pages
                     self._replace(worker)
-                    yield (
-                        path,
-                        None,
-                        f"{path}: reading took longer than {self.time_limit:.0f} s; "
-                        "the file may be damaged or pathological",
-                    )
-            if not ready:
+                    if page:
+                        self.stalled[path] = (page, pages)
+                        yield (
+                            path,
+                            None,
+                            f"{path}: reading stopped at page {page} of {pages}, "
+                            f"no progress for {self.time_limit + self.page_seconds:.0f} s",
+                        )
+                    else:
+                        yield (
+                            path,
+                            None,
+                            f"{path}: reading took longer than {self.time_limit:.0f} s; "
+                            "the file may be damaged or pathological",
+                        )
+            if not ready or ticked:
                 yield "", None, None
 
     def _replace(self, worker: _Worker) -> None:
@@ -593,7 +689,8 @@ class WorkerPool:
                 worker.kill()
             else:
                 worker.stop()
-        self.workers = []
+        self.workers.clear()
+        self._finalizer.detach()
 
 
 def default_start_method() -> str:
@@ -1195,21 +1292,33 @@ class Library:
         cancel: Callable[[], bool] | None = None,
         time_limit: float = FILE_TIME_LIMIT,
         start_method: str | None = None,
+        retry: bool = False,
+        page_seconds: float = PAGE_SECONDS,
     ) -> Generator[IndexProgress, None, IndexReport]:
         """Bring the index up to date with the files under ``folders`` (all by default).
 
         Yields progress; returns what was done. Each file is committed on its
         own, so cancelling (or killing the process) loses only files in flight.
+        A folder that is not there (an unplugged disk) is skipped and its
+        documents kept (``report.absent``). Failed files are read again when
+        they stopped at the time limit while progressing, or all of them with
+        ``retry``. ``page_seconds`` is the OCR limit of one page, as for a document alone.
         """
         started = time.perf_counter()
         report = IndexReport()
         roots = [Path(f).expanduser().resolve() for f in (folders or self.folders())]
+        # Absent folders: nothing under them is walked, so nothing is taken as gone.
+        report.absent = [str(r) for r in roots if not r.is_dir()]
+        roots = [r for r in roots if str(r) not in report.absent]
         known = {
             from_db(r[1]): (r[0], from_db(r[1]), *r[2:])
             for r in self.conn.execute(
                 "SELECT id, path, size, mtime, hash, state, error FROM document"
             )
         }
+        retrying = {p for p in self._to_retry(retry) if p in known}
+        for path in retrying:  # read again even if unchanged
+            known[path] = (*known[path][:5], PENDING)
         seen: set[str] = set()
         todo: list[tuple[str, int, int]] = []  # (path, size, mtime) whose content may differ
         within = {*map(str, roots), *self.folders()}  # where a symbolic link may lead
@@ -1311,6 +1420,7 @@ class Library:
         for row in gone.values():
             self._remove_document(row[0])
             report.removed += 1
+        report.retried = sum(1 for p, *_ in extract_list if p in retrying)
         if extract_list and not report.cancelled:
             yield from self._extract_all(
                 extract_list,
@@ -1322,9 +1432,18 @@ class Library:
                 workers,
                 time_limit,
                 start_method,
+                page_seconds,
             )
         report.seconds = time.perf_counter() - started
         return report
+
+    def _to_retry(self, every: bool) -> list[str]:
+        """Failed files to read again: those stopped while progressing (``pages`` > 0 on a
+        failed row is the page reached), or every failed file."""
+        rows = self.conn.execute(
+            "SELECT path FROM document WHERE state = ? AND (pages > 0 OR ?)", (FAILED, every)
+        )
+        return [r[0] for r in rows]
 
     def _reuse(self, path: str, size: int, mtime: int, digest: str) -> bool:
         """A copy of content already in the library: index it without reading the file."""
@@ -1356,25 +1475,50 @@ class Library:
         workers: int | None,
         time_limit: float,
         start_method: str | None,
+        page_seconds: float = PAGE_SECONDS,
     ) -> Iterator[IndexProgress]:
         meta = {path: (size, mtime, digest) for path, size, mtime, digest in items}
+        failed_before = {
+            r[0]: int(r[1] or 0)
+            for r in self.conn.execute(
+                "SELECT path, pages FROM document WHERE state = ?", (FAILED,)
+            )
+            if r[0] in meta
+        }
         method = start_method or default_start_method()
         if method == "fork":
             import pymupdf  # noqa: F401  (imported once here, not in every worker)
         size = min(workers or default_workers(False), len(items))
-        pool = WorkerPool(size, time_limit, method)
+        pool = WorkerPool(size, time_limit, method, page_seconds)
         try:
-            for path, extracted, error in pool.run(p for p, *_ in items):
+            for path, extracted, error in pool.run((p, digest) for p, _, _, digest in items):
                 if cancel is not None and cancel():
                     report.cancelled = True
                     break
                 if not path:
-                    yield IndexProgress(done, total, report.pages, time.perf_counter() - started)
+                    name, page, pages = pool.reading()
+                    yield IndexProgress(
+                        done,
+                        total,
+                        report.pages,
+                        time.perf_counter() - started,
+                        Path(name).name if name else "",
+                        page,
+                        pages,
+                    )
                     continue
                 size, mtime, digest = meta[path]
                 if extracted is None:
+                    reached = 0
+                    if path in pool.stalled:  # progressing when stopped: the next update resumes
+                        page = pool.stalled[path][0]
+                        if page > failed_before.get(path, 0):
+                            reached = page
+                            error = f"{error}; the next update goes on from there"
+                        else:
+                            error = f"{error} again; it is read again only when asked"
                     with self.conn:
-                        self._record(path, size, mtime, digest, FAILED, error, 0)
+                        self._record(path, size, mtime, digest, FAILED, error, reached)
                     report.failed += 1
                     report.errors.append((path, error or "could not be read"))
                 else:
@@ -1505,18 +1649,43 @@ class LibraryScope:
 
 
 # -- watching ----------------------------------------------------------------------------------
+WATCH_POLL = 2.0  # seconds between checks that each watched folder is still there (or back)
+
+
+def watch_limit_message(folder: str) -> str:
+    """What to do when inotify has no watch left (watchdog's OSError ENOSPC)."""
+    return (
+        f"{folder}: not watched for changes: the system's inotify watch limit is reached; "
+        "raise fs.inotify.max_user_watches (e.g. sudo sysctl fs.inotify.max_user_watches=524288)"
+        "; watching starts by itself once there is room"
+    )
+
+
 class FolderWatcher:
     """Calls ``on_change()`` (from a watchdog thread) when a supported file under the folders
-    is created, modified, moved or deleted.
+    is created, modified, moved or deleted, and ``on_status(line)`` when a folder stops or
+    starts being watched (gone, back, or no inotify watch left).
 
     watchdog rather than Qt's QFileSystemWatcher: Qt needs one watch per folder
     (added by hand for every new sub-folder, and silently failing past the
     inotify limit), while watchdog's observers watch a whole tree recursively
     (inotify on Linux, FSEvents on macOS, ReadDirectoryChangesW on Windows) and
     work without Qt, so the CLI's ``library update --watch`` uses the same code.
+
+    A watch ends with its folder (deleted, or an unplugged disk), so a thread
+    checks every ``poll`` seconds that each folder is there and watched, and
+    watches it again when it is back (then calls ``on_change``: files may have
+    changed meanwhile). A folder that cannot be watched is tried again there too.
     """
 
-    def __init__(self, folders: Iterable[str], on_change: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        folders: Iterable[str],
+        on_change: Callable[[], None],
+        on_status: Callable[[str], None] | None = None,
+        *,
+        poll: float = WATCH_POLL,
+    ) -> None:
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 
@@ -1530,14 +1699,85 @@ class FolderWatcher:
                 ):
                     on_change()
 
+        self.on_change = on_change
+        self.on_status = on_status
+        self.poll = poll
+        self.handler = Handler()
         self.observer = Observer()
-        handler = Handler()
-        for folder in folders:
-            if Path(folder).is_dir():
-                self.observer.schedule(handler, str(folder), recursive=True)
         self.observer.daemon = True
         self.observer.start()
+        self._watches: dict[str, Any] = {str(f): None for f in folders}
+        self._said: dict[str, str] = {}  # folder: the last state reported ("absent", "limit")
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        for folder in self._watches:
+            self._check(folder, first=True)
+        self._thread = threading.Thread(target=self._keep_watching, daemon=True)
+        self._thread.start()
+
+    @property
+    def watching(self) -> list[str]:
+        """The folders watched now."""
+        with self._lock:
+            return [f for f, w in self._watches.items() if w is not None]
+
+    def _say(self, folder: str, state: str, line: str) -> None:
+        if self._said.get(folder) == state:
+            return
+        self._said[folder] = state
+        if self.on_status is not None:
+            self.on_status(line)
+
+    def _alive(self, watch: Any) -> bool:
+        return any(e.watch == watch and e.is_alive() for e in self.observer.emitters)
+
+    def _check(self, folder: str, first: bool = False) -> None:
+        with self._lock:
+            watch = self._watches[folder]
+            there = Path(folder).is_dir()
+            if watch is not None:
+                if there and self._alive(watch):
+                    return
+                try:
+                    self.observer.unschedule(watch)
+                except Exception:  # the emitter ended with its folder
+                    pass
+                self._watches[folder] = None
+            if not there:
+                self._say(
+                    folder,
+                    "absent",
+                    f"{folder}: folder absent; its documents are kept and watching resumes "
+                    "when it is back",
+                )
+                return
+            try:
+                self._watches[folder] = self.observer.schedule(self.handler, folder, recursive=True)
+            except OSError as exc:
+                if exc.errno == 28:  # ENOSPC: "inotify watch limit reached"
+                    self._say(folder, "limit", watch_limit_message(folder))
+                else:
+                    self._say(
+                        folder, "error", f"{folder}: not watched for changes ({exc.strerror})"
+                    )
+                return
+            came_back = self._said.pop(folder, None) is not None
+        if came_back and not first:
+            if self.on_status is not None:
+                self.on_status(f"{folder}: watching again")
+        if not first:
+            self.on_change()  # files may have changed while it was not watched
+
+    def _keep_watching(self) -> None:
+        while not self._stopped.wait(self.poll):
+            for folder in list(self._watches):
+                try:
+                    self._check(folder)
+                except Exception:  # never let the checker die: try again next time
+                    pass
 
     def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(5)
         self.observer.stop()
         self.observer.join(5)

@@ -300,6 +300,28 @@ def ocr_pixels(
         ]
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this child when its parent dies, even by SIGKILL.
+
+    A library worker killed past its time limit (or with its indexer) cannot
+    stop its OCR child itself, and Tesseract in C never looks at the pipe.
+    Elsewhere the child ends when the pipe closes, after the page in hand.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # died before prctl
+        os._exit(0)
+
+
 def _serve(conn: Any) -> None:
     """Child process: OCR each job received until None.
 
@@ -307,6 +329,7 @@ def _serve(conn: Any) -> None:
     stderr; the child's goes to the null device so the CLI keeps its one-line
     error contract.
     """
+    _die_with_parent()
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)

@@ -64,6 +64,8 @@ def progress_text(p: IndexProgress) -> str:
         text += f" · {p.pages_per_second:.0f} pages/s"
     if p.eta is not None:
         text += f" · about {p.eta:.0f} s left"
+    if p.file_pages:
+        text += f" · {p.current}: OCR page {p.file_page} of {p.file_pages}"
     return text
 
 
@@ -77,6 +79,7 @@ class LibraryController(QObject):
     indexingFailed = Signal(str)
     indexingCancelled = Signal()
     _filesChanged = Signal()  # from the watcher's thread (queued to the UI thread)
+    watchStatus = Signal(str)  # a folder gone, back, or not watchable (from the watcher's thread)
 
     def __init__(self, *, workers: int | None = None, watch: bool = True) -> None:
         super().__init__()
@@ -220,9 +223,14 @@ class LibraryController(QObject):
         folders = self.folders()
         if folders:
             try:
-                self._watcher = FolderWatcher(folders, lambda: emit(self._filesChanged))
-            except OSError:  # out of inotify watches: updates stay manual
+                self._watcher = FolderWatcher(
+                    folders,
+                    lambda: emit(self._filesChanged),
+                    lambda line: emit(self.watchStatus, line),
+                )
+            except OSError as exc:  # no watching at all: updates stay manual
                 self._watcher = None
+                emit(self.watchStatus, f"Folders not watched for changes ({exc.strerror})")
 
     def start(self) -> None:
         """At startup: resume or refresh the index of every folder, and watch them."""
@@ -290,7 +298,10 @@ class LibraryPanel(QWidget):
         folders = db.folder_rows() if db is not None else []
         total = failed = 0
         for row in folders:
-            item = QTreeWidgetItem([row.path, "", f"{row.indexed} indexed · {row.failed} failed"])
+            counts = f"{row.indexed} indexed · {row.failed} failed"
+            if not Path(row.path).is_dir():  # unplugged or moved: its documents are kept
+                counts += " · folder absent"
+            item = QTreeWidgetItem([row.path, "", counts])
             item.setData(0, 256, row.path)
             item.setToolTip(0, row.path)
             self.tree.addTopLevelItem(item)
@@ -397,6 +408,7 @@ class LibraryUi(QObject):
         c.indexingFinished.connect(self._finished)
         c.indexingCancelled.connect(lambda: self._status("Indexing stopped (Update resumes it)"))
         c.indexingFailed.connect(lambda m: self._status(f"Indexing failed: {m}"))
+        c.watchStatus.connect(self._status)
         self.session.answerDocumentLoaded.connect(self._document_shown)
         self.session.answerDocumentFailed.connect(
             lambda m: window.show_error("Cannot open document", m)
@@ -466,6 +478,8 @@ class LibraryUi(QObject):
         text = f"Library up to date: {report.extracted} read, {report.removed} removed"
         if report.failed:
             text += f", {report.failed} could not be read (see the Library panel)"
+        if report.absent:
+            text += f", {len(report.absent)} folder(s) absent (their documents are kept)"
         self._status(text)
         self._clear_timer.start()
 
