@@ -20,8 +20,8 @@ from desktop_qa.cli import main
 from desktop_qa.core import engine, library, ocr, paths
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.library import FAILED, FolderWatcher, Library, LibraryScope
-from desktop_qa.core.qa import Answer
 from desktop_qa.core.query import Query
+from desktop_qa.core.results import Answer
 from tests import pdfgen
 from tests.test_ocr import short_pages
 
