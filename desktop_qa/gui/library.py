@@ -4,9 +4,9 @@ folders watched, and the question bar's scope (this document or the library).
 ``LibraryController`` owns the indexing (a ``Worker`` running ``Library.update``,
 a generator: progress yielded, report returned) and the folder watcher.
 ``LibraryPanel`` draws folders, documents with their state and the reasons of
-failures. ``LibraryUi`` wires both into the main window with as few hooks in
-``window.py`` as possible: the scope box, shortcuts, the status-bar progress,
-and opening a library answer's document at its page.
+failures. ``LibraryUi`` bundles what the library adds to the main window (the dock,
+the scope box, the Library menu, the status-bar progress) for the window to
+place; it talks back only through its signals and never imports the window.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -31,7 +32,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_qa.core.document import Document
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.library import (
     FAILED,
@@ -42,13 +42,9 @@ from desktop_qa.core.library import (
     database_path,
     default_workers,
 )
-from desktop_qa.core.results import Answer
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.workers import Worker
-
-if TYPE_CHECKING:
-    from desktop_qa.gui.window import MainWindow
 
 SCOPE_DOCUMENT, SCOPE_LIBRARY = "document", "library"
 DOCUMENT_KEY = "Ctrl+Shift+D"  # ask this document
@@ -361,47 +357,52 @@ class LibraryPanel(QWidget):
 
 
 class LibraryUi(QObject):
-    """Everything the library adds to the main window, wired in one place."""
+    """Everything the library adds to a window, as parts the window places.
 
-    def __init__(self, window: MainWindow, *, watch: bool = True) -> None:
-        super().__init__(window)
-        self.window = window
-        self.session = window.session
+    It knows no window: the window owns it, puts ``dock``, ``scope_box``,
+    ``status`` and ``menu`` where they belong, adds ``actions`` for their
+    shortcuts, and listens to ``focusQuestion`` and ``scopeChanged``. Asking
+    stays the window's and the session's: no question passes through here.
+    """
+
+    focusQuestion = Signal()  # a scope was chosen from the keyboard: type the question
+    scopeChanged = Signal(str)  # SCOPE_DOCUMENT or SCOPE_LIBRARY
+
+    def __init__(self, parent: QObject | None = None, *, watch: bool = True) -> None:
+        super().__init__(parent)
         self.controller = LibraryController(watch=watch)
         self.panel = LibraryPanel(self.controller)
-        self.dock = QDockWidget("Library", window)
+        self.dock = QDockWidget("Library")
         self.dock.setObjectName("library-dock")
         self.dock.setWidget(self.panel)
         self.panel.setMinimumWidth(380)
-        window.addDockWidget(_left(), self.dock)
         self.dock.hide()
         # The scope of the question bar.
         self.scope_box = QComboBox()
         self.scope_box.addItem(f"This document ({DOCUMENT_KEY})", SCOPE_DOCUMENT)
         self.scope_box.addItem(f"Library ({LIBRARY_KEY})", SCOPE_LIBRARY)
         self.scope_box.setToolTip("Ask the open document or every document of the library")
-        window.question_row.insertWidget(0, self.scope_box)
         self.scope_box.currentIndexChanged.connect(self._scope_changed)
         # Status bar: indexing progress.
         self.status = QLabel("")
-        window.statusBar().addPermanentWidget(self.status)
         self.status.hide()
         self._clear_timer = QTimer(self)  # owned: stops with the window
         self._clear_timer.setSingleShot(True)
         self._clear_timer.setInterval(8000)
         self._clear_timer.timeout.connect(self._clear_status)
         # Menu and shortcuts.
-        menu = window.menuBar().addMenu("&Library")
-        window._action("Ask This &Document", self.scope_document, QKeySequence(DOCUMENT_KEY), menu)
-        window._action("Ask the &Library", self.scope_library, QKeySequence(LIBRARY_KEY), menu)
-        menu.addSeparator()
-        window._action("&Add Folder…", self.panel.choose_folder, None, menu)
-        window._action("&Update Library", self.controller.update, None, menu)
-        window._action("&Stop Indexing", self.controller.cancel, None, menu)
+        self.menu = QMenu("&Library")
+        self.actions: list[QAction] = []
+        self._action("Ask This &Document", self.scope_document, DOCUMENT_KEY)
+        self._action("Ask the &Library", self.scope_library, LIBRARY_KEY)
+        self.menu.addSeparator()
+        self._action("&Add Folder…", self.panel.choose_folder)
+        self._action("&Update Library", self.controller.update)
+        self._action("&Stop Indexing", self.controller.cancel)
         self.panel_action = self.dock.toggleViewAction()
         self.panel_action.setShortcut(QKeySequence(PANEL_KEY))
-        menu.addAction(self.panel_action)
-        window.addAction(self.panel_action)
+        self.menu.addAction(self.panel_action)
+        self.actions.append(self.panel_action)
         c = self.controller
         c.indexingStarted.connect(lambda: self._status("Indexing…"))
         c.indexingProgress.connect(lambda p: self._status(progress_text(p)))
@@ -409,11 +410,19 @@ class LibraryUi(QObject):
         c.indexingCancelled.connect(lambda: self._status("Indexing stopped (Update resumes it)"))
         c.indexingFailed.connect(lambda m: self._status(f"Indexing failed: {m}"))
         c.watchStatus.connect(self._status)
-        self.session.answerDocumentLoaded.connect(self._document_shown)
-        self.session.answerDocumentFailed.connect(
-            lambda m: window.show_error("Cannot open document", m)
-        )
-        c.start()
+
+    def _action(self, text: str, slot: Callable[[], object], key: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+        action.triggered.connect(slot)
+        self.menu.addAction(action)
+        self.actions.append(action)
+        return action
+
+    def start(self) -> None:
+        """Once placed: resume or refresh the index of every folder, and watch them."""
+        self.controller.start()
 
     # -- scope ---------------------------------------------------------------------------
     @property
@@ -422,52 +431,16 @@ class LibraryUi(QObject):
 
     def scope_document(self) -> None:
         self.scope_box.setCurrentIndex(0)
-        self.window.focus_question()
+        emit(self.focusQuestion)
 
     def scope_library(self) -> None:
         self.scope_box.setCurrentIndex(1)
-        self.window.focus_question()
+        emit(self.focusQuestion)
 
     def _scope_changed(self, _index: int) -> None:
-        library = self.scope == SCOPE_LIBRARY
-        self.window.question.setPlaceholderText(
-            f"Ask every document of the library…  ({LIBRARY_KEY})"
-            if library
-            else "Ask a question about this document…  (Ctrl+F)"
-        )
-        if library and not self.controller.folders():
+        if self.scope == SCOPE_LIBRARY and not self.controller.folders():
             self.dock.show()
-
-    def ask(self, text: str) -> None:
-        """The question bar's Enter: ask the chosen scope."""
-        if self.scope == SCOPE_LIBRARY:
-            self.session.ask_library(text)
-        else:
-            self.session.ask(text)
-
-    def read_more(self) -> bool:
-        """Ctrl+Enter after a library result: read further down the library's ranking."""
-        result = self.session.result
-        if result is None or not self.session.library_result:
-            return False
-        return self.session.read_more_library()
-
-    # -- opening an answer's document ------------------------------------------------------
-    def open_for(self, answer: Answer | None) -> bool:
-        """Open the document of a library answer that is not on screen; True if it must load."""
-        if answer is None or not self.session.library_result or not answer.document:
-            return False
-        doc = self.session.document
-        if doc is not None and doc.path is not None and str(doc.path) == answer.document:
-            return False
-        return self.session.show_answer_document(answer.document)
-
-    def _document_shown(self, doc: Document) -> None:
-        w = self.window
-        if not self.session.busy:
-            w._set_idle()
-        w.show_in_viewer(doc)
-        w._current_changed(self.session.current)
+        emit(self.scopeChanged, self.scope)
 
     # -- status --------------------------------------------------------------------------
     def _status(self, text: str) -> None:
@@ -490,9 +463,3 @@ class LibraryUi(QObject):
     def shutdown(self) -> None:
         self._clear_timer.stop()
         self.controller.shutdown()
-
-
-def _left() -> Any:
-    from PySide6.QtCore import Qt
-
-    return Qt.DockWidgetArea.LeftDockWidgetArea

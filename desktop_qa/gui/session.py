@@ -670,6 +670,15 @@ class Session(QObject):
 
         self._start_query(query, job)
 
+    def open_answer_document(self, answer: Answer | None) -> bool:
+        """Load the document of a library answer that is not on screen; True if it must load."""
+        if answer is None or not self.library_result or not answer.document:
+            return False
+        doc = self.document
+        if doc is not None and doc.path is not None and str(doc.path) == answer.document:
+            return False
+        return self.show_answer_document(answer.document)
+
     def show_answer_document(self, path: str) -> bool:
         """Load a library answer's document from the library store (no re-reading);
         ``answerDocumentLoaded`` follows and the answers stay on screen."""

@@ -42,6 +42,8 @@ from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.results import QueryResult
 from desktop_qa.gui.compat import emit
+from desktop_qa.gui.library import LIBRARY_KEY, SCOPE_LIBRARY, LibraryUi
+from desktop_qa.gui.messages import CHOOSE_PACK
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.panels import (
     Banner,
@@ -104,9 +106,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(session.settings_warning, 15000)
         if session.pack is not None:
             self._model_changed(session.pack)
-        from desktop_qa.gui.library import LibraryUi
-
-        self.library = LibraryUi(self)  # panel, scope, indexing (issue 11)
+        self._place_library()
 
     # -- construction -----------------------------------------------------------
     def _build(self) -> None:
@@ -258,6 +258,9 @@ class MainWindow(QMainWindow):
         )
         tools = bar.addMenu("&Tools")
         self._action("&Settings…", self.open_settings, None, tools)
+        self.choose_pack_action = self._action(
+            CHOOSE_PACK.replace("Pack", "&Pack", 1), self.choose_model_folder, None, tools
+        )
         help_menu = bar.addMenu("&Help")
         self._action("&About desktop-qa", self.show_about, None, help_menu)
         # Toolbar.
@@ -310,6 +313,8 @@ class MainWindow(QMainWindow):
         s.downloadFailed.connect(self._download_failed)
         s.downloadCancelled.connect(self._download_cancelled)
         s.warning.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        s.answerDocumentLoaded.connect(self._answer_document_loaded)
+        s.answerDocumentFailed.connect(lambda m: self.show_error("Cannot open document", m))
         self.question.submitted.connect(self._submitted)
         self.question.escaped.connect(self.cancel)
         self.question.textChanged.connect(lambda _t: self._show_message(""))
@@ -327,6 +332,25 @@ class MainWindow(QMainWindow):
         self.text_view.slashPressed.connect(self.focus_question)
         self.page_box.valueChanged.connect(self._page_box_changed)
         self.page_box.installEventFilter(self)
+
+    def _place_library(self) -> None:
+        """The library's dock, scope box, menu and status (issue 11): the window owns them."""
+        lib = self.library = LibraryUi(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, lib.dock)
+        self.question_row.insertWidget(0, lib.scope_box)
+        self.statusBar().addPermanentWidget(lib.status)
+        self.menuBar().addMenu(lib.menu)
+        self.addActions(lib.actions)
+        lib.focusQuestion.connect(self.focus_question)
+        lib.scopeChanged.connect(self._scope_changed)
+        lib.start()
+
+    def _scope_changed(self, scope: str) -> None:
+        self.question.setPlaceholderText(
+            f"Ask every document of the library…  ({LIBRARY_KEY})"
+            if scope == SCOPE_LIBRARY
+            else "Ask a question about this document…  (Ctrl+F)"
+        )
 
     # -- geometry & recent files --------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -406,7 +430,7 @@ class MainWindow(QMainWindow):
     def read_whole(self) -> None:
         """After a bounded answer or "no answer": read the rest of the document."""
         if self.session.library_result:  # the library: read further down the ranking
-            if not self.library.read_more():
+            if not self.session.read_more_library():
                 self.statusBar().showMessage("Nothing more to read", 3000)
             return
         if not self.session.read_whole():
@@ -518,7 +542,10 @@ class MainWindow(QMainWindow):
         if text and s.result is not None and text == s.result.question and not s.busy:
             s.step(-1 if shift else 1)
             return
-        self.library.ask(text)  # this document or the library, by the scope box
+        if self.library.scope == SCOPE_LIBRARY:  # the scope box: the library or this document
+            s.ask_library(text)
+        else:
+            s.ask(text)
 
     def _page_box_changed(self, value: int) -> None:
         if value and value != self.pdf_view.current_page():
@@ -592,6 +619,13 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(max(done, 0))
         self.progress.setFormat(text.replace("%", "%%"))
+
+    def _answer_document_loaded(self, doc: Document) -> None:
+        """A library answer's document, loaded for it: shown, the answers kept."""
+        if not self.session.busy:
+            self._set_idle()
+        self.show_in_viewer(doc)
+        self._current_changed(self.session.current)
 
     def _document_loaded(self, doc: Document) -> None:
         self.statusBar().clearMessage()
@@ -702,7 +736,7 @@ class MainWindow(QMainWindow):
         shown = self.session.shown
         current = shown.answers[index] if index >= 0 else None
         self.results.set_current(index)
-        if self.library.open_for(current):
+        if self.session.open_answer_document(current):
             return  # a library answer in another document: shown once it is loaded
         doc = current.document if current is not None else None
         others = [a for i, a in enumerate(shown.answers) if i != index and a.document == doc]
