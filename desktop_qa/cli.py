@@ -17,30 +17,11 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from desktop_qa import __version__
+from desktop_qa.commands.messages import user_message  # the CLI's words for the core's keys
 from desktop_qa.core.errors import Cancelled, UserError
 
 COMMANDS = ("ask", "gui", "model", "eval", "library")
 EXIT_BUG = 3  # an unexpected exception: a bug in the app, not the user's input
-
-
-# The CLI's words for what the core names by key (core/errors.py): its flags, and
-# what to do in command-line terms. Suffixes of the core's line, so the CLI's
-# messages stay the lines it has always printed.
-SETTING_FLAGS = {
-    "top_k": "--top-k",
-    "depth": "--depth",
-    "threshold": "--threshold",
-    "ocr_mode": "--ocr",
-}
-HINTS = {
-    "ocr_on": " (--ocr never): open it with OCR on (--ocr auto, or the OCR setting in the app)",
-    "password": " (desktop-qa ask FILE QUESTION --password PASSWORD, or type it when asked)",
-}
-
-
-def user_message(exc: UserError) -> str:
-    """A user error's one line in command-line terms (flags, not menus)."""
-    return exc.describe(SETTING_FLAGS, HINTS)
 
 
 _NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|nan)$", re.I)

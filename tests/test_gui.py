@@ -279,6 +279,29 @@ def test_choose_pack_folder_installs_and_loads(qtbot, make_window, oracle_pack):
     assert window.banner.isVisibleTo(window) and TEST_MODEL_WARNING in window.banner.text()
 
 
+def test_a_bad_pack_folder_is_worded_for_the_app(
+    qtbot, make_window, oracle_pack, tmp_path, monkeypatch
+):
+    """Tools ▸ Choose Model Pack Folder… on a folder that is no pack: the dialog names the
+    menu action to try again, not the CLI's --model DIR; the working model stays."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from desktop_qa.gui.messages import CHOOSE_PACK, CHOOSE_PACK_MENU
+
+    window = make_window(Reader(load_pack(oracle_pack)))
+    tools = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Tools")
+    assert CHOOSE_PACK in [a.text().replace("&", "") for a in tools.actions()]
+    empty = tmp_path / "not-a-pack"
+    empty.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(empty))
+    with qtbot.waitSignal(window.session.modelFailed, timeout=WAIT):
+        window.choose_pack_action.trigger()
+    text = window.last_message.text()
+    assert f"model pack {empty}: no model.json in the folder" in text
+    assert text.endswith(f"choose another ({CHOOSE_PACK_MENU})") and "--model" not in text
+    assert window.session.pack.name == "oracle-test"
+
+
 def test_about_names_version_license_and_pack(oracle_pack):
     text = about_html(load_pack(oracle_pack))
     for needle in (__version__, "AGPL-3.0-or-later", "oracle-test", "desktop_qa.packs.oracle"):

@@ -105,3 +105,58 @@ def test_built_packs_are_readable_by_everyone(tmp_path: Path):
     assert pack.stat().st_mode & 0o777 == 0o755
     for name in ("model.json", "model.onnx", "tokenizer.json"):
         assert (pack / name).stat().st_mode & 0o777 == 0o644
+
+
+def _pack_errors(tmp_path: Path, oracle_pack: Path) -> dict[str, UserError]:
+    """One of each pack problem a user meets, as the core raises it."""
+    errors: dict[str, UserError] = {}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for key, call in (
+        ("missing", lambda: load_pack(tmp_path / "nope")),
+        ("empty", lambda: load_pack(empty)),
+        ("none", find_pack),  # no pack anywhere (the test's user folders are empty)
+    ):
+        with pytest.raises(UserError) as caught:
+            call()
+        errors[key] = caught.value
+    reader = Reader(load_pack(oracle_pack))
+
+    class Failing:
+        def run(self, *args: object, **kwargs: object) -> None:
+            raise RuntimeError("onnxruntime gave up")
+
+    reader.session = Failing()
+    with pytest.raises(UserError) as caught:
+        reader.run(reader.windows("Where is alpha?", [(0, 0, "alpha bravo charlie")]))
+    errors["reading"] = caught.value
+    return errors
+
+
+def test_pack_messages_name_the_flag_on_the_cli_and_the_menu_in_the_app(
+    tmp_path: Path, oracle_pack: Path
+):
+    """The core says what is wrong; the CLI prints the line it always printed (--model DIR),
+    the app names its own menu action, and neither wording leaks into the other."""
+    from desktop_qa import cli
+    from desktop_qa.core import paths
+    from desktop_qa.gui.messages import CHOOSE_PACK_MENU
+    from desktop_qa.gui.messages import user_message as app_message
+
+    errors = _pack_errors(tmp_path, oracle_pack)
+    models = paths.user_models_dir()
+    cli_lines = {
+        "missing": f"model pack {tmp_path / 'nope'} not found; pass a pack folder with "
+        "--model DIR (it holds model.json, model.onnx and tokenizer.json)",
+        "empty": f"model pack {tmp_path / 'empty'}: no model.json in the folder; reinstall the "
+        "pack or pass another with --model DIR",
+        "none": "no model pack installed; run 'desktop-qa model download', or pass a pack "
+        f"folder with --model DIR (or copy one into {models})",
+        "reading": f"model pack {oracle_pack}: the model failed while reading (onnxruntime "
+        "gave up); reinstall the pack or pass another with --model DIR",
+    }
+    for key, exc in errors.items():
+        assert cli.user_message(exc) == cli_lines[key], key
+        app = app_message(exc)
+        assert CHOOSE_PACK_MENU in app and "--" not in app and "desktop-qa" not in app, app
+        assert app.startswith(exc.message) and "--model" not in exc.message, key

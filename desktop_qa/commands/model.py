@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from desktop_qa.commands.messages import user_message
 from desktop_qa.core import paths
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.pack import (
@@ -252,7 +253,7 @@ def run_list(args: argparse.Namespace) -> int:
                 "path": str(path),
                 "active": ok and pack.path == active,
                 "ok": ok,
-                **(pack_json(pack) if ok else {"name": path.name, "error": pack}),
+                **(pack_json(pack) if ok else {"name": path.name, "error": user_message(pack)}),
             }
         )
     if args.json:
@@ -308,7 +309,7 @@ def run_info(args: argparse.Namespace) -> int:
         load_pack(path)
         problem = None
     except UserError as exc:
-        problem = exc.message
+        problem = user_message(exc)
     trained = manifest.get("trained", True) is True
     if args.json:
         print(

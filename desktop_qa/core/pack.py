@@ -145,10 +145,9 @@ def _varint(buf: bytes, i: int) -> tuple[int | None, int]:
 
 
 def pack_error(path: Path, problem: str) -> UserError:
-    """The one-line error for a pack that cannot be used."""
-    return UserError(
-        f"model pack {path}: {problem}; reinstall the pack or pass another with --model DIR"
-    )
+    """The one-line error for a pack that cannot be used (each front end says how to
+    choose another: the ``other_pack`` hint)."""
+    return UserError(f"model pack {path}: {problem}", hint="other_pack")
 
 
 def safe_name(name: object) -> str | None:
@@ -196,14 +195,11 @@ def read_manifest(path: Path) -> dict[str, Any]:
         st = None
     except OSError as exc:
         raise UserError(
-            f"model pack {path}: cannot read the folder ({exc.strerror or exc}); "
-            "pass a pack folder with --model DIR"
+            f"model pack {path}: cannot read the folder ({exc.strerror or exc})",
+            hint="pack_folder",
         ) from None
     if not is_dir:
-        raise UserError(
-            f"model pack {path} not found; pass a pack folder with --model DIR "
-            f"(it holds {MANIFEST}, model.onnx and tokenizer.json)"
-        )
+        raise UserError(f"model pack {path} not found", hint="pack_missing")
     if st is None:
         raise pack_error(path, f"no {MANIFEST} in the folder")
     if stat.S_ISLNK(st.st_mode):
@@ -439,8 +435,5 @@ def find_pack(explicit: str | os.PathLike[str] | None = None) -> ModelPack:
     """First matching pack: --model, $DESKTOP_QA_MODEL, user data folder, bundled packs."""
     candidates = candidate_dirs(explicit)
     if not candidates:
-        raise UserError(
-            "no model pack installed; run 'desktop-qa model download', or pass a pack "
-            f"folder with --model DIR (or copy one into {paths.user_models_dir()})"
-        )
+        raise UserError("no model pack installed", hint="install_pack")
     return load_pack(candidates[0][1])

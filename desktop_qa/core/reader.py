@@ -323,8 +323,8 @@ class Reader:
             )
         except Exception as exc:  # onnxruntime raises several types
             raise UserError(
-                f"model pack {self.pack.path}: the model failed while reading "
-                f"({_first_line(exc)}); reinstall the pack or pass another with --model DIR"
+                f"model pack {self.pack.path}: the model failed while reading ({_first_line(exc)})",
+                hint="other_pack",
             ) from None
         start, end = np.asarray(start), np.asarray(end)
         if start.shape != (n, length) or end.shape != (n, length):

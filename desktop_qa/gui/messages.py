@@ -8,6 +8,8 @@ from __future__ import annotations
 from desktop_qa.core.errors import UserError
 
 SETTINGS = "Tools ▸ Settings"
+CHOOSE_PACK = "Choose Model Pack Folder…"  # the Tools menu action for a pack folder
+CHOOSE_PACK_MENU = f"Tools ▸ {CHOOSE_PACK}"
 SETTING_NAMES = {
     "top_k": f"Answers to list ({SETTINGS})",
     "depth": "The reading depth",
@@ -17,6 +19,10 @@ SETTING_NAMES = {
 HINTS = {
     "ocr_on": f": turn OCR on ({SETTINGS} ▸ OCR) and open it again",
     "password": "; open it again and type its password when asked",
+    "other_pack": f"; reinstall the pack or choose another ({CHOOSE_PACK_MENU})",
+    "pack_folder": f"; choose a pack folder ({CHOOSE_PACK_MENU})",
+    "pack_missing": f"; choose a pack folder ({CHOOSE_PACK_MENU})",
+    "install_pack": f"; download one (Download model…) or choose a folder ({CHOOSE_PACK_MENU})",
 }
 
 

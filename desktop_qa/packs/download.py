@@ -354,7 +354,7 @@ def download_pack(
     try:
         plan = plan_files(info.files, allow_export=True)
     except UserError as exc:
-        raise UserError(f"model {repo_id}: {exc.message}") from None
+        raise UserError(f"model {repo_id}: {exc.message}", hint=exc.hint) from None
     if plan.onnx is None and not _export_available():
         raise UserError(
             f"model {repo_id} has no ONNX export; exporting its PyTorch weights needs the "

@@ -87,9 +87,10 @@ def install_pack(src_dir: str | os.PathLike[str]) -> ModelPack:
     return load_pack(dest, verify=False)
 
 
-def list_packs(*, verify: bool = True) -> list[tuple[str, Path, ModelPack | str]]:
-    """Every pack folder in the user and bundled folders: (origin, path, pack or error line)."""
-    found: list[tuple[str, Path, ModelPack | str]] = []
+def list_packs(*, verify: bool = True) -> list[tuple[str, Path, ModelPack | UserError]]:
+    """Every pack folder in the user and bundled folders: (origin, path, pack or its error,
+    for the caller to word)."""
+    found: list[tuple[str, Path, ModelPack | UserError]] = []
     roots = (("user", paths.user_models_dir()), ("bundled", paths.bundled_models_dir()))
     for origin, root in roots:
         if not root.is_dir():
@@ -102,7 +103,7 @@ def list_packs(*, verify: bool = True) -> list[tuple[str, Path, ModelPack | str]
             try:
                 found.append((origin, child, load_pack(child, verify=verify)))
             except UserError as exc:
-                found.append((origin, child, exc.message))
+                found.append((origin, child, exc))
     return found
 
 

@@ -1,0 +1,37 @@
+"""The CLI's words for what the core names by key (``core/errors.py``): flags, not menus.
+
+Each is a suffix of the core's line, so the CLI's messages stay the lines it
+has always printed; ``gui/messages.py`` words the same keys for the app.
+"""
+
+from __future__ import annotations
+
+from desktop_qa.core import paths
+from desktop_qa.core.errors import UserError
+
+SETTING_FLAGS = {
+    "top_k": "--top-k",
+    "depth": "--depth",
+    "threshold": "--threshold",
+    "ocr_mode": "--ocr",
+}
+HINTS = {
+    "ocr_on": " (--ocr never): open it with OCR on (--ocr auto, or the OCR setting in the app)",
+    "password": " (desktop-qa ask FILE QUESTION --password PASSWORD, or type it when asked)",
+    "other_pack": "; reinstall the pack or pass another with --model DIR",
+    "pack_folder": "; pass a pack folder with --model DIR",
+    "pack_missing": (
+        "; pass a pack folder with --model DIR (it holds model.json, model.onnx and tokenizer.json)"
+    ),
+}
+
+
+def user_message(exc: UserError) -> str:
+    """A user error's one line in command-line terms (flags, not menus)."""
+    hints = {
+        **HINTS,
+        # Where packs are looked for depends on the environment: worded when it is said.
+        "install_pack": "; run 'desktop-qa model download', or pass a pack folder with "
+        f"--model DIR (or copy one into {paths.user_models_dir()})",
+    }
+    return exc.describe(SETTING_FLAGS, hints)
