@@ -180,3 +180,56 @@ def test_library_no_answer_offers_read_more(qtbot, window, folder):
     with qtbot.waitSignal(s.queryFinished, timeout=WAIT) as more:
         window.results.read_button.click()
     assert more.args[0].read.passages >= result.read.passages
+
+
+def _store_refusing(monkeypatch, error: type, *, reads: bool) -> None:  # type: ignore[no-untyped-def]
+    """The window's library opens raise ``error`` as a read-only (``reads``: for writing
+    only) or locked store does; the core's own checks are tested in test_library_store."""
+    from desktop_qa.core import library as core_library
+    from desktop_qa.gui import library as gui_library
+
+    real = core_library.Library
+
+    def refusing(*args, read_only: bool = False, **kwargs):  # type: ignore[no-untyped-def]
+        if read_only and reads:
+            return real(*args, read_only=True, **kwargs)
+        raise error(f"{core_library.database_path()}: the library is {error.__name__} (test)")
+
+    monkeypatch.setattr(gui_library, "Library", refusing)
+
+
+def test_a_read_only_library_is_listed_and_says_why_it_cannot_change(
+    qtbot, make_window, oracle_pack, folder, monkeypatch
+):
+    from desktop_qa.core.library import Library, LibraryReadOnly
+
+    with Library() as lib:
+        lib.add_folder(folder)
+    _store_refusing(monkeypatch, LibraryReadOnly, reads=True)
+    window = make_window(Reader(load_pack(oracle_pack)))
+    ui = window.library
+    assert ui.panel.tree.topLevelItemCount() == 1  # listed from a read-only connection
+    assert "LibraryReadOnly (test)" in ui.panel.summary.text()
+    # The startup refresh cannot index: the status bar says why.
+    qtbot.waitUntil(lambda: "Indexing failed" in ui.status.text(), timeout=WAIT)
+    assert "LibraryReadOnly (test)" in ui.status.text()
+    # Adding or removing a folder says why it cannot, in the panel; nothing is lost.
+    ui.panel.summary.clear()
+    ui.panel.add(str(folder.parent))
+    assert "LibraryReadOnly (test)" in ui.panel.summary.text()
+    ui.panel.summary.clear()
+    ui.panel.remove_selected()
+    assert "LibraryReadOnly (test)" in ui.panel.summary.text()
+    assert ui.panel.tree.topLevelItemCount() == 1
+
+
+def test_a_locked_library_opens_the_window_and_says_why(qtbot, make_window, folder, monkeypatch):
+    from desktop_qa.core.library import Library, LibraryBusy
+
+    with Library() as lib:
+        lib.add_folder(folder)
+    _store_refusing(monkeypatch, LibraryBusy, reads=False)
+    window = make_window()
+    assert "LibraryBusy (test)" in window.library.panel.summary.text()
+    window.library.panel.add(str(folder))
+    assert "LibraryBusy (test)" in window.library.panel.summary.text()

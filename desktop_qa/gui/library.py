@@ -39,6 +39,7 @@ from desktop_qa.core.library import (
     IndexProgress,
     IndexReport,
     Library,
+    LibraryReadOnly,
     database_path,
     default_workers,
 )
@@ -94,17 +95,30 @@ class LibraryController(QObject):
         self._timer.timeout.connect(self.update)
         self._filesChanged.connect(self._timer.start)
         self.last_report: IndexReport | None = None
+        self.problem = ""  # why the store cannot be changed or opened (one line), or ""
 
     # -- the database (UI thread: listing, adding and removing folders) ------------------
     def db(self) -> Library | None:
-        """The UI thread's connection; None while there is no library yet."""
+        """The UI thread's connection, read-only when the store cannot be written; None
+        while there is no library yet or it cannot be opened (``problem`` says why)."""
         if self._db is None and database_path().is_file():
-            self._db = Library()
+            try:
+                try:
+                    self._db = Library()
+                except LibraryReadOnly as exc:  # listing and asking still work
+                    self._db = Library(read_only=True)
+                    self.problem = user_message(exc)
+            except UserError as exc:  # locked by another process, damaged, unreadable
+                self.problem = user_message(exc)
         return self._db
 
     def _writable(self) -> Library:
-        if self._db is None:
-            self._db = Library()
+        """A connection that can change the store; UserError (read-only, locked) if none."""
+        if self._db is None or self._db.read_only:
+            db = Library()
+            if self._db is not None:
+                self._db.close()
+            self._db, self.problem = db, ""
         return self._db
 
     def folders(self) -> list[str]:
@@ -317,13 +331,19 @@ class LibraryPanel(QWidget):
             total += row.documents
             failed += row.failed
         if folders:
-            self.summary.setText(
-                f"{len(folders)} folder{'s' if len(folders) != 1 else ''} · {total} documents"
-                + (f" · {failed} could not be read" if failed else "")
-            )
+            text = f"{len(folders)} folder{'s' if len(folders) != 1 else ''} · {total} documents"
+            text += f" · {failed} could not be read" if failed else ""
         else:
-            self.summary.setText("No folders yet: add one to ask all its documents at once.")
+            text = "No folders yet: add one to ask all its documents at once."
+        problem = self.controller.problem  # a store that cannot change: say so, keep the list
+        if problem:
+            text = f"{text}<br>{self._error(problem)}" if folders else self._error(problem)
+        self.summary.setText(text)
         self._buttons()
+
+    @staticmethod
+    def _error(message: str) -> str:
+        return f"<span style='color:#b00020'>{html.escape(message)}</span>"
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(document, state, reason) of every document shown (tests)."""
@@ -344,7 +364,7 @@ class LibraryPanel(QWidget):
         try:
             self.controller.add_folder(folder)
         except UserError as exc:
-            self.summary.setText(html.escape(user_message(exc)))
+            self.summary.setText(self._error(user_message(exc)))
 
     def remove_selected(self) -> None:
         item = self.tree.currentItem()
@@ -353,7 +373,10 @@ class LibraryPanel(QWidget):
         if item is None and self.tree.topLevelItemCount() == 1:
             item = self.tree.topLevelItem(0)
         if item is not None:
-            self.controller.remove_folder(str(item.data(0, 256)))
+            try:
+                self.controller.remove_folder(str(item.data(0, 256)))
+            except UserError as exc:
+                self.summary.setText(self._error(user_message(exc)))
 
 
 class LibraryUi(QObject):
