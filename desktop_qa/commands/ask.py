@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from desktop_qa.commands.options import add_model_option, add_threshold_option
 from desktop_qa.core import Query, UserError, export, find_pack
 from desktop_qa.core.engine import OpenedDocument, answer, final, open_document
 from desktop_qa.core.errors import PasswordRequired
@@ -34,14 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="ask across every folder of the library (then give only the question)",
     )
-    p.add_argument("--model", metavar="DIR", help="model pack folder")
+    add_model_option(p)
     p.add_argument("--top-k", type=int, default=5, metavar="N", help="answers to list (5)")
-    p.add_argument(
-        "--threshold",
-        type=float,
-        metavar="X",
-        help="no-answer threshold in logits (default: the pack's null_threshold)",
-    )
+    add_threshold_option(p)
     p.add_argument(
         "--format",
         choices=export.FORMATS,

@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from desktop_qa.commands.options import add_model_option, add_threshold_option
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.pack import find_pack, load_pack, read_manifest
 from desktop_qa.packs.write import write_manifest
@@ -25,14 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "exact-match and F1 scores (overall, HasAns, NoAns) and the best no-answer threshold.",
     )
     p.add_argument("data", nargs="?", metavar="DATA.json", help="SQuAD 2.0 JSON file")
-    p.add_argument("--model", metavar="DIR", help="model pack folder")
+    add_model_option(p)
     p.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
-    p.add_argument(
-        "--threshold",
-        type=float,
-        metavar="X",
-        help="no-answer threshold in logits (default: the pack's null_threshold)",
-    )
+    add_threshold_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--calibrate",

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 
+from desktop_qa.commands.options import add_model_option
 from desktop_qa.core.errors import UserError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gui", help="open the desktop window (the default)")
     p.add_argument("file", nargs="?", help="PDF, EPUB, XPS or text file to open")
-    p.add_argument("--model", metavar="DIR", help="model pack folder")
+    add_model_option(p)
     p.add_argument("--page", type=int, metavar="N", help="show page N of the document (1-based)")
     p.add_argument("--ask", metavar="QUESTION", help="ask this once the document is open")
     p.add_argument(

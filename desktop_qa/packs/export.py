@@ -213,15 +213,14 @@ def _export(
 ) -> None:
     vocab_size = int(getattr(config, "vocab_size", 1000))
     dummy = _dummy_inputs(torch, names, batch=2, seq=16, vocab_size=vocab_size)
-    axes = {n: {0: "batch", 1: "sequence"} for n in [*names, *OUTPUT_NAMES]}
 
     with tempfile.TemporaryDirectory(prefix=".export-", dir=out_path.parent) as tmp_dir:
         tmp = Path(tmp_dir) / "model.onnx"
         with torch.no_grad():
             try:
-                _export_torchscript(torch, wrapper, dummy, tmp, names, axes, opset)
+                _torch_export(torch, wrapper, dummy, tmp, names, opset, dynamo=False)
             except (TypeError, RuntimeError, ImportError, AttributeError):
-                _export_dynamo(torch, wrapper, dummy, tmp, names, opset)
+                _torch_export(torch, wrapper, dummy, tmp, names, opset, dynamo=True)
         _single_file(tmp, out_path)
 
 
@@ -236,43 +235,34 @@ def _dummy_inputs(torch: Any, names: list[str], *, batch: int, seq: int, vocab_s
     return tuple(values[n] for n in names)
 
 
-def _export_torchscript(
-    torch: Any, wrapper: Any, dummy: tuple, tmp: Path, names: list[str], axes: dict, opset: int
+def _torch_export(
+    torch: Any, wrapper: Any, dummy: tuple, tmp: Path, names: list[str], opset: int, *, dynamo: bool
 ) -> None:
+    """``torch.onnx.export`` as both exporters share it; each says in its own way that the
+    batch and sequence axes are dynamic."""
     import warnings
 
+    if dynamo:
+        batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", min=2, max=4096)
+        own = {"external_data": False, "dynamic_shapes": tuple({0: batch, 1: seq} for _ in names)}
+    else:
+        axes = {n: {0: "batch", 1: "sequence"} for n in [*names, *OUTPUT_NAMES]}
+        own = {"dynamic_axes": axes, "do_constant_folding": True}
     with warnings.catch_warnings():
-        # Tracer chatter about Python bools in transformers' mask helpers: the
-        # checks it names are shape-only and true for every window we feed.
-        warnings.simplefilter("ignore")
+        if not dynamo:
+            # Tracer chatter about Python bools in transformers' mask helpers: the
+            # checks it names are shape-only and true for every window we feed.
+            warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapper,
             dummy,
             str(tmp),
             input_names=names,
             output_names=list(OUTPUT_NAMES),
-            dynamic_axes=axes,
             opset_version=opset,
-            do_constant_folding=True,
-            dynamo=False,
+            dynamo=dynamo,
+            **own,
         )
-
-
-def _export_dynamo(
-    torch: Any, wrapper: Any, dummy: tuple, tmp: Path, names: list[str], opset: int
-) -> None:
-    batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", min=2, max=4096)
-    torch.onnx.export(
-        wrapper,
-        dummy,
-        str(tmp),
-        input_names=names,
-        output_names=list(OUTPUT_NAMES),
-        opset_version=opset,
-        dynamo=True,
-        external_data=False,
-        dynamic_shapes=tuple({0: batch, 1: seq} for _ in names),
-    )
 
 
 def _single_file(tmp: Path, out_path: Path) -> None:
