@@ -6,9 +6,10 @@
   arrays (zlib-compressed, keyed by content hash, so answering and
   highlighting never re-extract), its passages (character offsets) and one
   keyword index over the passages of all documents.
-* ``KeywordIndex`` is the small interface the keyword search sits behind
-  (add / remove / search); ``SqliteKeywordIndex`` is the only engine built:
-  contentless FTS5 with the tokenizer and MATCH building of ``core.index``.
+* The keyword index is ``core.index``'s, the document scope's too: the
+  small ``KeywordIndex`` interface (add / remove / search) over contentless
+  FTS5, told here how its passages map to document paths (``_narrow``), so
+  a folder is searched alone.
 * ``update`` walks folders and indexes what changed, in worker processes
   with a per-file time limit, committing file by file (a killed run loses
   only the files in flight). It is a generator: it yields ``IndexProgress``
@@ -42,7 +43,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ from desktop_qa.core.document import (
     size_limit,
 )
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.index import DEFAULT_TOKENIZER, TOKENIZERS, match_expression
+from desktop_qa.core.index import KeywordIndex, SqliteKeywordIndex
 from desktop_qa.core.ocr import PAGE_SECONDS, OcrOptions
 from desktop_qa.core.passages import Passage, make_passages
 from desktop_qa.core.qa import Ranked
@@ -73,74 +74,6 @@ INDEXED, FAILED, PENDING = "indexed", "failed", "pending"
 
 def database_path() -> Path:
     return paths.data_dir() / "library.sqlite"
-
-
-# -- keyword index -----------------------------------------------------------------------------
-class KeywordIndex(Protocol):
-    """Where passages are searched by keywords; SQLite today, another engine later."""
-
-    def add(self, rows: Iterable[tuple[int, str]]) -> None:
-        """Index passages given as (passage id, text)."""
-        ...
-
-    def remove(self, rows: Iterable[tuple[int, str]]) -> None:
-        """Forget passages (the text is needed by a contentless index)."""
-        ...
-
-    def search(
-        self, question: str, limit: int, documents: str | None = None
-    ) -> list[tuple[int, float]]:
-        """(passage id, score) best first; ``documents`` a path prefix to search under."""
-        ...
-
-
-class SqliteKeywordIndex:
-    """Contentless FTS5 over every passage of the library, ranked by bm25.
-
-    The text lives once, in the document store; the index keeps only terms.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, tokenizer: str = DEFAULT_TOKENIZER) -> None:
-        self.conn = conn
-        self.tokenizer = tokenizer
-
-    @staticmethod
-    def create(conn: sqlite3.Connection, tokenizer: str = DEFAULT_TOKENIZER) -> None:
-        spec = TOKENIZERS[tokenizer]
-        conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS passage_fts USING "
-            f"fts5(body, content='', tokenize='{spec}')"
-        )
-
-    def add(self, rows: Iterable[tuple[int, str]]) -> None:
-        self.conn.executemany("INSERT INTO passage_fts(rowid, body) VALUES(?, ?)", rows)
-
-    def remove(self, rows: Iterable[tuple[int, str]]) -> None:
-        self.conn.executemany(
-            "INSERT INTO passage_fts(passage_fts, rowid, body) VALUES('delete', ?, ?)", rows
-        )
-
-    def search(
-        self, question: str, limit: int, documents: str | None = None
-    ) -> list[tuple[int, float]]:
-        expression = match_expression(question, self.tokenizer)
-        if expression is None or limit < 1:
-            return []
-        if documents is None:
-            rows = self.conn.execute(
-                "SELECT rowid, bm25(passage_fts) FROM passage_fts WHERE passage_fts MATCH ? "
-                "ORDER BY rank LIMIT ?",
-                (expression, int(limit)),
-            ).fetchall()
-        else:
-            rows = self.conn.execute(
-                "SELECT f.rowid, bm25(passage_fts) AS score FROM passage_fts f "
-                "JOIN passage p ON p.id = f.rowid JOIN document d ON d.id = p.doc "
-                "WHERE passage_fts MATCH ? AND d.path >= ? AND d.path < ? "
-                "ORDER BY score LIMIT ?",
-                (expression, *_prefix_bounds(documents), int(limit)),
-            ).fetchall()
-        return [(int(r), -float(s)) for r, s in rows]
 
 
 # -- stored content ----------------------------------------------------------------------------
@@ -397,6 +330,15 @@ def _prefix_bounds(prefix: str) -> tuple[str, str]:
 def _bounds(folder: str) -> tuple[str, str]:
     """SQL bounds of the documents under ``folder``: the one test of "in this folder"."""
     return _prefix_bounds(_prefix(folder))
+
+
+def _narrow(prefix: str) -> tuple[str, str, tuple[str, str]]:
+    """How the keyword index keeps to the documents whose stored path starts with ``prefix``."""
+    return (
+        "JOIN passage p ON p.id = f.rowid JOIN document d ON d.id = p.doc",
+        "d.path >= ? AND d.path < ?",
+        _prefix_bounds(prefix),
+    )
 
 
 # -- reading a found file safely ---------------------------------------------------------------
@@ -934,7 +876,7 @@ class Library:
                 problem = exc.reason
             if problem is not None:
                 self._rebuild(problem)
-        self.index: KeywordIndex = SqliteKeywordIndex(self.conn)
+        self.index: KeywordIndex = SqliteKeywordIndex(self.conn, narrowing=_narrow)
 
     def _connect(self) -> None:
         """The writable connection (WAL), the store and its folder private (0700/0600)."""
@@ -1013,7 +955,7 @@ class Library:
                 found = " ".join(" ".join(result).replace("*** in database main ***", "").split())
                 return found[:120]
         passages = one("SELECT count(*) FROM passage").fetchone()[0]
-        indexed = one("SELECT count(*) FROM passage_fts_docsize").fetchone()[0]
+        indexed = SqliteKeywordIndex(self.conn).size()
         if passages != indexed:
             return f"{passages} passages but {indexed} in the keyword index"
         lost = one(
@@ -1614,11 +1556,11 @@ class LibraryScope:
             r[0]: r[1:]
             for r in self.library.conn.execute(
                 f"SELECT id, doc, idx, start, end FROM passage WHERE id IN ({marks})",
-                [h[0] for h in hits],
+                [h.passage for h in hits],
             )
         }
         out = []
-        for pid, score in hits:
+        for pid, score in ((h.passage, h.score) for h in hits):
             if pid in rows:
                 doc, idx, a, b = rows[pid]
                 out.append(Ranked(int(doc), Passage(int(idx), int(a), int(b)), score))
