@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import multiprocessing
 import os
 import re
@@ -37,7 +36,6 @@ import threading
 import time
 import urllib.parse
 import weakref
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,10 +43,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from desktop_qa.core import paths
-from desktop_qa.core.cache import ARRAYS
+from desktop_qa.core import content, paths
+from desktop_qa.core.content import ContentError, Stored
 from desktop_qa.core.document import (
     MUPDF_SUFFIXES,
     TEXT_SUFFIXES,
@@ -62,7 +58,10 @@ from desktop_qa.core.ocr import PAGE_SECONDS, OcrOptions
 from desktop_qa.core.passages import Passage, make_passages
 from desktop_qa.core.qa import Ranked
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: content carries its pipeline version and checksum (core.content)
+# Every library of schema 1 was built by pipeline 3 (the library came after it): its content
+# is stamped so, and re-read only when the pipeline moves on.
+SCHEMA_1_PIPELINE = 3
 SUFFIXES = TEXT_SUFFIXES | MUPDF_SUFFIXES  # the one list of supported extensions
 # Seconds a worker may spend on one file without progress before it is killed: from the
 # file's start, or (a scan) from the start of its last OCR page plus that page's own limit.
@@ -76,43 +75,14 @@ def database_path() -> Path:
     return paths.data_dir() / "library.sqlite"
 
 
-# -- stored content ----------------------------------------------------------------------------
-def pack_arrays(doc: Document) -> bytes:
-    """The highlight arrays as one zlib blob: a JSON header, then raw little-endian bytes."""
-    header: dict[str, Any] = {}
-    chunks: list[bytes] = []
-    offset = 0
-    for name in ARRAYS:
-        a = np.ascontiguousarray(getattr(doc, name))
-        data = a.tobytes()
-        header[name] = [a.dtype.str, list(a.shape), offset, len(data)]
-        chunks.append(data)
-        offset += len(data)
-    head = json.dumps(header).encode()
-    return zlib.compress(len(head).to_bytes(4, "little") + head + b"".join(chunks), 6)
-
-
-def unpack_arrays(blob: bytes) -> dict[str, np.ndarray]:
-    raw = zlib.decompress(blob)
-    size = int.from_bytes(raw[:4], "little")
-    header = json.loads(raw[4 : 4 + size])
-    body = memoryview(raw)[4 + size :]
-    out = {}
-    for name in ARRAYS:
-        dtype, shape, offset, length = header[name]
-        out[name] = np.frombuffer(body[offset : offset + length], np.dtype(dtype)).reshape(shape)
-    return out
-
-
+# -- what a worker reads ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Extracted:
-    """What a worker process sends back for one file (compressed where it is big)."""
+    """What a worker process sends back for one file: its content as stored (compressed in
+    the worker, so the parent only writes it) and its passages."""
 
-    kind: str
-    page_sizes: list[tuple[float, float]]
-    text: str
-    text_z: bytes
-    arrays_z: bytes
+    content: Stored
+    pages: int
     passages: list[tuple[int, int]]
 
 
@@ -129,11 +99,8 @@ def extract(path: str, ocr: OcrOptions | None = None) -> Extracted:
     if confined(path) != before:
         raise UserError(f"{path} changed while it was read; it is read again on the next update")
     return Extracted(
-        kind=doc.kind,
-        page_sizes=[(float(w), float(h)) for w, h in doc.page_sizes],
-        text=doc.text,
-        text_z=zlib.compress(doc.text.encode("utf-8", "surrogatepass"), 6),
-        arrays_z=b"" if doc.kind == "text" else pack_arrays(doc),
+        content=content.encode(doc),
+        pages=doc.page_count,
         passages=[(p.start, p.end) for p in make_passages(doc.text)],
     )
 
@@ -1020,6 +987,9 @@ class Library:
         row = None  # a new store
         if one("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").fetchone()[0]:
             row = one("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is not None and int(row[0]) == 1:
+            self._migrate_from_1()
+            return
         if row is not None:
             if int(row[0]) != SCHEMA_VERSION:
                 raise LibraryError(
@@ -1034,8 +1004,6 @@ class Library:
                 """
                 CREATE TABLE IF NOT EXISTS folder(id INTEGER PRIMARY KEY, path TEXT UNIQUE,
                     added REAL);
-                CREATE TABLE IF NOT EXISTS content(hash TEXT PRIMARY KEY, kind TEXT,
-                    page_sizes TEXT, text BLOB, arrays BLOB);
                 CREATE TABLE IF NOT EXISTS document(id INTEGER PRIMARY KEY, path TEXT UNIQUE,
                     size INTEGER, mtime INTEGER, hash TEXT, state TEXT, error TEXT,
                     pages INTEGER DEFAULT 0, indexed REAL);
@@ -1046,9 +1014,20 @@ class Library:
                 CREATE INDEX IF NOT EXISTS passage_doc ON passage(doc, idx);
                 """
             )
+            content.create_table(self.conn)
             SqliteKeywordIndex.create(self.conn)
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES('schema', ?)", (str(SCHEMA_VERSION),)
+            )
+
+    def _migrate_from_1(self) -> None:
+        """A schema-1 store gains its content's pipeline and checksum columns (in place)."""
+        with self.conn:
+            for statement in content.ADDED_COLUMNS:
+                self.conn.execute(statement)
+            self.conn.execute("UPDATE content SET pipeline = ?", (SCHEMA_1_PIPELINE,))
+            self.conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),)
             )
 
     def close(self) -> None:
@@ -1136,26 +1115,27 @@ class Library:
     def load(self, doc_id: int) -> Document:
         """A document as the reader and the highlights need it, from the store (no re-reading)."""
         row = self.conn.execute(
-            "SELECT d.path, c.kind, c.page_sizes, c.text, c.arrays FROM document d "
-            "JOIN content c ON c.hash = d.hash WHERE d.id = ?",
-            (doc_id,),
+            "SELECT path, hash FROM document WHERE id = ?", (doc_id,)
         ).fetchone()
-        if row is None:
+        stored = None if row is None else content.get(self.conn, row[1])
+        if stored is None:
             raise UserError(f"document {doc_id} is no longer in the library; ask again")
-        path, kind, sizes, text_z, arrays_z = row
-        path = from_db(path)
-        text = zlib.decompress(text_z).decode("utf-8", "surrogatepass")
-        doc = Document(path=Path(path), kind=kind, text=text)
-        if kind != "text":
-            doc.page_sizes = [(float(w), float(h)) for w, h in json.loads(sizes)]
-            for name, array in unpack_arrays(arrays_z).items():
-                setattr(doc, name, array)
-        return doc
+        path = from_db(row[0])
+        try:  # content stored by a version without checksums is read as it is
+            return content.decode(stored, Path(path), unchecked=True)
+        except ContentError as exc:
+            try:
+                _marker(self.path).touch()
+            except OSError:
+                pass
+            raise LibraryDamaged(
+                f"{self.path}: the library's stored content of {path} is damaged ({exc}); it "
+                "is rebuilt from its folders by the next 'desktop-qa library update' or ask",
+                str(exc),
+            ) from None
 
     def _text_of(self, content_hash: str) -> str:
-        row = self.conn.execute("SELECT text FROM content WHERE hash = ?", (content_hash,))
-        blob = row.fetchone()
-        return zlib.decompress(blob[0]).decode("utf-8", "surrogatepass") if blob else ""
+        return content.get_text(self.conn, content_hash) or ""
 
     def _remove_document(self, doc_id: int) -> None:
         """Drop a document, its passages from the keyword index, and unshared content."""
@@ -1259,7 +1239,8 @@ class Library:
             )
         }
         retrying = {p for p in self._to_retry(retry) if p in known}
-        for path in retrying:  # read again even if unchanged
+        stale = {p for p in self._stale() if p in known}
+        for path in retrying | stale:  # read again even if unchanged
             known[path] = (*known[path][:5], PENDING)
         seen: set[str] = set()
         todo: list[tuple[str, int, int]] = []  # (path, size, mtime) whose content may differ
@@ -1385,14 +1366,24 @@ class Library:
         rows = self.conn.execute(
             "SELECT path FROM document WHERE state = ? AND (pages > 0 OR ?)", (FAILED, every)
         )
-        return [r[0] for r in rows]
+        return [from_db(r[0]) for r in rows]
+
+    def _stale(self) -> list[str]:
+        """Indexed documents whose content an older extraction pipeline made: read again, so
+        an extraction fix reaches the library as it reaches the document cache."""
+        rows = self.conn.execute(
+            "SELECT d.path FROM document d JOIN content c ON c.hash = d.hash "
+            "WHERE d.state = ? AND c.pipeline IS NOT ?",
+            (INDEXED, content.PIPELINE_VERSION),
+        )
+        return [from_db(r[0]) for r in rows]
 
     def _reuse(self, path: str, size: int, mtime: int, digest: str) -> bool:
         """A copy of content already in the library: index it without reading the file."""
         row = self.conn.execute(
             "SELECT d.id, d.pages FROM document d JOIN content c ON c.hash = d.hash "
-            "WHERE d.hash = ? AND d.state = ? LIMIT 1",
-            (digest, INDEXED),
+            "WHERE d.hash = ? AND d.state = ? AND c.pipeline = ? LIMIT 1",
+            (digest, INDEXED, content.PIPELINE_VERSION),
         ).fetchone()
         if row is None:
             return False
@@ -1464,7 +1455,7 @@ class Library:
                     report.failed += 1
                     report.errors.append((path, error or "could not be read"))
                 else:
-                    pages = len(extracted.page_sizes)
+                    pages = extracted.pages
                     self._store(path, size, mtime, digest, extracted)
                     report.extracted += 1
                     report.pages += pages
@@ -1477,13 +1468,10 @@ class Library:
 
     def _store(self, path: str, size: int, mtime: int, digest: str, ex: Extracted) -> None:
         with self.conn:  # one transaction per file: a kill loses only files in flight
-            self.conn.execute(
-                "INSERT OR REPLACE INTO content VALUES(?, ?, ?, ?, ?)",
-                (digest, ex.kind, json.dumps(ex.page_sizes), ex.text_z, ex.arrays_z),
-            )
-            doc_id = self._record(path, size, mtime, digest, INDEXED, None, len(ex.page_sizes))
+            content.put(self.conn, digest, ex.content)
+            doc_id = self._record(path, size, mtime, digest, INDEXED, None, ex.pages)
             self._unindex(doc_id, digest)
-            self._index_document(doc_id, ex.text, ex.passages)
+            self._index_document(doc_id, content.text_of(ex.content), ex.passages)
 
     # -- figures ------------------------------------------------------------------------------
     def stats(self) -> dict[str, int]:
