@@ -14,8 +14,8 @@ import pytest
 
 from desktop_qa.cli import main
 from desktop_qa.core import content
-from desktop_qa.core import library as library_module
 from desktop_qa.core.library import Library, database_path
+from desktop_qa.core.library import store as library_store
 
 QUESTION = "What is the launch code?"
 
@@ -161,7 +161,7 @@ def test_a_locked_store_is_waited_for_then_named_and_reading_never_waits(
     assert run(capsys, "library", "add", str(folder))[0] == 0
     other = tmp_path / "other"
     other.mkdir()
-    monkeypatch.setattr(library_module, "BUSY_TIMEOUT", 0.3)
+    monkeypatch.setattr(library_store, "BUSY_TIMEOUT", 0.3)
     holder = sqlite3.connect(database_path(), isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")  # another process in the middle of an update
