@@ -71,17 +71,18 @@ class LibraryScope:
             return []
         marks = ",".join("?" * len(hits))
         rows = {
-            r[0]: r[1:]
+            r["id"]: r
             for r in self.library.conn.execute(
                 f"SELECT id, doc, idx, start, end FROM passage WHERE id IN ({marks})",
                 [h.passage for h in hits],
             )
         }
         out = []
-        for pid, score in ((h.passage, h.score) for h in hits):
-            if pid in rows:
-                doc, idx, a, b = rows[pid]
-                out.append(Ranked(int(doc), Passage(int(idx), int(a), int(b)), score))
+        for hit in hits:
+            r = rows.get(hit.passage)
+            if r is not None:
+                passage = Passage(int(r["idx"]), int(r["start"]), int(r["end"]))
+                out.append(Ranked(int(r["doc"]), passage, hit.score))
         return out
 
     def passages(self) -> Iterable[Ranked]:

@@ -135,6 +135,7 @@ class Store:
             self.path, timeout=BUSY_TIMEOUT, check_same_thread=False, factory=_Connection
         )
         self.conn.store = self.path
+        self.conn.row_factory = sqlite3.Row  # rows are read by name
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self._create()
@@ -164,6 +165,7 @@ class Store:
                 factory=_Connection,
             )
             conn.store = self.path
+            conn.row_factory = sqlite3.Row  # rows are read by name
             try:
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 break
@@ -220,7 +222,8 @@ class Store:
         folders: list[tuple[str, float]] = []
         if getattr(self, "conn", None) is not None:
             try:
-                folders = list(self.conn.execute("SELECT path, added FROM folder"))
+                rows = self.conn.execute("SELECT path, added FROM folder")
+                folders = [(r["path"], r["added"]) for r in rows]
             except (LibraryError, sqlite3.Error):
                 folders = []  # the folder table itself is lost
             try:
@@ -265,14 +268,14 @@ class Store:
         row = None  # a new store
         if one("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").fetchone()[0]:
             row = one("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is not None and int(row[0]) == 1:
+        if row is not None and int(row["value"]) == 1:
             self._migrate_from_1()
             return
         if row is not None:
-            if int(row[0]) != SCHEMA_VERSION:
+            if int(row["value"]) != SCHEMA_VERSION:
                 raise LibraryError(
                     f"{self.path} was made by another version of desktop-qa (library schema "
-                    f"{row[0]}, this one reads {SCHEMA_VERSION}); use that version, or move "
+                    f"{row['value']}, this one reads {SCHEMA_VERSION}); use that version, or move "
                     "the file away to start a new library"
                 )
             return
@@ -319,7 +322,8 @@ class Store:
 
     # -- folders ------------------------------------------------------------------------------
     def folders(self) -> list[str]:
-        return [from_db(r[0]) for r in self.conn.execute("SELECT path FROM folder ORDER BY path")]
+        rows = self.conn.execute("SELECT path FROM folder ORDER BY path")
+        return [from_db(r["path"]) for r in rows]
 
     def add_folder(self, folder: str | os.PathLike[str]) -> Path:
         """Remember a folder (indexed by the next ``update``); UserError if it is not one."""
@@ -386,8 +390,15 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         rows = self.conn.execute(sql + " ORDER BY path", args)
         return [
-            DocumentRow(i, from_db(p), st, None if e is None else from_db(e), n, size)
-            for i, p, st, e, n, size in rows
+            DocumentRow(
+                r["id"],
+                from_db(r["path"]),
+                r["state"],
+                None if r["error"] is None else from_db(r["error"]),
+                r["pages"],
+                r["size"],
+            )
+            for r in rows
         ]
 
     def load(self, doc_id: int) -> Document:
@@ -395,10 +406,10 @@ class Store:
         row = self.conn.execute(
             "SELECT path, hash FROM document WHERE id = ?", (doc_id,)
         ).fetchone()
-        stored = None if row is None else content.get(self.conn, row[1])
+        stored = None if row is None else content.get(self.conn, row["hash"])
         if stored is None:
             raise UserError(f"document {doc_id} is no longer in the library; ask again")
-        path = from_db(row[0])
+        path = from_db(row["path"])
         try:  # content stored by a version without checksums is read as it is
             return content.decode(stored, Path(path), unchecked=True)
         except ContentError as exc:
@@ -421,9 +432,9 @@ class Store:
         if row is None:
             return
         with self.conn:
-            self._unindex(doc_id, row[0])
+            self._unindex(doc_id, row["hash"])
             self.conn.execute("DELETE FROM document WHERE id = ?", (doc_id,))
-            self._drop_content_if_unused(row[0])
+            self._drop_content_if_unused(row["hash"])
 
     def _unindex(self, doc_id: int, content_hash: str | None) -> None:
         rows = self.conn.execute(
@@ -431,7 +442,7 @@ class Store:
         ).fetchall()
         if rows and content_hash:
             text = self._text_of(content_hash)
-            self.index.remove((pid, text[a:b]) for pid, a, b in rows)
+            self.index.remove((r["id"], text[r["start"] : r["end"]]) for r in rows)
         self.conn.execute("DELETE FROM passage WHERE doc = ?", (doc_id,))
 
     def _drop_content_if_unused(self, content_hash: str | None) -> None:
@@ -471,7 +482,7 @@ class Store:
                 (path, size, mtime, content_hash, state, error, pages, time.time()),
             )
             return int(cur.lastrowid or 0)
-        doc_id, old_hash = row
+        doc_id, old_hash = row["id"], row["hash"]
         if old_hash != content_hash or state != INDEXED:
             self._unindex(doc_id, old_hash)
         self.conn.execute(

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from desktop_qa.core import content
 from desktop_qa.core.errors import UserError
@@ -81,6 +81,18 @@ class IndexReport:
         }
 
 
+class Known(NamedTuple):
+    """A document row as an update compares it with the disk."""
+
+    id: int
+    path: str
+    size: int
+    mtime: int
+    hash: str | None
+    state: str
+    error: str | None
+
+
 class Library(Store):
     """The library: its store (``Store``), kept up to date with its folders by ``update``."""
 
@@ -110,116 +122,24 @@ class Library(Store):
         # Absent folders: nothing under them is walked, so nothing is taken as gone.
         report.absent = [str(r) for r in roots if not r.is_dir()]
         roots = [r for r in roots if str(r) not in report.absent]
-        known = {
-            from_db(r[1]): (r[0], from_db(r[1]), *r[2:])
-            for r in self.conn.execute(
-                "SELECT id, path, size, mtime, hash, state, error FROM document"
-            )
-        }
+        known = self._known()
         retrying = {p for p in self._to_retry(retry) if p in known}
         stale = {p for p in self._stale() if p in known}
         for path in retrying | stale:  # read again even if unchanged
-            known[path] = (*known[path][:5], PENDING)
+            known[path] = known[path]._replace(state=PENDING)
         seen: set[str] = set()
-        todo: list[tuple[str, int, int]] = []  # (path, size, mtime) whose content may differ
-        within = {*map(str, roots), *self.folders()}  # where a symbolic link may lead
-        for root in roots:
-            links: list[tuple[str, str]] = []  # leading outside: recorded, never followed
-            for file in walk(root, within, links):
-                text = str(file)
-                if text in seen:
-                    continue
-                try:
-                    st = os.stat(text)
-                except OSError:
-                    continue
-                seen.add(text)
-                report.found += 1
-                row = known.get(text)
-                if (
-                    row is not None
-                    and row[5] in (INDEXED, FAILED)
-                    and row[2] == st.st_size
-                    and row[3] == st.st_mtime_ns
-                ):
-                    report.unchanged += 1
-                    continue
-                todo.append((text, st.st_size, st.st_mtime_ns))
-            for link, reason in links:
-                if link in seen:
-                    continue
-                seen.add(link)
-                report.found += 1
-                row = known.get(link)
-                if row is not None and row[5] == FAILED and not row[4] and row[6] == reason:
-                    report.unchanged += 1
-                    continue
-                try:
-                    st = os.lstat(link)
-                except OSError:
-                    continue
-                with self.conn:  # the file it replaced (if any) leaves the index
-                    self._record(link, st.st_size, st.st_mtime_ns, "", FAILED, reason, 0)
-                report.failed += 1
-                report.errors.append((link, reason))
+        todo = self._walk(roots, known, seen, report)
         # Gone from disk (under the folders updated): candidates for moves, else removed.
         gone = {
             p: row
             for p, row in known.items()
             if p not in seen and any(_under(p, str(r)) for r in roots)
         }
-        gone_by_hash: dict[str, list[tuple[Any, ...]]] = {}
-        for row in gone.values():
-            if row[4] and row[5] == INDEXED:
-                gone_by_hash.setdefault(row[4], []).append(row)
-        extract_list: list[tuple[str, int, int, str]] = []
         total = len(todo)
-        done = 0
         yield IndexProgress(0, total, 0, time.perf_counter() - started)
-        for path, size, mtime in todo:
-            if cancel is not None and cancel():
-                report.cancelled = True
-                break
-            try:
-                digest = hash_document(path)
-            except (OSError, UserError) as exc:
-                why = exc.message if isinstance(exc, UserError) else f"{path}: {exc.strerror}"
-                with self.conn:
-                    self._record(path, size, mtime, "", FAILED, why, 0)
-                report.failed += 1
-                report.errors.append((path, why))
-                done += 1
-                continue
-            row = known.get(path)
-            if row is not None and row[4] == digest and row[5] in (INDEXED, FAILED):
-                # Touched, not changed: only size/mtime are new.
-                with self.conn:
-                    self.conn.execute(
-                        "UPDATE document SET size = ?, mtime = ? WHERE id = ?",
-                        (size, mtime, row[0]),
-                    )
-                report.unchanged += 1
-                done += 1
-                continue
-            moved = gone_by_hash.get(digest)
-            if moved and row is None:
-                old = moved.pop()
-                gone.pop(old[1], None)
-                with self.conn:
-                    self.conn.execute(
-                        "UPDATE document SET path = ?, size = ?, mtime = ? WHERE id = ?",
-                        (to_db(path), size, mtime, old[0]),
-                    )
-                report.reused += 1
-                done += 1
-                continue
-            if self._reuse(path, size, mtime, digest):
-                report.reused += 1
-                done += 1
-                continue
-            extract_list.append((path, size, mtime, digest))
+        extract_list, done = self._sort_out(todo, known, gone, cancel, report)
         for row in gone.values():
-            self._remove_document(row[0])
+            self._remove_document(row.id)
             report.removed += 1
         report.retried = sum(1 for p, *_ in extract_list if p in retrying)
         if extract_list and not report.cancelled:
@@ -238,13 +158,139 @@ class Library(Store):
         report.seconds = time.perf_counter() - started
         return report
 
+    def _known(self) -> dict[str, Known]:
+        """Every document of the store by its path."""
+        rows = self.conn.execute("SELECT id, path, size, mtime, hash, state, error FROM document")
+        return {
+            from_db(r["path"]): Known(
+                r["id"],
+                from_db(r["path"]),
+                r["size"],
+                r["mtime"],
+                r["hash"],
+                r["state"],
+                r["error"],
+            )
+            for r in rows
+        }
+
+    def _walk(
+        self, roots: list[Path], known: dict[str, Known], seen: set[str], report: IndexReport
+    ) -> list[tuple[str, int, int]]:
+        """Step 1: the files under ``roots`` whose size or mtime changed, as (path, size,
+        mtime); links leading outside the folders are recorded as failed, never followed."""
+        todo: list[tuple[str, int, int]] = []
+        within = {*map(str, roots), *self.folders()}  # where a symbolic link may lead
+        for root in roots:
+            links: list[tuple[str, str]] = []  # leading outside: recorded, never followed
+            for file in walk(root, within, links):
+                text = str(file)
+                if text in seen:
+                    continue
+                try:
+                    st = os.stat(text)
+                except OSError:
+                    continue
+                seen.add(text)
+                report.found += 1
+                row = known.get(text)
+                if (
+                    row is not None
+                    and row.state in (INDEXED, FAILED)
+                    and row.size == st.st_size
+                    and row.mtime == st.st_mtime_ns
+                ):
+                    report.unchanged += 1
+                    continue
+                todo.append((text, st.st_size, st.st_mtime_ns))
+            for link, reason in links:
+                self._record_link(link, reason, known.get(link), seen, report)
+        return todo
+
+    def _record_link(
+        self, link: str, reason: str, row: Known | None, seen: set[str], report: IndexReport
+    ) -> None:
+        if link in seen:
+            return
+        seen.add(link)
+        report.found += 1
+        if row is not None and row.state == FAILED and not row.hash and row.error == reason:
+            report.unchanged += 1
+            return
+        try:
+            st = os.lstat(link)
+        except OSError:
+            return
+        with self.conn:  # the file it replaced (if any) leaves the index
+            self._record(link, st.st_size, st.st_mtime_ns, "", FAILED, reason, 0)
+        report.failed += 1
+        report.errors.append((link, reason))
+
+    def _sort_out(
+        self,
+        todo: list[tuple[str, int, int]],
+        known: dict[str, Known],
+        gone: dict[str, Known],
+        cancel: Callable[[], bool] | None,
+        report: IndexReport,
+    ) -> tuple[list[tuple[str, int, int, str]], int]:
+        """Step 2: hash what changed; touched, moved or copied content is kept without
+        reading. Returns the files to read, as (path, size, mtime, hash), and those done."""
+        gone_by_hash: dict[str, list[Known]] = {}
+        for row in gone.values():
+            if row.hash and row.state == INDEXED:
+                gone_by_hash.setdefault(row.hash, []).append(row)
+        extract_list: list[tuple[str, int, int, str]] = []
+        done = 0
+        for path, size, mtime in todo:
+            if cancel is not None and cancel():
+                report.cancelled = True
+                break
+            done += 1
+            try:
+                digest = hash_document(path)
+            except (OSError, UserError) as exc:
+                why = exc.message if isinstance(exc, UserError) else f"{path}: {exc.strerror}"
+                with self.conn:
+                    self._record(path, size, mtime, "", FAILED, why, 0)
+                report.failed += 1
+                report.errors.append((path, why))
+                continue
+            row = known.get(path)
+            if row is not None and row.hash == digest and row.state in (INDEXED, FAILED):
+                # Touched, not changed: only size/mtime are new.
+                with self.conn:
+                    self.conn.execute(
+                        "UPDATE document SET size = ?, mtime = ? WHERE id = ?",
+                        (size, mtime, row.id),
+                    )
+                report.unchanged += 1
+                continue
+            moved = gone_by_hash.get(digest)
+            if moved and row is None:
+                old = moved.pop()
+                gone.pop(old.path, None)
+                with self.conn:
+                    self.conn.execute(
+                        "UPDATE document SET path = ?, size = ?, mtime = ? WHERE id = ?",
+                        (to_db(path), size, mtime, old.id),
+                    )
+                report.reused += 1
+                continue
+            if self._reuse(path, size, mtime, digest):
+                report.reused += 1
+                continue
+            done -= 1
+            extract_list.append((path, size, mtime, digest))
+        return extract_list, done
+
     def _to_retry(self, every: bool) -> list[str]:
         """Failed files to read again: those stopped while progressing (``pages`` > 0 on a
         failed row is the page reached), or every failed file."""
         rows = self.conn.execute(
             "SELECT path FROM document WHERE state = ? AND (pages > 0 OR ?)", (FAILED, every)
         )
-        return [from_db(r[0]) for r in rows]
+        return [from_db(r["path"]) for r in rows]
 
     def _stale(self) -> list[str]:
         """Indexed documents whose content an older extraction pipeline made: read again, so
@@ -254,7 +300,7 @@ class Library(Store):
             "WHERE d.state = ? AND c.pipeline IS NOT ?",
             (INDEXED, content.PIPELINE_VERSION),
         )
-        return [from_db(r[0]) for r in rows]
+        return [from_db(r["path"]) for r in rows]
 
     def _reuse(self, path: str, size: int, mtime: int, digest: str) -> bool:
         """A copy of content already in the library: index it without reading the file."""
@@ -265,12 +311,14 @@ class Library(Store):
         ).fetchone()
         if row is None:
             return False
-        source, pages = row
-        spans = self.conn.execute(
-            "SELECT start, end FROM passage WHERE doc = ? ORDER BY idx", (source,)
-        ).fetchall()
+        spans = [
+            (r["start"], r["end"])
+            for r in self.conn.execute(
+                "SELECT start, end FROM passage WHERE doc = ? ORDER BY idx", (row["id"],)
+            )
+        ]
         with self.conn:
-            doc_id = self._record(path, size, mtime, digest, INDEXED, None, pages)
+            doc_id = self._record(path, size, mtime, digest, INDEXED, None, row["pages"])
             self._unindex(doc_id, digest)
             self._index_document(doc_id, self._text_of(digest), spans)
         return True
@@ -290,11 +338,11 @@ class Library(Store):
     ) -> Iterator[IndexProgress]:
         meta = {path: (size, mtime, digest) for path, size, mtime, digest in items}
         failed_before = {
-            r[0]: int(r[1] or 0)
+            from_db(r["path"]): int(r["pages"] or 0)
             for r in self.conn.execute(
                 "SELECT path, pages FROM document WHERE state = ?", (FAILED,)
             )
-            if r[0] in meta
+            if from_db(r["path"]) in meta
         }
         method = start_method or default_start_method()
         if method == "fork":
