@@ -5,19 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from desktop_qa.core import cache, engine
+from desktop_qa.core import cache, content, engine
 from desktop_qa.core.document import Document
 from desktop_qa.core.files import sha256_file
 
 
 def same(a: Document, b: Document) -> None:
     assert a.text == b.text and a.kind == b.kind and a.page_sizes == b.page_sizes
-    for name in cache.ARRAYS:
+    for name in content.ARRAYS:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
@@ -59,7 +60,7 @@ def test_changed_file_is_read_again(tmp_path: Path, count_extractions):
 
 def damage_text(entry: Path) -> None:
     conn = sqlite3.connect(entry)
-    conn.execute("UPDATE doc_meta SET value = 'The lease ends in 1999.' WHERE key = 'text'")
+    conn.execute("UPDATE content SET text = ?", (zlib.compress(b"The lease ends in 1999."),))
     conn.commit()
     conn.close()
 
@@ -90,11 +91,11 @@ def test_other_pipeline_version_is_ignored(tmp_path, monkeypatch, count_extracti
     path = tmp_path / "notes.txt"
     path.write_text("Some text.", encoding="utf-8")
     engine.open_document(path)
-    monkeypatch.setattr(cache, "PIPELINE_VERSION", cache.PIPELINE_VERSION + 1)
+    monkeypatch.setattr(content, "PIPELINE_VERSION", content.PIPELINE_VERSION + 1)
     engine.open_document(path)
     assert len(count_extractions) == 2
     names = [p.name for p in cache.documents_dir().iterdir()]
-    assert names == [f"{sha256_file(path)}-p{cache.PIPELINE_VERSION}.sqlite"]
+    assert names == [f"{sha256_file(path)}-p{content.PIPELINE_VERSION}.sqlite"]
 
 
 def test_prune_keeps_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -204,23 +205,30 @@ def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: P
     assert start.shape == end.shape and start.max() == 10.0
 
 
+def _stored_document(conn: sqlite3.Connection) -> Document:
+    (digest,) = conn.execute("SELECT hash FROM content").fetchone()
+    stored = content.get(conn, digest)
+    assert stored is not None
+    return content.decode(stored, None)
+
+
 def damage_text_same_length(entry: Path) -> None:
-    """Another text of the same length: every passage still lies inside it."""
+    """Another text of the same length, well-formed: every passage still lies inside it."""
     conn = sqlite3.connect(entry)
-    (text,) = conn.execute("SELECT value FROM doc_meta WHERE key = 'text'").fetchone()
+    text = _stored_document(conn).text
     i = len(text) // 2
     changed = text[:i] + ("x" if text[i] != "x" else "y") + text[i + 1 :]
-    conn.execute("UPDATE doc_meta SET value = ? WHERE key = 'text'", (changed,))
+    conn.execute("UPDATE content SET text = ?", (zlib.compress(changed.encode()),))
     conn.commit()
     conn.close()
 
 
 def damage_array_same_shape(entry: Path) -> None:
-    """Highlight boxes moved: same dtype and shape, other values."""
+    """Highlight boxes moved: same dtype and shape, other values, a well-formed blob."""
     conn = sqlite3.connect(entry)
-    (data,) = conn.execute("SELECT data FROM blob WHERE name = 'char_box'").fetchone()
-    changed = bytes(b ^ 0x55 for b in data)
-    conn.execute("UPDATE blob SET data = ? WHERE name = 'char_box'", (changed,))
+    doc = _stored_document(conn)
+    doc.char_box = doc.char_box ^ 0x55
+    conn.execute("UPDATE content SET arrays = ?", (content.encode(doc).arrays,))
     conn.commit()
     conn.close()
 

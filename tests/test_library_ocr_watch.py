@@ -20,6 +20,7 @@ from desktop_qa.cli import main
 from desktop_qa.core import engine, library, ocr, paths
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.library import FAILED, FolderWatcher, Library, LibraryScope
+from desktop_qa.core.library import workers as library_workers
 from desktop_qa.core.query import Query
 from desktop_qa.core.results import Answer
 from tests import pdfgen
@@ -121,7 +122,7 @@ def test_retry_reads_failed_files_again(tmp_path, monkeypatch, capsys):
             raise UserError(f"{path}: not readable today")
         return real_extract(path, *args, **kwargs)
 
-    monkeypatch.setattr(library, "extract", flaky)
+    monkeypatch.setattr(library_workers, "extract", flaky)  # what the worker calls
     assert main(["library", "add", str(folder), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["failed"] == 1
     fixed.touch()

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import library as library_module
+from desktop_qa.core import content
 from desktop_qa.core.library import Library, database_path
+from desktop_qa.core.library import store as library_store
 
 QUESTION = "What is the launch code?"
 
@@ -160,7 +161,7 @@ def test_a_locked_store_is_waited_for_then_named_and_reading_never_waits(
     assert run(capsys, "library", "add", str(folder))[0] == 0
     other = tmp_path / "other"
     other.mkdir()
-    monkeypatch.setattr(library_module, "BUSY_TIMEOUT", 0.3)
+    monkeypatch.setattr(library_store, "BUSY_TIMEOUT", 0.3)
     holder = sqlite3.connect(database_path(), isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")  # another process in the middle of an update
@@ -214,3 +215,43 @@ def test_read_only_store_still_lists_and_answers_and_says_what_is_wrong(
     code, _, err = run(capsys, "library", "update")
     assert code == 2
     one_error(err, "read-only", "writable")
+
+
+# -- stored content and the extraction pipeline (issue 17) --------------------------------------
+def test_content_of_an_older_extraction_pipeline_is_read_again(
+    folder: Path, capsys, monkeypatch
+) -> None:
+    """An extraction fix (a new pipeline version) reaches a library built before it."""
+    assert run(capsys, "library", "add", str(folder))[0] == 0
+    code, out, _ = run(capsys, "library", "update", "--json")
+    assert code == 0 and (json.loads(out)["extracted"], json.loads(out)["unchanged"]) == (0, 4)
+    monkeypatch.setattr(content, "PIPELINE_VERSION", content.PIPELINE_VERSION + 1)
+    code, out, _ = run(capsys, "library", "update", "--json")
+    assert code == 0 and (json.loads(out)["extracted"], json.loads(out)["unchanged"]) == (4, 0)
+    code, out, _ = run(capsys, "library", "update", "--json")  # now of this pipeline
+    assert code == 0 and (json.loads(out)["extracted"], json.loads(out)["unchanged"]) == (0, 4)
+    code, out, _ = run(capsys, "ask", "--library", QUESTION, "--json")
+    assert code == 0 and "Alpha Bravo" in json.loads(out)["answers"][0]["text"]
+
+
+def test_a_library_of_schema_1_keeps_its_content_and_answers(folder: Path, capsys) -> None:
+    """A store made before content carried its pipeline and checksum is upgraded in place:
+    nothing is read again, and it answers (read-only too)."""
+    assert run(capsys, "library", "add", str(folder))[0] == 0
+    conn = sqlite3.connect(database_path())
+    conn.execute("ALTER TABLE content DROP COLUMN pipeline")
+    conn.execute("ALTER TABLE content DROP COLUMN checksum")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+    with Library(read_only=True) as lib:  # as asked from a read-only store: not upgraded
+        doc = lib.load(lib.documents()[0].id)
+        assert "Rivers" in doc.text or "Alpha" in doc.text
+    code, out, _ = run(capsys, "library", "update", "--json")
+    assert code == 0 and (json.loads(out)["extracted"], json.loads(out)["unchanged"]) == (0, 4)
+    code, out, _ = run(capsys, "ask", "--library", QUESTION, "--json")
+    assert code == 0 and "Alpha Bravo" in json.loads(out)["answers"][0]["text"]
+    conn = sqlite3.connect(database_path())
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
+    assert {r[0] for r in conn.execute("SELECT pipeline FROM content")} == {3}
+    conn.close()

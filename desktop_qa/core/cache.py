@@ -3,15 +3,16 @@
 Extracting a 300-page PDF takes seconds; reading the cached result takes
 milliseconds, so a document opened before opens at once. An entry is keyed by
 the sha256 of the file's bytes (a renamed or moved file still hits, an edited
-one misses) and by ``PIPELINE_VERSION`` (bump it whenever extraction, passages
+one misses) and by ``content.PIPELINE_VERSION`` (bump it whenever extraction, passages
 or the index change, so stale entries are never read).
 
 An entry also records the OCR settings' signature (``ocr.OcrOptions.signature``:
 mode, engine, MuPDF version, a hash of the language data); opening with another
 signature is a miss, so a document OCR'd one way is never served for another.
 
-Trust nothing on disk: every entry carries a sha256 of its text and arrays,
-checked on load; anything unreadable, inconsistent or mismatched is deleted
+Trust nothing on disk: the text and arrays are stored as ``core.content``
+stores them (the library's format too), with the pipeline version and a
+sha256 checked on load; anything unreadable, inconsistent or mismatched is deleted
 and the document re-extracted. Entries are written to a temporary file and
 renamed into place (``os.replace``), so a crash never leaves half an entry.
 
@@ -24,7 +25,6 @@ extracted again on the next open), so the limit holds for every entry.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -32,21 +32,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from desktop_qa.core import files, paths
+from desktop_qa.core import content, files, paths
 from desktop_qa.core.document import Document
 from desktop_qa.core.index import DEFAULT_TOKENIZER, PassageIndex
 from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.passages import Passage
 
-PIPELINE_VERSION = 3
 MAX_ENTRIES = 32
 MAX_BYTES = 512 * 1024 * 1024
 MAX_ENTRY_BYTES = MAX_BYTES
 SUFFIX = ".sqlite"
-# The per-document arrays a cache entry (and a library document) stores beside its text.
-ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line", "char_x", "page_ocr")
+LEVEL = 0  # content uncompressed (zlib stored blocks): a cached open is about speed
 
 
 def documents_dir() -> Path:
@@ -54,21 +50,12 @@ def documents_dir() -> Path:
 
 
 def entry_path(content_hash: str) -> Path:
-    return documents_dir() / f"{content_hash}-p{PIPELINE_VERSION}{SUFFIX}"
+    return documents_dir() / f"{content_hash}-p{content.PIPELINE_VERSION}{SUFFIX}"
 
 
 def _variant(variant: str | None) -> str:
     """The OCR signature an entry was made with; None: the default OCR settings'."""
     return OcrOptions().signature() if variant is None else variant
-
-
-def _checksum(text: str, arrays: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
-    for name in ARRAYS:
-        a = np.ascontiguousarray(arrays[name])
-        digest.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
-        digest.update(a.tobytes())
-    return digest.hexdigest()
 
 
 def _remove(path: Path) -> None:
@@ -94,27 +81,15 @@ def load(
         meta: dict[str, Any] = json.loads(
             conn.execute("SELECT value FROM doc_meta WHERE key = 'doc'").fetchone()[0]
         )
-        if meta.get("pipeline") != PIPELINE_VERSION or meta.get("content_hash") != content_hash:
+        stored = content.get(conn, content_hash)
+        if stored is None or not stored.current or meta.get("content_hash") != content_hash:
             raise ValueError("entry of another pipeline or file")
         if meta.get("variant", "") != variant:
             index.close()  # valid, for other OCR settings: kept until a store replaces it
             return None
-        text = conn.execute("SELECT value FROM doc_meta WHERE key = 'text'").fetchone()[0]
-        arrays: dict[str, np.ndarray] = {}
-        for name, dtype, shape, data in conn.execute("SELECT name, dtype, shape, data FROM blob"):
-            arrays[name] = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(json.loads(shape))
-        if set(arrays) != set(ARRAYS) or _checksum(text, arrays) != meta.get("checksum"):
-            raise ValueError("checksum mismatch")
-        if index.passages and index.passages[-1].end > len(text):
+        doc = content.decode(stored, path, content_hash)
+        if index.passages and index.passages[-1].end > len(doc.text):
             raise ValueError("passages beyond the text")
-        doc = Document(
-            path=path,
-            kind=str(meta["kind"]),
-            text=text,
-            page_sizes=[(float(w), float(h)) for w, h in meta["page_sizes"]],
-            content_hash=content_hash,
-            **{name: arrays[name].copy() for name in ARRAYS},
-        )
     except Exception:  # corrupt, truncated, foreign: rebuild, never trust
         if index is not None:
             index.close()
@@ -140,7 +115,7 @@ def store(
     """
     if not doc.content_hash:
         return None
-    arrays_bytes = sum(getattr(doc, name).nbytes for name in ARRAYS)
+    arrays_bytes = sum(getattr(doc, name).nbytes for name in content.ARRAYS)
     # Text is stored once and indexed once (FTS5): at least twice its length.
     if 2 * len(doc.text) + arrays_bytes > MAX_ENTRY_BYTES:
         return None
@@ -153,32 +128,15 @@ def store(
         return None
     tmp = Path(tmp_name)
     try:
-        arrays = {name: np.ascontiguousarray(getattr(doc, name)) for name in ARRAYS}
-        meta = {
-            "pipeline": PIPELINE_VERSION,
-            "content_hash": doc.content_hash,
-            "variant": _variant(variant),
-            "kind": doc.kind,
-            "page_sizes": [list(s) for s in doc.page_sizes],
-            "checksum": _checksum(doc.text, arrays),
-        }
+        meta = {"content_hash": doc.content_hash, "variant": _variant(variant)}
         conn = sqlite3.connect(tmp)
         try:
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")  # fsync below, once, before the rename
             conn.execute("CREATE TABLE doc_meta(key TEXT PRIMARY KEY, value)")
-            conn.execute(
-                "CREATE TABLE blob(name TEXT PRIMARY KEY, dtype TEXT, shape TEXT, data BLOB)"
-            )
             conn.execute("INSERT INTO doc_meta VALUES('doc', ?)", (json.dumps(meta),))
-            conn.execute("INSERT INTO doc_meta VALUES('text', ?)", (doc.text,))
-            conn.executemany(
-                "INSERT INTO blob VALUES(?, ?, ?, ?)",
-                (
-                    (name, a.dtype.str, json.dumps(list(a.shape)), a.tobytes())
-                    for name, a in arrays.items()
-                ),
-            )
+            content.create_table(conn)
+            content.put(conn, doc.content_hash, content.encode(doc, level=LEVEL))
             PassageIndex.create_schema(conn, tokenizer)
             PassageIndex.fill(conn, doc.text, passages)
             conn.commit()
@@ -220,7 +178,7 @@ def prune(
             continue
         if item.suffix != SUFFIX:
             continue
-        if not item.name.endswith(f"-p{PIPELINE_VERSION}{SUFFIX}"):
+        if not item.name.endswith(f"-p{content.PIPELINE_VERSION}{SUFFIX}"):
             _remove(item)  # written by another pipeline version: never read again
             continue
         entries.append(item)
