@@ -36,20 +36,17 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import multiprocessing
-import os
 import site
 import sqlite3
 import statistics
 import sys
 import sysconfig
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core import files, paths
+from desktop_qa.core import child, files, paths
 from desktop_qa.core.errors import Cancelled, UserError
 
 ENGINE = "tesseract"
@@ -72,7 +69,7 @@ ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
 
-class PageTimeout(Exception):
+class PageTimeout(child.ChildTimeout):
     """A page took longer than the per-page limit."""
 
 
@@ -300,62 +297,25 @@ def ocr_pixels(
         ]
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this child when its parent dies, even by SIGKILL.
-
-    A library worker killed past its time limit (or with its indexer) cannot
-    stop its OCR child itself, and Tesseract in C never looks at the pipe.
-    Elsewhere the child ends when the pipe closes, after the page in hand.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:  # died before prctl
-        os._exit(0)
-
-
-def _serve(conn: Any) -> None:
-    """Child process: OCR each job received until None.
-
-    Tesseract prints diagnostics ("Line cannot be recognized!!") on the C
-    stderr; the child's goes to the null device so the CLI keeps its one-line
-    error contract.
-    """
-    _die_with_parent()
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    except OSError:
-        pass
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        try:
-            conn.send(("ok", ocr_pixels(*job)))
-        except Exception as exc:  # reported to the parent, which skips the page
-            conn.send(("error", f"{exc.__class__.__name__}: {exc}"))
+def _ocr_job(job: tuple[Any, ...], note: Any) -> list[tuple[float, float, float, float, str]]:
+    """In the OCR child (``core.child``): one image's words."""
+    return ocr_pixels(*job)
 
 
 class OcrRunner:
-    """Runs page OCR in a child process that is killed on time-out or cancel."""
+    """Runs page OCR in a child process that is killed on time-out or cancel.
+
+    The child's C stderr goes to the null device: Tesseract prints
+    diagnostics ("Line cannot be recognized!!") there, and the CLI keeps its
+    one-line error contract. It dies with its parent (a library worker killed
+    past its limit cannot stop it, and Tesseract in C never looks at the pipe).
+    """
 
     def __init__(self, *, in_process: bool = False) -> None:
         self.in_process = in_process
-        self._proc: Any = None
-        self._conn: Any = None
+        self._runner = child.Runner(
+            _ocr_job, start_method="spawn", daemon=True, quiet_stderr=True, name="desktop-qa-ocr"
+        )
 
     def __enter__(self) -> OcrRunner:
         return self
@@ -363,66 +323,28 @@ class OcrRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _start(self) -> bool:
-        try:
-            ctx = multiprocessing.get_context("spawn")
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="desktop-qa-ocr")
-            proc.start()
-            child.close()
-        except Exception:  # no processes here (sandbox, frozen oddity): OCR in-process
-            self.in_process = True
-            return False
-        self._proc, self._conn = proc, parent
-        return True
-
     def kill(self) -> None:
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
-        if conn is not None:
-            conn.close()
-        if proc is not None:
-            proc.kill()
-            proc.join(5)
+        self._runner.kill()
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.send(None)
-            except OSError:
-                pass
-            self._proc.join(2)
-        self.kill()
+        self._runner.close()
 
     def run(
         self, job: tuple[Any, ...], seconds: float, cancel: CancelFn | None
     ) -> list[tuple[float, float, float, float, str]]:
         """OCR one image; raise PageTimeout, Cancelled or RuntimeError (engine failed)."""
-        if not self.in_process and (self._proc is None or not self._proc.is_alive()):
-            self.kill()
-            self._start()
-        if self.in_process:
-            return ocr_pixels(*job)
-        deadline = time.monotonic() + seconds
-        self._conn.send(job)
-        while not self._conn.poll(0.05):
-            if cancel is not None and cancel():
-                self.kill()
-                raise Cancelled()
-            if time.monotonic() > deadline:
-                self.kill()
-                raise PageTimeout()
-            if not self._proc.is_alive():
-                self.kill()
-                raise RuntimeError("the OCR process ended unexpectedly")
-        try:
-            status, payload = self._conn.recv()
-        except (EOFError, OSError):
-            self.kill()
-            raise RuntimeError("the OCR process ended unexpectedly") from None
-        if status != "ok":
-            raise RuntimeError(payload)
-        return payload
+        if not self.in_process:
+            try:
+                return self._runner.call(job, seconds, cancel)
+            except child.ChildUnavailable:  # no processes here: OCR in-process, no time limit
+                self.in_process = True
+            except child.ChildTimeout:
+                raise PageTimeout() from None
+            except child.ChildCrashed:
+                raise RuntimeError("the OCR process ended unexpectedly") from None
+            except child.ChildError as exc:
+                raise RuntimeError(str(exc)) from None
+        return ocr_pixels(*job)
 
 
 def ocr_page(
