@@ -260,3 +260,21 @@ def test_ocr_off_says_what_is_wrong_and_the_cli_says_which_flag(scanned, oracle_
         f"error: {scan} has no text layer, only images (a scan?); OCR is off (--ocr never): "
         "open it with OCR on (--ocr auto, or the OCR setting in the app)"
     ]
+
+
+def test_ocr_resume_store_is_private():
+    """The per-page store holds the text of the owner's scans: 0600 in a 0700 folder."""
+    import stat
+
+    from desktop_qa.core.ocr_store import PageStore
+
+    old = os.umask(0o022)
+    try:
+        store = PageStore("k" * 64, "sig")
+        store.put(1, [(1.0, 2.0, 3.0, 4.0, "secret")])
+        assert store.get(1) == [(1.0, 2.0, 3.0, 4.0, "secret")]
+        assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700
+        store.close()
+    finally:
+        os.umask(old)

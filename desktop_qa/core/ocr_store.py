@@ -30,7 +30,8 @@ class PageStore:
     def _open(self) -> sqlite3.Connection | None:
         if self._conn is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                paths.private_dir(self.path.parent)  # page text of the owner's documents
+                paths.private_file(self.path)
                 conn = sqlite3.connect(self.path)
                 conn.execute("CREATE TABLE IF NOT EXISTS meta(signature TEXT)")
                 conn.execute("CREATE TABLE IF NOT EXISTS page(no INTEGER PRIMARY KEY, words TEXT)")
