@@ -23,13 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_qa.core import formats
 from desktop_qa.core import ocr as ocr_mod
 from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError
 from desktop_qa.core.ocr import OcrOptions
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
-# What PyMuPDF opens that can hold a text layer.
-MUPDF_SUFFIXES = frozenset({".pdf", ".epub", ".xps", ".oxps", ".fb2", ".mobi"})
+# What PyMuPDF opens that can hold a text layer; Office, OpenDocument, HTML, RTF and e-mail
+# are converted and laid out first (core/formats: the one hook is marked "formats hook").
+MUPDF_SUFFIXES = frozenset({".pdf", ".epub", ".xps", ".oxps", ".fb2", ".mobi"}) | formats.SUFFIXES
 SUPPORTED = ", ".join(sorted(TEXT_SUFFIXES | MUPDF_SUFFIXES))
 PARAGRAPH_BREAK = "\n\n"
 _HYPHENS = ("-", "\u00ad", "\u2010")
@@ -203,6 +205,7 @@ _MEDIA_SUFFIXES = (
 MAX_DOCUMENT_CHARS = 8_000_000
 # Formats MuPDF converts to HTML whole (FB2 is XML, MOBI compressed HTML).
 MAX_CONVERTED_BYTES = {".fb2": 32 * 1024 * 1024, ".mobi": 32 * 1024 * 1024}
+MAX_CONVERTED_BYTES |= formats.MAX_FILE_BYTES  # formats hook: Office, HTML, RTF, e-mail
 # Any other document (PDF, EPUB, XPS): past this, hashing alone takes many seconds and
 # MuPDF may scan it all (a 1 TiB sparse "%PDF" file kept it busy for half an hour).
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024 * 1024
@@ -297,6 +300,8 @@ def check_input(path: str | os.PathLike[str]) -> str:
         if _looks_binary(decode_text(_read_bytes(path, PREFIX_BYTES))):
             raise UserError(f"{path} does not look like a text file; pass a PDF or text file")
         return "text"
+    if suffix in formats.SUFFIXES:  # formats hook: converted before MuPDF lays them out
+        return formats.check(path)
     head = _read_bytes(path, 1024)
     if suffix in MUPDF_SUFFIXES:
         kind = suffix.lstrip(".")
@@ -517,7 +522,12 @@ def load_mupdf(
     suffix = path.suffix.lower()
     filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
     try:
-        mdoc = pymupdf.open(str(path), filetype=filetype)
+        if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
+            mdoc = formats.open_laid_out(path)
+        else:
+            mdoc = pymupdf.open(str(path), filetype=filetype)
+    except UserError:
+        raise
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         what = filetype.upper()
         raise UserError(
