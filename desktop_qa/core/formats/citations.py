@@ -20,8 +20,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The cell rectangles of a page: (x0, y0, x1, y1, row, cell reference).
-Cell = tuple[float, float, float, float, int, str]
 MAX_FILES = 256  # map files kept in the cache folder (each a few KB; a big sheet ~1 MB)
 VERSION = 1
 
@@ -31,7 +29,10 @@ class PageInfo:
     label: str  # the whole location of this page: "slide 3", "page 2 of attachment ..."
     sheet: str | None = None  # a spreadsheet page: the sheet's name
     suffix: str = ""
-    cells: list[Cell] = field(default_factory=list)
+    # A spreadsheet page: the left edge of each column (x, letter) and the top of each row
+    # (y, row number), from where the header and the row numbers were laid out.
+    columns: list[tuple[float, str]] = field(default_factory=list)
+    rows: list[tuple[float, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -43,16 +44,16 @@ class CitationMap:
         if not 0 <= page < len(self.pages):
             return None
         info = self.pages[page]
-        if info.sheet is None or not boxes or not info.cells:
+        if info.sheet is None or not boxes or not info.columns or not info.rows:
             return info.label
-        hits = [c for c in (_cell_at(info.cells, b) for b in boxes) if c is not None]
+        hits = [c for c in (_cell_at(info, b) for b in boxes) if c is not None]
         if not hits:
             return info.label
         sheet = f"sheet {_quote(info.sheet)}"
-        rows = sorted({c[4] for c in hits})
-        refs = {c[5] for c in hits}
-        if len(refs) == 1:
-            where = f"{sheet}, row {rows[0]}, cell {hits[0][5]}"
+        rows = sorted({row for row, _ in hits})
+        refs = {f"{letter}{row}" for row, letter in hits if letter}
+        if len(refs) == 1 and all(letter for _, letter in hits):
+            where = f"{sheet}, row {rows[0]}, cell {refs.pop()}"
         elif len(rows) == 1:
             where = f"{sheet}, row {rows[0]}"
         else:
@@ -63,7 +64,13 @@ class CitationMap:
         return {
             "version": VERSION,
             "pages": [
-                {"label": p.label, "sheet": p.sheet, "suffix": p.suffix, "cells": p.cells}
+                {
+                    "label": p.label,
+                    "sheet": p.sheet,
+                    "suffix": p.suffix,
+                    "columns": p.columns,
+                    "rows": p.rows,
+                }
                 for p in self.pages
             ],
         }
@@ -78,7 +85,8 @@ class CitationMap:
                     label=str(p["label"]),
                     sheet=p["sheet"],
                     suffix=str(p["suffix"]),
-                    cells=[tuple(c) for c in p["cells"]],  # type: ignore[misc]
+                    columns=[(float(x), str(letter)) for x, letter in p["columns"]],
+                    rows=[(float(y), int(row)) for y, row in p["rows"]],
                 )
                 for p in data["pages"]
             ]
@@ -89,14 +97,21 @@ def _quote(name: str) -> str:
     return f'"{name}"'
 
 
-def _cell_at(cells: list[Cell], box: tuple[float, float, float, float]) -> Cell | None:
-    """The cell whose rectangle holds the centre of a word box (1 pt of slack)."""
+def _cell_at(info: PageInfo, box: tuple[float, float, float, float]) -> tuple[int, str] | None:
+    """(row, column letter) of the word box's centre; the letter is "" left of column A."""
     x = (box[0] + box[2]) / 2
     y = (box[1] + box[3]) / 2
-    for cell in cells:
-        if cell[0] - 1 <= x <= cell[2] + 1 and cell[1] - 1 <= y <= cell[3] + 1:
-            return cell
-    return None
+    row = None
+    for top, number in info.rows:  # in layout order: top to bottom
+        if y >= top - 2.0:
+            row = number
+    if row is None:
+        return None
+    letter = ""
+    for left, name in info.columns:
+        if x >= left:
+            letter = name
+    return row, letter
 
 
 def _folder() -> Path:

@@ -281,14 +281,13 @@ def _cell_text(value: object) -> str:
 
 
 def _sheet_section(index, title, rows, columns, letter) -> Section:  # noqa: ANN001
-    """A sheet as a table; every filled cell has an id so its rectangle is recorded."""
+    """A sheet as a table: column letters on top, row numbers on the left (citations read them)."""
     used = sorted(columns)
     head = (
         "<tr><th class='colno'></th>"
         + "".join(f"<th class='colno'>{letter(c)}</th>" for c in used)
         + "</tr>"
     )
-    cells: dict[str, tuple[int, str]] = {}
     body = []
     for number, values in rows:
         by_column = dict(values)
@@ -298,11 +297,10 @@ def _sheet_section(index, title, rows, columns, letter) -> Section:  # noqa: ANN
             if text is None:
                 tds.append("<td></td>")
                 continue
-            ident = f"s{index}r{number}c{c}"
-            cells[ident] = (number, f"{letter(c)}{number}")
-            tds.append(f"<td id='{ident}'>{escape(text)}</td>")
+            tds.append(f"<td>{escape(text)}</td>")
         body.append(f"<tr><th class='rowno'>{number}</th>{''.join(tds)}</tr>")
     html = f"<h2>{escape(title)}</h2><table>{head}{''.join(body)}</table>"
+    columns = [letter(c) for c in used]
     return Section(
-        html, f'sheet "{title}"', size=LANDSCAPE, css=SHEET_CSS, sheet=title, cells=cells
+        html, f'sheet "{title}"', size=LANDSCAPE, css=SHEET_CSS, sheet=title, columns=columns
     )
