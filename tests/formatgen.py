@@ -26,9 +26,7 @@ PLANTED = {
     "page.html": "page 1",
     "memo.rtf": "page 1",
     "mail.eml": f'page 1 of e-mail "{SUBJECT}" from {SENDER}, {DATE}',
-    "forward.eml": (
-        f'slide 2 of attachment deck.pptx of e-mail "Fwd: deck" from {SENDER}, {DATE}'
-    ),
+    "forward.eml": (f'slide 2 of attachment deck.pptx of e-mail "Fwd: deck" from {SENDER}, {DATE}'),
 }
 # A web page naming remote resources: none may be fetched, no script may run.
 HTML = f"""<!doctype html><html><head><title>Notes</title>
