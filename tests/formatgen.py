@@ -36,6 +36,7 @@ HTML = f"""<!doctype html><html><head><title>Notes</title>
 @font-face {{ font-family: x; src: url(https://127.0.0.1:9/f.woff) }}</style></head>
 <body onload="alert(1)"><h1>Notes</h1><img src="http://127.0.0.1:9/d.png" alt="pic">
 <p style="background:url(http://127.0.0.1:9/e.png)">Filler one.</p>
+<script>var leak = 'SCRIPTRAN';</script>
 <ul><li>The code is {ANSWER}.</li></ul><iframe src="http://127.0.0.1:9/"></iframe>
 <table><tr><td>cell one</td><td>cell two</td></tr></table></body></html>"""
 

@@ -212,3 +212,11 @@ def test_encoded_word_tricks_cannot_forge_the_citation(
     location = best["location"]
     assert location.startswith('page 1 of e-mail "Pay From: boss@example.org gpj.exe" from Alice')
     assert not any(ch in location for ch in "\r\n\u202e")
+
+
+def test_html_page_keeps_its_text_and_drops_scripts_and_remote_resources(every_format: Path):
+    with formats.open_laid_out(every_format / "page.html") as pdf:  # what the viewer shows
+        text = " ".join(page.get_text() for page in pdf)
+    assert "Filler one." in text and "cell one" in text and ANSWER in text
+    for unwanted in ("SCRIPTRAN", "document.write", "alert", "127.0.0.1", "[image]", "url("):
+        assert unwanted not in text
