@@ -143,6 +143,8 @@ def to_text(data: Mapping[str, Any], model: str | None = None) -> str:
                 f"{i:>2}  {_cell(a['text'], 50):<50}  {a['score']:7.2f}  "
                 f"{a['probability']:6.1%}  {page}"
             )
+            if a.get("location"):
+                lines.append(f"    {_one_line(str(a['location']))}")
             if several:
                 lines.append(f"    {_one_line(str(a.get('document', '')))}")
     skipped = data.get("skipped") or []
@@ -267,4 +269,6 @@ def citation(answer: Mapping[str, Any], document: str) -> str:
     """'“text” (document, page N)': what Copy answer with citation puts on the clipboard."""
     name = PurePath(document).name or document
     where = f"{name}, page {answer['page']}" if answer.get("page") is not None else name
+    if answer.get("location"):
+        where = f"{name}, {answer['location']}"
     return f"“{_one_line(answer['text'])}” ({_one_line(where)})"

@@ -14,12 +14,15 @@ import re
 import stat
 from pathlib import Path
 
+from desktop_qa.core import formats
 from desktop_qa.core.decoding import decode_text, looks_binary
 from desktop_qa.core.errors import UserError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # What PyMuPDF opens that can hold a text layer.
-MUPDF_SUFFIXES = frozenset({".pdf", ".epub", ".xps", ".oxps", ".fb2", ".mobi"})
+# Office, OpenDocument, HTML, RTF and e-mail are converted and laid out first
+# (core/formats: the hook is marked "formats hook").
+MUPDF_SUFFIXES = frozenset({".pdf", ".epub", ".xps", ".oxps", ".fb2", ".mobi"}) | formats.SUFFIXES
 SUPPORTED = ", ".join(sorted(TEXT_SUFFIXES | MUPDF_SUFFIXES))
 PDF_MAGIC = re.compile(rb"%PDF-")
 
@@ -42,6 +45,7 @@ _MEDIA_SUFFIXES = (
 MAX_DOCUMENT_CHARS = 8_000_000
 # Formats MuPDF converts to HTML whole (FB2 is XML, MOBI compressed HTML).
 MAX_CONVERTED_BYTES = {".fb2": 32 * 1024 * 1024, ".mobi": 32 * 1024 * 1024}
+MAX_CONVERTED_BYTES |= formats.MAX_FILE_BYTES  # formats hook: Office, HTML, RTF, e-mail
 # Any other document (PDF, EPUB, XPS): past this, hashing alone takes many seconds and
 # MuPDF may scan it all (a 1 TiB sparse "%PDF" file kept it busy for half an hour).
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024 * 1024
@@ -136,6 +140,8 @@ def check_input(path: str | os.PathLike[str]) -> str:
         if looks_binary(decode_text(read_bytes(path, PREFIX_BYTES))):
             raise UserError(f"{path} does not look like a text file; pass a PDF or text file")
         return "text"
+    if suffix in formats.SUFFIXES:  # formats hook: converted before MuPDF lays them out
+        return formats.check(path)
     head = read_bytes(path, 1024)
     if suffix in MUPDF_SUFFIXES:
         kind = suffix.lstrip(".")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_qa.core import inputs
+from desktop_qa.core import formats, inputs
 from desktop_qa.core import ocr as ocr_mod
 from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError
 from desktop_qa.core.inputs import MUPDF_SUFFIXES, is_pdf, short_reason, too_much_text
@@ -208,7 +208,12 @@ def load_mupdf(
     suffix = path.suffix.lower()
     filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
     try:
-        mdoc = pymupdf.open(str(path), filetype=filetype)
+        if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
+            mdoc = formats.open_laid_out(path)
+        else:
+            mdoc = pymupdf.open(str(path), filetype=filetype)
+    except UserError:
+        raise
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         what = filetype.upper()
         raise UserError(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop_qa.core import formats
 from desktop_qa.core.document import Box, Document
 
 CONTEXT_CHARS = 90
@@ -32,6 +33,9 @@ class Answer:
     context_end: int
     document: str = ""  # path of the document the answer is in
     ocr: bool = False  # read from an OCR'd page: the text may hold recognition errors
+    # Where it is in the document's own terms ("slide 3"; 'sheet "Budget", row 7, cell B7');
+    # None for formats cited by page alone (core/formats/citations.py).
+    location: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +49,7 @@ class Answer:
             "context": self.context,
             "document": self.document,
             "ocr": self.ocr,
+            "location": self.location,
         }
 
 
@@ -210,4 +215,5 @@ def make_answer(doc: Document, start: int, end: int, score: float, probability: 
         context_end=b,
         document=str(doc.path) if doc.path else doc.name,
         ocr=doc.is_ocr(start, end),
+        location=formats.locate(doc, start, end),
     )

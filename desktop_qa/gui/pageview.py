@@ -34,6 +34,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
+from desktop_qa.core import formats
 from desktop_qa.core.document import MUPDF_SUFFIXES, Box, Document
 from desktop_qa.gui.compat import emit
 
@@ -123,7 +124,10 @@ class PageRenderer(QObject):
 
         suffix = path.suffix.lower()
         filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
-        self._mdoc = pymupdf.open(str(path), filetype=filetype)
+        if suffix in formats.SUFFIXES:  # converted and laid out exactly as when it was read
+            self._mdoc = formats.open_laid_out(path)
+        else:
+            self._mdoc = pymupdf.open(str(path), filetype=filetype)
         if self._mdoc.needs_pass and self._password is not None:
             self._mdoc.authenticate(self._password)
 
