@@ -870,7 +870,10 @@ def test_without_the_switch_this_onnxruntime_would_write_a_store(long_runs: dict
     home = long_runs["root"] / "control-home"
     home.mkdir()
     env = {**long_runs["env"], "HOME": str(home)}
-    subprocess.run([sys.executable, "-c", "import onnxruntime"], env=env, timeout=60, check=True)
+    # The store is written from a background thread: give it time before the process exits
+    # (under load a bare import sometimes exited first, and this control skipped).
+    code = "import onnxruntime, time; time.sleep(3)"
+    subprocess.run([sys.executable, "-c", code], env=env, timeout=60, check=True)
     if not _telemetry_stores(home):
         pytest.skip("this onnxruntime build keeps no telemetry store")
     assert (home / ".cache" / "Microsoft" / "DeveloperTools" / ".onnxruntime").is_dir()
