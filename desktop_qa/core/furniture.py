@@ -84,13 +84,13 @@ def running_lines(
         if height <= 0:
             continue
         members.sort(key=lambda i: top[lines[i]])
-        edges = (
-            ("top", members[:EDGE_LINES], lambda i: bottom[lines[i]] <= BAND * height),
-            ("bottom", members[-EDGE_LINES:], lambda i: top[lines[i]] >= (1 - BAND) * height),
-        )
-        for edge, outer, inside in edges:
+        for edge, outer in (("top", members[:EDGE_LINES]), ("bottom", members[-EDGE_LINES:])):
             for i in outer:
-                if not inside(i) or ends[i] - starts[i] > MAX_CHARS:
+                if edge == "top":
+                    inside = bottom[lines[i]] <= BAND * height
+                else:
+                    inside = top[lines[i]] >= (1 - BAND) * height
+                if not inside or ends[i] - starts[i] > MAX_CHARS:
                     continue
                 key = line_key(text[starts[i] : ends[i]])
                 if key:
