@@ -11,7 +11,8 @@ returns its character ranges, which passages and contexts leave out
 The rule, by measurement (docs/performance.md "Running heads"): a line in the
 outer ``BAND`` of its page's height, among the ``EDGE_LINES`` outermost lines
 at that edge, whose text, with numbers folded ("284" and "xvi" read "#"),
-recurs at the same edge of at least ``MIN_PAGES`` pages. PyMuPDF's layout
+recurs at the same place (within ``SAME_PLACE`` points of height) of at
+least ``MIN_PAGES`` pages. PyMuPDF's layout
 analyser (``pymupdf.layout``, page-header/page-footer classes) was measured
 on the same book and is far too slow for extraction (1.5 s a page after a 3 s
 import) and misses most "N FREE CULTURE" lines.
@@ -28,6 +29,7 @@ BAND = 0.12  # top and bottom share of the page height where furniture sits
 EDGE_LINES = 3  # outermost lines looked at, at each edge of a page
 MIN_PAGES = 3  # pages a line must recur on (same edge, numbers folded)
 MAX_CHARS = 120  # a running head is one short line
+SAME_PLACE = 4.0  # points: lines this close in height are at the same place on their pages
 _DIGITS = re.compile(r"\d+")
 _ROMAN = re.compile(r"^[ivxlcdm]+$")
 
@@ -76,9 +78,9 @@ def running_lines(
     by_page: dict[int, list[int]] = defaultdict(list)
     for i, line in enumerate(lines.tolist()):
         by_page[int(line_page[line])].append(i)
-    # (edge, key) -> pages it is on, and the lines that carry it.
-    seen: dict[tuple[str, str], set[int]] = defaultdict(set)
-    carriers: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # (edge, key, height bucket) -> pages it is on, and the lines that carry it.
+    seen: dict[tuple[str, str, int], set[int]] = defaultdict(set)
+    carriers: dict[tuple[str, str, int], list[int]] = defaultdict(list)
     for page, members in by_page.items():
         height = float(heights[page]) if page < len(heights) else 0.0
         if height <= 0:
@@ -94,11 +96,17 @@ def running_lines(
                     continue
                 key = line_key(text[starts[i] : ends[i]])
                 if key:
-                    seen[(edge, key)].add(page)
-                    carriers[(edge, key)].append(i)
-    picked = sorted(
-        {i for k, pages in seen.items() if len(pages) >= MIN_PAGES for i in carriers[k]}
-    )
+                    where = (edge, key, round(float(top[lines[i]]) / SAME_PLACE))
+                    seen[where].add(page)
+                    carriers[where].append(i)
+    picked: set[int] = set()
+    for (edge, key, place), members in carriers.items():
+        # A running head keeps its place on the page; a chapter's own heading with the
+        # same words ("Classes" under the running "Classes") sits lower, and stays.
+        pages = set().union(*(seen.get((edge, key, place + d), set()) for d in (-1, 0, 1)))
+        if len(pages) >= MIN_PAGES:
+            picked.update(members)
+    picked = sorted(picked)
     if not picked:
         return empty
     out = np.stack([starts[picked], ends[picked]], axis=1).astype(np.int32)
