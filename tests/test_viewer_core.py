@@ -294,3 +294,15 @@ def test_a_planted_running_head_is_in_no_passage_and_no_fact_is_lost(tmp_path: P
                 assert "ZORBLAX" not in make_answer(doc, a, b, 1.0, 1.0).context
     with engine.open_document(path) as again:  # the cache keeps the furniture
         assert again.doc.furniture.tolist() == doc.furniture.tolist()
+
+
+def test_running_heads_stay_out_of_the_library_passages(tmp_path: Path, capsys):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    facts = generate(pages=6, facts=6, words_per_page=300)
+    _bulletin(folder / "bulletin.pdf", facts.pages())
+    code, out, _ = run(capsys, "ask", str(folder), "Zorblax fortnightly gazette", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["read"]["total_passages"] > 0 and data["answers"] == []
+    code, out, _ = run(capsys, "ask", str(folder), facts.facts[0].question, "--json")
+    assert any(facts.facts[0].sentence in a["text"] for a in json.loads(out)["answers"])
