@@ -306,3 +306,34 @@ def test_running_heads_stay_out_of_the_library_passages(tmp_path: Path, capsys):
     assert code == 0 and data["read"]["total_passages"] > 0 and data["answers"] == []
     code, out, _ = run(capsys, "ask", str(folder), facts.facts[0].question, "--json")
     assert any(facts.facts[0].sentence in a["text"] for a in json.loads(out)["answers"])
+
+
+def test_epub_outline(tmp_path: Path):
+    """An EPUB's table of contents (its NCX) is its outline too."""
+    import zipfile
+
+    from tests.test_document import write_epub
+
+    plain = write_epub(tmp_path / "plain.epub", "Field Notes", ["Rivers and mountains."] * 3)
+    with zipfile.ZipFile(plain) as z:
+        files = {n: z.read(n) for n in z.namelist() if n != "mimetype"}
+    opf = files["OEBPS/content.opf"].decode()
+    opf = opf.replace(
+        "</manifest>",
+        '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/></manifest>',
+    ).replace("<spine>", '<spine toc="ncx">')
+    files["OEBPS/content.opf"] = opf.encode()
+    files["OEBPS/toc.ncx"] = (
+        b'<?xml version="1.0"?><ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" '
+        b'version="2005-1"><head/><docTitle><text>T</text></docTitle><navMap>'
+        b'<navPoint id="n1" playOrder="1"><navLabel><text>Chapter One</text></navLabel>'
+        b'<content src="chapter.xhtml"/></navPoint></navMap></ncx>'
+    )
+    book = tmp_path / "book.epub"
+    with zipfile.ZipFile(book, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip", zipfile.ZIP_STORED)
+        for name, data in files.items():
+            z.writestr(name, data)
+    with engine.open_document(book) as opened:
+        assert [(e.level, e.title, e.page) for e in opened.doc.outline] == [(1, "Chapter One", 0)]
+        assert opened.doc.section_at(0).title == "Chapter One"
