@@ -156,9 +156,13 @@ def open_document(
     passages = document_passages(doc)
     # Store only if the file did not change while it was read (else key and content differ);
     # a text-less document is kept too (its OCR is not tried again), unless reading it
-    # again may find text (OCR ran out of time, language data was missing).
+    # again may find text (OCR ran out of time, language data was missing) or it would
+    # replace the entry these bytes have for other OCR settings (one that has text).
     index = None
-    if digest and not doc.retry_may_help and _hash(path) == digest:
+    keep = doc.unanswerable is None or not (
+        doc.retry_may_help or (digest and cache.entry_path(digest).exists())
+    )
+    if digest and keep and _hash(path) == digest:
         doc.content_hash = digest
         index = cache.store(doc, passages, variant=variant)
     if index is None:
