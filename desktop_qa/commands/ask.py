@@ -82,11 +82,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 PASSWORD_TRIES = 3
 
 
-def open_with_password(args: argparse.Namespace, ocr: OcrOptions) -> OpenedDocument:
+def open_with_password(
+    args: argparse.Namespace, ocr: OcrOptions, *, require_text: bool = True
+) -> OpenedDocument:
     """Open ``args.file``; a protected PDF takes --password or asks on a terminal.
 
     The password lives only in memory: never printed, logged or stored. The
     extracted text of a protected file is cached only if Settings allow it.
+    ``require_text=False``: a document without readable text opens (``find``).
     """
     from desktop_qa.core.settings import load_settings
 
@@ -95,7 +98,13 @@ def open_with_password(args: argparse.Namespace, ocr: OcrOptions) -> OpenedDocum
     tries = 0
     while True:
         try:
-            return open_document(args.file, password=password, cache_protected=allow, ocr=ocr)
+            return open_document(
+                args.file,
+                password=password,
+                cache_protected=allow,
+                ocr=ocr,
+                require_text=require_text,
+            )
         except PasswordRequired as exc:
             if args.password is not None or tries >= PASSWORD_TRIES or not _can_prompt():
                 raise

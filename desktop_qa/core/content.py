@@ -4,7 +4,8 @@ What extraction makes of a file (its kind, page sizes, text and the
 per-character highlight arrays) is stored as one ``content`` row, the same
 in a cache entry and in the library's store: the text as zlib'd UTF-8, the
 arrays as one zlib'd blob (a JSON header naming each array's dtype, shape
-and place, then the raw bytes), the extraction pipeline's version, and a
+and place, plus the document's ``meta``: outline, page labels, why it cannot
+be asked; then the raw bytes), the extraction pipeline's version, and a
 sha256 of all of it. Reading checks the checksum, so damage on disk is never
 served as a document, and callers compare ``pipeline`` with
 ``PIPELINE_VERSION``, so content made by an older extraction is made again.
@@ -23,12 +24,24 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.document import Document
+from desktop_qa.core.navigation import OutlineEntry
 
 # Bump whenever extraction, passages or the keyword index change: cache entries and
 # library content made before are then made again from their files.
-PIPELINE_VERSION = 3
+# 4: running heads and footers kept out of passages (``furniture``), outline, page labels,
+# documents opened for viewing without text (``unanswerable``).
+PIPELINE_VERSION = 4
 # The per-document arrays stored beside the text.
-ARRAYS = ("char_box", "char_page", "boxes", "box_page", "box_line", "char_x", "page_ocr")
+ARRAYS = (
+    "char_box",
+    "char_page",
+    "boxes",
+    "box_page",
+    "box_line",
+    "char_x",
+    "page_ocr",
+    "furniture",
+)
 # zlib level of the library (a 300-page PDF's 11 MB shrink to 2.4 MB; 0.9 s in a worker).
 # The cache writes level 0 (stored blocks): its entries open 50 ms sooner and it holds few.
 LEVEL = 6
@@ -83,6 +96,7 @@ def encode(doc: Document, *, level: int = LEVEL) -> Stored:
         header[name] = [a.dtype.str, list(a.shape), offset, len(data)]
         chunks.append(data)
         offset += len(data)
+    header["meta"] = _meta(doc)
     head = json.dumps(header).encode()
     arrays = zlib.compress(len(head).to_bytes(4, "little") + head + b"".join(chunks), level)
     text = zlib.compress(doc.text.encode("utf-8", "surrogatepass"), level)
@@ -113,18 +127,50 @@ def text_of(stored: Stored) -> str:
         raise ContentError(f"stored text cannot be read ({exc})") from None
 
 
-def _arrays(blob: bytes) -> dict[str, np.ndarray]:
+def _meta(doc: Document) -> dict[str, Any]:
+    """What a document holds beside its text and arrays (only what it has, to stay small)."""
+    meta: dict[str, Any] = {}
+    if doc.outline:
+        meta["outline"] = [[e.level, e.title, e.page] for e in doc.outline]
+    if doc.page_labels:
+        meta["page_labels"] = list(doc.page_labels)
+    if doc.unanswerable is not None:
+        # The line names the file: stored without its path, which is the opener's again
+        # (the same bytes may be opened from another place).
+        reason, named = doc.unanswerable, str(doc.path) if doc.path else ""
+        if named and reason.startswith(named):
+            meta["unanswerable"] = [reason[len(named) :], doc.unanswerable_hint, True]
+        else:
+            meta["unanswerable"] = [reason, doc.unanswerable_hint, False]
+    return meta
+
+
+def _set_meta(doc: Document, meta: dict[str, Any]) -> None:
+    doc.outline = [
+        OutlineEntry(int(level), str(title), None if page is None else int(page))
+        for level, title, page in meta.get("outline", [])
+    ]
+    doc.page_labels = [str(label) for label in meta.get("page_labels", [])]
+    if "unanswerable" in meta:
+        reason, hint, named = meta["unanswerable"]
+        prefix = str(doc.path) if named and doc.path else ""
+        doc.unanswerable, doc.unanswerable_hint = prefix + str(reason), hint
+
+
+def _arrays(blob: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     raw = zlib.decompress(blob)
     size = int.from_bytes(raw[:4], "little")
     header = json.loads(raw[4 : 4 + size])
     body = memoryview(raw)[4 + size :]
     out = {}
     for name in ARRAYS:
+        if name not in header:  # stored by an older pipeline: the field keeps its default
+            continue
         dtype, shape, offset, length = header[name]
         if offset + length > len(body):
             raise ContentError(f"array {name} lies beyond the stored bytes")
         out[name] = np.frombuffer(body[offset : offset + length], np.dtype(dtype)).reshape(shape)
-    return out
+    return out, header.get("meta") or {}
 
 
 def decode(
@@ -141,8 +187,10 @@ def decode(
             content_hash=content_hash,
         )
         if stored.arrays:
-            for name, array in _arrays(stored.arrays).items():
+            arrays, meta = _arrays(stored.arrays)
+            for name, array in arrays.items():
                 setattr(doc, name, array)
+            _set_meta(doc, meta)
     except ContentError:
         raise
     except Exception as exc:  # a header or blob of another format

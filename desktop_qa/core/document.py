@@ -29,6 +29,7 @@ from desktop_qa.core.inputs import (
     read_bytes,
     size_limit,
 )
+from desktop_qa.core.navigation import OutlineEntry, section_at
 from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.pdf import CancelFn, ProgressFn, check_password, load_mupdf
 
@@ -80,6 +81,21 @@ class Document:
     content_hash: str = ""
     # Per page: 1 if its text came from OCR (answers there are marked, OCR can be wrong).
     page_ocr: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
+    # [[start, end), ...] (sorted): running heads, page numbers and footers (core.furniture).
+    # They stay in ``text`` (shown, found, highlighted) but no passage or context holds them.
+    furniture: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))
+    # The table of contents (core.navigation), in document order; [] when there is none.
+    outline: list[OutlineEntry] = field(default_factory=list)
+    # Per page, its printed label ("xiv"); [] when the document defines none.
+    page_labels: list[str] = field(default_factory=list)
+    # Why no question can be answered here (no text on any page, OCR off, language data
+    # missing), in one line; None when the text can be asked. Such a document is opened
+    # for viewing only (``engine.open_document(require_text=False)``).
+    unanswerable: str | None = None
+    unanswerable_hint: str | None = None  # ``UserError.hint`` of that line ("ocr_on")
+    # Reading it again may find text (OCR pages ran out of time, language data missing):
+    # an unanswerable document so made is not cached. Not stored.
+    retry_may_help: bool = False
 
     @classmethod
     def from_text(cls, text: str, name: str = "text") -> Document:
@@ -97,6 +113,27 @@ class Document:
     @property
     def page_count(self) -> int:
         return len(self.page_sizes)
+
+    def page_label(self, page: int | None) -> str | None:
+        """The printed label of a 0-based page ("xiv"), or None where the document has none.
+
+        Front ends show it instead of the page number where there is one (page box,
+        result list, citations, exports, ``page_label`` in ``ask --json``).
+        """
+        if page is None or not 0 <= page < len(self.page_labels):
+            return None
+        return self.page_labels[page] or None
+
+    def section_at(self, page: int) -> OutlineEntry | None:
+        """The outline entry (section) a 0-based page lies in, or None (``navigation``)."""
+        i = section_at(self.outline, page)
+        return None if i is None else self.outline[i]
+
+    def unanswerable_error(self) -> UserError | None:
+        """The one-line error a question about this document gets, or None if it can be asked."""
+        if self.unanswerable is None:
+            return None
+        return UserError(self.unanswerable, hint=self.unanswerable_hint)
 
     def page_of(self, start: int, end: int | None = None) -> int | None:
         """0-based page of the first character of the span that lies on a page."""
@@ -188,6 +225,7 @@ def load_document(
     cancel: CancelFn | None = None,
     password: str | None = None,
     ocr: OcrOptions | None = None,
+    require_text: bool = True,
 ) -> Document:
     """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
 
@@ -195,6 +233,11 @@ def load_document(
     truncated) is refused rather than half-read. ``password`` unlocks a
     protected PDF (PasswordRequired when missing or wrong); ``ocr``: when and
     how pages without a text layer are OCR'd (default: auto).
+
+    A page-based document with no readable text (a scan OCR found nothing in,
+    OCR off, language data missing, drawings only) raises that one line, unless
+    ``require_text`` is False: then it opens for viewing, with the line as
+    ``Document.unanswerable``. Text files always need text.
     """
     path = Path(path).expanduser()
     kind = check_input(path)
@@ -205,8 +248,19 @@ def load_document(
         else:
             pdf = load_mupdf(path, progress, cancel, password=password, ocr=ocr)
             doc = Document(
-                path=path, kind="pdf", text=pdf.text, page_sizes=pdf.page_sizes, **pdf.arrays
+                path=path,
+                kind="pdf",
+                text=pdf.text,
+                page_sizes=pdf.page_sizes,
+                outline=pdf.outline,
+                page_labels=pdf.page_labels,
+                unanswerable=pdf.unanswerable,
+                unanswerable_hint=pdf.unanswerable_hint,
+                retry_may_help=pdf.retry_may_help,
+                **pdf.arrays,
             )
+            if require_text and doc.unanswerable is not None:
+                raise UserError(doc.unanswerable, hint=doc.unanswerable_hint)
     except UserError:
         if _identity(path) != before:
             raise _changed(path) from None

@@ -27,11 +27,11 @@ from typing import TypeVar
 
 from desktop_qa.core import cache
 from desktop_qa.core.document import Document, check_input, check_password, load_document
-from desktop_qa.core.errors import Cancelled
+from desktop_qa.core.errors import Cancelled, UserError
 from desktop_qa.core.files import sha256_file
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
 from desktop_qa.core.ocr import OcrOptions
-from desktop_qa.core.passages import make_passages
+from desktop_qa.core.passages import Passage, make_passages
 from desktop_qa.core.qa import Ranked, Reading, Scope
 from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader
@@ -60,7 +60,12 @@ class OpenedDocument:
     @classmethod
     def from_document(cls, document: Document) -> OpenedDocument:
         """Index a document in memory (evaluation paragraphs, pasted text, tests)."""
-        return cls(document, PassageIndex.build(document.text, make_passages(document.text)))
+        return cls(document, PassageIndex.build(document.text, document_passages(document)))
+
+    @property
+    def unanswerable(self) -> UserError | None:
+        """Why no question can be asked of this document (opened for viewing only), or None."""
+        return self.doc.unanswerable_error()
 
     @property
     def total_passages(self) -> int:
@@ -100,10 +105,17 @@ def open_document(
     password: str | None = None,
     cache_protected: bool = False,
     ocr: OcrOptions | None = None,
+    require_text: bool = True,
 ) -> OpenedDocument:
     """Open a document read-only, from the cache when its bytes were seen before.
 
     Raises UserError with a one-line message (missing, damaged, no text, ...).
+    ``require_text=False`` is the viewer's open: a page-based document MuPDF can
+    render but no text can be read from (a scan OCR found nothing in, OCR off,
+    language data missing) opens anyway, its one-line reason in
+    ``OpenedDocument.unanswerable`` (``answer`` raises it as the UserError the
+    question path has always given); a damaged file opens with the pages that
+    could be read.
     A password-protected PDF needs ``password`` (PasswordRequired otherwise),
     also when its text is cached; its text is cached only if
     ``cache_protected`` (the user allowed it: the text is what the password
@@ -126,6 +138,9 @@ def open_document(
         hit = cache.load(digest, path, variant=variant)
         if hit is not None:
             doc, index = hit
+            if require_text and doc.unanswerable is not None:
+                index.close()
+                raise UserError(doc.unanswerable, hint=doc.unanswerable_hint)
             if progress is not None:
                 pages = max(doc.page_count, 1)
                 progress(pages, pages)
@@ -136,16 +151,31 @@ def open_document(
         cancel=cancel,
         password=password,
         ocr=ocr.with_key(digest or ""),
+        require_text=False,
     )
-    passages = make_passages(doc.text)
-    # Store only if the file did not change while it was read (else key and content differ).
+    passages = document_passages(doc)
+    # Store only if the file did not change while it was read (else key and content differ);
+    # a text-less document is kept too (its OCR is not tried again), unless reading it
+    # again may find text (OCR ran out of time, language data was missing) or it would
+    # replace the entry these bytes have for other OCR settings (one that has text).
     index = None
-    if digest and _hash(path) == digest:
+    keep = doc.unanswerable is None or not (
+        doc.retry_may_help or (digest and cache.entry_path(digest).exists())
+    )
+    if digest and keep and _hash(path) == digest:
         doc.content_hash = digest
         index = cache.store(doc, passages, variant=variant)
     if index is None:
         index = PassageIndex.build(doc.text, passages)
+    if require_text and doc.unanswerable is not None:
+        index.close()
+        raise UserError(doc.unanswerable, hint=doc.unanswerable_hint)
     return OpenedDocument(doc, index)
+
+
+def document_passages(doc: Document) -> list[Passage]:
+    """A document's passages: paragraphs packed, running heads and footers left out."""
+    return make_passages(doc.text, exclude=doc.furniture)
 
 
 def _drop_entry(digest: str) -> None:
@@ -178,6 +208,9 @@ def answer(
     ``state``, a snapshot the result keeps unchanged; ``query.deeper()`` reads
     the whole scope); windows it read are not read again.
     """
+    refused = getattr(scope, "unanswerable", None)
+    if refused is not None:  # a document opened for viewing only: the question's one line
+        raise refused
     if reader is None:
         return keyword_answers(scope, query)
     reading = Reading(scope, query, reader, resume=resume, cancel=cancel)

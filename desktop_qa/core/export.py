@@ -40,6 +40,7 @@ CSV_FIELDS = (
     "start",
     "end",
     "context",
+    "page_label",  # the printed label ("xiv") where the document has labels, else empty
 )
 
 _ESCAPE_SEQUENCE = re.compile(
@@ -107,6 +108,15 @@ def no_answer_line(data: Mapping[str, Any]) -> str:
     return str(data.get("message") or "No answer.")
 
 
+def page_text(answer: Mapping[str, Any]) -> str:
+    """The page as a reader cites it: the printed label where the document has one
+    (``page_label``), else the 1-based page number; "" for a text file."""
+    label = answer.get("page_label")
+    if label:
+        return str(label)
+    return "" if answer.get("page") is None else str(answer["page"])
+
+
 def rows(data: Mapping[str, Any]) -> list[tuple[str, int, Mapping[str, Any]]]:
     """(kind, rank, answer) to export: the answers, or the best guess when there is none."""
     answers = data.get("answers") or []
@@ -138,7 +148,7 @@ def to_text(data: Mapping[str, Any], model: str | None = None) -> str:
         several = "skipped" in data or (data.get("read") or {}).get("documents", 1) > 1
         lines.append(f"{'#':>2}  {'candidate':<50}  {'score':>7}  {'prob':>6}  page")
         for i, a in enumerate(answers, 1):
-            page = "-" if a.get("page") is None else str(a["page"])
+            page = _one_line(page_text(a)) or "-"
             lines.append(
                 f"{i:>2}  {_cell(a['text'], 50):<50}  {a['score']:7.2f}  "
                 f"{a['probability']:6.1%}  {page}"
@@ -196,6 +206,7 @@ def to_csv(data: Mapping[str, Any], model: str | None = None) -> str:
                 a["start"],
                 a["end"],
                 csv_text(a.get("context", "")),
+                csv_text(a.get("page_label") or ""),
             )
         )
     return out.getvalue()
@@ -230,7 +241,7 @@ def to_markdown(data: Mapping[str, Any], model: str | None = None) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind, rank, a in found:
-        page = "" if a.get("page") is None else str(a["page"])
+        page = md_escape(page_text(a))
         label = str(rank) if kind == "answer" else "best guess"
         cells = (
             label,
@@ -266,9 +277,13 @@ def format_for(path: str | PurePath) -> str | None:
 
 
 def citation(answer: Mapping[str, Any], document: str) -> str:
-    """'“text” (document, page N)': what Copy answer with citation puts on the clipboard."""
+    """'“text” (document, page N)': what Copy answer with citation puts on the clipboard.
+
+    The page is the printed label where the document has one ("page xiv").
+    """
     name = PurePath(document).name or document
-    where = f"{name}, page {answer['page']}" if answer.get("page") is not None else name
+    page = page_text(answer)
+    where = f"{name}, page {page}" if page else name
     if answer.get("location"):
         where = f"{name}, {answer['location']}"
     return f"“{_one_line(answer['text'])}” ({_one_line(where)})"

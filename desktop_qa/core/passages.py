@@ -7,6 +7,7 @@ an answer found in a passage maps straight back to the document.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
@@ -63,21 +64,77 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     return pieces
 
 
-def make_passages(text: str, max_chars: int = 1200) -> list[Passage]:
+def _cut_out(
+    text: str, spans: list[tuple[int, int]], exclude: Sequence[Sequence[int]]
+) -> tuple[list[tuple[int, int]], set[int]]:
+    """Paragraph spans with the excluded ranges cut out (each piece trimmed), and the
+    indices of pieces that follow an excluded range (a passage never reaches across one)."""
+    cuts = sorted((int(a), int(b)) for a, b in exclude if b > a)
+    out: list[tuple[int, int]] = []
+    after: set[int] = set()
+    k = 0
+    pending = False
+    for start, end in spans:
+        while k < len(cuts) and cuts[k][1] <= start:
+            k, pending = k + 1, True
+        pos = start
+        j = k
+        while j < len(cuts) and cuts[j][0] < end:
+            a, b = cuts[j]
+            if a > pos:
+                out.extend(_trimmed(text, pos, a, pending, after, len(out)))
+                pending = False
+            pos, pending = max(pos, b), True
+            j += 1
+        if pos < end:
+            piece = _trimmed(text, pos, end, pending, after, len(out))
+            out.extend(piece)
+            pending = pending and not piece
+        k = j
+    return out, after
+
+
+def _trimmed(
+    text: str, start: int, end: int, pending: bool, after: set[int], index: int
+) -> list[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end <= start:
+        return []
+    if pending:
+        after.add(index)
+    return [(start, end)]
+
+
+def make_passages(
+    text: str, max_chars: int = 1200, *, exclude: Sequence[Sequence[int]] = ()
+) -> list[Passage]:
     """Greedily pack whole paragraphs into passages of at most ``max_chars``.
 
     Short paragraphs (headings, list items) share a passage with their
     neighbours, so a heading stays with the text it introduces; a paragraph
-    longer than ``max_chars`` is cut at sentence boundaries.
+    longer than ``max_chars`` is cut at sentence boundaries. ``exclude``:
+    character ranges ``[start, end)`` no passage may hold (running heads and
+    footers, ``Document.furniture``); a passage ends before one.
     """
     spans: list[tuple[int, int]] = []
-    for start, end in paragraph_spans(text):
+    after: set[int] = set()
+    paragraphs = paragraph_spans(text)
+    if len(exclude):
+        paragraphs, after_paragraph = _cut_out(text, paragraphs, exclude)
+    else:
+        after_paragraph = set()
+    for i, (start, end) in enumerate(paragraphs):
+        if i in after_paragraph:
+            after.add(len(spans))
         spans.extend(_split_long(text, start, end, max_chars))
     passages: list[Passage] = []
     cur_start: int | None = None
     cur_end = 0
-    for start, end in spans:
-        if cur_start is not None and end - cur_start <= max_chars:
+    for i, (start, end) in enumerate(spans):
+        if cur_start is not None and end - cur_start <= max_chars and i not in after:
             cur_end = end
             continue
         if cur_start is not None:

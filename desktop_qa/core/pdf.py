@@ -15,14 +15,15 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from desktop_qa.core import formats, inputs
+from desktop_qa.core import formats, inputs, navigation
 from desktop_qa.core import ocr as ocr_mod
 from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError
+from desktop_qa.core.furniture import running_lines
 from desktop_qa.core.inputs import MUPDF_SUFFIXES, is_pdf, short_reason, too_much_text
 from desktop_qa.core.ocr import OcrOptions
 
@@ -37,13 +38,20 @@ CancelFn = Callable[[], bool]
 class PdfText:
     """One extracted document: its text, page sizes and per-character arrays.
 
-    ``arrays`` holds the ``Document`` fields named in ``cache.ARRAYS`` (char_box,
-    char_page, boxes, box_page, box_line, char_x, page_ocr).
+    ``arrays`` holds the ``Document`` fields named in ``content.ARRAYS`` (char_box,
+    char_page, boxes, box_page, box_line, char_x, page_ocr, furniture).
+    ``unanswerable``: why no question can be answered (no text could be read),
+    else None; the pages still open for viewing.
     """
 
     text: str
     page_sizes: list[tuple[float, float]]
     arrays: dict[str, np.ndarray]
+    outline: list[navigation.OutlineEntry] = field(default_factory=list)
+    page_labels: list[str] = field(default_factory=list)
+    unanswerable: str | None = None
+    unanswerable_hint: str | None = None
+    retry_may_help: bool = False
 
 
 def fold(word: str) -> str:
@@ -239,6 +247,9 @@ def load_mupdf(
             ) from None
         if pages == 0:
             raise UserError(f"{path} has no pages; the file may be damaged: re-export it")
+        outline = navigation.read_outline(mdoc)
+        labelled = navigation.has_page_labels(mdoc)
+        labels: list[str] = []
         builder = _Builder()
         page_sizes: list[tuple[float, float]] = []
         lines = 0
@@ -251,6 +262,8 @@ def load_mupdf(
                 page = mdoc.load_page(page_no)
                 rect = page.rect
                 page_sizes.append((float(rect.width), float(rect.height)))
+                if labelled:
+                    labels.append(navigation.page_label(page))
                 if not builder.ends_with_break():
                     builder.add(PARAGRAPH_BREAK, -1, page_no)
                 words = page.get_text("words")
@@ -266,6 +279,8 @@ def load_mupdf(
                 failed_pages += 1
                 if len(page_sizes) <= page_no:
                     page_sizes.append((612.0, 792.0))
+                if labelled and len(labels) <= page_no:
+                    labels.append("")
             if builder.length > inputs.MAX_DOCUMENT_CHARS:  # memory grows ~150 bytes a character
                 raise too_much_text(path, page_no + 1, total)
             if progress is not None:
@@ -280,25 +295,10 @@ def load_mupdf(
         reader.close(finished=finished)
         mdoc.close()
     text, char_box, char_page, boxes, box_page, box_line = builder.finish()
+    reason: UserError | None = None
     if not text.strip():
-        if reader.language_error is not None:
-            raise UserError(
-                f"{path} has pages without a text layer (a scan?), but {reader.language_error}"
-            )
-        if reader.pages or (has_images and ocr.mode != "never"):
-            unread = reader.failed and f" ({reader.failed} page(s) could not be read in time)"
-            raise UserError(
-                f"{path}: no text found on any page, even with OCR{unread or ''}; the pages "
-                "may be blank, photos or unreadable scans"
-            )
-        if has_images:
-            raise UserError(
-                f"{path} has no text layer, only images (a scan?); OCR is off", hint="ocr_on"
-            )
-        raise UserError(
-            f"{path} contains no extractable text (blank pages, forms or drawings only); "
-            "open a document that contains text"
-        )
+        reason = _no_text(path, reader, has_images, ocr)
+        text, char_box, char_page = "", char_box[:0], char_page[:0]
     ocr_flags = np.zeros(len(page_sizes), np.uint8)
     ocr_flags[page_ocr] = 1
     arrays = {
@@ -309,8 +309,43 @@ def load_mupdf(
         "box_line": box_line,
         "char_x": char_positions(text, char_box),
         "page_ocr": ocr_flags,
+        "furniture": running_lines(text, char_box, boxes, box_page, box_line, page_sizes),
     }
-    return PdfText(text, page_sizes, arrays)
+    return PdfText(
+        text,
+        page_sizes,
+        arrays,
+        outline=outline,
+        page_labels=labels if any(labels) else [],
+        unanswerable=None if reason is None else reason.problem,
+        unanswerable_hint=None if reason is None else reason.hint,
+        retry_may_help=reason is not None
+        and (reader.language_error is not None or reader.failed > 0),
+    )
+
+
+def _no_text(
+    path: Path, reader: ocr_mod.DocumentOcr, has_images: bool, ocr: OcrOptions
+) -> UserError:
+    """Why a document that opened holds no text to ask: the line a question gets."""
+    if reader.language_error is not None:
+        return UserError(
+            f"{path} has pages without a text layer (a scan?), but {reader.language_error}"
+        )
+    if reader.pages or (has_images and ocr.mode != "never"):
+        unread = reader.failed and f" ({reader.failed} page(s) could not be read in time)"
+        return UserError(
+            f"{path}: no text found on any page, even with OCR{unread or ''}; the pages "
+            "may be blank, photos or unreadable scans"
+        )
+    if has_images:
+        return UserError(
+            f"{path} has no text layer, only images (a scan?); OCR is off", hint="ocr_on"
+        )
+    return UserError(
+        f"{path} contains no extractable text (blank pages, forms or drawings only); "
+        "open a document that contains text"
+    )
 
 
 def _authenticate(mdoc: object, path: Path, password: str | None) -> None:

@@ -13,10 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from desktop_qa.core import formats
 from desktop_qa.core.document import Box, Document
+from desktop_qa.core.furniture import without
 
 CONTEXT_CHARS = 90
+_NONE = np.zeros((0, 2), np.int32)
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,9 @@ class Answer:
     # Where it is in the document's own terms ("slide 3"; 'sheet "Budget", row 7, cell B7');
     # None for formats cited by page alone (core/formats/citations.py).
     location: str | None = None
+    # The page's printed label ("xiv", from the PDF's /PageLabels); None where the document
+    # defines none (then ``page`` is what a reader cites).
+    page_label: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +50,7 @@ class Answer:
             "score": round(self.score, 4),
             "probability": round(self.probability, 6),
             "page": self.page,
+            "page_label": self.page_label,
             "start": self.start,
             "end": self.end,
             "boxes": [[round(v, 2) for v in b.rect] for b in self.boxes],
@@ -176,9 +184,18 @@ def _collapse(text: str) -> str:
 
 
 def make_context(
-    text: str, start: int, end: int, width: int = CONTEXT_CHARS
+    text: str,
+    start: int,
+    end: int,
+    width: int = CONTEXT_CHARS,
+    furniture: np.ndarray | None = None,
 ) -> tuple[str, int, int]:
-    """Snippet around text[start:end], cut at word boundaries; returns (snippet, a, b)."""
+    """Snippet around text[start:end], cut at word boundaries; returns (snippet, a, b).
+
+    ``furniture`` (``Document.furniture``): running heads and footers around the
+    span are left out of the snippet, so a context never reads "... 284 FREE
+    CULTURE <http://...> launched a war".
+    """
     left = max(0, start - width)
     if left > 0:
         space = text.find(" ", left, start)
@@ -187,9 +204,10 @@ def make_context(
     if right < len(text):
         space = text.rfind(" ", end, right)
         right = space if space >= 0 else right
-    before = _collapse(text[left:start])
+    skip = furniture if furniture is not None else _NONE
+    before = _collapse(without(text, left, start, skip))
     answer = _collapse(text[start:end])
-    after = _collapse(text[end:right])
+    after = _collapse(without(text, end, right, skip))
     prefix = (
         ("… " if left > 0 else "") + before + (" " if before and text[start - 1].isspace() else "")
     )
@@ -201,7 +219,7 @@ def make_context(
 def make_answer(doc: Document, start: int, end: int, score: float, probability: float) -> Answer:
     """An Answer for ``doc.text[start:end]``: page, boxes and context filled in."""
     page = doc.page_of(start, end)
-    context, a, b = make_context(doc.text, start, end)
+    context, a, b = make_context(doc.text, start, end, furniture=doc.furniture)
     return Answer(
         text=doc.text[start:end],
         score=score,
@@ -216,4 +234,5 @@ def make_answer(doc: Document, start: int, end: int, score: float, probability: 
         document=str(doc.path) if doc.path else doc.name,
         ocr=doc.is_ocr(start, end),
         location=formats.locate(doc, start, end),
+        page_label=doc.page_label(page),
     )

@@ -122,5 +122,5 @@ def extract(path: str, ocr: OcrOptions | None = None) -> Extracted:
     return Extracted(
         content=content.encode(doc),
         pages=doc.page_count,
-        passages=[(p.start, p.end) for p in make_passages(doc.text)],
+        passages=[(p.start, p.end) for p in make_passages(doc.text, exclude=doc.furniture)],
     )
