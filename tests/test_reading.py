@@ -8,13 +8,18 @@ tests ``mutmut`` runs (docs/testing.md).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pymupdf
 import pytest
 
-from desktop_qa.core import Query, Reader, engine, load_pack
+from desktop_qa.core import Cancelled, Query, Reader, cache, engine, load_pack
+from desktop_qa.core.errors import PasswordRequired
+from desktop_qa.core.files import sha256_file
 from desktop_qa.core.index import TOP_PASSAGES
+from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.results import no_answer_text
 from desktop_qa.packs.oracle import build_oracle_pack
 
@@ -31,12 +36,15 @@ FILLER = (
 ).split()
 
 
+ANSWER_AT = 5  # before the passages that match ELSEWHERE, so reading order shows
+
+
 def _paragraph(i: int) -> str:
     """Over 600 characters (one passage) of single-token words (one window)."""
     words = " ".join(FILLER[(i + j) % len(FILLER)] for j in range(90))
-    if i < MATCHING:
+    if i >= PASSAGES - MATCHING:
         head = f"Rocket launch code review {i}. The warehouse lease needs delivery invoice {i}. "
-    elif i == 30:
+    elif i == ANSWER_AT:
         head = f"The launch code of the Zephyr rocket is {ANSWER}. "
     else:
         head = f"Section {i} covers other matters. "
@@ -113,7 +121,10 @@ def test_first_window_alone_then_batches_and_stop_at_the_best_passages(opened, r
         and result.summary == f"{len(result.answers)} answers"
     )
     assert 0.5 < result.answers[0].probability <= 1.0
-    assert engine.whole_read_seconds(result) > 0
+    # The rest of the document, at this reading's pace per passage.
+    left = (PASSAGES - TOP_PASSAGES) * result.seconds / TOP_PASSAGES
+    assert engine.whole_read_seconds(result) == pytest.approx(left)
+    assert engine.whole_read_seconds(replace(result, seconds=0.0)) is None  # no pace to go by
 
 
 def test_no_answer_in_the_ranking_reads_to_depth_then_resumes_to_the_whole(opened, reader):
@@ -136,7 +147,7 @@ def test_no_answer_in_the_ranking_reads_to_depth_then_resumes_to_the_whole(opene
     assert whole.whole_document and whole.answers[0].text == ANSWER
     second = windows_read(reader)
     assert len(second) == PASSAGES - MATCHING and not set(first) & set(second)
-    assert steps[-1].done == len(second)
+    assert steps[-1].done == steps[-1].total == len(second)
     assert whole.read.passages == whole.read.windows == PASSAGES
     assert engine.whole_read_seconds(whole) is None
     # The whole document from scratch: every window once, best-matching ones first.
@@ -202,12 +213,12 @@ def test_probabilities_are_softmax_over_every_candidate_and_the_null(opened, rea
 
 def test_short_scope_is_read_whole_at_once(tmp_path: Path, reader):
     path = tmp_path / "short.txt"
-    path.write_text("\n\n".join(_paragraph(i) for i in range(25, 31)), encoding="utf-8")
+    path.write_text("\n\n".join(_paragraph(i) for i in range(TOP_PASSAGES)), encoding="utf-8")
     with engine.open_document(path) as short:
-        steps, result = run_all(short, Query("Xylophone?"), reader)
+        steps, result = run_all(short, Query("Xylophone?"), reader)  # shares no word
     assert result.answers[0].text == ANSWER and result.whole_document
-    assert result.read.passages == result.read.windows == 6
-    assert steps[-1].total == 6
+    assert result.read.passages == result.read.windows == TOP_PASSAGES
+    assert steps[-1].total == TOP_PASSAGES
     assert result.summary == f"{len(result.answers)} answers"
 
 
@@ -222,8 +233,102 @@ def test_keyword_answers_without_a_pack(opened):
     assert result.question == QUESTION and result.document == opened.name
     assert result.read.passages == 4 and result.read.windows == 0
     assert result.read.total_passages == PASSAGES and result.whole_document
-    assert result.threshold == 0.0 and result.seconds >= 0
+    assert result.threshold == 0.0 and 0 < result.seconds < 60
+    assert result.to_json()["model"] == {"name": "keyword index", "trained": False}
+    assert result.to_json()["read"]["documents"] == 1
     probs = [a.probability for a in result.answers]
     assert np.isclose(sum(probs), 1.0)
     nothing = engine.final(engine.answer(opened, Query("Xylophone quokka?"), None))
     assert nothing.no_answer and nothing.answers == () and nothing.best_span_score is None
+
+
+def test_passages_of_many_windows_read_each_window_once(tmp_path: Path, oracle_pack: Path):
+    """64-token windows: a passage is many windows; the best of each is read first, then the
+    rest, and reading on to the whole document reads each window exactly once."""
+    path = tmp_path / "windows.txt"
+    path.write_text(
+        "\n\n".join(_paragraph(i) for i in [ANSWER_AT, *range(PASSAGES - 13, PASSAGES)]),
+        encoding="utf-8",
+    )
+    reader = Reader(load_pack(oracle_pack), batch_size=4)
+    seen: list[tuple[int, int]] = []
+    real = reader.run
+
+    def run(batch):  # type: ignore[no-untyped-def]
+        seen.extend((w.passage, int(w.offsets[w.context_mask][0, 0])) for w in batch)
+        return real(batch)
+
+    reader.run = run  # type: ignore[method-assign]
+    with engine.open_document(path) as doc:
+        steps, bounded = run_all(doc, Query(ELSEWHERE), reader)
+        assert bounded.no_answer and not bounded.whole_document
+        first = list(seen)
+        # One window of each of the 12 best passages first, then their other windows.
+        assert len({p for p, _ in first[:TOP_PASSAGES]}) == TOP_PASSAGES
+        assert bounded.read.passages == 13 and bounded.read.windows == len(first) > 13 * 3
+        phase_two = [s for s in steps if s.done != 0][TOP_PASSAGES // 4 + 1 :]
+        assert phase_two and phase_two[-1].total == len(first) - TOP_PASSAGES
+        seen.clear()
+        steps, whole = run_all(doc, Query(ELSEWHERE).deeper(), reader, resume=bounded)
+        second = list(seen)
+        assert whole.answers[0].text == ANSWER and whole.whole_document
+        assert not set(first) & set(second) and len(set(second)) == len(second)
+        assert steps[-1].done == steps[-1].total == len(second)
+        seen.clear()
+        _, scratch = run_all(doc, Query(ELSEWHERE, exhaustive=True), reader)
+        assert sorted(seen) == sorted(first + second) and len(set(seen)) == len(seen)
+        assert scratch.read.windows == whole.read.windows == len(seen)
+
+
+def test_reading_stops_when_cancelled(opened, reader):
+    with pytest.raises(Cancelled):
+        engine.final(engine.answer(opened, Query(QUESTION), reader, cancel=lambda: True))
+    assert reader.batches == []  # type: ignore[attr-defined]
+
+
+def test_second_open_comes_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "doc.txt"
+    path.write_text("\n\n".join(_paragraph(i) for i in range(PASSAGES)), encoding="utf-8")
+    calls: list[tuple[int, int]] = []
+    with engine.open_document(path, progress=lambda i, n: calls.append((i, n))) as doc:
+        text, digest = doc.doc.text, doc.doc.content_hash
+        assert doc.name == str(path) and doc.total_passages == PASSAGES
+    assert digest == sha256_file(path) and cache.entry_path(digest).is_file()
+
+    def no_reading(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the document was read again")
+
+    monkeypatch.setattr(engine, "load_document", no_reading)
+    calls.clear()
+    with engine.open_document(path, progress=lambda i, n: calls.append((i, n))) as doc:
+        assert doc.doc.text == text and doc.total_passages == PASSAGES
+        assert doc.search(QUESTION, 1)[0].passage.index == ANSWER_AT
+    assert calls == [(1, 1)]  # a text file: one step, done
+    with pytest.raises(Cancelled):
+        engine.open_document(path, cancel=lambda: True)
+    # Other OCR settings, or other bytes, are read again.
+    with pytest.raises(AssertionError, match="read again"):
+        engine.open_document(path, ocr=OcrOptions(mode="never"))
+    path.write_text("Changed. The code is alpha one bravo.", encoding="utf-8")
+    with pytest.raises(AssertionError, match="read again"):
+        engine.open_document(path)
+
+
+def test_protected_text_is_cached_only_when_allowed(tmp_path: Path):
+    path = tmp_path / "secret.pdf"
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "The code is alpha one bravo.")
+    pdf.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw", owner_pw="owner")
+    pdf.close()
+    digest = sha256_file(path)
+    with engine.open_document(path, password="pw") as doc:
+        assert "alpha one bravo" in doc.doc.text
+    assert not cache.entry_path(digest).exists()
+    with engine.open_document(path, password="pw", cache_protected=True):
+        pass
+    assert cache.entry_path(digest).is_file()
+    with pytest.raises(PasswordRequired):
+        engine.open_document(path)  # cached, and still needs its password
+    with engine.open_document(path, password="pw"):  # no longer allowed: the entry goes
+        pass
+    assert not cache.entry_path(digest).exists()
