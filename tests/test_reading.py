@@ -15,11 +15,12 @@ import numpy as np
 import pymupdf
 import pytest
 
-from desktop_qa.core import Cancelled, Query, Reader, cache, engine, load_pack
+from desktop_qa.core import Cancelled, Query, Reader, UserError, cache, engine, load_pack
 from desktop_qa.core.errors import PasswordRequired
 from desktop_qa.core.files import sha256_file
 from desktop_qa.core.index import TOP_PASSAGES
 from desktop_qa.core.ocr import OcrOptions
+from desktop_qa.core.query import EMPTY_QUESTION, MAX_QUESTION_CHARS, MAX_TOP_K
 from desktop_qa.core.results import no_answer_text
 from desktop_qa.packs.oracle import build_oracle_pack
 
@@ -116,6 +117,10 @@ def test_first_window_alone_then_batches_and_stop_at_the_best_passages(opened, r
     assert result.read.passages == result.read.windows == TOP_PASSAGES
     assert result.read.total_passages == PASSAGES and not result.whole_document
     assert result.null_score == 10.0 and result.best_span_score == 20.0
+    assert (result.question, result.document) == (QUESTION, opened.name)
+    # A test pack: never passed off as trained.
+    assert (result.model_name, result.trained) == ("oracle-test", False)
+    assert 0 < result.seconds < 60
     assert (
         result.best_guess == result.answers[0]
         and result.summary == f"{len(result.answers)} answers"
@@ -332,3 +337,37 @@ def test_protected_text_is_cached_only_when_allowed(tmp_path: Path):
     with engine.open_document(path, password="pw"):  # no longer allowed: the entry goes
         pass
     assert not cache.entry_path(digest).exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"question": None}, EMPTY_QUESTION),
+        ({"question": "x" * (MAX_QUESTION_CHARS + 1)}, "the question is 2001 characters long"),
+        ({"question": "ok", "top_k": MAX_TOP_K + 1}, "the number of answers must be between 1"),
+        (
+            {"question": "ok", "top_k": "3"},
+            "the number of answers must be a whole number (got '3')",
+        ),
+        ({"question": "ok", "top_k": True}, "the number of answers must be a whole number"),
+        ({"question": "ok", "depth": True}, "the reading depth must be a whole number"),
+        ({"question": "ok", "depth": "2"}, "the reading depth must be a whole number"),
+        ({"question": "ok", "threshold": "high"}, "the no-answer threshold must be a number"),
+        (
+            {"question": "caf\udce9?"},
+            "the question is not valid UTF-8 text; type it again or check your terminal's encoding",
+        ),
+    ],
+)
+def test_query_refuses_what_it_cannot_read(kwargs, message):  # type: ignore[no-untyped-def]
+    with pytest.raises(UserError) as caught:
+        Query(**kwargs)
+    assert caught.value.message.startswith(message)
+
+
+def test_query_accepts_its_bounds():
+    """The limits a user is told are the limits: each bound itself is accepted."""
+    assert Query("x" * MAX_QUESTION_CHARS).question == "x" * MAX_QUESTION_CHARS
+    assert Query("ok", top_k=1).top_k == 1 and Query("ok", top_k=MAX_TOP_K).top_k == MAX_TOP_K
+    assert Query("ok", depth=1).depth == 1
+    assert Query("ok", exhaustive=1).exhaustive is True  # type: ignore[arg-type]
