@@ -52,3 +52,11 @@ def test_max_answer_length_counts_tokens_and_is_an_exclusive_bound():
     # At 2 it is one token too long: never returned, the best allowed span wins instead.
     got = spans.top_spans(start, end, mask, max_answer_length=2, k=5)
     assert (1, 3, 20.0) not in got and got and all(e - s <= 1 for s, e, _ in got)
+
+
+def test_a_one_token_answer_is_allowed():
+    """ "Paris": start and end on the same token is a span of length one, not an empty one."""
+    start = np.array([0.0, 0, 10, 0])
+    end = np.array([0.0, 0, 10, 0])
+    mask = np.array([False, True, True, True])
+    assert spans.top_spans(start, end, mask, max_answer_length=3, k=1) == [(2, 2, 20.0)]
