@@ -422,7 +422,8 @@ def test_settings_dialog_changes_top_k_and_strictness(qtbot, make_window):
 def test_bounded_no_answer_offers_to_read_the_whole_document(
     qtbot, make_window, oracle_pack, tmp_path
 ):
-    """The bounded wording, then Ctrl+Enter reads the rest (Esc stops it; it can go on later)."""
+    """The bounded wording, then Ctrl+Enter reads the rest (Esc stops it and keeps what was
+    read; the button goes on from there)."""
     from tests.factset import generate
 
     paragraphs = list(generate(pages=40, facts=30).paragraphs)
@@ -449,8 +450,10 @@ def test_bounded_no_answer_offers_to_read_the_whole_document(
     assert s.busy
     with qtbot.waitSignal(s.queryCancelled, timeout=2000):
         qtbot.keyClick(window.question, Qt.Key.Key_Escape)
-    assert not s.busy and s.result.read.windows == bounded_windows
-    # Again, to the end: the answer, read in full.
+    assert not s.busy and s.result.read.windows >= bounded_windows
+    assert s.status == "stopped" and window.results.header_text().startswith("Stopped after ")
+    assert window.results.read_button.text().startswith("Go on reading from there")
+    # On from there, to the end: the answer, read in full.
     reader.delay = 0.0
     with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
         window.results.read_button.click()

@@ -45,9 +45,9 @@ from desktop_qa.core.library import (
 )
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.messages import user_message
-from desktop_qa.gui.workers import Worker
+from desktop_qa.gui.session import SCOPE_DOCUMENT, SCOPE_LIBRARY
+from desktop_qa.gui.workers import Worker, start_worker
 
-SCOPE_DOCUMENT, SCOPE_LIBRARY = "document", "library"
 DOCUMENT_KEY = "Ctrl+Shift+D"  # ask this document
 LIBRARY_KEY = "Ctrl+Shift+L"  # ask the library
 PANEL_KEY = "F9"  # show or hide the library panel
@@ -166,14 +166,17 @@ class LibraryController(QObject):
             return steps()
 
         self._request += 1
-        worker = Worker(self._request, job)
-        worker.signals.progress.connect(self._progress)
-        worker.signals.finished.connect(self._finished)
-        worker.signals.failed.connect(self._failed)
-        worker.signals.cancelled.connect(self._cancelled)
-        self._worker = worker
         emit(self.indexingStarted)
-        self.pool.start(worker)
+        self._worker = start_worker(
+            self.pool,
+            self._request,
+            job,
+            live=self._live,
+            progress=self._progress,
+            finished=self._finished,
+            failed=self._failed,
+            cancelled=self._cancelled,
+        )
         if self._watcher is None:
             self._restart_watching()
         return True
@@ -189,9 +192,8 @@ class LibraryController(QObject):
     def _live(self, request: int) -> bool:
         return self._worker is not None and self._worker.request == request
 
-    def _progress(self, request: int, p: IndexProgress) -> None:
-        if self._live(request):
-            emit(self.indexingProgress, p)
+    def _progress(self, p: IndexProgress) -> None:
+        emit(self.indexingProgress, p)
 
     def _done(self) -> None:
         self._worker = None
@@ -200,28 +202,25 @@ class LibraryController(QObject):
             self._again = False
             self.update()
 
-    def _finished(self, request: int, report: IndexReport) -> None:
-        if self._live(request):
-            self.last_report = report
-            if report.cancelled:
-                self._worker = None
-                emit(self.indexingCancelled)
-                emit(self.changed)
-                return
-            emit(self.indexingFinished, report)
-            self._done()
-
-    def _failed(self, request: int, message: str, bug: bool) -> None:
-        if self._live(request):
-            emit(self.indexingFailed, message)
-            self._done()
-
-    def _cancelled(self, request: int) -> None:
-        if self._worker is not None and self._worker.request == request:
+    def _finished(self, report: IndexReport) -> None:
+        self.last_report = report
+        if report.cancelled:
             self._worker = None
-            self._again = False
             emit(self.indexingCancelled)
             emit(self.changed)
+            return
+        emit(self.indexingFinished, report)
+        self._done()
+
+    def _failed(self, message: str, bug: bool) -> None:
+        emit(self.indexingFailed, message)
+        self._done()
+
+    def _cancelled(self) -> None:
+        self._worker = None
+        self._again = False
+        emit(self.indexingCancelled)
+        emit(self.changed)
 
     # -- watching -------------------------------------------------------------------------
     def _restart_watching(self) -> None:

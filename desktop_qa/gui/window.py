@@ -6,7 +6,6 @@ and every change arrives back as a Session signal.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
@@ -42,7 +41,7 @@ from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.results import QueryResult
 from desktop_qa.gui.compat import emit
-from desktop_qa.gui.library import LIBRARY_KEY, SCOPE_LIBRARY, LibraryUi
+from desktop_qa.gui.library import LIBRARY_KEY, LibraryUi
 from desktop_qa.gui.messages import CHOOSE_PACK
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.panels import (
@@ -53,7 +52,7 @@ from desktop_qa.gui.panels import (
     about_html,
 )
 from desktop_qa.gui.results import ResultsPanel
-from desktop_qa.gui.session import Session, Shown
+from desktop_qa.gui.session import SCOPE_LIBRARY, Session, Shown
 from desktop_qa.gui.textview import TextView
 
 # The same list of types the core opens (document.TEXT_SUFFIXES | MUPDF_SUFFIXES).
@@ -428,13 +427,20 @@ class MainWindow(QMainWindow):
             self.focus_viewer()
 
     def read_whole(self) -> None:
-        """After a bounded answer or "no answer": read the rest of the document."""
-        if self.session.library_result:  # the library: read further down the ranking
-            if not self.session.read_more_library():
-                self.statusBar().showMessage("Nothing more to read", 3000)
+        """Ctrl+Enter: read more, for either scope (the whole document; the library deeper;
+        after Esc, on from where it stopped)."""
+        s = self.session
+        if s.read_more():
             return
-        if not self.session.read_whole():
-            self.statusBar().showMessage("The whole document has been read already", 3000)
+        if s.busy:
+            text = "Still reading (Esc stops)"
+        elif s.result is None:
+            text = "Ask a question first"
+        elif s.result.mode == "keyword":
+            text = "Keyword search lists every match already (no model to read more)"
+        else:
+            text = "Nothing more to read: all of it has been read"
+        self.statusBar().showMessage(text, 3000)
 
     def copy(self) -> None:
         if self.viewer.currentWidget() is self.pdf_view:
@@ -542,10 +548,7 @@ class MainWindow(QMainWindow):
         if text and s.result is not None and text == s.result.question and not s.busy:
             s.step(-1 if shift else 1)
             return
-        if self.library.scope == SCOPE_LIBRARY:  # the scope box: the library or this document
-            s.ask_library(text)
-        else:
-            s.ask(text)
+        s.ask(text, self.library.scope)  # the scope box: the library or this document
 
     def _page_box_changed(self, value: int) -> None:
         if value and value != self.pdf_view.current_page():
@@ -706,12 +709,13 @@ class MainWindow(QMainWindow):
         if self.question.text().split() != question.split():
             self.question.setText(question)
         self._set_busy("Reading…")
-        self.results.set_header(f"Reading the document for: <i>{html.escape(question)}</i>")
+        self.results.start_reading(question, self.session.scope)
 
     def _query_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(f"{done} of {total} windows")
+        self.progress.setFormat("%p%")  # the words are in the answers header, never clipped
+        self.results.set_progress(done, total)
 
     def _query_finished(self, result: QueryResult) -> None:
         self._set_idle()
@@ -726,11 +730,15 @@ class MainWindow(QMainWindow):
     def _query_cancelled(self) -> None:
         if not self.session.loading:
             self._set_idle()
-        self.results.set_header("Cancelled.")
-        self.statusBar().showMessage("Question cancelled", 3000)
+        if self.session.result is None:
+            self.results.set_header("Stopped before any answer was found.")
+        self.statusBar().showMessage("Question stopped", 3000)
 
     def _answers_changed(self, shown: Shown) -> None:
-        self.results.show_result(shown.answers, shown.guess, self.session.result)
+        s = self.session
+        self.results.show_result(
+            shown.answers, shown.guess, s.result, status=s.status, progress=s.progress
+        )
 
     def _current_changed(self, index: int) -> None:
         shown = self.session.shown
