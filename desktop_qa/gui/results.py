@@ -7,6 +7,7 @@ document text is escaped, since documents are untrusted input.
 from __future__ import annotations
 
 import html
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
@@ -176,6 +177,7 @@ class ResultsPanel(QWidget):
         self._step_header: tuple[int, str, str] | None = None
         self._reading: tuple[str, str] | None = None  # (question, scope) while reading
         self._progress = (0, 0)
+        self._shown_at = 0.0
 
     def _clicked(self, item: QListWidgetItem) -> None:
         emit(self.answerActivated, self.list.row(item))
@@ -200,7 +202,10 @@ class ResultsPanel(QWidget):
     def set_progress(self, done: int, total: int) -> None:
         """How far the reading is, in the header (word-wrapped: never clipped)."""
         self._progress = (done, total)
-        if self._reading is not None:
+        now = time.monotonic()
+        # A person reads a count a few times a second; relaying out the panel costs more.
+        if self._reading is not None and (now - self._shown_at >= 0.2 or done >= total):
+            self._shown_at = now
             self._reading_header(self.list.count())
 
     def _reading_header(self, found: int) -> None:
@@ -208,11 +213,11 @@ class ResultsPanel(QWidget):
         question, scope = self._reading
         where = "the library" if scope == "library" else "the document"
         done, total = self._progress
-        text = f"Reading {where} for: <i>{html.escape(question)}</i>"
-        if total:
-            text += f"<br>Reading passage {done} of {total}"
-            if found:
-                text += f" · {found} answer{'s' if found != 1 else ''} so far"
+        text = f"Reading {where} for: <i>{html.escape(question)}</i><br>"
+        # Two lines from the start, so the header keeps its height as the count moves.
+        text += f"Reading passage {done} of {total}" if total else "Starting…"
+        if found:
+            text += f" · {found} answer{'s' if found != 1 else ''} so far"
         self.set_header(text)
 
     def show_result(
