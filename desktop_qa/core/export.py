@@ -264,7 +264,12 @@ def format_for(path: str | PurePath) -> str | None:
 
 
 def citation(answer: Mapping[str, Any], document: str) -> str:
-    """'“text” (document, page N)': what Copy answer with citation puts on the clipboard."""
+    """'“text” (document, page N)': what Copy answer with citation puts on the clipboard.
+
+    The answer's own document when it names one (an answer from a library or a
+    folder), else ``document`` (the result's).
+    """
+    document = str(answer.get("document") or document)
     name = PurePath(document).name or document
     where = f"{name}, page {answer['page']}" if answer.get("page") is not None else name
     return f"“{_one_line(answer['text'])}” ({_one_line(where)})"
