@@ -6,6 +6,7 @@ and every change arrives back as a Session signal.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
@@ -73,6 +74,29 @@ class QuestionBar(QLineEdit):
 
     submitted = Signal(bool)  # shift held
     escaped = Signal()
+
+    def event(self, event: QEvent) -> bool:
+        """The window's shortcuts win over the line edit's own keys (Ctrl+E, Ctrl+Shift+C…):
+        every shortcut works with the cursor in the bar, where it is after asking."""
+        if event.type() == QEvent.Type.ShortcutOverride and self._window_shortcut(event):
+            event.ignore()
+            return True
+        return super().event(event)
+
+    def _window_shortcut(self, event: QEvent) -> bool:
+        key = event.key()  # type: ignore[attr-defined]
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape) and not (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier  # type: ignore[attr-defined]
+        ):
+            return False  # Enter asks, Esc stops: the bar's own (keyPressEvent)
+        combo = QKeySequence(event.keyCombination())  # type: ignore[attr-defined]
+        window = self.window()
+        return any(
+            shortcut.matches(combo) == QKeySequence.SequenceMatch.ExactMatch
+            for action in window.actions()
+            if action.isEnabled()
+            for shortcut in action.shortcuts()
+        )
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -261,6 +285,9 @@ class MainWindow(QMainWindow):
             CHOOSE_PACK.replace("Pack", "&Pack", 1), self.choose_model_folder, None, tools
         )
         help_menu = bar.addMenu("&Help")
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("F1"), help_menu
+        )
         self._action("&About desktop-qa", self.show_about, None, help_menu)
         # Toolbar.
         tb = QToolBar("Main")
@@ -529,6 +556,43 @@ class MainWindow(QMainWindow):
                 ocr_mode=ocr_mode,
                 ocr_languages=ocr_languages,
             )
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) of every shortcut, from the actions themselves, plus the
+        question bar's own keys: Help ▸ Keyboard Shortcuts and docs/gui.md list these."""
+        rows = [
+            ("Enter", "Ask the question (the same question again: next answer)"),
+            ("Shift+Enter", "Previous answer (the same question)"),
+            ("/", "Type a question (from the page)"),
+        ]
+        seen: set[str] = set()
+        for action in self.actions():
+            keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+            keys = [k for k in keys if k]
+            if not keys:
+                continue
+            what = action.text().replace("&", "").rstrip("…").strip()
+            if what in seen:
+                continue
+            seen.add(what)
+            rows.append((" / ".join(keys), what))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard Shortcuts: every shortcut works wherever the focus is."""
+        body = "".join(
+            f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(w)}</td></tr>"
+            for k, w in self.shortcut_rows()
+        )
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard Shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(
+            f"<table>{body}</table><p>They work wherever the focus is, the question bar "
+            "included.</p>"
+        )
+        self.last_message = box
+        box.open()
 
     def show_about(self) -> None:
         box = QMessageBox(self)
