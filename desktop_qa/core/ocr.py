@@ -32,6 +32,7 @@ Why each part is the way it is:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -44,7 +45,7 @@ import statistics
 import sys
 import sysconfig
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -349,6 +350,26 @@ def _serve(conn: Any) -> None:
             conn.send(("error", f"{exc.__class__.__name__}: {exc}"))
 
 
+@contextlib.contextmanager
+def quiet_c_stderr() -> Iterator[None]:
+    """The C-level stderr (fd 2) to the null device meanwhile: OCR engine noise off the
+    terminal when OCR runs in-process (the child process silences its own for good)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class OcrRunner:
     """Runs page OCR in a child process that is killed on time-out or cancel."""
 
@@ -402,7 +423,8 @@ class OcrRunner:
             self.kill()
             self._start()
         if self.in_process:
-            return ocr_pixels(*job)
+            with quiet_c_stderr():  # Tesseract's "Line cannot be recognized!!" and such
+                return ocr_pixels(*job)
         deadline = time.monotonic() + seconds
         self._conn.send(job)
         while not self._conn.poll(0.05):
