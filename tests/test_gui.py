@@ -506,3 +506,20 @@ def test_other_answers_are_lightly_highlighted_in_a_text_file(
     strong, light = window.text_view.highlights()
     assert strong == [(answers[0].start, answers[0].end)]
     assert light == [(a.start, a.end) for a in answers[1:]]
+
+
+def test_the_no_model_panel_is_compact_and_says_it_once(qtbot, make_window, handbook_pdf):
+    """A line and two buttons: the answers keep the column; the reason is not repeated."""
+    window = make_window()
+    with qtbot.waitSignal(window.session.modelMissing, timeout=WAIT) as missing:
+        window.session.load_model()
+    panel = window.first_run
+    assert not panel.isHidden()
+    text = panel.text.text()
+    assert text.count("No model installed") == 1 and "keyword search" in text
+    assert missing.args[0] not in text and "#a00" not in text  # no red repeat
+    qtbot.wait(50)
+    assert panel.height() <= 0.2 * window.side.height(), (panel.height(), window.side.height())
+    # A broken pack's reason is shown, once.
+    panel.set_reason("model.onnx is damaged; reinstall the pack")
+    assert panel.text.text().count("model.onnx is damaged") == 1

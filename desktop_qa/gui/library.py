@@ -422,6 +422,7 @@ class LibraryUi(QObject):
         self._action("&Update Library", self.controller.update)
         self._action("&Stop Indexing", self.controller.cancel)
         self.panel_action = self.dock.toggleViewAction()
+        self.panel_action.setText("Library &Panel")
         self.panel_action.setShortcut(QKeySequence(PANEL_KEY))
         self.menu.addAction(self.panel_action)
         self.actions.append(self.panel_action)
