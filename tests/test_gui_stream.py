@@ -1,4 +1,4 @@
-"""One question at a time: answers shown as they are read, cleared on a new question, kept on Esc."""
+"""One question at a time: answers shown as read, cleared on a new question, kept on Esc."""
 
 from __future__ import annotations
 
