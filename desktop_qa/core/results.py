@@ -75,7 +75,8 @@ class ReadingState:
     ``read`` maps (source, passage index) to a bit mask of the passage's
     windows read; ``spans`` the distinct candidate spans (source, start, end)
     with their best scores; ``spilled`` the log-sum-exp of spans dropped to
-    keep memory flat; ``null`` the scope's null score so far. The mappings are
+    keep memory flat; ``null`` the scope's null score so far; ``sizes`` the
+    window count of each passage tokenized (what the rest will cost). The mappings are
     read-only copies: the reading that made it goes on with its own.
     """
 
@@ -85,6 +86,8 @@ class ReadingState:
     null: float | None
     spans: Mapping[tuple[int, int, int], float]
     spilled: float
+    # (source, passage index) -> how many windows the passage has, for passages tokenized.
+    sizes: Mapping[tuple[int, int], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -228,12 +228,13 @@ class ResultsPanel(QWidget):
         *,
         status: str = "done",
         progress: tuple[int, int] = (0, 0),
+        more_seconds: float | None = None,
     ) -> None:
         """Fill the list; with no answer, say so and offer the best guess one key away.
 
         ``status``: "reading" (answers so far, the list re-ranks as the reading
         goes on), "done" (final) or "stopped" (Esc: what was found so far,
-        Ctrl+Enter goes on).
+        Ctrl+Enter goes on). ``more_seconds``: how long reading more takes.
         """
         self.list.clear()
         self.guess_button.hide()
@@ -266,9 +267,10 @@ class ResultsPanel(QWidget):
             self.read_button.show()
             return
         scope = "" if result.whole_document else " · best-matching passages read"
-        seconds = whole_read_seconds(result)
+        seconds = more_seconds if more_seconds is not None else whole_read_seconds(result)
         if library and not result.whole_document and result.mode == "reader":
-            self.read_button.setText(f"Read more of the library · {READ_WHOLE_KEY}")
+            about = f" (about {_duration(more_seconds)})" if more_seconds is not None else ""
+            self.read_button.setText(f"Read more of the library{about} · {READ_WHOLE_KEY}")
             self.read_button.show()
         elif seconds is not None:
             self.read_button.setText(

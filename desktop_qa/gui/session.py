@@ -591,6 +591,16 @@ class Session(QObject):
         self._run(query, result)
         return True
 
+    def read_more_seconds(self) -> float | None:
+        """About how long ``read_more`` takes (the whole document, or the library four
+        times deeper), from this question's own pace; None when not known."""
+        result, query = self.result, self.query
+        if result is None or query is None or self.status == STOPPED:
+            return None
+        if self.scope == SCOPE_LIBRARY:
+            return engine.whole_read_seconds(result, passages=query.depth * 4)
+        return engine.whole_read_seconds(result)
+
     # The names of the two scopes' "read more" before they were one action.
     read_whole = read_more
     read_more_library = read_more

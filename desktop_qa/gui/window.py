@@ -53,7 +53,7 @@ from desktop_qa.gui.panels import (
     about_html,
 )
 from desktop_qa.gui.results import ResultsPanel
-from desktop_qa.gui.session import SCOPE_LIBRARY, Session, Shown
+from desktop_qa.gui.session import DONE, SCOPE_LIBRARY, Session, Shown
 from desktop_qa.gui.textview import TextView
 
 # The same list of types the core opens (document.TEXT_SUFFIXES | MUPDF_SUFFIXES).
@@ -801,7 +801,12 @@ class MainWindow(QMainWindow):
     def _answers_changed(self, shown: Shown) -> None:
         s = self.session
         self.results.show_result(
-            shown.answers, shown.guess, s.result, status=s.status, progress=s.progress
+            shown.answers,
+            shown.guess,
+            s.result,
+            status=s.status,
+            progress=s.progress,
+            more_seconds=s.read_more_seconds() if s.status == DONE else None,
         )
 
     def _current_changed(self, index: int) -> None:
