@@ -291,7 +291,12 @@ class ResultsPanel(QWidget):
             best = result.best_guess
             if best is not None and not guess:
                 # The key first, so a long guess is cut, never the hint.
-                self.guess_button.setText(f"Show best guess (F3): “{_short(best.text, 48)}”")
+                text = f"Show best guess (F3): “{_short(best.text, 80)}”"
+                room = max(120, self.width() - 24)
+                metrics = self.guess_button.fontMetrics()
+                self.guess_button.setText(
+                    metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+                )
                 self.guess_button.setToolTip(best.text)
                 self.guess_button.show()
 
