@@ -21,6 +21,7 @@ from desktop_qa.commands.messages import user_message  # the CLI's words for the
 from desktop_qa.core.errors import Cancelled, UserError
 
 COMMANDS = ("ask", "find", "gui", "model", "eval", "library")
+TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
 EXIT_BUG = 3  # an unexpected exception: a bug in the app, not the user's input
 
 
@@ -62,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # `desktop-qa` alone or `desktop-qa FILE` opens the window.
-    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+    # `desktop-qa` alone, `desktop-qa FILE` or `desktop-qa --state-file X FILE` (the
+    # window's options before any command) opens the window.
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in TOP_LEVEL_OPTIONS):
         argv = ["gui", *argv]
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -347,20 +347,6 @@ def test_first_answer_comes_after_one_window_then_batches(long_text: Path, oracl
     assert steps[0].result is not None  # answers so far, after the first window
 
 
-def test_keyword_probabilities_are_shares_of_the_listed_scores(long_text: Path):
-    """Without a model, ``probability`` is each answer's share of the listed bm25 scores."""
-    opened = engine.open_document(long_text)
-    wide = "What is the launch code of the Zephyr rocket in the warehouse report?"
-    result = engine.final(engine.answer(opened, Query(wide, top_k=5), None))
-    assert result.mode == "keyword" and len(result.answers) == 5
-    scores = np.array([a.score for a in result.answers])
-    probs = np.array([a.probability for a in result.answers])
-    np.testing.assert_allclose(probs, scores / scores.sum(), rtol=1e-9)
-    assert np.isclose(probs.sum(), 1.0) and all(0 < p < 1 for p in probs)
-    as_json = [a["probability"] for a in result.to_json()["answers"]]
-    assert as_json == [round(p, 6) for p in probs]
-
-
 def test_the_core_says_what_is_wrong_and_each_front_end_what_to_do():
     """One error, three wordings: the core's (no flag, no menu), the CLI's, the app's."""
     from desktop_qa.core.ocr import OcrOptions

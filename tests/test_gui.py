@@ -422,7 +422,8 @@ def test_settings_dialog_changes_top_k_and_strictness(qtbot, make_window):
 def test_bounded_no_answer_offers_to_read_the_whole_document(
     qtbot, make_window, oracle_pack, tmp_path
 ):
-    """The bounded wording, then Ctrl+Enter reads the rest (Esc stops it; it can go on later)."""
+    """The bounded wording, then Ctrl+Enter reads the rest (Esc stops it and keeps what was
+    read; the button goes on from there)."""
     from tests.factset import generate
 
     paragraphs = list(generate(pages=40, facts=30).paragraphs)
@@ -449,8 +450,10 @@ def test_bounded_no_answer_offers_to_read_the_whole_document(
     assert s.busy
     with qtbot.waitSignal(s.queryCancelled, timeout=2000):
         qtbot.keyClick(window.question, Qt.Key.Key_Escape)
-    assert not s.busy and s.result.read.windows == bounded_windows
-    # Again, to the end: the answer, read in full.
+    assert not s.busy and s.result.read.windows >= bounded_windows
+    assert s.status == "stopped" and window.results.header_text().startswith("Stopped after ")
+    assert window.results.read_button.text().startswith("Go on reading from there")
+    # On from there, to the end: the answer, read in full.
     reader.delay = 0.0
     with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
         window.results.read_button.click()
@@ -503,3 +506,20 @@ def test_other_answers_are_lightly_highlighted_in_a_text_file(
     strong, light = window.text_view.highlights()
     assert strong == [(answers[0].start, answers[0].end)]
     assert light == [(a.start, a.end) for a in answers[1:]]
+
+
+def test_the_no_model_panel_is_compact_and_says_it_once(qtbot, make_window, handbook_pdf):
+    """A line and two buttons: the answers keep the column; the reason is not repeated."""
+    window = make_window()
+    with qtbot.waitSignal(window.session.modelMissing, timeout=WAIT) as missing:
+        window.session.load_model()
+    panel = window.first_run
+    assert not panel.isHidden()
+    text = panel.text.text()
+    assert text.count("No model installed") == 1 and "keyword search" in text
+    assert missing.args[0] not in text and "#a00" not in text  # no red repeat
+    qtbot.wait(50)
+    assert panel.height() <= 0.2 * window.side.height(), (panel.height(), window.side.height())
+    # A broken pack's reason is shown, once.
+    panel.set_reason("model.onnx is damaged; reinstall the pack")
+    assert panel.text.text().count("model.onnx is damaged") == 1

@@ -152,3 +152,40 @@ def test_the_probe_list_covers_what_the_xcb_plugin_links(tmp_path):
         needed |= set(re.findall(r"^\s*((?:libxcb|libxkbcommon|libX11)\S*\.so\.\d+)", out, re.M))
     assert "libxcb-cursor.so.0" in needed  # the one Qt 6.5+ made necessary
     assert needed <= set(XCB_LIBRARIES), needed - set(XCB_LIBRARIES)
+
+
+def test_no_display_is_one_line_not_an_abort(tmp_path):
+    """Without DISPLAY or WAYLAND_DISPLAY, Qt would abort (134): one error line, exit 2."""
+    env = env_for_subprocess(tmp_path / "user")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        env.pop(name, None)
+    for args in ([], ["gui"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "desktop_qa", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: no display"), proc.stderr
+        assert "desktop-qa ask FILE QUESTION" in lines[0]
+
+
+def test_window_options_before_or_after_gui(tmp_path, oracle_pack, handbook_pdf):
+    """`desktop-qa --state-file X FILE` works as `desktop-qa gui --state-file X FILE` does."""
+    import json
+
+    for i, before in enumerate(([], ["gui"])):
+        state, shot = tmp_path / f"state{i}.json", tmp_path / f"shot{i}.png"
+        proc = subprocess.run(
+            [sys.executable, "-m", "desktop_qa", *before, "--state-file", str(state)]
+            + ["--model", str(oracle_pack), str(handbook_pdf), "--screenshot", str(shot)],
+            env=env_for_subprocess(tmp_path / "user"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(state.read_text("utf-8"))["document"] == "handbook.pdf"

@@ -233,3 +233,68 @@ def test_a_locked_library_opens_the_window_and_says_why(qtbot, make_window, fold
     assert "LibraryBusy (test)" in window.library.panel.summary.text()
     window.library.panel.add(str(folder))
     assert "LibraryBusy (test)" in window.library.panel.summary.text()
+
+
+def test_the_panel_moves_with_the_indexing(qtbot, window, folder):
+    """Rows appear as files finish; the counts and the time left move with the status bar."""
+    c, panel = window.library.controller, window.library.panel
+    c.workers = 1
+    panel.redraw_interval = 0.0  # every report (the app: once a second; these files are quick)
+    seen: list[tuple[int, int, str, str]] = []
+
+    def look(p) -> None:  # type: ignore[no-untyped-def]
+        seen.append((p.done, len(panel.rows()), panel.summary.text(), window.library.status.text()))
+
+    c.indexingProgress.connect(look)
+    with qtbot.waitSignal(c.indexingFinished, timeout=WAIT):
+        panel.add(str(folder))
+    during = [s for s in seen if 0 < s[0] < 15]
+    assert during, seen
+    # Rows of the files done so far, before the end.
+    assert any(0 < rows < 15 for _d, rows, _s, _b in during), seen
+    # The panel's counts say how many are left, as the status bar does.
+    done, _rows, summary, status = during[-1]
+    assert f"Indexing {done} of 15 documents" in status
+    assert " left" in summary and " indexed" in summary
+    assert "0 indexed · 0 could not be read" not in seen[-1][2]
+    assert "15 left" not in summary
+    final = panel.summary.text()
+    assert "14 indexed · 1 could not be read" in final and "left" not in final
+
+
+def test_failed_only_and_the_whole_reason(qtbot, window, folder):
+    add_and_wait(qtbot, window, folder)
+    panel = window.library.panel
+    panel.failed_only.setChecked(True)
+    rows = panel.rows()
+    assert [Path(p).name for p, _s, _r in rows] == ["broken.pdf"]
+    (path, state, reason) = rows[0]
+    assert state == FAILED and not reason.startswith(path)  # the name is in the first column
+    folder_item = panel.tree.topLevelItem(0)
+    panel.tree.setCurrentItem(folder_item.child(0))
+    assert panel.detail.isVisibleTo(panel)
+    detail = panel.detail.text()
+    assert detail.startswith(path) and reason in detail and panel.detail.wordWrap()
+    panel.failed_only.setChecked(False)
+    assert len(panel.rows()) == 15
+
+
+def test_time_left_does_not_climb_while_the_rate_holds():
+    """A fast start (small or unchanged files), then a steady pace: the run's average climbs
+    for a long while; the smoothed time left falls once the pace holds."""
+    from desktop_qa.gui.library import EtaSmoother
+
+    eta = EtaSmoother()
+    total, t, done = 300, 0.0, 0
+    averages, smoothed = [], []
+    for step in range(200):
+        rate = 10.0 if step < 10 else 1.0  # documents per second
+        t += 1.0
+        done = min(total, done + int(rate))
+        left = eta.update(done, total, t)
+        averages.append((total - done) * t / done)
+        if step >= 90:  # once the pace has held a while
+            smoothed.append(left)
+    assert max(averages[20:60]) > averages[15]  # the run's average climbs (the bug)
+    assert all(b <= a for a, b in zip(smoothed, smoothed[1:], strict=False)), smoothed
+    assert abs(smoothed[-1] - (total - done)) < 0.1 * (total - done)  # about right, too

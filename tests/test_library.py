@@ -11,7 +11,7 @@ import pymupdf
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import engine
+from desktop_qa.core import engine, export
 from desktop_qa.core.document import load_document
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.library import FAILED, INDEXED, Library, LibraryScope, walk
@@ -118,8 +118,14 @@ def test_broken_encrypted_and_image_only_files_are_skipped_with_their_reasons(
     assert result["answers"][0]["text"] == "Alpha Bravo"  # the rest answer
     assert main(["library", "status", "--failed"]) == 0
     out = capsys.readouterr().out
-    for path, reason in expected.items():
-        assert f"{path}  {reason}" in out
+    for path, reason in expected.items():  # each path once, its reason without it
+        assert out.count(path) == 1, out
+        assert f"{path}  {export.listed_reason(path, reason)}" in out
+        assert "open a document" not in out and "open it again" not in out
+    # The closing hint is worded for a library, once.
+    assert (
+        out.strip().splitlines()[-1] == f"{len(expected)} could not be read: {export.LIBRARY_RETRY}"
+    )
 
 
 def test_moved_file_is_recognised_by_hash(folder: Path) -> None:

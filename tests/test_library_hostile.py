@@ -213,7 +213,8 @@ def test_names_with_escapes_or_line_breaks_cannot_reach_the_terminal(tmp_path: P
     assert "failed: " in out and "forged.txt is empty" in out
     code, out, _ = run(capsys, "library", "status")
     assert code == 0 and "\x1b" not in out
-    assert out.count("\n") == 3  # two documents and the totals: no forged row
+    # Two documents, the totals and the closing hint (one failed): no forged row.
+    assert out.count("\n") == 4 and out.splitlines()[-1].startswith("1 could not be read: ")
     assert sorted(x.split()[0] for x in out.splitlines()[:2]) == [FAILED, INDEXED]
     code, out, _ = run(capsys, "library", "list")
     assert "\x1b" not in out and out.count("\n") == 1

@@ -278,3 +278,24 @@ def test_ocr_resume_store_is_private():
         store.close()
     finally:
         os.umask(old)
+
+
+def test_in_process_ocr_keeps_engine_noise_off_the_terminal(tmp_path):
+    """Tesseract writes diagnostics on the C stderr; in-process OCR sends them to null."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os\n"
+        "from desktop_qa.core import ocr\n"
+        "def noisy(*job):\n"
+        "    os.write(2, b'Image too small to scale!!\\n')\n"
+        "    return []\n"
+        "ocr.ocr_pixels = noisy\n"
+        "with ocr.OcrRunner(in_process=True) as runner:\n"
+        "    assert runner.run((b'', 1, 1, 300, 'eng', ''), 5, None) == []\n"
+        "os.write(2, b'after\\n')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == b"after\n"

@@ -93,3 +93,70 @@ def test_password_dialog_takes_the_keyboard_under_a_real_x_server(tmp_path, orac
         assert app.close() == 0, app.output()
     if shot is not None:
         assert shot.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_every_shortcut_from_the_question_bar_under_a_real_x_server(
+    tmp_path, oracle_pack, handbook_pdf
+):
+    """Each shortcut, sent while the cursor is in the question bar, does its job."""
+    with x_display(tmp_path) as display:
+        cmd = [sys.executable, "-m", "desktop_qa", str(handbook_pdf), "--model", str(oracle_pack)]
+        app = App(cmd, x_env(display, tmp_path / "user"), tmp_path)
+        app.wait("the document", lambda s: s["document"] == "handbook.pdf" and not s["loading"])
+        app.activate()
+        app.wait("focus in the question bar", lambda s: s["focus"] == "question")
+        app.type(QUESTION)
+        app.key("Return")
+        answered = app.wait(
+            "the answers", lambda s: s["answers"][:1] == ["Alpha Bravo"] and not s["busy"]
+        )
+        assert "best-matching passages read" in answered["header"]
+        done: list[str] = []
+
+        def in_bar(key: str, what: str, test) -> dict:  # type: ignore[no-untyped-def]
+            app.wait(f"focus in the question bar before {key}", lambda s: s["focus"] == "question")
+            app.key(key)
+            state = app.wait(f"{key}: {what}", test, timeout=30)
+            done.append(key)
+            return state
+
+        def back_to_bar() -> None:
+            app.key("Escape")
+            app.wait("the dialog closed", lambda s: s["dialog"] is None)
+            if app.state()["focus"] != "question":
+                app.key("ctrl+f")
+
+        in_bar("F3", "the second answer", lambda s: s["current"] == 1)
+        in_bar("shift+F3", "the first answer", lambda s: s["current"] == 0)
+        zoom = app.state()["zoom"]
+        in_bar("ctrl+equal", "zoomed in", lambda s: s["zoom"] > zoom)
+        in_bar("ctrl+minus", "zoomed out", lambda s: s["zoom"] < zoom * 1.1)
+        in_bar("ctrl+0", "fit width", lambda s: abs(s["zoom"] - zoom) < 1e-3)
+        in_bar("ctrl+shift+c", "copied", lambda s: "citation" in s["status"])
+        in_bar("ctrl+e", "the export dialog", lambda s: s["dialog"] == "Export answers")
+        back_to_bar()
+        in_bar("ctrl+o", "the open dialog", lambda s: s["dialog"] == "Open document")
+        back_to_bar()
+        in_bar("F1", "the shortcuts", lambda s: s["dialog"] == "Keyboard Shortcuts")
+        shot = app.screenshot("shortcuts.png")
+        back_to_bar()
+        in_bar("ctrl+shift+l", "the library scope", lambda s: s["scope"] == "library")
+        in_bar("ctrl+shift+d", "the document scope", lambda s: s["scope"] == "document")
+        panel = app.state()["library_panel"]
+        in_bar("F9", "the library panel toggled", lambda s: s["library_panel"] != panel)
+        in_bar(
+            "ctrl+Return",
+            "the whole document read",
+            lambda s: not s["busy"] and "best-matching passages read" not in s["header"],
+        )
+        in_bar("ctrl+g", "the page box", lambda s: s["focus"] == "page_box")
+        app.key("Escape")
+        app.wait("focus on the pages", lambda s: s["focus"] == "pages")
+        app.key("ctrl+f")
+        in_bar("Escape", "focus on the pages", lambda s: s["focus"] == "pages")
+        app.key("ctrl+f")
+        app.wait("focus in the question bar", lambda s: s["focus"] == "question")
+        assert app.close() == 0, app.output()  # ctrl+q from the question bar
+    assert len(done) == 15  # and ctrl+q
+    if shot is not None:
+        assert shot.read_bytes().startswith(PNG_MAGIC)

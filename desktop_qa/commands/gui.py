@@ -44,9 +44,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             "--page needs a document and a page number of 1 or more: desktop-qa FILE --page N"
         )
-    from desktop_qa.gui.syslibs import check_xcb
+    from desktop_qa.gui.syslibs import check_display, check_xcb
 
-    problem = check_xcb()
+    # Qt aborts the process (exit 134) without a display or an xcb library: say so first.
+    problem = check_display() or check_xcb()
     if problem:
         raise UserError(problem)
     try:

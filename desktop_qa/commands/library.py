@@ -143,14 +143,17 @@ def run(args: argparse.Namespace) -> int:
                 ]
                 _print_json(stats)
             else:
-                for d in docs:
-                    reason = f"  {export.one_line(d.error)}" if d.error else ""
+                for d in docs:  # each path once: the reason without the path it starts with
+                    why = export.listed_reason(d.path, d.error) if d.error else ""
+                    reason = f"  {export.one_line(why)}" if why else ""
                     print(f"{d.state:<8} {d.pages:>5} p  {export.one_line(d.path)}{reason}")
                 s = library.stats()
                 print(
                     f"{s['documents']} documents ({s['indexed']} indexed, {s['failed']} failed), "
                     f"{s['pages']} pages, {s['passages']} passages"
                 )
+                if s["failed"]:  # what to do, worded for a library
+                    print(f"{s['failed']} could not be read: {export.LIBRARY_RETRY}")
                 for folder in absent:
                     print(f"folder absent: {_absent_note(folder)}")
         elif action == "update":

@@ -19,6 +19,7 @@ whole scope, and no window is ever read twice.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -29,7 +30,13 @@ from desktop_qa.core import cache
 from desktop_qa.core.document import Document, check_input, check_password, load_document
 from desktop_qa.core.errors import Cancelled, UserError
 from desktop_qa.core.files import sha256_file
-from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
+from desktop_qa.core.index import (
+    _WORD,
+    TOP_PASSAGES,
+    PassageIndex,
+    best_sentence,
+    query_terms,
+)
 from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.passages import Passage, make_passages
 from desktop_qa.core.qa import Ranked, Reading, Scope
@@ -252,18 +259,73 @@ def final(steps: Generator[object, None, T]) -> T:
             return stop.value
 
 
-def whole_read_seconds(result: QueryResult) -> float | None:
+def whole_read_seconds(result: QueryResult, passages: int | None = None) -> float | None:
     """About how long reading the rest of the scope takes, from this reading's own pace.
 
-    None when there is nothing left to read or nothing to measure the pace by.
+    ``passages``: read only down to that many passages of the ranking (the
+    library's deeper read), not the whole scope. The windows left are the
+    unread windows of the passages tokenized so far plus, for the passages
+    not touched yet, as many windows each as those had on average (a
+    passage is often several windows: counting one each was 2.8x short on
+    *Free Culture*). None when there is nothing left to read or nothing to
+    measure the pace by.
     """
-    read = result.read
+    read, state = result.read, result.state
     if read.whole_document or result.mode != "reader" or not read.windows or not read.passages:
         return None
     if result.seconds <= 0:
         return None
-    windows_left = (read.total_passages - read.passages) * read.windows / read.passages
+    sizes = state.sizes if state is not None else {}
+    per_passage = sum(sizes.values()) / len(sizes) if sizes else read.windows / read.passages
+    target = read.total_passages if passages is None else min(passages, read.total_passages)
+    untouched = max(0, target - max(read.passages, len(sizes)))
+    unread = max(0, sum(sizes.values()) - read.windows)
+    windows_left = unread + untouched * per_passage
+    if windows_left <= 0:
+        return None
     return windows_left * result.seconds / read.windows
+
+
+# A keyword answer's sentence must hold more than half of the question's content words,
+# and at least KEYWORD_COVERAGE of their weight by rarity.
+KEYWORD_COVERAGE = 0.5
+# Up to this many passages are counted per question word to weigh it (rarer weighs more).
+RARITY_SAMPLE = 200
+
+
+def _word_key(term: str) -> str:
+    """A prefix that stands for a word's forms: "launch" ~ "launched", "sign" ~ "signed"."""
+    if len(term) > 5:
+        return term[:5]
+    return term[:-1] if len(term) > 3 and term.endswith("s") else term
+
+
+def keyword_weights(scope: Scope, question: str) -> dict[str, float]:
+    """The question's content words (as prefixes), each weighted 1-2 by rarity in the scope.
+
+    A word in ``df`` of ``N`` passages weighs ``1 + log(1 + N/df) / log(1 + N)``:
+    a word in every passage 1, a word in one passage about 2 (``df`` is counted
+    up to ``RARITY_SAMPLE``; a word the scope never holds weighs 1, since it
+    cannot tell passages apart).
+    """
+    total = max(scope.total_passages, 1)
+    weights: dict[str, float] = {}
+    for term in query_terms(question):
+        key = _word_key(term)
+        if key in weights:
+            continue
+        df = len(scope.search(term, RARITY_SAMPLE)) if total > 1 else 1
+        weights[key] = 1.0 + (math.log(1 + total / df) / math.log(1 + total) if df else 0.0)
+    return weights
+
+
+def keyword_coverage(weights: dict[str, float], text: str) -> tuple[float, float]:
+    """(share of the weight, share of the words) of the question that ``text`` holds."""
+    if not weights:
+        return 0.0, 0.0
+    words = {w.lower() for w in _WORD.findall(text)}
+    held = [k for k in weights if any(w.startswith(k) for w in words)]
+    return sum(weights[k] for k in held) / sum(weights.values()), len(held) / len(weights)
 
 
 def keyword_answers(scope: Scope, query: Query) -> QueryResult:
@@ -271,27 +333,34 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
 
     What the app can still offer with no model pack: find-in-document by
     meaning-ish keywords (stemmed), labelled ``mode="keyword"``. ``score`` is
-    the passage's bm25 (higher is better) and ``probability`` its share of the
-    listed scores, not a model probability.
+    the passage's bm25 (higher is better) and ``probability`` the share of the
+    question's content words (weighted by rarity) that its passage holds, the
+    same whatever else is listed: not a model probability. When no listed
+    passage holds ``KEYWORD_COVERAGE`` of them, the result is "no answer" (the
+    matches stay as candidates, the best one the greyed best guess).
     """
     started = time.perf_counter()
     hits = scope.search(query.question, query.top_k)
-    total = sum(h.score for h in hits) or 1.0
+    weights = keyword_weights(scope, query.question) if hits else {}
     answers: list[Answer] = []
+    shares: list[bool] = []
     for hit in hits:
         doc = scope.document(hit.source)
         start, end = best_sentence(doc.text, hit.passage.start, hit.passage.end, query.question)
-        answers.append(make_answer(doc, start, end, hit.score, hit.score / total))
+        share, count = keyword_coverage(weights, doc.text[start:end])
+        answers.append(make_answer(doc, start, end, hit.score, share))
+        shares.append(share >= KEYWORD_COVERAGE and count > 0.5)
+    found = any(shares)
     return QueryResult(
         question=query.question,
         document=scope.name,
         model_name=KEYWORD_MODEL_NAME,
         trained=False,
-        no_answer=not answers,
+        no_answer=not found,
         null_score=None,
         best_span_score=answers[0].score if answers else None,
-        threshold=0.0,
-        answers=tuple(answers),
+        threshold=KEYWORD_COVERAGE,
+        answers=tuple(answers) if found else (),
         candidates=tuple(answers),
         # The keyword index ranks every passage of the scope.
         read=Read(len(hits), 0, scope.total_passages, True, scope.document_count),

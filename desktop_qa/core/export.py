@@ -280,10 +280,32 @@ def citation(answer: Mapping[str, Any], document: str) -> str:
     """'“text” (document, page N)': what Copy answer with citation puts on the clipboard.
 
     The page is the printed label where the document has one ("page xiv").
+    The answer's own document when it names one (an answer from a library or a
+    folder), else ``document`` (the result's).
     """
+    document = str(answer.get("document") or document)
     name = PurePath(document).name or document
     page = page_text(answer)
     where = f"{name}, page {page}" if page else name
     if answer.get("location"):
         where = f"{name}, {answer['location']}"
     return f"“{_one_line(answer['text'])}” ({_one_line(where)})"
+
+
+# Closing hints worded for a document opened alone; a library lists such files, and says
+# once, at the end, what to do about them (``LIBRARY_RETRY``).
+_DOCUMENT_HINTS = ("; open a document that contains text", "; open it again", ": open it with")
+LIBRARY_RETRY = "fix or replace them, then run 'desktop-qa library update --retry'"
+
+
+def listed_reason(path: str, error: str) -> str:
+    """Why a library file failed, for a list that names the file already: the path that
+    starts the core's line dropped, and a closing hint meant for one opened document."""
+    reason = " ".join(error.split())
+    if reason.startswith(path):
+        reason = reason[len(path) :].lstrip(" :")
+    for hint in _DOCUMENT_HINTS:
+        at = reason.find(hint)
+        if at > 0:
+            reason = reason[:at]
+    return reason

@@ -30,12 +30,14 @@ Why each part is the way it is:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
+import os
 import site
 import sys
 import sysconfig
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -295,6 +297,26 @@ def _ocr_job(job: tuple[Any, ...], note: Any) -> list[tuple[float, float, float,
     return ocr_pixels(*job)
 
 
+@contextlib.contextmanager
+def quiet_c_stderr() -> Iterator[None]:
+    """The C-level stderr (fd 2) to the null device meanwhile: OCR engine noise off the
+    terminal when OCR runs in-process (the child process silences its own for good)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class OcrRunner:
     """Runs page OCR in a child process that is killed on time-out or cancel.
 
@@ -337,7 +359,8 @@ class OcrRunner:
                 raise RuntimeError("the OCR process ended unexpectedly") from None
             except child.ChildError as exc:
                 raise RuntimeError(str(exc)) from None
-        return ocr_pixels(*job)
+        with quiet_c_stderr():  # Tesseract's "Line cannot be recognized!!" and such
+            return ocr_pixels(*job)
 
 
 def ocr_page(

@@ -173,6 +173,8 @@ class _State:
     collector: _Collector = field(default_factory=_Collector)
     read: dict[tuple[int, int], int] = field(default_factory=dict)
     windows: int = 0
+    # Windows of each passage tokenized so far (read or not): the pace of "read the rest".
+    sizes: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def snapshot(self) -> ReadingState:
         c = self.collector
@@ -183,6 +185,7 @@ class _State:
             null=c.null,
             spans=MappingProxyType(dict(c.spans)),
             spilled=c.spilled,
+            sizes=MappingProxyType(dict(self.sizes)),
         )
 
     @classmethod
@@ -190,7 +193,7 @@ class _State:
         collector = _Collector()
         collector.null, collector.spans = state.null, dict(state.spans)
         collector.spilled = state.spilled
-        return cls(state.question, collector, dict(state.read), state.windows)
+        return cls(state.question, collector, dict(state.read), state.windows, dict(state.sizes))
 
     def seen(self, item: _Item) -> bool:
         return bool(self.read.get(item.passage_key, 0) >> item.number & 1)
@@ -247,6 +250,7 @@ class Reading:
             previous = i
             r = items[i][0]
             out.append(_Item(r.source, r.passage, number, offset, encoding))
+            self.state.sizes[(r.source, r.passage.index)] = number + 1
         return out
 
     def _context(self, item: _Item) -> tuple[int, int]:

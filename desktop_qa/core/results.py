@@ -88,7 +88,8 @@ class ReadingState:
     ``read`` maps (source, passage index) to a bit mask of the passage's
     windows read; ``spans`` the distinct candidate spans (source, start, end)
     with their best scores; ``spilled`` the log-sum-exp of spans dropped to
-    keep memory flat; ``null`` the scope's null score so far. The mappings are
+    keep memory flat; ``null`` the scope's null score so far; ``sizes`` the
+    window count of each passage tokenized (what the rest will cost). The mappings are
     read-only copies: the reading that made it goes on with its own.
     """
 
@@ -98,6 +99,8 @@ class ReadingState:
     null: float | None
     spans: Mapping[tuple[int, int, int], float]
     spilled: float
+    # (source, passage index) -> how many windows the passage has, for passages tokenized.
+    sizes: Mapping[tuple[int, int], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,9 @@ class QueryResult:
     @property
     def summary(self) -> str:
         """The one line saying what was found, worded by what was read."""
-        return no_answer_text(self.read) if self.no_answer else f"{len(self.answers)} answers"
+        if self.no_answer:
+            return no_answer_text(self.read, self.mode)
+        return f"{len(self.answers)} answers"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -149,13 +154,21 @@ class QueryResult:
             "mode": self.mode,
             "whole_document": self.read.whole_document,
             "read": self.read.to_json(),
-            "message": no_answer_text(self.read) if self.no_answer else None,
+            "message": no_answer_text(self.read, self.mode) if self.no_answer else None,
         }
 
 
-def no_answer_text(read: Read) -> str:
-    """ "No answer" worded by what was read: never "not in this document" unless it all was."""
+def no_answer_text(read: Read, mode: str = "reader") -> str:
+    """ "No answer" worded by what was read: never "not in this document" unless it all was.
+
+    In keyword mode no model read anything: the words are what was matched.
+    """
     where = "document" if read.documents <= 1 else f"{read.documents} documents"
+    if mode == "keyword":
+        return (
+            f"No passage of this {where} holds most of your question's words "
+            "(keyword search; no model read it)."
+        )
     if read.whole_document:
         return f"No answer in this {where} (read in full)."
     if read.passages == 0:

@@ -12,13 +12,16 @@ place; it talks back only through its signals and never imports the window.
 from __future__ import annotations
 
 import html
+import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDockWidget,
     QFileDialog,
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_qa.core import export
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.library import (
     FAILED,
@@ -45,25 +49,69 @@ from desktop_qa.core.library import (
 )
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.messages import user_message
-from desktop_qa.gui.workers import Worker
+from desktop_qa.gui.session import SCOPE_DOCUMENT, SCOPE_LIBRARY
+from desktop_qa.gui.workers import Worker, start_worker
 
-SCOPE_DOCUMENT, SCOPE_LIBRARY = "document", "library"
 DOCUMENT_KEY = "Ctrl+Shift+D"  # ask this document
 LIBRARY_KEY = "Ctrl+Shift+L"  # ask the library
 PANEL_KEY = "F9"  # show or hide the library panel
 WATCH_DELAY_MS = 1500  # changes settle this long before re-indexing
 
 
-def progress_text(p: IndexProgress) -> str:
-    """ "Indexing 12 of 100 documents · 340 pages/s · about 5 s left"."""
+def progress_text(p: IndexProgress, eta: float | None = None) -> str:
+    """ "Indexing 12 of 100 documents · 340 pages/s · about 5 s left" (``eta``: seconds
+    left from ``EtaSmoother``; None: not known yet)."""
     text = f"Indexing {p.done} of {p.total} documents"
     if p.pages:
         text += f" · {p.pages_per_second:.0f} pages/s"
-    if p.eta is not None:
-        text += f" · about {p.eta:.0f} s left"
+    if eta is not None:
+        text += f" · about {_duration(eta)} left"
     if p.file_pages:
         text += f" · {p.current}: OCR page {p.file_page} of {p.file_pages}"
     return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
+
+
+class EtaSmoother:
+    """Time left from a smoothed rate of documents per second.
+
+    The run's average (``IndexProgress.eta``) keeps a fast start (unchanged or
+    small files) in it for good, so it climbs for minutes after; an
+    exponentially weighted rate (time constant ``tau``) follows the current
+    pace, and while that pace holds the time left only falls.
+    """
+
+    def __init__(self, tau: float = 20.0, min_interval: float = 1.0) -> None:
+        self.tau = tau
+        self.min_interval = min_interval
+        self.reset()
+
+    def reset(self) -> None:
+        self._rate: float | None = None
+        self._last: tuple[float, int] | None = None  # (time, done) of the last rate sample
+
+    def update(self, done: int, total: int, now: float) -> float | None:
+        """Seconds left after ``done`` of ``total`` at time ``now`` (None: not known yet)."""
+        if self._last is None or done < self._last[1]:
+            self._last = (now, done)
+            return None
+        then, before = self._last
+        dt = now - then
+        if dt >= self.min_interval and done > before or dt >= 5 * self.min_interval:
+            rate = (done - before) / dt
+            if self._rate is None:
+                self._rate = rate
+            else:
+                self._rate += (1 - math.exp(-dt / self.tau)) * (rate - self._rate)
+            self._last = (now, done)
+        if not self._rate:
+            return None
+        return max(0, total - done) / self._rate
 
 
 class LibraryController(QObject):
@@ -166,14 +214,17 @@ class LibraryController(QObject):
             return steps()
 
         self._request += 1
-        worker = Worker(self._request, job)
-        worker.signals.progress.connect(self._progress)
-        worker.signals.finished.connect(self._finished)
-        worker.signals.failed.connect(self._failed)
-        worker.signals.cancelled.connect(self._cancelled)
-        self._worker = worker
         emit(self.indexingStarted)
-        self.pool.start(worker)
+        self._worker = start_worker(
+            self.pool,
+            self._request,
+            job,
+            live=self._live,
+            progress=self._progress,
+            finished=self._finished,
+            failed=self._failed,
+            cancelled=self._cancelled,
+        )
         if self._watcher is None:
             self._restart_watching()
         return True
@@ -189,9 +240,8 @@ class LibraryController(QObject):
     def _live(self, request: int) -> bool:
         return self._worker is not None and self._worker.request == request
 
-    def _progress(self, request: int, p: IndexProgress) -> None:
-        if self._live(request):
-            emit(self.indexingProgress, p)
+    def _progress(self, p: IndexProgress) -> None:
+        emit(self.indexingProgress, p)
 
     def _done(self) -> None:
         self._worker = None
@@ -200,28 +250,25 @@ class LibraryController(QObject):
             self._again = False
             self.update()
 
-    def _finished(self, request: int, report: IndexReport) -> None:
-        if self._live(request):
-            self.last_report = report
-            if report.cancelled:
-                self._worker = None
-                emit(self.indexingCancelled)
-                emit(self.changed)
-                return
-            emit(self.indexingFinished, report)
-            self._done()
-
-    def _failed(self, request: int, message: str, bug: bool) -> None:
-        if self._live(request):
-            emit(self.indexingFailed, message)
-            self._done()
-
-    def _cancelled(self, request: int) -> None:
-        if self._worker is not None and self._worker.request == request:
+    def _finished(self, report: IndexReport) -> None:
+        self.last_report = report
+        if report.cancelled:
             self._worker = None
-            self._again = False
             emit(self.indexingCancelled)
             emit(self.changed)
+            return
+        emit(self.indexingFinished, report)
+        self._done()
+
+    def _failed(self, message: str, bug: bool) -> None:
+        emit(self.indexingFailed, message)
+        self._done()
+
+    def _cancelled(self) -> None:
+        self._worker = None
+        self._again = False
+        emit(self.indexingCancelled)
+        emit(self.changed)
 
     # -- watching -------------------------------------------------------------------------
     def _restart_watching(self) -> None:
@@ -280,12 +327,28 @@ class LibraryPanel(QWidget):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
+        self.failed_only = QCheckBox("Failed only")
+        self.failed_only.setToolTip("List only the documents that could not be read, and why")
+        self.failed_only.toggled.connect(self.refresh)
+        layout.addWidget(self.failed_only)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Document", "State", "Reason"])
         self.tree.setRootIsDecorated(True)
         self.tree.setColumnWidth(0, 170)
         self.tree.setColumnWidth(1, 60)
+        self.tree.currentItemChanged.connect(self._show_detail)
         layout.addWidget(self.tree, 1)
+        # The selected document's path and reason in full (the column cuts them off).
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.hide()
+        layout.addWidget(self.detail)
+        self._progress: IndexProgress | None = None  # while indexing
+        self._eta: float | None = None
+        self._drawn_at = 0.0
+        self.redraw_interval = 1.0  # seconds between redraws while indexing (reads the store)
         self.add_button.clicked.connect(self.choose_folder)
         self.remove_button.clicked.connect(self.remove_selected)
         self.update_button.clicked.connect(controller.update)
@@ -301,12 +364,26 @@ class LibraryPanel(QWidget):
         self.update_button.setEnabled(not busy and bool(self.controller.folders()))
         self.remove_button.setEnabled(bool(self.controller.folders()))
 
+    def indexing(self, p: IndexProgress | None, eta: float | None = None) -> None:
+        """Indexing moved on (None: it ended): the counts now, the rows of the files done
+        (redrawn at most once a second: the store is read again each time)."""
+        self._progress, self._eta = p, eta
+        now = time.monotonic()
+        if p is None or now - self._drawn_at >= self.redraw_interval or p.done >= p.total:
+            self.refresh()
+
     def refresh(self) -> None:
-        """Redraw folders and documents from the database."""
+        """Redraw folders and documents from the database (selection and scroll kept)."""
+        self._drawn_at = time.monotonic()
+        current = self.tree.currentItem()
+        keep = current.toolTip(0) if current is not None else None
+        scroll = self.tree.verticalScrollBar().value()
         self.tree.clear()
         db = self.controller.db()
         folders = db.folder_rows() if db is not None else []
-        total = failed = 0
+        only_failed = self.failed_only.isChecked()
+        indexed = failed = 0
+        restore = None
         for row in folders:
             counts = f"{row.indexed} indexed · {row.failed} failed"
             if not Path(row.path).is_dir():  # unplugged or moved: its documents are kept
@@ -315,31 +392,52 @@ class LibraryPanel(QWidget):
             item.setData(0, 256, row.path)
             item.setToolTip(0, row.path)
             self.tree.addTopLevelItem(item)
-            for doc in db.documents(under=row.path) if db is not None else []:
-                reason = doc.error or ""
-                if reason.startswith(doc.path):  # the panel shows the name already
-                    reason = reason[len(doc.path) :].lstrip(" :")
+            docs = db.documents(under=row.path, state=FAILED if only_failed else None)
+            for doc in docs if db is not None else []:
+                reason = export.listed_reason(doc.path, doc.error or "")
                 child = QTreeWidgetItem(
                     [str(Path(doc.path).relative_to(row.path)), doc.state, reason]
                 )
                 child.setToolTip(0, doc.path)
+                child.setData(0, 256, doc.error or "")
                 if doc.state == FAILED:
                     child.setForeground(1, QColor("#b00020"))
                     child.setToolTip(2, doc.error or "")
                 item.addChild(child)
-            item.setExpanded(len(folders) == 1)
-            total += row.documents
+                if doc.path == keep:
+                    restore = child
+            item.setExpanded(len(folders) == 1 or only_failed)
+            indexed += row.indexed
             failed += row.failed
         if folders:
-            text = f"{len(folders)} folder{'s' if len(folders) != 1 else ''} · {total} documents"
-            text += f" · {failed} could not be read" if failed else ""
+            text = f"{len(folders)} folder{'s' if len(folders) != 1 else ''}"
+            text += f" · {indexed} indexed · {failed} could not be read"
+            p = self._progress
+            if p is not None:
+                text += f" · {max(0, p.total - p.done)} left"
+                if self._eta is not None:
+                    text += f" (about {_duration(self._eta)})"
         else:
             text = "No folders yet: add one to ask all its documents at once."
         problem = self.controller.problem  # a store that cannot change: say so, keep the list
         if problem:
             text = f"{text}<br>{self._error(problem)}" if folders else self._error(problem)
         self.summary.setText(text)
+        if restore is not None:
+            self.tree.setCurrentItem(restore)
+        self.tree.verticalScrollBar().setValue(scroll)
+        self._show_detail(self.tree.currentItem())
         self._buttons()
+
+    def _show_detail(self, item: QTreeWidgetItem | None, _previous: object = None) -> None:
+        """The selected document's full path and, if it failed, the whole reason."""
+        if item is None or item.parent() is None:
+            self.detail.hide()
+            return
+        error = str(item.data(0, 256) or "")
+        path = item.toolTip(0)
+        self.detail.setText(f"{path}\n{export.listed_reason(path, error)}" if error else path)
+        self.detail.show()
 
     @staticmethod
     def _error(message: str) -> str:
@@ -423,12 +521,16 @@ class LibraryUi(QObject):
         self._action("&Update Library", self.controller.update)
         self._action("&Stop Indexing", self.controller.cancel)
         self.panel_action = self.dock.toggleViewAction()
+        self.panel_action.setText("Library &Panel")
         self.panel_action.setShortcut(QKeySequence(PANEL_KEY))
         self.menu.addAction(self.panel_action)
         self.actions.append(self.panel_action)
         c = self.controller
-        c.indexingStarted.connect(lambda: self._status("Indexing…"))
-        c.indexingProgress.connect(lambda p: self._status(progress_text(p)))
+        self.eta = EtaSmoother()
+        c.indexingStarted.connect(self._indexing_started)
+        c.indexingProgress.connect(self._indexing_progress)
+        for ended in (c.indexingFinished, c.indexingCancelled, c.indexingFailed):
+            ended.connect(lambda *_a: self.panel.indexing(None))
         c.indexingFinished.connect(self._finished)
         c.indexingCancelled.connect(lambda: self._status("Indexing stopped (Update resumes it)"))
         c.indexingFailed.connect(lambda m: self._status(f"Indexing failed: {m}"))
@@ -469,6 +571,16 @@ class LibraryUi(QObject):
     def _status(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(bool(text))
+
+    def _indexing_started(self) -> None:
+        self.eta.reset()
+        self._status("Indexing…")
+
+    def _indexing_progress(self, p: IndexProgress) -> None:
+        """One time left for the status bar and the panel, from the smoothed rate."""
+        eta = self.eta.update(p.done, p.total, time.monotonic())
+        self._status(progress_text(p, eta))
+        self.panel.indexing(p, eta)
 
     def _finished(self, report: IndexReport) -> None:
         text = f"Library up to date: {report.extracted} read, {report.removed} removed"

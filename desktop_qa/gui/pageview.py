@@ -530,7 +530,8 @@ class PdfView(QAbstractScrollArea):
             pixmap = self._best_pixmap(page, scale)
             if pixmap is not None:
                 painter.drawPixmap(rect, pixmap, QRectF(pixmap.rect()))
-            self._paint_overlays(painter, page)
+                # Highlights only over a drawn page: never boxes over a blank one.
+                self._paint_overlays(painter, page)
         painter.end()
         # Request what is missing, nearest first, plus a page either side.
         wanted = [p for p in visible if (p, scale) not in self._cache]

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -28,6 +29,7 @@ from desktop_qa import __version__
 from desktop_qa.core import ocr, paths
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.settings import STRICTNESS_RANGE, TOP_K_RANGE, Settings
+from desktop_qa.gui.messages import CHOOSE_PACK_MENU
 
 TEST_MODEL_WARNING = "Test model: answers are meaningless"
 DOWNLOAD_TOOLTIP = (
@@ -69,17 +71,17 @@ class FirstRunPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, *, repo_id: str | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 12, 12, 12)
-        title = QLabel("<h3>No model installed</h3>")
-        layout.addWidget(title)
+        layout.setContentsMargins(8, 6, 8, 4)
+        layout.setSpacing(4)
+        # Compact: a line and two buttons, so the answers keep the column.
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.text)
-        self.choose = QPushButton("Choose model pack folder…")
+        self.choose = QPushButton("Choose pack folder…")
+        self.choose.setToolTip(f"The same as {CHOOSE_PACK_MENU}")
         self.choose.clicked.connect(self.chooseFolder)
-        layout.addWidget(self.choose)
         self.download = QPushButton("Download model…")
         if repo_id is None:
             from desktop_qa.packs.download import DEFAULT_REPO
@@ -87,7 +89,12 @@ class FirstRunPanel(QWidget):
             repo_id = DEFAULT_REPO
         self.download.setToolTip(DOWNLOAD_TOOLTIP.format(repo=repo_id))
         self.download.clicked.connect(self.downloadRequested)
-        layout.addWidget(self.download)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.download)
+        buttons.addWidget(self.choose)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
         # Shown while downloading: bar + Cancel, and the step under them.
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # the steps take very different times: indeterminate
@@ -114,7 +121,7 @@ class FirstRunPanel(QWidget):
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.setStyleSheet("color: #b00020;")
         layout.addWidget(self.error)
-        layout.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.set_reason("")
         self.reset_download()
 
@@ -153,14 +160,20 @@ class FirstRunPanel(QWidget):
         return not self.busy.isHidden()
 
     def set_reason(self, reason: str) -> None:
-        self.text.setText(
-            "Answering questions needs a <i>model pack</i>: a folder holding "
-            "<tt>model.json</tt>, <tt>model.onnx</tt> and <tt>tokenizer.json</tt>. "
-            "You can still open and read documents, and questions are answered by "
-            "keyword search until a model is installed.<br><br>"
-            f"Packs are looked for in <tt>{html.escape(str(paths.user_models_dir()))}</tt>."
-            + (f"<br><br><span style='color:#a00'>{html.escape(reason)}</span>" if reason else "")
+        """One line: keyword search until a pack is installed; a reason other than "none
+        installed" (a broken pack) follows once, in red."""
+        where = html.escape(str(paths.user_models_dir()))
+        self.setToolTip(
+            "Answering questions needs a model pack: a folder holding model.json, model.onnx "
+            f"and tokenizer.json. Packs are looked for in {paths.user_models_dir()}."
         )
+        text = (
+            "<b>No model installed</b>: questions are answered by keyword search. "
+            f"<span style='color:#555'>(Packs: <tt>{where}</tt>)</span>"
+        )
+        if reason and not reason.startswith("no model pack installed"):
+            text += f"<br><span style='color:#a00'>{html.escape(reason)}</span>"
+        self.text.setText(text)
 
 
 class SettingsDialog(QDialog):

@@ -7,6 +7,7 @@ document text is escaped, since documents are untrusted input.
 from __future__ import annotations
 
 import html
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
@@ -49,22 +50,39 @@ def context_html(answer: Answer) -> str:
     return f"{html.escape(c[:a])}<b>{html.escape(c[a:b])}</b>{html.escape(c[b:])}"
 
 
-def answer_html(rank: int, answer: Answer, guess: bool = False, document: bool = False) -> str:
+def score_text(answer: Answer, keyword: bool = False) -> str:
+    """What the score is: the model's probability, or (keyword mode, no model read it)
+    the share of the question's words the passage holds, weighted by rarity."""
+    if keyword:
+        return f"keyword match: {answer.probability:.0%} of your question's words"
+    return f"{answer.probability:.0%}"
+
+
+def answer_html(
+    rank: int,
+    answer: Answer,
+    guess: bool = False,
+    document: bool = False,
+    keyword: bool = False,
+) -> str:
     """One row of the list; a best guess is greyed and says what it is.
 
     ``document``: name the answer's document (answers from a library).
+    ``keyword``: a keyword match (no model pack), scored by the words it shares.
     """
     page = f" · page {answer.page}" if answer.page is not None else ""
     # OCR text can be misread: say so, so the user checks the highlighted page.
     ocr = " · <i>OCR text</i>" if answer.ocr else ""
-    meta = f"{answer.probability:.0%}{page}{ocr}"
+    score = score_text(answer, keyword)
+    meta = f"{score}{page}{ocr}"
     if document and answer.document:
         name = html.escape(Path(answer.document).name)
-        meta = f"{name}{page} · {answer.probability:.0%}{ocr}"
+        meta = f"{name}{page} · {score}{ocr}"
     if guess:
         return (
             "<div style='color:#888'>"
-            f"<i>Best guess (below the answer threshold)</i><br>"
+            f"<i>Best guess ({'few of your words' if keyword else 'below the answer threshold'})"
+            "</i><br>"
             f"<b>{html.escape(_short(answer.text))}</b>&nbsp;&nbsp;{meta}<br>"
             f"<span style='font-size:small'>{context_html(answer)}</span></div>"
         )
@@ -157,6 +175,9 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.list, 1)
         # (count, noun, rest) while answers can be stepped through, for "answer 2 of 5".
         self._step_header: tuple[int, str, str] | None = None
+        self._reading: tuple[str, str] | None = None  # (question, scope) while reading
+        self._progress = (0, 0)
+        self._shown_at = 0.0
 
     def _clicked(self, item: QListWidgetItem) -> None:
         emit(self.answerActivated, self.list.row(item))
@@ -168,48 +189,116 @@ class ResultsPanel(QWidget):
         """The header as plain text (tests, the state file)."""
         return QTextDocumentFragment.fromHtml(self.header.text()).toPlainText()
 
-    def show_result(
-        self, answers: tuple[Answer, ...], guess: bool, result: QueryResult | None
-    ) -> None:
-        """Fill the list; with no answer, say so and offer the best guess one key away."""
+    def start_reading(self, question: str, scope: str) -> None:
+        """A new question: the old answers go at once; the header says what is read."""
         self.list.clear()
         self.guess_button.hide()
         self.read_button.hide()
         self._step_header = None
+        self._reading = (question, scope)
+        self._progress = (0, 0)
+        self._reading_header(0)
+
+    def set_progress(self, done: int, total: int) -> None:
+        """How far the reading is, in the header (word-wrapped: never clipped)."""
+        self._progress = (done, total)
+        now = time.monotonic()
+        # A person reads a count a few times a second; relaying out the panel costs more.
+        if self._reading is not None and (now - self._shown_at >= 0.2 or done >= total):
+            self._shown_at = now
+            self._reading_header(self.list.count())
+
+    def _reading_header(self, found: int) -> None:
+        assert self._reading is not None
+        question, scope = self._reading
+        where = "the library" if scope == "library" else "the document"
+        done, total = self._progress
+        text = f"Reading {where} for: <i>{html.escape(question)}</i><br>"
+        # Two lines from the start, so the header keeps its height as the count moves.
+        text += f"Reading passage {done} of {total}" if total else "Starting…"
+        if found:
+            text += f" · {found} answer{'s' if found != 1 else ''} so far"
+        self.set_header(text)
+
+    def show_result(
+        self,
+        answers: tuple[Answer, ...],
+        guess: bool,
+        result: QueryResult | None,
+        *,
+        status: str = "done",
+        progress: tuple[int, int] = (0, 0),
+        more_seconds: float | None = None,
+    ) -> None:
+        """Fill the list; with no answer, say so and offer the best guess one key away.
+
+        ``status``: "reading" (answers so far, the list re-ranks as the reading
+        goes on), "done" (final) or "stopped" (Esc: what was found so far,
+        Ctrl+Enter goes on). ``more_seconds``: how long reading more takes.
+        """
+        self.list.clear()
+        self.guess_button.hide()
+        self.read_button.hide()
+        self._step_header = None
+        if status != "reading":
+            self._reading = None
         if result is None:
             return
-        scope = "" if result.whole_document else " · best-matching passages read"
-        seconds = whole_read_seconds(result)
         library = result.read.documents > 1
+        keyword = result.mode == "keyword"
+        for rank, answer in enumerate(answers, 1):
+            item = QListWidgetItem()
+            item.setData(HTML_ROLE, answer_html(rank, answer, guess, library, keyword))
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, answer.text)
+            self.list.addItem(item)
+        if status == "reading":
+            self._progress = progress
+            if self._reading is None:
+                self._reading = (result.question, "library" if library else "document")
+            self._reading_header(0 if result.no_answer else len(answers))
+            return
+        if status == "stopped":
+            done, total = progress
+            n = len(answers)
+            found = f"{n} answer{'s' if n != 1 else ''} found so far" if n else "no answer yet"
+            self.set_header(f"<b>Stopped after {done} of {total} passages</b> · {found}")
+            self._step_header = (n, "answer", f" · stopped after {done} of {total} passages")
+            self.read_button.setText(f"Go on reading from there · {READ_WHOLE_KEY}")
+            self.read_button.show()
+            return
+        scope = "" if result.whole_document else " · best-matching passages read"
+        seconds = more_seconds if more_seconds is not None else whole_read_seconds(result)
         if library and not result.whole_document and result.mode == "reader":
-            self.read_button.setText(f"Read more of the library · {READ_WHOLE_KEY}")
+            about = f" (about {_duration(more_seconds)})" if more_seconds is not None else ""
+            self.read_button.setText(f"Read more of the library{about} · {READ_WHOLE_KEY}")
             self.read_button.show()
         elif seconds is not None:
             self.read_button.setText(
                 f"Read the whole document (about {_duration(seconds)}) · {READ_WHOLE_KEY}"
             )
             self.read_button.show()
-        if result.mode == "keyword" and answers:
+        if keyword and answers:
             n = len(answers)
-            self._step_header = (n, "keyword match", " (no model installed) · F3 to step")
-            self.set_header(
-                f"{n} keyword match{'es' if n != 1 else ''} (no model installed) · F3 to step"
-            )
+            rest = " (keyword search, no model read it) · F3 to step"
+            self._step_header = (n, "keyword match", rest)
+            self.set_header(f"{n} keyword match{'es' if n != 1 else ''}{rest}")
         elif answers and not guess:
             n = len(answers)
             self._step_header = (n, "answer", f" · F3 / Shift+F3 to step{scope}")
             self.set_header(f"{n} answer{'s' if n != 1 else ''} · F3 / Shift+F3 to step{scope}")
         else:
-            self.set_header(f"<b>{html.escape(no_answer_text(result.read))}</b>")
+            self.set_header(f"<b>{html.escape(no_answer_text(result.read, result.mode))}</b>")
             best = result.best_guess
             if best is not None and not guess:
-                self.guess_button.setText(f"Show best guess: “{_short(best.text, 60)}” (F3)")
+                # The key first, so a long guess is cut, never the hint.
+                text = f"Show best guess (F3): “{_short(best.text, 80)}”"
+                room = max(120, self.width() - 24)
+                metrics = self.guess_button.fontMetrics()
+                self.guess_button.setText(
+                    metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+                )
+                self.guess_button.setToolTip(best.text)
                 self.guess_button.show()
-        for rank, answer in enumerate(answers, 1):
-            item = QListWidgetItem()
-            item.setData(HTML_ROLE, answer_html(rank, answer, guess, library))
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, answer.text)
-            self.list.addItem(item)
 
     def set_current(self, index: int) -> None:
         """Select the current answer; the header says where it is ("answer 2 of 5")."""

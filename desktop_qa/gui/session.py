@@ -36,9 +36,16 @@ from desktop_qa.core.results import Answer, Progress, QueryResult
 from desktop_qa.core.settings import Settings, load_settings, save_settings
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.messages import user_message
-from desktop_qa.gui.workers import Worker
+from desktop_qa.gui.workers import Worker, start_worker
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
+NO_LIBRARY = (
+    "the library has no readable document yet; "
+    "add a folder (Library ▸ Add Folder…) and let it index"
+)
+SCOPE_DOCUMENT, SCOPE_LIBRARY = "document", "library"  # what a question asks
+# Where the shown answers stand: being read, final, or stopped by Esc (partial, resumable).
+READING, DONE, STOPPED = "reading", "done", "stopped"
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,11 @@ class Shown:
 
     answers: tuple[Answer, ...]
     guess: bool  # True when ``answers`` is just the greyed best guess
+
+
+def _looks(answers: tuple[Answer, ...]) -> list[tuple[str, int, int, int]]:
+    """What the list shows of answers (place and rounded percentage), to skip redraws."""
+    return [(a.document, a.start, a.end, round(a.probability * 100)) for a in answers]
 
 
 def reader_threads() -> int:
@@ -93,7 +105,7 @@ class Session(QObject):
     modelFailed = Signal(str)
 
     queryStarted = Signal(str)  # question
-    queryProgress = Signal(int, int)  # windows done, total
+    queryProgress = Signal(int, int)  # passages (reader windows) done, total
     queryFinished = Signal(object)  # QueryResult
     queryFailed = Signal(str)
     queryCancelled = Signal()
@@ -144,6 +156,11 @@ class Session(QObject):
         self.shown = Shown((), False)
         self.current = -1
         self.question = ""  # the question of the shown result (or the one running)
+        self.scope = SCOPE_DOCUMENT  # the scope of the shown result (or the one running)
+        # READING while answers stream in, DONE once final, STOPPED after Esc (go on with
+        # ``read_more``); ``progress`` is (done, total) of the last report.
+        self.status = DONE
+        self.progress: tuple[int, int] = (0, 0)
 
         self._request = 0
         self._workers: dict[int, Worker] = {}
@@ -153,9 +170,9 @@ class Session(QObject):
         self._download_worker: Worker | None = None
         self._download_cancel = threading.Event()
         self._pending_question: str | None = None
+        self._pending_scope = SCOPE_DOCUMENT
         # A question waiting for a protected document's password (``--ask`` on such a file).
         self._password_question: str | None = None
-        self._library_query: Query | None = None
         self._answer_doc_worker: Worker | None = None
 
     # -- plumbing ---------------------------------------------------------------
@@ -169,38 +186,22 @@ class Session(QObject):
         failed: Callable[[str, bool], None],
         cancelled: Callable[[], None],
         live: Callable[[int], bool] | None = None,
+        keep: Callable[[Any], bool] | None = None,
     ) -> Worker:
         self._request += 1
-        worker = Worker(self._request, job)
+        worker = start_worker(
+            pool,
+            self._request,
+            job,
+            live=live or self._is_live,
+            progress=progress,
+            finished=finished,
+            failed=failed,
+            cancelled=cancelled,
+            done=lambda request: self._workers.pop(request, None),
+            keep=keep,
+        )
         self._workers[worker.request] = worker
-        is_live = live or self._is_live
-
-        # Slots return None: a slot returning a value (e.g. a bool) is not safe in PySide6.
-        def on_progress(request: int, payload: Any) -> None:
-            if progress is not None and is_live(request):
-                progress(payload)
-
-        def on_finished(request: int, out: Any) -> None:
-            self._workers.pop(request, None)
-            if is_live(request):
-                finished(out)
-
-        def on_failed(request: int, message: str, bug: bool) -> None:
-            self._workers.pop(request, None)
-            if is_live(request):
-                failed(message, bug)
-
-        def on_cancelled(request: int) -> None:
-            self._workers.pop(request, None)
-            if is_live(request):
-                cancelled()
-
-        sig = worker.signals
-        sig.progress.connect(on_progress)
-        sig.finished.connect(on_finished)
-        sig.failed.connect(on_failed)
-        sig.cancelled.connect(on_cancelled)
-        pool.start(worker)
         return worker
 
     def _is_live(self, request: int) -> bool:
@@ -527,49 +528,90 @@ class Session(QObject):
             emit(self.queryFailed, user_message(exc))
             return None
 
-    def ask(self, question: str) -> None:
-        """Start answering; a running query is cancelled and its results ignored."""
+    def ask(self, question: str, scope: str = SCOPE_DOCUMENT) -> None:
+        """Ask ``scope`` (this document or the library); one path for every scope.
+
+        A running question is cancelled and its results ignored; the old answers
+        and highlights are cleared at once. Answers stream in as they are read
+        (``answersChanged`` with ``status == READING``), the final result follows.
+        """
         self.cancel_query(notify=False)
         query = self._query(question)
         if query is None:
             return
-        if self.opened is None and not self.loading:
+        if scope == SCOPE_DOCUMENT and self.opened is None and not self.loading:
             emit(self.queryFailed, NO_DOCUMENT)
             return
-        self.question = query.question
-        if self.loading or self._model_worker is not None:
-            self._pending_question = query.question  # runs once the document and model are ready
+        self._clear_answers()
+        self.question, self.scope, self.query = query.question, scope, query
+        waiting_for_document = scope == SCOPE_DOCUMENT and self.loading
+        if waiting_for_document or self._model_worker is not None:
+            # Runs once the document and model are ready.
+            self._pending_question, self._pending_scope = query.question, scope
+            self.status, self.progress = READING, (0, 0)
             emit(self.queryStarted, query.question)
             return
         self._pending_question = None
         self._run(query, None)
 
-    def read_whole(self) -> bool:
-        """ "Read the whole document" after a bounded result: go on from where it stopped.
+    def ask_library(self, question: str) -> None:
+        """Ask every indexed document of the library (keyword answers without a model)."""
+        self.ask(question, SCOPE_LIBRARY)
 
-        Windows already read are not read again. False when there is nothing
-        more to read (no result, keyword mode, or the whole document was read).
-        """
+    def can_read_more(self) -> bool:
+        """True when ``read_more`` has something to read for the shown result."""
         result, query = self.result, self.query
         if result is None or query is None or self.reader is None or self.busy:
             return False
-        if result.mode != "reader" or result.whole_document or self.opened is None:
+        if result.mode != "reader":
             return False
-        self._run(query.deeper(), result)
+        if self.status == STOPPED:
+            return True
+        if result.whole_document:
+            return False
+        return self.scope == SCOPE_LIBRARY or self.opened is not None
+
+    def read_more(self) -> bool:
+        """The one "read more" (Ctrl+Enter), for any scope; windows read are never read again.
+
+        After Esc it goes on from where the reading stopped, same question and
+        depth. Else, for this document, it reads the whole document; for the
+        library, four times deeper down the ranking (never the whole library
+        unasked: it may be thousands of documents). False: nothing more to read.
+        """
+        if not self.can_read_more():
+            return False
+        result, query = self.result, self.query
+        assert result is not None and query is not None
+        if self.status != STOPPED:
+            if self.scope == SCOPE_LIBRARY:
+                query = replace(query, depth=query.depth * 4)
+            else:
+                query = query.deeper()
+        self._run(query, result)
         return True
 
+    def read_more_seconds(self) -> float | None:
+        """About how long ``read_more`` takes (the whole document, or the library four
+        times deeper), from this question's own pace; None when not known."""
+        result, query = self.result, self.query
+        if result is None or query is None or self.status == STOPPED:
+            return None
+        if self.scope == SCOPE_LIBRARY:
+            return engine.whole_read_seconds(result, passages=query.depth * 4)
+        return engine.whole_read_seconds(result)
+
+    # The names of the two scopes' "read more" before they were one action.
+    read_whole = read_more
+    read_more_library = read_more
+
     def _run(self, query: Query, resume: QueryResult | None) -> None:
-        opened, reader = self.opened, self.reader
-        assert opened is not None
         self.query = query
-
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
-            return engine.answer(opened, query, reader, cancel=cancelled, resume=resume)
-
-        self._start_query(query, job)
-
-    def _start_query(self, query: Query, job: Callable[..., Any]) -> None:
-        """Run a query job (a generator of Progress returning the QueryResult) off the UI."""
+        self.status, self.progress = READING, (0, 0)
+        if self.scope == SCOPE_LIBRARY:
+            job = self._library_job(query, resume)
+        else:
+            job = self._document_job(query, resume)
         emit(self.queryStarted, query.question)
         self._query_worker = self._start(
             self.query_pool,
@@ -578,88 +620,29 @@ class Session(QObject):
             finished=self._query_ready,
             failed=self._query_error,
             cancelled=self._query_cancelled,
+            keep=lambda step: getattr(step, "result", None) is not None,
         )
 
-    def _run_pending(self) -> None:
-        question = self._pending_question
-        ready = self.opened is not None and not self.loading and self._model_worker is None
-        if question is not None and ready:
-            self._pending_question = None
-            self.ask(question)
+    def _document_job(self, query: Query, resume: QueryResult | None) -> Callable[..., Any]:
+        opened, reader = self.opened, self.reader
+        assert opened is not None
 
-    def _query_progress(self, step: Progress) -> None:
-        emit(self.queryProgress, step.done, step.total)
+        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
+            return engine.answer(opened, query, reader, cancel=cancelled, resume=resume)
 
-    def _query_ready(self, result: QueryResult) -> None:
-        self._query_worker = None
-        self.result = result
-        emit(self.queryFinished, result)
-        self._set_shown(Shown(tuple(result.answers), False))
+        return job
 
-    def _query_error(self, message: str, bug: bool) -> None:
-        self._query_worker = None
-        emit(self.queryFailed, message)
-
-    def _query_cancelled(self) -> None:
-        self._query_worker = None
-        emit(self.queryCancelled)
-
-    def cancel_query(self, *, notify: bool = True) -> bool:
-        """Stop the running query (checked between batches); True if one was running."""
-        worker, self._query_worker = self._query_worker, None
-        pending, self._pending_question = self._pending_question, None
-        if worker is None and pending is None:
-            return False
-        if worker is not None:
-            worker.cancel()
-        if notify:
-            emit(self.queryCancelled)
-        return True
-
-    # -- asking the library (issue 11) -----------------------------------------
-    @property
-    def library_result(self) -> bool:
-        """The query shown (or running) asks the library, not the open document."""
-        return self.query is not None and self.query is self._library_query
-
-    def ask_library(self, question: str) -> None:
-        """Ask every indexed document of the library (keyword answers without a model)."""
-        self.cancel_query(notify=False)
-        query = self._query(question)
-        if query is None:
-            return
-        self.question = query.question
-        self._run_library(query, None)
-
-    def read_more_library(self) -> bool:
-        """After a bounded library result: read four times deeper down the ranking.
-
-        Windows already read are not read again; the whole library is never
-        read unasked (it may be thousands of documents).
-        """
-        result, query = self.result, self.query
-        if result is None or query is None or not self.library_result or self.busy:
-            return False
-        if result.mode != "reader" or result.whole_document:
-            return False
-        self._run_library(replace(query, depth=query.depth * 4), result)
-        return True
-
-    def _run_library(self, query: Query, resume: QueryResult | None) -> None:
+    def _library_job(self, query: Query, resume: QueryResult | None) -> Callable[..., Any]:
         from desktop_qa.core.library import Library, LibraryScope
 
         reader = self.reader
-        self.query = self._library_query = query
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             def steps() -> Any:
                 with Library(read_only=True) as lib:
                     scope = LibraryScope(lib)
                     if scope.total_passages == 0:
-                        raise UserError(
-                            "the library has no readable document yet; add a folder "
-                            "(Library ▸ Add Folder…) and let it index"
-                        )
+                        raise UserError(NO_LIBRARY)
                     return (
                         yield from engine.answer(
                             scope, query, reader, cancel=cancelled, resume=resume
@@ -668,7 +651,72 @@ class Session(QObject):
 
             return steps()
 
-        self._start_query(query, job)
+        return job
+
+    def _run_pending(self) -> None:
+        question = self._pending_question
+        if question is None or self._model_worker is not None:
+            return
+        scope = self._pending_scope
+        if scope == SCOPE_DOCUMENT and (self.opened is None or self.loading):
+            return
+        self._pending_question = None
+        self.ask(question, scope)
+
+    def _query_progress(self, step: Progress) -> None:
+        """Answers so far (when the step carries them), then how far the reading is."""
+        self.progress = (step.done, step.total)
+        if step.result is not None:
+            self.result = step.result
+            answers = tuple(step.result.answers)
+            if _looks(answers) != _looks(self.shown.answers):  # redraw only what changed
+                self._set_shown(Shown(answers, False), keep=True)
+        emit(self.queryProgress, step.done, step.total)
+
+    def _query_ready(self, result: QueryResult) -> None:
+        self._query_worker = None
+        self.result = result
+        self.status = DONE
+        emit(self.queryFinished, result)
+        self._set_shown(Shown(tuple(result.answers), False), keep=True)
+
+    def _query_error(self, message: str, bug: bool) -> None:
+        self._query_worker = None
+        self.status = DONE
+        emit(self.queryFailed, message)
+
+    def _query_cancelled(self) -> None:
+        self._query_worker = None
+        self._stopped()
+        emit(self.queryCancelled)
+
+    def _stopped(self) -> None:
+        """Esc: the answers found so far stay, marked stopped (``read_more`` goes on)."""
+        self.status = STOPPED if self.result is not None else DONE
+        if self.result is not None:
+            emit(self.answersChanged, self.shown)
+
+    def cancel_query(self, *, notify: bool = True) -> bool:
+        """Stop the running query (checked between batches); True if one was running.
+
+        ``notify``: the user stopped it (Esc): keep what was found so far.
+        """
+        worker, self._query_worker = self._query_worker, None
+        pending, self._pending_question = self._pending_question, None
+        if worker is None and pending is None:
+            return False
+        if worker is not None:
+            worker.cancel()
+        if notify:
+            self._stopped()
+            emit(self.queryCancelled)
+        return True
+
+    # -- asking the library (issue 11) -----------------------------------------
+    @property
+    def library_result(self) -> bool:
+        """The query shown (or running) asks the library, not the open document."""
+        return self.query is not None and self.scope == SCOPE_LIBRARY
 
     def open_answer_document(self, answer: Answer | None) -> bool:
         """Load the document of a library answer that is not on screen; True if it must load."""
@@ -726,11 +774,20 @@ class Session(QObject):
     def _clear_answers(self) -> None:
         self.result = None
         self.question = ""
+        self.status, self.progress = DONE, (0, 0)
         self._set_shown(Shown((), False))
 
-    def _set_shown(self, shown: Shown) -> None:
+    def _set_shown(self, shown: Shown, *, keep: bool = False) -> None:
+        """Put answers on screen; ``keep``: stay on the current answer if it is still listed
+        (the list re-ranks while a reading streams in)."""
+        old = self.current_answer
         self.shown = shown
         self.current = 0 if shown.answers else -1
+        if keep and old is not None:
+            for i, a in enumerate(shown.answers):
+                if (a.document, a.start, a.end) == (old.document, old.start, old.end):
+                    self.current = i
+                    break
         emit(self.answersChanged, shown)
         emit(self.currentAnswerChanged, self.current)
 

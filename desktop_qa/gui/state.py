@@ -14,7 +14,11 @@ null), ``header`` (the answers header as plain text), ``answers`` (their
 texts), ``current`` (index of the current answer, -1 for none), ``highlight``
 (the current answer's ``page`` and ``rects`` in PDF points, or null),
 ``password_dialog`` (bool), ``password_wrong`` (it says the last
-password was wrong) and ``error`` (the last one-line error, or null).
+password was wrong), ``error`` (the last one-line error, or null),
+``zoom`` (the page view's, 1.0 = 100%), ``scope`` (``document`` or
+``library``), ``library_panel`` (the panel is shown), ``dialog`` (the title
+of an open dialog, or null), ``status`` (the status bar's message) and
+``reading`` (``reading``, ``done`` or ``stopped``).
 The password itself is never written.
 """
 
@@ -61,6 +65,10 @@ class StateFile(QObject):
             window.pdf_view.pageChanged,
             window.pdf_view.renderer.rendered,
             window.question.textChanged,
+            window.pdf_view.zoomChanged,
+            window.library.scopeChanged,
+            window.library.dock.visibilityChanged,
+            window.statusBar().messageChanged,
         ):
             signal.connect(self.schedule)
         for signal in (s.documentFailed, s.queryFailed, s.modelFailed):
@@ -122,7 +130,21 @@ class StateFile(QObject):
             "password_wrong": w.password_dialog is not None
             and not w.password_dialog.error.isHidden(),
             "error": self.error,
+            "zoom": round(w.pdf_view.zoom, 4),
+            "scope": w.library.scope,
+            "library_panel": w.library.dock.isVisible(),
+            "dialog": self._dialog(),
+            "status": w.statusBar().currentMessage(),
+            "reading": s.status,
         }
+
+    def _dialog(self) -> str | None:
+        """The title of the dialog on top (a file chooser, a message), or None."""
+        w = self.window
+        top = QApplication.activeModalWidget()
+        if top is None and w.last_message is not None and w.last_message.isVisible():
+            top = w.last_message
+        return top.windowTitle() if top is not None else None
 
     def write(self) -> None:
         self.seq += 1

@@ -91,3 +91,27 @@ def check_xcb(env: Mapping[str, str] | None = None) -> str | None:
         return None
     missing = missing_libraries()
     return missing_message(missing) if missing else None
+
+
+NO_DISPLAY = (
+    "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+    "run it in a desktop session, or use 'desktop-qa ask FILE QUESTION'"
+)
+
+
+def check_display(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """The one-line message when Qt would find no display and abort (Linux), else None.
+
+    An explicit non-windowing platform (``QT_QPA_PLATFORM=offscreen``, ``vnc``…)
+    needs no display.
+    """
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux"):
+        return None
+    chosen = env.get("QT_QPA_PLATFORM", "").strip().split(";")[0].split(":")[0]
+    if chosen and chosen not in ("xcb", "wayland", "wayland-egl"):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return NO_DISPLAY

@@ -42,7 +42,7 @@ from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.results import QueryResult
 from desktop_qa.gui.compat import emit
-from desktop_qa.gui.library import LIBRARY_KEY, SCOPE_LIBRARY, LibraryUi
+from desktop_qa.gui.library import LIBRARY_KEY, LibraryUi
 from desktop_qa.gui.messages import CHOOSE_PACK
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.panels import (
@@ -53,7 +53,7 @@ from desktop_qa.gui.panels import (
     about_html,
 )
 from desktop_qa.gui.results import ResultsPanel
-from desktop_qa.gui.session import Session, Shown
+from desktop_qa.gui.session import DONE, SCOPE_LIBRARY, Session, Shown
 from desktop_qa.gui.textview import TextView
 
 # The same list of types the core opens (document.TEXT_SUFFIXES | MUPDF_SUFFIXES).
@@ -74,6 +74,29 @@ class QuestionBar(QLineEdit):
 
     submitted = Signal(bool)  # shift held
     escaped = Signal()
+
+    def event(self, event: QEvent) -> bool:
+        """The window's shortcuts win over the line edit's own keys (Ctrl+E, Ctrl+Shift+C…):
+        every shortcut works with the cursor in the bar, where it is after asking."""
+        if event.type() == QEvent.Type.ShortcutOverride and self._window_shortcut(event):
+            event.ignore()
+            return True
+        return super().event(event)
+
+    def _window_shortcut(self, event: QEvent) -> bool:
+        key = event.key()  # type: ignore[attr-defined]
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape) and not (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier  # type: ignore[attr-defined]
+        ):
+            return False  # Enter asks, Esc stops: the bar's own (keyPressEvent)
+        combo = QKeySequence(event.keyCombination())  # type: ignore[attr-defined]
+        window = self.window()
+        return any(
+            shortcut.matches(combo) == QKeySequence.SequenceMatch.ExactMatch
+            for action in window.actions()
+            if action.isEnabled()
+            for shortcut in action.shortcuts()
+        )
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -262,6 +285,9 @@ class MainWindow(QMainWindow):
             CHOOSE_PACK.replace("Pack", "&Pack", 1), self.choose_model_folder, None, tools
         )
         help_menu = bar.addMenu("&Help")
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("F1"), help_menu
+        )
         self._action("&About desktop-qa", self.show_about, None, help_menu)
         # Toolbar.
         tb = QToolBar("Main")
@@ -428,13 +454,20 @@ class MainWindow(QMainWindow):
             self.focus_viewer()
 
     def read_whole(self) -> None:
-        """After a bounded answer or "no answer": read the rest of the document."""
-        if self.session.library_result:  # the library: read further down the ranking
-            if not self.session.read_more_library():
-                self.statusBar().showMessage("Nothing more to read", 3000)
+        """Ctrl+Enter: read more, for either scope (the whole document; the library deeper;
+        after Esc, on from where it stopped)."""
+        s = self.session
+        if s.read_more():
             return
-        if not self.session.read_whole():
-            self.statusBar().showMessage("The whole document has been read already", 3000)
+        if s.busy:
+            text = "Still reading (Esc stops)"
+        elif s.result is None:
+            text = "Ask a question first"
+        elif s.result.mode == "keyword":
+            text = "Keyword search lists every match already (no model to read more)"
+        else:
+            text = "Nothing more to read: all of it has been read"
+        self.statusBar().showMessage(text, 3000)
 
     def copy(self) -> None:
         if self.viewer.currentWidget() is self.pdf_view:
@@ -524,6 +557,43 @@ class MainWindow(QMainWindow):
                 ocr_languages=ocr_languages,
             )
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) of every shortcut, from the actions themselves, plus the
+        question bar's own keys: Help ▸ Keyboard Shortcuts and docs/gui.md list these."""
+        rows = [
+            ("Enter", "Ask the question (the same question again: next answer)"),
+            ("Shift+Enter", "Previous answer (the same question)"),
+            ("/", "Type a question (from the page)"),
+        ]
+        seen: set[str] = set()
+        for action in self.actions():
+            keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+            keys = [k for k in keys if k]
+            if not keys:
+                continue
+            what = action.text().replace("&", "").rstrip("…").strip()
+            if what in seen:
+                continue
+            seen.add(what)
+            rows.append((" / ".join(keys), what))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard Shortcuts: every shortcut works wherever the focus is."""
+        body = "".join(
+            f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(w)}</td></tr>"
+            for k, w in self.shortcut_rows()
+        )
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard Shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(
+            f"<table>{body}</table><p>They work wherever the focus is, the question bar "
+            "included.</p>"
+        )
+        self.last_message = box
+        box.open()
+
     def show_about(self) -> None:
         box = QMessageBox(self)
         box.setWindowTitle("About desktop-qa")
@@ -542,10 +612,7 @@ class MainWindow(QMainWindow):
         if text and s.result is not None and text == s.result.question and not s.busy:
             s.step(-1 if shift else 1)
             return
-        if self.library.scope == SCOPE_LIBRARY:  # the scope box: the library or this document
-            s.ask_library(text)
-        else:
-            s.ask(text)
+        s.ask(text, self.library.scope)  # the scope box: the library or this document
 
     def _page_box_changed(self, value: int) -> None:
         if value and value != self.pdf_view.current_page():
@@ -706,12 +773,13 @@ class MainWindow(QMainWindow):
         if self.question.text().split() != question.split():
             self.question.setText(question)
         self._set_busy("Reading…")
-        self.results.set_header(f"Reading the document for: <i>{html.escape(question)}</i>")
+        self.results.start_reading(question, self.session.scope)
 
     def _query_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(f"{done} of {total} windows")
+        self.progress.setFormat("%p%")  # the words are in the answers header, never clipped
+        self.results.set_progress(done, total)
 
     def _query_finished(self, result: QueryResult) -> None:
         self._set_idle()
@@ -726,11 +794,20 @@ class MainWindow(QMainWindow):
     def _query_cancelled(self) -> None:
         if not self.session.loading:
             self._set_idle()
-        self.results.set_header("Cancelled.")
-        self.statusBar().showMessage("Question cancelled", 3000)
+        if self.session.result is None:
+            self.results.set_header("Stopped before any answer was found.")
+        self.statusBar().showMessage("Question stopped", 3000)
 
     def _answers_changed(self, shown: Shown) -> None:
-        self.results.show_result(shown.answers, shown.guess, self.session.result)
+        s = self.session
+        self.results.show_result(
+            shown.answers,
+            shown.guess,
+            s.result,
+            status=s.status,
+            progress=s.progress,
+            more_seconds=s.read_more_seconds() if s.status == DONE else None,
+        )
 
     def _current_changed(self, index: int) -> None:
         shown = self.session.shown

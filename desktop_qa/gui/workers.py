@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Generator
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from desktop_qa.core.errors import Cancelled, UserError
 from desktop_qa.gui.compat import emit
@@ -42,8 +42,16 @@ class Worker(QRunnable):
     returned values are kept apart, as in napari's generator workers).
     """
 
-    def __init__(self, request: int, job: Callable[..., Any]) -> None:
+    def __init__(
+        self,
+        request: int,
+        job: Callable[..., Any],
+        keep: Callable[[Any], bool] | None = None,
+    ) -> None:
+        """``keep(item)``: True for a yielded item that must reach the UI even when it
+        comes sooner than the throttle allows (answers so far, not just a count)."""
         super().__init__()
+        self.keep = keep
         self.setAutoDelete(True)
         self.request = request
         self.job = job
@@ -77,7 +85,7 @@ class Worker(QRunnable):
                         break
                     if self._cancel.is_set():
                         raise Cancelled()
-                    self._report(item)
+                    self._report(item, self.keep is not None and self.keep(item))
             if self._cancel.is_set():
                 raise Cancelled()
             emit(self.signals.finished, self.request, out)
@@ -96,3 +104,55 @@ class Worker(QRunnable):
                 f"unexpected error ({exc.__class__.__name__}: {text})",
                 True,
             )
+
+
+def start_worker(
+    pool: QThreadPool,
+    request: int,
+    job: Callable[..., Any],
+    *,
+    live: Callable[[int], bool],
+    finished: Callable[[Any], None],
+    failed: Callable[[str, bool], None],
+    cancelled: Callable[[], None],
+    progress: Callable[[Any], None] | None = None,
+    done: Callable[[int], None] | None = None,
+    keep: Callable[[Any], bool] | None = None,
+) -> Worker:
+    """Run ``job`` on ``pool``; each outcome reaches its callback only while ``live(request)``.
+
+    The one place a worker's signals are wired (the session's documents, models,
+    questions and downloads; the library's indexing). ``done(request)`` runs
+    first on every final outcome, live or not (forget the worker). Slots return
+    None: a slot returning a value (e.g. a bool) is not safe in PySide6.
+    """
+    worker = Worker(request, job, keep)
+
+    def on_progress(req: int, payload: Any) -> None:
+        if progress is not None and live(req):
+            progress(payload)
+
+    def final(req: int) -> bool:
+        if done is not None:
+            done(req)
+        return live(req)
+
+    def on_finished(req: int, out: Any) -> None:
+        if final(req):
+            finished(out)
+
+    def on_failed(req: int, message: str, bug: bool) -> None:
+        if final(req):
+            failed(message, bug)
+
+    def on_cancelled(req: int) -> None:
+        if final(req):
+            cancelled()
+
+    sig = worker.signals
+    sig.progress.connect(on_progress)
+    sig.finished.connect(on_finished)
+    sig.failed.connect(on_failed)
+    sig.cancelled.connect(on_cancelled)
+    pool.start(worker)
+    return worker

@@ -1,0 +1,108 @@
+"""One question at a time: answers shown as read, cleared on a new question, kept on Esc."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import Qt
+
+from desktop_qa.core.pack import load_pack
+from desktop_qa.gui.session import DONE, READING, STOPPED
+from tests.gui_helpers import SlowReader
+
+QUESTION = "What is the launch code?"
+WAIT = 20000
+
+
+def slow_window(qtbot, make_window, oracle_pack, handbook_pdf, delay=0.05):  # type: ignore[no-untyped-def]
+    reader = SlowReader(load_pack(oracle_pack))
+    reader.delay = delay
+    window = make_window(reader, exhaustive=True)  # the whole document: a long reading
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
+        window.open_file(handbook_pdf)
+    return window, reader
+
+
+def test_first_answer_is_shown_while_the_reading_goes_on(
+    qtbot, make_window, oracle_pack, handbook_pdf
+):
+    window, _reader = slow_window(qtbot, make_window, oracle_pack, handbook_pdf)
+    s = window.session
+    finished: list[object] = []
+    s.queryFinished.connect(finished.append)
+    s.ask(QUESTION)
+    qtbot.waitUntil(lambda: window.results.texts()[:1] == ["Alpha Bravo"], timeout=WAIT)
+    # Streamed: shown and highlighted on its page before the final result.
+    assert s.busy and s.status == READING and not finished
+    strong, _ = window.pdf_view.highlights(page=40)
+    assert strong and strong == list(s.current_answer.boxes)
+    qtbot.waitUntil(lambda: "Reading passage " in window.results.header_text(), timeout=WAIT)
+    header = window.results.header_text()
+    assert header.startswith("Reading the document for: What is the launch code?")
+    assert "windows" not in header and "so far" in header
+    assert "%" in window.progress.format() and "windows" not in window.progress.format()
+    s.cancel_query()
+
+
+def test_a_new_question_clears_the_old_answers_at_once(
+    qtbot, make_window, oracle_pack, handbook_pdf
+):
+    window, reader = slow_window(qtbot, make_window, oracle_pack, handbook_pdf, delay=0.0)
+    s = window.session
+    s.settings.exhaustive = False
+    with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
+        s.ask(QUESTION)
+    assert window.results.texts()[0] == "Alpha Bravo" and window.pdf_view.highlights()[0]
+    reader.delay = 0.5  # the next question reads slowly: nothing of it is shown yet
+    window.focus_question()
+    window.question.setText("Who signs the warehouse lease?")
+    qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    # At once, before any window of the new question is read.
+    assert s.busy
+    assert window.results.texts() == []
+    assert window.pdf_view.highlights() == ([], [])
+    header = window.results.header_text()
+    assert header.startswith("Reading the document for: Who signs the warehouse lease?")
+    assert "Disney" not in header and "Alpha" not in header
+    s.cancel_query()
+
+
+def test_escape_keeps_the_answers_so_far_and_goes_on_from_there(
+    qtbot, make_window, oracle_pack, handbook_pdf
+):
+    window, reader = slow_window(qtbot, make_window, oracle_pack, handbook_pdf)
+    s = window.session
+    s.ask(QUESTION)
+    qtbot.waitUntil(lambda: window.results.texts()[:1] == ["Alpha Bravo"], timeout=WAIT)
+    qtbot.waitUntil(lambda: s.progress[0] >= 3, timeout=WAIT)
+    window.focus_question()
+    with qtbot.waitSignal(s.queryCancelled, timeout=WAIT):
+        qtbot.keyClick(window.question, Qt.Key.Key_Escape)
+    assert not s.busy and s.status == STOPPED
+    kept = s.result
+    assert kept is not None and kept.answers[0].text == "Alpha Bravo"
+    assert window.results.texts()[0] == "Alpha Bravo"
+    assert window.pdf_view.highlights(page=40)[0] == list(kept.answers[0].boxes)
+    done, total = s.progress
+    header = window.results.header_text()
+    assert header.startswith(f"Stopped after {done} of {total} passages")
+    button = window.results.read_button
+    assert button.isVisibleTo(window) and button.text().startswith("Go on reading from there")
+    # Ctrl+Enter from the question bar goes on; nothing read before is read again.
+    reader.delay = 0.0
+    calls: list[int] = []
+    real = reader.run
+
+    def counting(batch):  # type: ignore[no-untyped-def]
+        calls.append(len(batch))
+        return real(batch)
+
+    reader.run = counting  # type: ignore[method-assign]
+    with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
+        qtbot.keyClick(window.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    final = s.result
+    assert s.status == DONE and final.whole_document
+    assert sum(calls) == final.read.windows - kept.read.windows
+    assert window.results.texts()[0] == "Alpha Bravo"
