@@ -19,7 +19,7 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any  # doc: a core.document.Document (no import: no circle)
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.formats.checks import MAX_FILE_BYTES, SUFFIXES, check_bytes, kind_name
@@ -29,7 +29,6 @@ from desktop_qa.core.formats.layout import Section, render
 if TYPE_CHECKING:
     import pymupdf
 
-    from desktop_qa.core.document import Document
 
 __all__ = ["MAX_FILE_BYTES", "SUFFIXES", "check", "convert", "locate", "open_laid_out"]
 
@@ -136,7 +135,7 @@ def open_laid_out(path: str | os.PathLike[str]) -> pymupdf.Document:
     return pymupdf.open("pdf", pdf)
 
 
-def locate(doc: Document, start: int, end: int) -> str | None:
+def locate(doc: Any, start: int, end: int) -> str | None:
     """Where ``doc.text[start:end]`` is, in the document's terms; None for other formats."""
     if doc.path is None or doc.path.suffix.lower() not in SUFFIXES or doc.kind == "text":
         return None
@@ -150,7 +149,7 @@ def locate(doc: Document, start: int, end: int) -> str | None:
     return cmap.locate(page, boxes)
 
 
-def _map_for(doc: Document) -> CitationMap | None:
+def _map_for(doc: Any) -> CitationMap | None:
     from desktop_qa.core.formats import citations
 
     digest = doc.content_hash

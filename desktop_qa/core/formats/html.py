@@ -51,7 +51,7 @@ def decode(data: bytes) -> str | bytes:
     """What lxml should parse: the bytes when the page declares its charset, else our decoding."""
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or _CHARSET.search(data[:4096]):
         return data
-    from desktop_qa.core.document import decode_text
+    from desktop_qa.core.decoding import decode_text
 
     return _XML_DECL.sub("", decode_text(data))
 

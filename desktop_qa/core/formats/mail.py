@@ -154,7 +154,7 @@ def _attachment(filename, content, convert, depth, where, name) -> list[Section]
             sections = _message(content, name, convert, depth + 1, suffix=where)
             return sections
         if suffix in TEXT_ATTACHMENTS:
-            from desktop_qa.core.document import decode_text
+            from desktop_qa.core.decoding import decode_text
 
             sections = [Section(paragraphs(decode_text(content)), "page {page}")]
         else:
