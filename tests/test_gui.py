@@ -487,7 +487,14 @@ def test_other_answers_are_lightly_highlighted(qtbot, make_window, oracle_pack, 
     x0, y0, _, y1 = spare.rect
     centre = view.box_to_view(spare.page, (x0 + 1, y0 + 1, x0 + 2, y1 - 1)).center().toPoint()
     assert view.viewport().rect().contains(centre)
-    lit = view.viewport().grab().toImage().pixelColor(centre)
+
+    def pixel():
+        return view.viewport().grab().toImage().pixelColor(centre)
+
+    # The page is drawn first, then its boxes (issue 18): wait for the tint, not a blank page.
+    white = pixel().fromRgbF(1.0, 1.0, 1.0, 1.0)
+    qtbot.waitUntil(lambda: pixel() != white, timeout=15000)
+    lit = pixel()
     view.set_highlights(strong, [], False)
     plain = view.viewport().grab().toImage().pixelColor(centre)
     assert lit != plain
