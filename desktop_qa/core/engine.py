@@ -113,10 +113,12 @@ def open_document(
     """
     path = Path(path).expanduser()
     check_input(path)  # path and type checks run even when the cache holds these bytes
-    protected = check_password(path, password)
+    digest = _hash(path)
+    # Bytes the cache saw open without a password need no PyMuPDF check (a fast start).
+    known = bool(digest) and cache.known_unprotected(digest or "")
+    protected = False if known else check_password(path, password)
     ocr = OcrOptions() if ocr is None else ocr
     variant = ocr.signature()
-    digest = _hash(path)
     if digest and protected and not cache_protected:
         _drop_entry(digest)
         digest = None
@@ -126,6 +128,8 @@ def open_document(
         hit = cache.load(digest, path, variant=variant)
         if hit is not None:
             doc, index = hit
+            if not protected and not known:
+                cache.mark_unprotected(digest)
             if progress is not None:
                 pages = max(doc.page_count, 1)
                 progress(pages, pages)
@@ -142,7 +146,7 @@ def open_document(
     index = None
     if digest and _hash(path) == digest:
         doc.content_hash = digest
-        index = cache.store(doc, passages, variant=variant)
+        index = cache.store(doc, passages, variant=variant, protected=protected)
     if index is None:
         index = PassageIndex.build(doc.text, passages)
     return OpenedDocument(doc, index)
