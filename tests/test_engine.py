@@ -30,14 +30,22 @@ def long_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Recorder:
-    """Wraps a Reader's ``run`` to record which windows were read (passage, first offset)."""
+    """Wraps a Reader's ``run`` to record which windows were read (passage, first and last
+    offset: a short window around a sentence and a full window are different windows)."""
 
     def __init__(self, reader: Reader) -> None:
-        self.windows: list[tuple[int, int]] = []
+        self.windows: list[tuple[int, int, int]] = []
         real = reader.run
 
         def run(batch):  # type: ignore[no-untyped-def]
-            self.windows.extend((w.passage, int(w.offsets[w.context_mask][0, 0])) for w in batch)
+            self.windows.extend(
+                (
+                    w.passage,
+                    int(w.offsets[w.context_mask][0, 0]),
+                    int(w.offsets[w.context_mask][-1, 1]),
+                )
+                for w in batch
+            )
             return real(batch)
 
         reader.run = run  # type: ignore[method-assign]
@@ -191,7 +199,7 @@ def test_long_passage_is_read_first_where_the_question_words_are(tmp_path: Path)
     _, result = run_all(opened, Query(QUESTION), reader)
     assert result.answers[0].text == "alpha seven bravo"
     # One window per ranked passage, although each is several windows long.
-    passages = [p for p, _ in record.windows]
+    passages = [p for p, _, _ in record.windows]
     assert len(passages) == len(set(passages)) == result.read.passages == TOP_PASSAGES
     ranked = opened.search(QUESTION, TOP_PASSAGES)
     windows = reader.windows(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,7 +32,7 @@ from desktop_qa.core.files import sha256_file
 from desktop_qa.core.index import TOP_PASSAGES, PassageIndex, best_sentence
 from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.passages import make_passages
-from desktop_qa.core.qa import Ranked, Reading, Scope
+from desktop_qa.core.qa import ENCODE_CHUNK, FOCUS_TOKENS, Ranked, Reading, Scope
 from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader
 from desktop_qa.core.results import Answer, Progress, QueryResult, Read, make_answer
@@ -40,6 +40,7 @@ from desktop_qa.core.results import Answer, Progress, QueryResult, Read, make_an
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 KEYWORD_MODEL_NAME = "keyword index"
+MAX_WINDOW_TOKENS = 384  # a pack's usual max_seq_length (the estimate's full windows)
 T = TypeVar("T")
 
 
@@ -193,15 +194,18 @@ def answer(
     if not query.exhaustive or resume is None:
         ranked = scope.search(query.question, max(query.depth, TOP_PASSAGES))
         top, deeper = ranked[:TOP_PASSAGES], ranked[TOP_PASSAGES : query.depth]
-        first, rest = reading.best_windows(top)
+        # The short window around each passage's best-matching sentence first.
+        first, _ = reading.best_windows(top, FOCUS_TOKENS)
         yield from reading.phase(first, len(first))
         result = reading.result()
         if not query.exhaustive and not result.no_answer:
             return result
-        # No answer where the question's words are best: read the rest of those
-        # passages and further down the ranking, never the whole scope unasked.
-        yield from reading.phase(_chain(rest, reading.stream(deeper)), len(rest) + len(deeper))
         if not query.exhaustive:
+            # No answer where the question's words are best: the same window of the
+            # passages further down the ranking, never the whole scope unasked.
+            for chunk in _chunks(deeper, ENCODE_CHUNK):
+                more, _ = reading.best_windows(chunk, FOCUS_TOKENS)
+                yield from reading.phase(more, len(first) + len(deeper))
             return reading.result()
     # The whole scope, best-matching passages first (already read ones are skipped).
     left = total - len(reading.state.read)
@@ -209,9 +213,9 @@ def answer(
     return reading.result(whole=True)
 
 
-def _chain(*parts: Iterable[T]) -> Iterator[T]:
-    for part in parts:
-        yield from part
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def final(steps: Generator[object, None, T]) -> T:
@@ -224,17 +228,32 @@ def final(steps: Generator[object, None, T]) -> T:
 
 
 def whole_read_seconds(result: QueryResult) -> float | None:
-    """About how long reading the rest of the scope takes, from this reading's own pace.
+    """About how long reading the whole scope takes, from this reading's own pace.
 
-    None when there is nothing left to read or nothing to measure the pace by.
+    The pace is seconds per model token so far; the tokens left are the scope's
+    passages at the read passages' mean length, at the tokens per character the
+    windows showed, each passage read in full windows (the bounded reading read
+    short ones) with the question in each. None when there is nothing left to
+    read or nothing to measure the pace by.
     """
     read = result.read
     if read.whole_document or result.mode != "reader" or not read.windows or not read.passages:
         return None
+    state = result.state
     if result.seconds <= 0:
         return None
-    windows_left = (read.total_passages - read.passages) * read.windows / read.passages
-    return windows_left * result.seconds / read.windows
+    if state is None or not state.tokens or not state.context_chars or not state.passage_chars:
+        windows_left = (read.total_passages - read.passages) * read.windows / read.passages
+        return windows_left * result.seconds / read.windows
+    per_token = result.seconds / state.tokens
+    question = (state.tokens - state.context_tokens) / read.windows  # per window
+    per_char = state.context_tokens / state.context_chars
+    passage_tokens = per_char * state.passage_chars / read.passages
+    room = max(1.0, MAX_WINDOW_TOKENS - question)
+    windows_per_passage = max(1.0, passage_tokens / room)
+    passage_cost = passage_tokens + windows_per_passage * question
+    # The whole read reads every passage's full windows, those read short included.
+    return read.total_passages * passage_cost * per_token
 
 
 def keyword_answers(scope: Scope, query: Query) -> QueryResult:

@@ -85,6 +85,12 @@ class ReadingState:
     null: float | None
     spans: Mapping[tuple[int, int, int], float]
     spilled: float
+    # Tallies for the whole-read estimate (``engine.whole_read_seconds``): model
+    # tokens fed, passage tokens and the characters they cover, passages' length.
+    tokens: int = 0
+    context_tokens: int = 0
+    context_chars: int = 0
+    passage_chars: int = 0
 
 
 @dataclass(frozen=True)
