@@ -13,6 +13,7 @@ from desktop_qa import cli
 from desktop_qa.cli import main
 from desktop_qa.core import Query, Reader, UserError, engine, load_pack, paths, qa
 from desktop_qa.core.index import TOP_PASSAGES
+from desktop_qa.core.query import DEFAULT_DEPTH
 from tests.factset import generate
 
 QUESTION = "What is the launch code of the Zephyr rocket?"
@@ -117,7 +118,7 @@ def test_no_answer_in_the_ranking_stops_at_depth_and_resumes(long_text: Path, or
     matching = len(opened.search(question, 10_000))
     steps, bounded = run_all(opened, Query(question), reader)
     assert bounded.no_answer and not bounded.whole_document
-    assert bounded.read.passages == min(48, matching) < opened.total_passages
+    assert bounded.read.passages == min(DEFAULT_DEPTH, matching) < opened.total_passages
     assert bounded.summary == (
         f"No answer in the {bounded.read.passages} passages that best match your question "
         f"(of {opened.total_passages})."
@@ -372,7 +373,7 @@ def test_keyword_probabilities_are_shares_of_the_listed_scores(long_text: Path):
 def test_the_core_says_what_is_wrong_and_each_front_end_what_to_do():
     """One error, three wordings: the core's (no flag, no menu), the CLI's, the app's."""
     from desktop_qa.core.ocr import OcrOptions
-    from desktop_qa.core.query import MAX_TOP_K
+    from desktop_qa.core.query import DEFAULT_DEPTH, MAX_TOP_K
     from desktop_qa.gui.messages import user_message as app_message
 
     with pytest.raises(UserError) as caught:
