@@ -275,9 +275,13 @@ def test_cached_unprotected_document_opens_without_pymupdf(handbook_pdf: Path):
         f"code = main(['ask', {str(handbook_pdf)!r}, 'When does the lease end?', '--json']); "
         "print(json.dumps({'code': code, 'pymupdf': 'pymupdf' in sys.modules}))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    ).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     answer, state = json.loads(out[0]), json.loads(out[-1])
     assert state == {"code": 0, "pymupdf": False}
     assert answer["answers"], answer

@@ -373,7 +373,7 @@ def test_keyword_probabilities_are_shares_of_the_listed_scores(long_text: Path):
 def test_the_core_says_what_is_wrong_and_each_front_end_what_to_do():
     """One error, three wordings: the core's (no flag, no menu), the CLI's, the app's."""
     from desktop_qa.core.ocr import OcrOptions
-    from desktop_qa.core.query import DEFAULT_DEPTH, MAX_TOP_K
+    from desktop_qa.core.query import MAX_TOP_K
     from desktop_qa.gui.messages import user_message as app_message
 
     with pytest.raises(UserError) as caught:
