@@ -195,7 +195,8 @@ def answer(
         ranked = scope.search(query.question, max(query.depth, TOP_PASSAGES))
         top, deeper = ranked[:TOP_PASSAGES], ranked[TOP_PASSAGES : query.depth]
         # The short window around each passage's best-matching sentence first.
-        first, _ = reading.best_windows(top, FOCUS_TOKENS)
+        near: list = []  # windows holding the rest of a best sentence a window cut
+        first, _ = reading.best_windows(top, FOCUS_TOKENS, near)
         yield from reading.phase(first, len(first))
         result = reading.result()
         if not query.exhaustive and not result.no_answer:
@@ -203,9 +204,11 @@ def answer(
         if not query.exhaustive:
             # No answer where the question's words are best: the same window of the
             # passages further down the ranking, never the whole scope unasked.
+            yield from reading.phase(near, len(near) + len(deeper))
             for chunk in _chunks(deeper, ENCODE_CHUNK):
-                more, _ = reading.best_windows(chunk, FOCUS_TOKENS)
-                yield from reading.phase(more, len(first) + len(deeper))
+                more: list = []
+                found, _ = reading.best_windows(chunk, FOCUS_TOKENS, more)
+                yield from reading.phase(found + more, len(near) + len(deeper))
             return reading.result()
     # The whole scope, best-matching passages first (already read ones are skipped).
     left = total - len(reading.state.read)

@@ -293,7 +293,10 @@ class Reading:
         return offsets[0][0] + item.offset, offsets[-1][1] + item.offset
 
     def best_windows(
-        self, ranked: Sequence[Ranked], max_length: int | None = None
+        self,
+        ranked: Sequence[Ranked],
+        max_length: int | None = None,
+        near: list[_Item] | None = None,
     ) -> tuple[list[_Item], list[_Item]]:
         """(the best-matching window of each passage, every other window), in rank order.
 
@@ -301,6 +304,8 @@ class Reading:
         that shares most words with the question (the window holding most of
         it, then most question words); the rest is read if the reading goes deeper.
         ``max_length``: windows of that many tokens at most (``FOCUS_TOKENS``).
+        ``near`` (if given) receives the other windows holding part of that sentence
+        when the best one cuts it: a bounded no-answer reads them too.
         """
         first: list[_Item] = []
         rest: list[_Item] = []
@@ -322,6 +327,8 @@ class Reading:
                     return held, len(self.stems & word_stems(text[lo:hi]))
 
                 best = max(windows, key=lambda w: (*fit(w), -w.number))
+                if near is not None and fit(best)[0] < b - a:
+                    near.extend(w for w in windows if w is not best and fit(w)[0] > 0)
             first.append(best)
             rest.extend(w for w in windows if w is not best)
         return first, rest
