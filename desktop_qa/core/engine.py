@@ -9,10 +9,11 @@
   A scope is "passages from one or more documents" (``qa.Scope``): one opened
   document today, a library of them through the same call.
 
-Bounded reading: the best window of each of the ``TOP_PASSAGES`` passages
-that bm25 ranks best is read first (the first answer comes fast); if they
-hold no answer, the rest of those passages and the ranking down to
-``query.depth`` passages follow, and the result says how much was read. Only
+Bounded reading: a short window (``qa.FOCUS_TOKENS``) around the best-matching
+sentence of each of the ``TOP_PASSAGES`` passages that bm25 ranks best is read
+first (the first answer comes fast); if they hold no answer, the same window of
+each passage down to ``query.depth`` follows (with the windows holding the rest
+of a sentence a window cut), and the result says how much was read. Only
 ``query.exhaustive`` (or resuming a result with ``query.deeper()``) reads the
 whole scope, and no window is ever read twice.
 """
