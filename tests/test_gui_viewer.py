@@ -117,6 +117,20 @@ def _words_pdf(path: Path) -> Path:
     return write_pdf(path, pages)
 
 
+def outlined_words_pdf(path: Path) -> Path:
+    """Both at once (the X server walk): six pages with the outline, the words on 2, 2, 4."""
+    pages = [[page_lines(p)] for p in range(6)]
+    pages[1][0][3] = "the blue whale swims and the blue"
+    pages[1][0][4] = "whale sings at night"
+    pages[3][0][6] = "a BLUE WHALE is large"
+    write_pdf(path, pages)
+    doc = pymupdf.open(str(path))
+    doc.set_toc(TOC)
+    doc.saveIncr()
+    doc.close()
+    return path
+
+
 def test_find_bar_counts_highlights_every_hit_and_steps_across_pages(
     qtbot, make_window, oracle_pack, handbook_pdf, tmp_path
 ):
