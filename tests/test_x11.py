@@ -149,6 +149,14 @@ def test_every_shortcut_from_the_question_bar_under_a_real_x_server(
             "the whole document read",
             lambda s: not s["busy"] and "best-matching passages read" not in s["header"],
         )
+        in_bar("F12", "the outline", lambda s: s["outline"] is not None and s["focus"] == "outline")
+        app.key("Escape")
+        app.wait("focus on the pages", lambda s: s["focus"] == "pages")
+        app.key("ctrl+f")
+        in_bar("ctrl+shift+f", "the find bar", lambda s: s["find"] is not None)
+        app.key("Escape")
+        app.wait("the find bar closed", lambda s: s["find"] is None and s["focus"] == "pages")
+        app.key("ctrl+f")
         in_bar("ctrl+g", "the page box", lambda s: s["focus"] == "page_box")
         app.key("Escape")
         app.wait("focus on the pages", lambda s: s["focus"] == "pages")
@@ -157,7 +165,7 @@ def test_every_shortcut_from_the_question_bar_under_a_real_x_server(
         app.key("ctrl+f")
         app.wait("focus in the question bar", lambda s: s["focus"] == "question")
         assert app.close() == 0, app.output()  # ctrl+q from the question bar
-    assert len(done) == 15  # and ctrl+q
+    assert len(done) == 17  # and ctrl+q
     if shot is not None:
         assert shot.read_bytes().startswith(PNG_MAGIC)
 
