@@ -665,10 +665,10 @@ class MainWindow(QMainWindow):
     def show_in_viewer(self, doc: Document, password: str | None = None) -> None:
         """Put a document in the page (or text) view: title, page box, zoom actions."""
         self.setWindowTitle(f"{doc.name} — desktop-qa")
+        self.findbar.set_document(doc)  # first: the old hits must not follow the new pages
+        self.outline.set_outline(doc.outline)
         self.pdf_view.set_document(doc, password)
         self.text_view.set_document(doc)
-        self.findbar.set_document(doc)
-        self.outline.set_outline(doc.outline)
         if doc.kind == "pdf":
             self.viewer.setCurrentWidget(self.pdf_view)
             self.page_box.set_pages(max(1, doc.page_count), doc.page_labels)
