@@ -198,6 +198,25 @@ def test_esc_in_the_find_bar_restores_the_answer_highlights(
     assert window.session.current == 1
 
 
+def test_find_bar_in_a_text_file_highlights_its_words(qtbot, make_window, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("First line.\n\nThe ﬁrst whale.\nAnother FIRST one.\n", "utf-8")
+    window = make_window()
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
+        window.open_file(notes)
+    assert window.viewer.currentWidget() is window.text_view
+    window.find_action.trigger()
+    qtbot.keyClicks(window.findbar.field, "first")
+    qtbot.keyClick(window.findbar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.findbar.count_text() == "1 of 3", timeout=WAIT)
+    text = window.session.document.text
+    strong, light = window.text_view.highlights()
+    assert [text[a:b].casefold() for a, b in strong + light] == ["first"] * 3
+    qtbot.keyClick(window.findbar.field, Qt.Key.Key_F3)
+    assert window.text_view.highlights()[0] == [(window.findbar.hits[1].start,
+                                                  window.findbar.hits[1].end)]  # fmt: skip
+
+
 # -- 4. page labels ----------------------------------------------------------------------------
 def _labelled(path: Path) -> Path:
     """Six pages labelled i, ii, 1-4; the fact on the fifth page (label "3")."""
