@@ -107,6 +107,16 @@ def test_a_document_without_outline_says_so(qtbot, make_window, handbook_pdf):
     assert window.pdf_view.current_page() == 1
 
 
+def test_an_epub_outline_in_the_panel(qtbot, make_window, tmp_path):
+    from tests.test_viewer_core import epub_with_toc
+
+    window = make_window()
+    _open(qtbot, window, epub_with_toc(tmp_path))
+    window.toggle_outline()
+    assert window.outline.tree.topLevelItem(0).text(0) == "Chapter One"
+    assert window.outline.current_title() == "Chapter One"
+
+
 # -- 3. find bar -------------------------------------------------------------------------------
 def _words_pdf(path: Path) -> Path:
     """Five pages; "Blue Whale" twice on page 2, once on page 4 (as "BLUE WHALE")."""
