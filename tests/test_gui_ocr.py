@@ -87,3 +87,17 @@ def test_a_scan_with_ocr_off_says_where_to_turn_it_on(qtbot, make_window, scan3)
     with qtbot.waitSignal(window.session.queryFailed, timeout=WAIT) as failed:
         window.session.ask(QUESTION)
     assert failed.args[0] == message
+
+
+def test_a_scan_with_missing_language_data_opens_and_names_the_setting(qtbot, make_window, scan3):
+    """Language data missing: the page is shown; the line says which setting to change."""
+    window = make_window(ocr_mode="auto", ocr_languages="xyz")  # no such data installed
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
+        window.open_file(scan3)
+    qtbot.waitUntil(window.render_idle, timeout=WAIT)
+    assert window.pdf_view.renderer.renders >= 1
+    header = window.results.header_text()
+    assert "OCR language data for 'xyz' is not installed" in header
+    assert header.endswith(
+        "; or tick installed ones (Tools ▸ Settings ▸ OCR languages) and open it again"
+    )
