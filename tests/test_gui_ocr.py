@@ -70,14 +70,34 @@ def test_settings_dialog_sets_ocr_mode_and_languages(qtbot):
 
 
 def test_a_scan_with_ocr_off_says_where_to_turn_it_on(qtbot, make_window, scan3):
-    """The window words the remedy as its menu, never as a command-line flag."""
+    """The scan opens and shows its page; the answers panel words the remedy as the
+    window's menu, never as a command-line flag (issue 19: every document opens)."""
     window = make_window(ocr_mode="never")
-    with qtbot.waitSignal(window.session.documentFailed, timeout=WAIT) as failed:
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
         window.open_file(scan3)
-    message = failed.args[0]
-    assert message == (
+    message = (
         f"{scan3} has no text layer, only images (a scan?); OCR is off: "
         "turn OCR on (Tools ▸ Settings ▸ OCR) and open it again"
     )
-    assert "--" not in message and window.last_message.text() == message
-    window.last_message.close()
+    assert window.viewer.currentWidget() is window.pdf_view
+    qtbot.waitUntil(window.render_idle, timeout=WAIT)
+    assert window.pdf_view.renderer.renders >= 1  # the page is shown
+    assert window.results.header_text() == message and "--" not in message
+    assert window.last_message is None  # no dialog: the document is there to look at
+    with qtbot.waitSignal(window.session.queryFailed, timeout=WAIT) as failed:
+        window.session.ask(QUESTION)
+    assert failed.args[0] == message
+
+
+def test_a_scan_with_missing_language_data_opens_and_names_the_setting(qtbot, make_window, scan3):
+    """Language data missing: the page is shown; the line says which setting to change."""
+    window = make_window(ocr_mode="auto", ocr_languages="xyz")  # no such data installed
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
+        window.open_file(scan3)
+    qtbot.waitUntil(window.render_idle, timeout=WAIT)
+    assert window.pdf_view.renderer.renders >= 1
+    header = window.results.header_text()
+    assert "OCR language data for 'xyz' is not installed" in header
+    assert header.endswith(
+        "; or tick installed ones (Tools ▸ Settings ▸ OCR languages) and open it again"
+    )

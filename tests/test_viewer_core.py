@@ -307,8 +307,8 @@ def test_running_heads_stay_out_of_the_library_passages(tmp_path: Path, capsys):
     assert any(facts.facts[0].sentence in a["text"] for a in json.loads(out)["answers"])
 
 
-def test_epub_outline(tmp_path: Path):
-    """An EPUB's table of contents (its NCX) is its outline too."""
+def epub_with_toc(tmp_path: Path) -> Path:
+    """A three-chapter EPUB whose NCX table of contents has one entry, "Chapter One"."""
     import zipfile
 
     from tests.test_document import write_epub
@@ -333,6 +333,12 @@ def test_epub_outline(tmp_path: Path):
         z.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip", zipfile.ZIP_STORED)
         for name, data in files.items():
             z.writestr(name, data)
+    return book
+
+
+def test_epub_outline(tmp_path: Path):
+    """An EPUB's table of contents (its NCX) is its outline too."""
+    book = epub_with_toc(tmp_path)
     with engine.open_document(book) as opened:
         assert [(e.level, e.title, e.page) for e in opened.doc.outline] == [(1, "Chapter One", 0)]
         assert opened.doc.section_at(0).title == "Chapter One"

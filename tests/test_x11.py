@@ -149,6 +149,14 @@ def test_every_shortcut_from_the_question_bar_under_a_real_x_server(
             "the whole document read",
             lambda s: not s["busy"] and "best-matching passages read" not in s["header"],
         )
+        in_bar("F12", "the outline", lambda s: s["outline"] is not None and s["focus"] == "outline")
+        app.key("Escape")
+        app.wait("focus on the pages", lambda s: s["focus"] == "pages")
+        app.key("ctrl+f")
+        in_bar("ctrl+shift+f", "the find bar", lambda s: s["find"] is not None)
+        app.key("Escape")
+        app.wait("the find bar closed", lambda s: s["find"] is None and s["focus"] == "pages")
+        app.key("ctrl+f")
         in_bar("ctrl+g", "the page box", lambda s: s["focus"] == "page_box")
         app.key("Escape")
         app.wait("focus on the pages", lambda s: s["focus"] == "pages")
@@ -157,6 +165,51 @@ def test_every_shortcut_from_the_question_bar_under_a_real_x_server(
         app.key("ctrl+f")
         app.wait("focus in the question bar", lambda s: s["focus"] == "question")
         assert app.close() == 0, app.output()  # ctrl+q from the question bar
-    assert len(done) == 15  # and ctrl+q
+    assert len(done) == 17  # and ctrl+q
     if shot is not None:
         assert shot.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_outline_and_find_words_by_keyboard_under_a_real_x_server(tmp_path):
+    """F12, arrows, Enter jump to a section; Ctrl+Shift+F, words, Enter/F3 step the hits."""
+    from tests.test_gui_viewer import outlined_words_pdf
+
+    path = outlined_words_pdf(tmp_path / "outlined.pdf")
+    with x_display(tmp_path) as display:
+        cmd = [sys.executable, "-m", "desktop_qa", str(path)]
+        app = App(cmd, x_env(display, tmp_path / "user"), tmp_path)
+        app.wait("the document", lambda s: s["document"] == "outlined.pdf" and s["rendered"])
+        app.activate()
+        app.wait("focus in the question bar", lambda s: s["focus"] == "question")
+        app.key("F12")
+        app.wait("the outline", lambda s: s["outline"] is not None and s["focus"] == "outline")
+        app.key("Down", "Down", "Down")
+        app.wait("Chapter 2 picked", lambda s: s["outline"]["current"] == "Chapter 2")
+        assert app.state()["page"] == 1  # moving in the outline does not jump
+        app.key("Return")
+        jumped = app.wait("page 5", lambda s: s["page"] == 5 and s["rendered"])
+        assert jumped["focus"] == "outline"
+        shot_outline = app.screenshot("outline.png")
+        app.key("Escape")
+        app.wait("focus on the pages", lambda s: s["focus"] == "pages")
+        app.key("ctrl+shift+f")
+        app.wait("the find bar", lambda s: s["find"] is not None and s["focus"] == "find")
+        app.type("blue whale")
+        app.key("Return")
+        first = app.wait("the first hit", lambda s: (s["find"] or {}).get("text") == "1 of 3")
+        # Searching starts from the page shown (5): the first hit from there wraps to page 2.
+        assert first["find"]["page"] == 2
+        app.key("Return")
+        app.wait("the second hit", lambda s: s["find"]["text"] == "2 of 3")
+        app.key("F3")
+        third = app.wait("the third hit", lambda s: s["find"]["text"] == "3 of 3" and s["rendered"])
+        assert third["find"]["page"] == 4 and third["page"] == 4
+        shot_find = app.screenshot("find.png")
+        app.key("shift+F3")
+        app.wait("back to the second", lambda s: s["find"]["text"] == "2 of 3")
+        app.key("Escape")
+        app.wait("the find bar closed", lambda s: s["find"] is None and s["focus"] == "pages")
+        assert app.close() == 0, app.output()
+    for shot in (shot_outline, shot_find):
+        if shot is not None:
+            assert shot.read_bytes().startswith(PNG_MAGIC)

@@ -330,7 +330,8 @@ def _no_text(
     """Why a document that opened holds no text to ask: the line a question gets."""
     if reader.language_error is not None:
         return UserError(
-            f"{path} has pages without a text layer (a scan?), but {reader.language_error}"
+            f"{path} has pages without a text layer (a scan?), but {reader.language_error}",
+            hint="ocr_languages",  # or pick languages that are installed (the app's setting)
         )
     if reader.pages or (has_images and ocr.mode != "never"):
         unread = reader.failed and f" ({reader.failed} page(s) could not be read in time)"

@@ -18,6 +18,7 @@ SETTING_NAMES = {
 }
 HINTS = {
     "ocr_on": f": turn OCR on ({SETTINGS} ▸ OCR) and open it again",
+    "ocr_languages": f"; or tick installed ones ({SETTINGS} ▸ OCR languages) and open it again",
     "password": "; open it again and type its password when asked",
     "other_pack": f"; reinstall the pack or choose another ({CHOOSE_PACK_MENU})",
     "pack_folder": f"; choose a pack folder ({CHOOSE_PACK_MENU})",

@@ -70,7 +70,9 @@ def answer_html(
     ``document``: name the answer's document (answers from a library).
     ``keyword``: a keyword match (no model pack), scored by the words it shares.
     """
-    page = f" · page {answer.page}" if answer.page is not None else ""
+    # The printed page label where the document has labels ("page vii"), as citations.
+    where = answer.page_label or answer.page
+    page = f" · page {html.escape(str(where))}" if answer.page is not None else ""
     # OCR text can be misread: say so, so the user checks the highlighted page.
     ocr = " · <i>OCR text</i>" if answer.ocr else ""
     score = score_text(answer, keyword)

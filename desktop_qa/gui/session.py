@@ -439,6 +439,9 @@ class Session(QObject):
                     password=password,
                     cache_protected=allow_cache,
                     ocr=replace(ocr, progress=ocr_step),
+                    # Issue 19: every page-based document opens for viewing; a text-less
+                    # one carries its ``unanswerable`` line, which ``engine.answer`` raises.
+                    require_text=False,
                 )
             except PasswordRequired as exc:
                 return _NeedsPassword(exc.wrong)

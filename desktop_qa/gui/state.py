@@ -9,8 +9,8 @@ never sees half a file. Fields (docs/gui.md):
 (1-based page at the top third of the view; 0 for none), ``rendered`` (the
 visible pages are drawn at the current zoom), ``loading``,
 ``busy`` (a question runs), ``question`` (the question bar's text), ``focus``
-(``question``, ``page_box``, ``pages``, ``text``, ``password``, ``other`` or
-null), ``header`` (the answers header as plain text), ``answers`` (their
+(``question``, ``page_box``, ``pages``, ``text``, ``outline``, ``find``,
+``password``, ``other`` or null), ``header`` (the answers header as plain text), ``answers`` (their
 texts), ``current`` (index of the current answer, -1 for none), ``highlight``
 (the current answer's ``page`` and ``rects`` in PDF points, or null),
 ``password_dialog`` (bool), ``password_wrong`` (it says the last
@@ -18,7 +18,11 @@ password was wrong), ``error`` (the last one-line error, or null),
 ``zoom`` (the page view's, 1.0 = 100%), ``scope`` (``document`` or
 ``library``), ``library_panel`` (the panel is shown), ``dialog`` (the title
 of an open dialog, or null), ``status`` (the status bar's message) and
-``reading`` (``reading``, ``done`` or ``stopped``).
+``reading`` (``reading``, ``done`` or ``stopped``), ``page_label`` (the
+page's printed label, or null), ``outline`` (null when the panel is hidden,
+else ``entries`` and the selected entry's ``current`` title) and ``find``
+(null when the find bar is closed, else ``words``, ``count``, ``current``
+(1-based, 0 for none), ``text`` ("3 of 12") and the current hit's ``page``).
 The password itself is never written.
 """
 
@@ -69,6 +73,9 @@ class StateFile(QObject):
             window.library.scopeChanged,
             window.library.dock.visibilityChanged,
             window.statusBar().messageChanged,
+            window.findbar.changed,
+            window.outline.visibilityChanged,
+            window.outline.tree.currentItemChanged,
         ):
             signal.connect(self.schedule)
         for signal in (s.documentFailed, s.queryFailed, s.modelFailed):
@@ -97,6 +104,8 @@ class StateFile(QObject):
             ("page_box", w.page_box),
             ("pages", w.pdf_view),
             ("text", w.text_view),
+            ("outline", w.outline),
+            ("find", w.findbar),
         ):
             if widget is owner or owner.isAncestorOf(widget):
                 return name
@@ -136,6 +145,14 @@ class StateFile(QObject):
             "dialog": self._dialog(),
             "status": w.statusBar().currentMessage(),
             "reading": s.status,
+            "page_label": w.page_box.label(w.pdf_view.current_page()) or None,
+            "outline": {
+                "entries": len(w.outline.entries),
+                "current": w.outline.current_title(),
+            }
+            if w.outline.isVisible()
+            else None,
+            "find": w.findbar.state(),
         }
 
     def _dialog(self) -> str | None:

@@ -6,16 +6,14 @@ and every change arrives back as a Session signal.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QKeyEvent,
     QKeySequence,
     QShortcut,
 )
@@ -24,12 +22,10 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -41,9 +37,12 @@ from desktop_qa.core import export
 from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.results import QueryResult
-from desktop_qa.gui.compat import emit
+from desktop_qa.gui import shortcuts
+from desktop_qa.gui.findbar import FIND_KEY, FindBar
 from desktop_qa.gui.library import LIBRARY_KEY, LibraryUi
-from desktop_qa.gui.messages import CHOOSE_PACK
+from desktop_qa.gui.messages import CHOOSE_PACK, user_message
+from desktop_qa.gui.outline import OUTLINE_KEY, OutlinePanel
+from desktop_qa.gui.pagebox import PageBox
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.panels import (
     Banner,
@@ -52,6 +51,7 @@ from desktop_qa.gui.panels import (
     SettingsDialog,
     about_html,
 )
+from desktop_qa.gui.questionbar import QuestionBar
 from desktop_qa.gui.results import ResultsPanel
 from desktop_qa.gui.session import DONE, SCOPE_LIBRARY, Session, Shown
 from desktop_qa.gui.textview import TextView
@@ -67,45 +67,6 @@ EXPORT_FILTERS = {
     "CSV (*.csv)": ".csv",
     "JSON (*.json)": ".json",
 }
-
-
-class QuestionBar(QLineEdit):
-    """The question field: Enter asks (or steps), Shift+Enter steps back, Esc cancels."""
-
-    submitted = Signal(bool)  # shift held
-    escaped = Signal()
-
-    def event(self, event: QEvent) -> bool:
-        """The window's shortcuts win over the line edit's own keys (Ctrl+E, Ctrl+Shift+C…):
-        every shortcut works with the cursor in the bar, where it is after asking."""
-        if event.type() == QEvent.Type.ShortcutOverride and self._window_shortcut(event):
-            event.ignore()
-            return True
-        return super().event(event)
-
-    def _window_shortcut(self, event: QEvent) -> bool:
-        key = event.key()  # type: ignore[attr-defined]
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape) and not (
-            event.modifiers() & Qt.KeyboardModifier.ControlModifier  # type: ignore[attr-defined]
-        ):
-            return False  # Enter asks, Esc stops: the bar's own (keyPressEvent)
-        combo = QKeySequence(event.keyCombination())  # type: ignore[attr-defined]
-        window = self.window()
-        return any(
-            shortcut.matches(combo) == QKeySequence.SequenceMatch.ExactMatch
-            for action in window.actions()
-            if action.isEnabled()
-            for shortcut in action.shortcuts()
-        )
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            emit(self.submitted, bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
-            return
-        if event.key() == Qt.Key.Key_Escape:
-            emit(self.escaped)
-            return
-        super().keyPressEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -188,12 +149,16 @@ class MainWindow(QMainWindow):
         self.message.setContentsMargins(10, 0, 10, 2)
         self.message.hide()
         self.banner = Banner()
+        self.findbar = FindBar(self.pdf_view, self.text_view)
+        self.outline = OutlinePanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.outline)
         top = QWidget()
         col = QVBoxLayout(top)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(2)
         col.addLayout(row)
         col.addWidget(self.message)
+        col.addWidget(self.findbar)
         col.addWidget(self.banner)
         col.addWidget(self.splitter, 1)
         self.setCentralWidget(top)
@@ -249,13 +214,19 @@ class MainWindow(QMainWindow):
         self.goto_action = self._action(
             "&Go to Page…", self.focus_page, QKeySequence("Ctrl+G"), view
         )
+        self.outline_action = self._action(
+            "&Outline", self.toggle_outline, QKeySequence(OUTLINE_KEY), view
+        )
         find = bar.addMenu("&Ask")
         self._action("&Question", self.focus_question, QKeySequence.StandardKey.Find, find)
+        self.find_action = self._action(
+            "&Find Words…", self.findbar.open_bar, QKeySequence(FIND_KEY), find
+        )
         self.next_action = self._action(
-            "&Next Answer", lambda: self.session.step(1), QKeySequence("F3"), find
+            "&Next Answer", lambda: self.step(True), QKeySequence("F3"), find
         )
         self.prev_action = self._action(
-            "&Previous Answer", lambda: self.session.step(-1), QKeySequence("Shift+F3"), find
+            "&Previous Answer", lambda: self.step(False), QKeySequence("Shift+F3"), find
         )
         self.read_whole_action = self._action(
             "Read the &Whole Document",
@@ -300,10 +271,7 @@ class MainWindow(QMainWindow):
         tb.addAction(self.fit_action)
         tb.addSeparator()
         tb.addWidget(QLabel(" Page "))
-        self.page_box = QSpinBox()
-        self.page_box.setRange(0, 0)
-        self.page_box.setKeyboardTracking(False)
-        self.page_box.setToolTip("Go to page (Ctrl+G)")
+        self.page_box = PageBox()
         tb.addWidget(self.page_box)
         self.page_count_label = QLabel(" of 0 ")
         tb.addWidget(self.page_count_label)
@@ -357,7 +325,12 @@ class MainWindow(QMainWindow):
         self.pdf_view.slashPressed.connect(self.focus_question)
         self.text_view.slashPressed.connect(self.focus_question)
         self.page_box.valueChanged.connect(self._page_box_changed)
-        self.page_box.installEventFilter(self)
+        self.page_box.entered.connect(self._page_entered)
+        self.page_box.escaped.connect(self.focus_viewer)
+        self.outline.pageRequested.connect(self.pdf_view.go_to_page)
+        self.outline.escaped.connect(self.focus_viewer)
+        self.findbar.closed.connect(self._find_closed)
+        s.queryStarted.connect(lambda _q: self.findbar.close_bar() if self.findbar.active else None)
 
     def _place_library(self) -> None:
         """The library's dock, scope box, menu and status (issue 11): the window owns them."""
@@ -450,8 +423,27 @@ class MainWindow(QMainWindow):
         if not self.first_run.isHidden() and self.session.cancel_download():
             self.first_run.set_cancelling()
             return
-        if self.question.hasFocus() or self.page_box.hasFocus():
+        if self.findbar.active:
+            self.findbar.close_bar()
+        elif self.question.hasFocus() or self.page_box.hasFocus():
             self.focus_viewer()
+
+    def step(self, forward: bool) -> None:
+        """F3 / Shift+F3: the next hit while the find bar is open, else the next answer."""
+        if self.findbar.active:
+            self.findbar.step(forward)
+        else:
+            self.session.step(1 if forward else -1)
+
+    def toggle_outline(self) -> None:
+        """F12: the outline with the focus in it; from inside it, hidden (back to the page)."""
+        if not self.outline.toggle():
+            self.focus_viewer()
+
+    def _find_closed(self) -> None:
+        """Esc in the find bar: the answers' highlights come back, the focus to the page."""
+        self._show_answer_highlights(self.session.current)
+        self.focus_viewer()
 
     def read_whole(self) -> None:
         """Ctrl+Enter: read more, for either scope (the whole document; the library deeper;
@@ -558,41 +550,12 @@ class MainWindow(QMainWindow):
             )
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        """(keys, what they do) of every shortcut, from the actions themselves, plus the
-        question bar's own keys: Help ▸ Keyboard Shortcuts and docs/gui.md list these."""
-        rows = [
-            ("Enter", "Ask the question (the same question again: next answer)"),
-            ("Shift+Enter", "Previous answer (the same question)"),
-            ("/", "Type a question (from the page)"),
-        ]
-        seen: set[str] = set()
-        for action in self.actions():
-            keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
-            keys = [k for k in keys if k]
-            if not keys:
-                continue
-            what = action.text().replace("&", "").rstrip("…").strip()
-            if what in seen:
-                continue
-            seen.add(what)
-            rows.append((" / ".join(keys), what))
-        return rows
+        """(keys, what they do) of every shortcut: Help ▸ Keyboard Shortcuts, docs/gui.md."""
+        return shortcuts.rows(self)
 
     def show_shortcuts(self) -> None:
-        """Help ▸ Keyboard Shortcuts: every shortcut works wherever the focus is."""
-        body = "".join(
-            f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(w)}</td></tr>"
-            for k, w in self.shortcut_rows()
-        )
-        box = QMessageBox(self)
-        box.setWindowTitle("Keyboard Shortcuts")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(
-            f"<table>{body}</table><p>They work wherever the focus is, the question bar "
-            "included.</p>"
-        )
-        self.last_message = box
-        box.open()
+        """Help ▸ Keyboard Shortcuts (F1): every shortcut works wherever the focus is."""
+        self.last_message = shortcuts.show(self)
 
     def show_about(self) -> None:
         box = QMessageBox(self)
@@ -614,22 +577,14 @@ class MainWindow(QMainWindow):
             return
         s.ask(text, self.library.scope)  # the scope box: the library or this document
 
+    def _page_entered(self, page: int) -> None:
+        """Enter in the page box: that page, and the keys back to the page view."""
+        self.pdf_view.go_to_page(page)
+        self.focus_viewer()
+
     def _page_box_changed(self, value: int) -> None:
         if value and value != self.pdf_view.current_page():
             self.pdf_view.go_to_page(value)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if obj is self.page_box and event.type() == QEvent.Type.KeyPress:
-            key = event.key()  # type: ignore[attr-defined]
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self.page_box.interpretText()
-                self.pdf_view.go_to_page(self.page_box.value())
-                self.focus_viewer()
-                return True
-            if key == Qt.Key.Key_Escape:
-                self.focus_viewer()
-                return True
-        return super().eventFilter(obj, event)
 
     # -- drag and drop ------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -699,22 +654,28 @@ class MainWindow(QMainWindow):
         if not self.session.busy:
             self._set_idle()
         self.results.show_result((), False, None)
-        self.results.set_header("Ask a question to see answers here.")
+        refused = self.session.opened.unanswerable if self.session.opened else None
+        # A document opened for viewing only (no text): the one line why, in the window's words.
+        self.results.set_header(
+            user_message(refused) if refused else "Ask a question to see answers here."
+        )
         self.show_in_viewer(doc, self.session.document_password)
         self.focus_question()
 
     def show_in_viewer(self, doc: Document, password: str | None = None) -> None:
         """Put a document in the page (or text) view: title, page box, zoom actions."""
         self.setWindowTitle(f"{doc.name} — desktop-qa")
+        self.findbar.set_document(doc)  # first: the old hits must not follow the new pages
+        self.outline.set_outline(doc.outline)
         self.pdf_view.set_document(doc, password)
         self.text_view.set_document(doc)
         if doc.kind == "pdf":
             self.viewer.setCurrentWidget(self.pdf_view)
-            self.page_box.setRange(1, max(1, doc.page_count))
-            self.page_count_label.setText(f" of {doc.page_count} ")
+            self.page_box.set_pages(max(1, doc.page_count), doc.page_labels)
+            self._page_changed(self.pdf_view.current_page(), doc.page_count)
         else:
             self.viewer.setCurrentWidget(self.text_view)
-            self.page_box.setRange(0, 0)
+            self.page_box.set_pages(0)
             self.page_count_label.setText(" (text) ")
         for w in (self.page_box, self.zoom_in_action, self.zoom_out_action, self.fit_action):
             w.setEnabled(doc.kind == "pdf")
@@ -815,32 +776,42 @@ class MainWindow(QMainWindow):
         self.results.set_current(index)
         if self.session.open_answer_document(current):
             return  # a library answer in another document: shown once it is loaded
-        doc = current.document if current is not None else None
-        others = [a for i, a in enumerate(shown.answers) if i != index and a.document == doc]
+        self._show_answer_highlights(index)
         if self.viewer.currentWidget() is self.pdf_view:
-            self.pdf_view.set_highlights(
-                current.boxes if current else [],
-                [b for a in others for b in a.boxes],
-                shown.guess,
-            )
             if current is not None:
                 if current.boxes:
                     self.pdf_view.scroll_to_box(current.boxes[0])
                 elif current.page is not None:
                     self.pdf_view.go_to_page(current.page)
-        elif self.viewer.currentWidget() is self.text_view:
-            self.text_view.set_highlights(
-                [(current.start, current.end)] if current else [],
-                [(a.start, a.end) for a in others],
-                shown.guess,
+        elif self.viewer.currentWidget() is self.text_view and current is not None:
+            self.text_view.scroll_to(current.start, current.end)
+
+    def _show_answer_highlights(self, index: int) -> None:
+        """The current answer framed, the others tinted (also once the find bar closes)."""
+        shown = self.session.shown
+        current = shown.answers[index] if 0 <= index < len(shown.answers) else None
+        doc = current.document if current is not None else None
+        others = [a for i, a in enumerate(shown.answers) if i != index and a.document == doc]
+        if self.viewer.currentWidget() is self.pdf_view:
+            self.pdf_view.set_highlights(
+                current.boxes if current else [], [b for a in others for b in a.boxes], shown.guess
             )
-            if current is not None:
-                self.text_view.scroll_to(current.start, current.end)
+        elif self.viewer.currentWidget() is self.text_view:
+            spans = [(a.start, a.end) for a in others]
+            self.text_view.set_highlights(
+                [(current.start, current.end)] if current else [], spans, shown.guess
+            )
 
     def _page_changed(self, page: int, count: int) -> None:
         self.page_box.blockSignals(True)
         self.page_box.setValue(page)
         self.page_box.blockSignals(False)
+        count = self.pdf_view.page_count
+        label = self.page_box.label(page)
+        # "vii" in the box, "(7 of 352)" beside it; without labels " of 352 ".
+        self.page_count_label.setText(f" ({page} of {count}) " if label else f" of {count} ")
+        self.outline.follow(page)
+        self.findbar.refresh()
 
     # -- helpers for tests and --screenshot -----------------------------------------
     def render_idle(self) -> bool:

@@ -1,0 +1,282 @@
+"""Issue 19 in the window: text-less PDFs open, the outline panel, the find bar, page labels."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pymupdf
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from desktop_qa.core.pack import load_pack
+from desktop_qa.core.reader import Reader
+from desktop_qa.gui.results import HTML_ROLE
+from tests.conftest import CORPUS, need_shared
+from tests.pdfgen import handbook, page_lines, write_pdf
+
+WAIT = 15000
+
+
+def _open(qtbot, window, path: Path) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
+        window.open_file(path)
+    qtbot.waitUntil(window.render_idle, timeout=WAIT)
+
+
+def _drawn(window) -> bool:  # type: ignore[no-untyped-def]
+    """The page in view is drawn: some pixel of the page view is not white nor grey."""
+    image = window.pdf_view.viewport().grab().toImage()
+    page = window.pdf_view.page_rect(window.pdf_view.current_page() - 1).toRect()
+    colours = {
+        image.pixelColor(x, y).rgb()
+        for x in range(max(page.left(), 0), min(page.right(), image.width()), 3)
+        for y in range(max(page.top(), 0), min(page.bottom(), image.height()), 3)
+    }
+    return len(colours) > 2  # more than the white page (and its edge)
+
+
+# -- 1. a PDF without text opens for viewing ---------------------------------------------------
+def test_text_less_pdf_opens_shows_page_one_and_says_why_no_answers(qtbot, make_window):
+    path = need_shared(CORPUS / "img-regular.pdf")
+    window = make_window(ocr_mode="never")
+    _open(qtbot, window, path)
+    assert window.viewer.currentWidget() is window.pdf_view
+    assert window.pdf_view.current_page() == 1 and _drawn(window)
+    header = window.results.header_text()
+    assert window.session.opened.unanswerable is not None
+    assert "no text layer" in header and "Tools ▸ Settings ▸ OCR" in header and "--" not in header
+    with qtbot.waitSignal(window.session.queryFailed, timeout=WAIT) as failed:
+        window.session.ask("what is shown?")
+    assert failed.args[0] == header  # asking says the same line, in red under the bar
+
+
+# -- 2. outline panel --------------------------------------------------------------------------
+TOC = [[1, "Preface", 1], [1, "Part One", 2], [2, "Chapter 1", 3], [2, "Chapter 2", 5]]
+
+
+def _outlined(path: Path) -> Path:
+    write_pdf(path, [[page_lines(p)] for p in range(6)])
+    doc = pymupdf.open(str(path))
+    doc.set_toc(TOC)
+    doc.saveIncr()
+    doc.close()
+    return path
+
+
+def test_outline_f12_arrows_enter_jump_esc_back_and_it_follows_the_page(
+    qtbot, make_window, tmp_path
+):
+    window = make_window()
+    _open(qtbot, window, _outlined(tmp_path / "outlined.pdf"))
+    outline, view = window.outline, window.pdf_view
+    assert not outline.isVisible()
+    qtbot.keyClick(window.question, Qt.Key.Key_F12)  # from the question bar, where focus is
+    assert outline.isVisible() and outline.tree.hasFocus()
+    assert outline.current_title() == "Preface"
+    # Down: "Part One", Down: "Chapter 1" (its child, expanded), Down: "Chapter 2".
+    for _ in range(3):
+        qtbot.keyClick(outline.tree, Qt.Key.Key_Down)
+    assert outline.current_title() == "Chapter 2" and view.current_page() == 1
+    qtbot.keyClick(outline.tree, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.current_page() == 5, timeout=WAIT)
+    assert outline.tree.hasFocus()  # Enter jumps and stays, to pick again
+    qtbot.keyClick(outline.tree, Qt.Key.Key_Escape)
+    assert view.hasFocus() and outline.isVisible()
+    view.go_to_page(3)  # the page scrolls: its section is selected
+    assert outline.current_title() == "Chapter 1"
+    view.go_to_page(1)
+    assert outline.current_title() == "Preface"
+    window.toggle_outline()  # F12 from the page: focus into the panel
+    assert outline.tree.hasFocus()
+    qtbot.keyClick(outline.tree, Qt.Key.Key_F12)  # F12 inside it hides it
+    assert not outline.isVisible() and view.hasFocus()
+
+
+def test_a_document_without_outline_says_so(qtbot, make_window, handbook_pdf):
+    window = make_window()
+    _open(qtbot, window, handbook_pdf)
+    window.toggle_outline()
+    tree = window.outline.tree
+    assert tree.topLevelItemCount() == 1
+    assert tree.topLevelItem(0).text(0) == "No outline in this document"
+    qtbot.keyClick(tree, Qt.Key.Key_Return)  # leads nowhere, changes nothing
+    assert window.pdf_view.current_page() == 1
+
+
+def test_an_epub_outline_in_the_panel(qtbot, make_window, tmp_path):
+    from tests.test_viewer_core import epub_with_toc
+
+    window = make_window()
+    _open(qtbot, window, epub_with_toc(tmp_path))
+    window.toggle_outline()
+    assert window.outline.tree.topLevelItem(0).text(0) == "Chapter One"
+    assert window.outline.current_title() == "Chapter One"
+
+
+# -- 3. find bar -------------------------------------------------------------------------------
+def _words_pdf(path: Path) -> Path:
+    """Five pages; "Blue Whale" twice on page 2, once on page 4 (as "BLUE WHALE")."""
+    pages = [[page_lines(p, n_lines=20)] for p in range(5)]
+    pages[1][0][3] = "the blue whale swims and the blue"
+    pages[1][0][4] = "whale sings at night"
+    pages[3][0][6] = "a BLUE WHALE is large"
+    return write_pdf(path, pages)
+
+
+def outlined_words_pdf(path: Path) -> Path:
+    """Both at once (the X server walk): six pages with the outline, the words on 2, 2, 4."""
+    pages = [[page_lines(p)] for p in range(6)]
+    pages[1][0][3] = "the blue whale swims and the blue"
+    pages[1][0][4] = "whale sings at night"
+    pages[3][0][6] = "a BLUE WHALE is large"
+    write_pdf(path, pages)
+    doc = pymupdf.open(str(path))
+    doc.set_toc(TOC)
+    doc.saveIncr()
+    doc.close()
+    return path
+
+
+def test_find_bar_counts_highlights_every_hit_and_steps_across_pages(
+    qtbot, make_window, handbook_pdf, tmp_path
+):
+    window = make_window()
+    bar, view = window.findbar, window.pdf_view
+    _open(qtbot, window, _words_pdf(tmp_path / "words.pdf"))
+    qtbot.keyClick(window.question, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+    assert bar.active and bar.field.hasFocus()
+    qtbot.keyClicks(bar.field, "blue whale")
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bar.count_text() == "1 of 3", timeout=WAIT)
+    hits = bar.hits
+    assert [h.page for h in hits] == [1, 1, 3]
+    strong, light = view.highlights(page=1)
+    # The current hit framed, the other one on its page tinted: every hit on the page.
+    assert strong == list(hits[0].boxes) and light == list(hits[1].boxes)
+    assert view.current_page() == 2
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return)  # Enter again: next
+    assert bar.count_text() == "2 of 3" and view.highlights(page=1)[0] == list(hits[1].boxes)
+    qtbot.keyClick(bar.field, Qt.Key.Key_F3)  # F3 while the bar is open: next match
+    assert bar.count_text() == "3 of 3"
+    qtbot.waitUntil(lambda: view.current_page() == 4, timeout=WAIT)
+    assert view.highlights(page=3)[0] == list(hits[2].boxes)
+    qtbot.keyClick(bar.field, Qt.Key.Key_F3)  # wraps
+    assert bar.count_text() == "1 of 3"
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert bar.count_text() == "3 of 3"
+    qtbot.keyClick(bar.field, Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier)
+    assert bar.count_text() == "2 of 3"
+    qtbot.keyClick(bar.field, Qt.Key.Key_Escape)
+    assert not bar.active and view.hasFocus()
+    assert view.highlights() == ([], [])  # this document has no answers to put back
+    bar.field.setText("no such words")
+    bar.open_bar()
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bar.count_text() == "No match", timeout=WAIT)
+    bar.field.setText("blue whale")
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bar.count_text() == "1 of 3", timeout=WAIT)
+    _open(qtbot, window, handbook_pdf)  # another document: the old hits go with the old one
+    view.go_to_page(2)
+    assert bar.count_text() == "" and view.highlights() == ([], [])
+
+
+def test_esc_in_the_find_bar_restores_the_answer_highlights(
+    qtbot, make_window, oracle_pack, handbook_pdf
+):
+    window = make_window(Reader(load_pack(oracle_pack)))
+    _open(qtbot, window, handbook_pdf)
+    with qtbot.waitSignal(window.session.queryFinished, timeout=WAIT):
+        window.session.ask("What is the launch code?")
+    answers = window.pdf_view.highlights()
+    assert answers[0]
+    window.findbar.open_bar()
+    qtbot.keyClicks(window.findbar.field, "alpha bravo")
+    qtbot.keyClick(window.findbar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.findbar.count_text().endswith(" of 1"), timeout=WAIT)
+    assert window.pdf_view.highlights() != answers
+    qtbot.keyClick(window.findbar.field, Qt.Key.Key_F3)  # one hit: stays on it
+    assert window.session.current == 0  # F3 stepped the hits, not the answers
+    qtbot.keyClick(window.findbar.field, Qt.Key.Key_Escape)
+    assert window.pdf_view.highlights() == answers
+    qtbot.keyClick(window.pdf_view, Qt.Key.Key_F3)  # bar closed: F3 steps answers again
+    assert window.session.current == 1
+
+
+def test_find_bar_in_a_text_file_highlights_its_words(qtbot, make_window, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("First line.\n\nThe ﬁrst whale.\nAnother FIRST one.\n", "utf-8")
+    window = make_window()
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
+        window.open_file(notes)
+    assert window.viewer.currentWidget() is window.text_view
+    window.find_action.trigger()
+    qtbot.keyClicks(window.findbar.field, "first")
+    qtbot.keyClick(window.findbar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.findbar.count_text() == "1 of 3", timeout=WAIT)
+    text = window.session.document.text
+    strong, light = window.text_view.highlights()
+    assert [text[a:b].casefold() for a, b in strong + light] == ["first"] * 3
+    qtbot.keyClick(window.findbar.field, Qt.Key.Key_F3)
+    assert window.text_view.highlights()[0] == [(window.findbar.hits[1].start,
+                                                  window.findbar.hits[1].end)]  # fmt: skip
+
+
+# -- 4. page labels ----------------------------------------------------------------------------
+def _labelled(path: Path) -> Path:
+    """Six pages labelled i, ii, 1-4; the fact on the fifth page (label "3")."""
+    handbook(path, pages=6, answer_page=5, columns=1)
+    doc = pymupdf.open(str(path))
+    doc.set_page_labels(
+        [{"startpage": 0, "prefix": "", "style": "r", "firstpagenum": 1},
+         {"startpage": 2, "prefix": "", "style": "D", "firstpagenum": 1}]
+    )  # fmt: skip
+    doc.saveIncr()
+    doc.close()
+    return path
+
+
+def test_page_box_results_and_citation_use_the_printed_label(
+    qtbot, make_window, oracle_pack, tmp_path
+):
+    window = make_window(Reader(load_pack(oracle_pack)))
+    _open(qtbot, window, _labelled(tmp_path / "labelled.pdf"))
+    box = window.page_box
+    assert box.text() == "i" and window.page_count_label.text().strip() == "(1 of 6)"
+    window.focus_page()
+    qtbot.keyClicks(box, "ii")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.pdf_view.current_page() == 2, timeout=WAIT)
+    assert box.text() == "ii" and window.page_count_label.text().strip() == "(2 of 6)"
+    window.focus_page()
+    qtbot.keyClicks(box, "3")  # a label first: page 5, printed "3"
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.pdf_view.current_page() == 5, timeout=WAIT)
+    assert window.page_count_label.text().strip() == "(5 of 6)"
+    with qtbot.waitSignal(window.session.queryFinished, timeout=WAIT):
+        window.session.ask("What is the launch code?")
+    best = window.session.result.answers[0]
+    assert (best.page, best.page_label) == (5, "3")
+    assert " · page 3" in window.results.list.item(0).data(HTML_ROLE)
+    assert window.copy_citation().endswith("(labelled.pdf, page 3)")
+    assert QApplication.clipboard().text().endswith("(labelled.pdf, page 3)")
+
+
+def test_documents_without_labels_keep_the_page_number(qtbot, make_window, handbook_pdf):
+    window = make_window()
+    _open(qtbot, window, handbook_pdf)
+    assert window.page_box.text() == "1" and window.page_count_label.text().strip() == "of 60"
+
+
+# -- 5. the shortcuts list ---------------------------------------------------------------------
+def test_help_lists_the_outline_and_find_keys(make_window):
+    rows = dict(make_window().shortcut_rows())
+    assert rows["F12"] == "Outline"
+    assert rows["Ctrl+Shift+F"] == "Find Words"
+    assert rows["Ctrl+F"] == "Question"  # Ctrl+F stays the question bar
+    assert "F3 / Shift+F3 (find bar open)" in rows
