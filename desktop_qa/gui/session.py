@@ -737,11 +737,10 @@ class Session(QObject):
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             with Library(read_only=True) as lib:
-                row = lib.conn.execute("SELECT id FROM document WHERE path = ?", (path,))
-                found = row.fetchone()
+                found = lib.document_by_path(path)
                 if found is None:
                     raise UserError(f"{path} is no longer in the library; ask again")
-                return OpenedDocument.from_document(lib.load(int(found[0])))
+                return OpenedDocument.from_document(lib.load(found.id))
 
         def live(request: int) -> bool:
             w = self._answer_doc_worker
