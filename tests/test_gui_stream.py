@@ -85,6 +85,10 @@ def test_escape_keeps_the_answers_so_far_and_goes_on_from_there(
     assert kept is not None and kept.answers[0].text == "Alpha Bravo"
     assert window.results.texts()[0] == "Alpha Bravo"
     assert window.pdf_view.highlights(page=40)[0] == list(kept.answers[0].boxes)
+    # The list still marks the current answer (Esc once cleared its row highlight).
+    current = window.results.list.currentItem()
+    assert s.current == 0 and current is not None and current.isSelected()
+    assert window.results.list.row(current) == s.current
     done, total = s.progress
     header = window.results.header_text()
     assert header.startswith(f"Stopped after {done} of {total} passages")

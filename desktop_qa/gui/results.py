@@ -229,12 +229,14 @@ class ResultsPanel(QWidget):
         status: str = "done",
         progress: tuple[int, int] = (0, 0),
         more_seconds: float | None = None,
+        current: int = -1,
     ) -> None:
         """Fill the list; with no answer, say so and offer the best guess one key away.
 
         ``status``: "reading" (answers so far, the list re-ranks as the reading
         goes on), "done" (final) or "stopped" (Esc: what was found so far,
-        Ctrl+Enter goes on). ``more_seconds``: how long reading more takes.
+        Ctrl+Enter goes on). ``more_seconds``: how long reading more takes. ``current``:
+        the row that stays selected (Esc re-shows the same answers: the highlight stays).
         """
         self.list.clear()
         self.guess_button.hide()
@@ -251,6 +253,8 @@ class ResultsPanel(QWidget):
             item.setData(HTML_ROLE, answer_html(rank, answer, guess, library, keyword))
             item.setData(Qt.ItemDataRole.AccessibleTextRole, answer.text)
             self.list.addItem(item)
+        if 0 <= current < self.list.count():
+            self.list.setCurrentRow(current)
         if status == "reading":
             self._progress = progress
             if self._reading is None:
