@@ -16,6 +16,7 @@ from desktop_qa.core.library import FAILED, INDEXED, IndexReport
 from desktop_qa.core.pack import load_pack
 from desktop_qa.core.reader import Reader
 from desktop_qa.gui.library import SCOPE_DOCUMENT, SCOPE_LIBRARY
+from desktop_qa.gui.results import READ_WHOLE_KEY, ResultsPanel
 from desktop_qa.gui.window import MainWindow
 from tests.pdfgen import handbook, page_lines, write_pdf
 
@@ -177,6 +178,18 @@ def test_library_no_answer_offers_read_more(qtbot, window, folder):
     assert "best match your question" in window.results.header.text()
     assert window.results.read_button.isVisible()
     assert "Read more of the library" in window.results.read_button.text()
+    # In a narrow answer column the text takes more lines, never cut (the key hint kept).
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(250, 600)
+    panel.show()
+    panel.show_result((), False, result, more_seconds=18)
+    qtbot.waitExposed(panel)
+    text = panel.read_button.text()
+    assert " ".join(text.split("\n")).startswith("Read more of the library (about 18 s)")
+    assert text.endswith(READ_WHOLE_KEY)
+    metrics = panel.read_button.fontMetrics()
+    assert max(map(metrics.horizontalAdvance, text.split("\n"))) < 250 - 16  # its padding
     with qtbot.waitSignal(s.queryFinished, timeout=WAIT) as more:
         window.results.read_button.click()
     assert more.args[0].read.passages >= result.read.passages

@@ -85,6 +85,10 @@ def test_escape_keeps_the_answers_so_far_and_goes_on_from_there(
     assert kept is not None and kept.answers[0].text == "Alpha Bravo"
     assert window.results.texts()[0] == "Alpha Bravo"
     assert window.pdf_view.highlights(page=40)[0] == list(kept.answers[0].boxes)
+    # The list still marks the current answer (Esc once cleared its row highlight).
+    current = window.results.list.currentItem()
+    assert s.current == 0 and current is not None and current.isSelected()
+    assert window.results.list.row(current) == s.current
     done, total = s.progress
     header = window.results.header_text()
     assert header.startswith(f"Stopped after {done} of {total} passages")
@@ -106,3 +110,42 @@ def test_escape_keeps_the_answers_so_far_and_goes_on_from_there(
     assert s.status == DONE and final.whole_document
     assert sum(calls) == final.read.windows - kept.read.windows
     assert window.results.texts()[0] == "Alpha Bravo"
+
+
+def test_a_burst_of_answers_so_far_is_drawn_once_then_the_newest(
+    qtbot, make_window, oracle_pack, handbook_pdf
+):
+    """Partial results queued behind a busy moment arrive back to back: the list is redrawn
+    for the first and then, ~0.1 s on, only for the newest (not once for each), and Esc
+    shows the newest at once. Each redraw costs the UI thread; a burst froze the window."""
+    from dataclasses import replace
+
+    from desktop_qa.core.results import Progress
+
+    window, reader = slow_window(qtbot, make_window, oracle_pack, handbook_pdf, delay=0.0)
+    s = window.session
+    s.settings.exhaustive = False
+    with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
+        s.ask(QUESTION)
+    final = s.result
+    top = final.answers[0]
+
+    def partial(i: int):  # type: ignore[no-untyped-def]
+        answers = [replace(top, probability=0.5 + i / 100)] + list(final.answers[1:])
+        return Progress(i + 1, 20, replace(final, answers=answers))
+
+    reader.delay = 2.0  # the real reading sends nothing more during the test
+    s.ask(QUESTION)
+    drawn: list[float] = []
+    s.answersChanged.connect(lambda shown: drawn.append(shown.answers[0].probability))
+    for i in range(10):
+        s._query_progress(partial(i))
+    assert drawn == [0.5]  # the first at once, the rest wait their turn
+    qtbot.waitUntil(lambda: len(drawn) == 2, timeout=2000)
+    qtbot.wait(300)
+    assert drawn == [0.5, 0.59]  # then only the newest
+    for i in range(10, 15):
+        s._query_progress(partial(i))
+    s.cancel_query()  # Esc: the newest found so far, at once
+    assert s.status == STOPPED and s.shown.answers[0].probability == 0.64
+    assert window.results.texts()[0] == top.text

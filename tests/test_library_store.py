@@ -259,3 +259,18 @@ def test_a_library_of_schema_1_keeps_its_content_and_answers(
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
     assert {r[0] for r in conn.execute("SELECT pipeline FROM content")} == {3}
     conn.close()
+
+
+def test_a_document_is_found_by_the_path_an_answer_names(folder: Path, capsys) -> None:
+    """The window opens a library answer's document by its path (no SQL in the GUI)."""
+    odd = os.fsdecode(os.fsencode(folder) + b"/caf\xe9.txt")  # not UTF-8: stored escaped
+    with open(os.fsencode(odd), "w", encoding="utf-8") as f:
+        f.write("The cafe opens at nine.\n")
+    assert run(capsys, "library", "add", str(folder))[0] == 0
+    with Library(read_only=True) as lib:
+        row = lib.document_by_path(folder / "secret.txt")
+        assert row is not None and row.state == "indexed"
+        assert "Alpha Bravo" in lib.load(row.id).text
+        odd_row = lib.document_by_path(odd)
+        assert odd_row is not None and odd_row.path == odd and odd_row.id != row.id
+        assert lib.document_by_path(folder / "missing.txt") is None

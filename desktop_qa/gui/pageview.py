@@ -154,12 +154,14 @@ class PageRenderer(QObject):
             emit(self.rendered, generation, page_no, scale, image)
 
     def _render(self, page_no: int, scale: float) -> QImage:
+        """The page in the screen's own format (RGB32), converted here on the pool thread:
+        ``QPixmap.fromImage`` on the UI thread is then free instead of a per-page copy."""
         import pymupdf
 
         page = self._mdoc.load_page(page_no)
         pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
         image = QImage(pix.samples, pix.width, pix.height, pix.stride, QImage.Format.Format_RGB888)
-        return image.copy()  # own the pixels: pix.samples dies with pix
+        return image.convertToFormat(QImage.Format.Format_RGB32)  # owns its pixels
 
 
 class PdfView(QAbstractScrollArea):

@@ -231,12 +231,14 @@ class ResultsPanel(QWidget):
         status: str = "done",
         progress: tuple[int, int] = (0, 0),
         more_seconds: float | None = None,
+        current: int = -1,
     ) -> None:
         """Fill the list; with no answer, say so and offer the best guess one key away.
 
         ``status``: "reading" (answers so far, the list re-ranks as the reading
         goes on), "done" (final) or "stopped" (Esc: what was found so far,
-        Ctrl+Enter goes on). ``more_seconds``: how long reading more takes.
+        Ctrl+Enter goes on). ``more_seconds``: how long reading more takes. ``current``:
+        the row that stays selected (Esc re-shows the same answers: the highlight stays).
         """
         self.list.clear()
         self.guess_button.hide()
@@ -253,6 +255,8 @@ class ResultsPanel(QWidget):
             item.setData(HTML_ROLE, answer_html(rank, answer, guess, library, keyword))
             item.setData(Qt.ItemDataRole.AccessibleTextRole, answer.text)
             self.list.addItem(item)
+        if 0 <= current < self.list.count():
+            self.list.setCurrentRow(current)
         if status == "reading":
             self._progress = progress
             if self._reading is None:
@@ -265,17 +269,17 @@ class ResultsPanel(QWidget):
             found = f"{n} answer{'s' if n != 1 else ''} found so far" if n else "no answer yet"
             self.set_header(f"<b>Stopped after {done} of {total} passages</b> · {found}")
             self._step_header = (n, "answer", f" · stopped after {done} of {total} passages")
-            self.read_button.setText(f"Go on reading from there · {READ_WHOLE_KEY}")
+            self._set_read_text(f"Go on reading from there · {READ_WHOLE_KEY}")
             self.read_button.show()
             return
         scope = "" if result.whole_document else " · best-matching passages read"
         seconds = more_seconds if more_seconds is not None else whole_read_seconds(result)
         if library and not result.whole_document and result.mode == "reader":
             about = f" (about {_duration(more_seconds)})" if more_seconds is not None else ""
-            self.read_button.setText(f"Read more of the library{about} · {READ_WHOLE_KEY}")
+            self._set_read_text(f"Read more of the library{about} · {READ_WHOLE_KEY}")
             self.read_button.show()
         elif seconds is not None:
-            self.read_button.setText(
+            self._set_read_text(
                 f"Read the whole document (about {_duration(seconds)}) · {READ_WHOLE_KEY}"
             )
             self.read_button.show()
@@ -301,6 +305,19 @@ class ResultsPanel(QWidget):
                 )
                 self.guess_button.setToolTip(best.text)
                 self.guess_button.show()
+
+    def _set_read_text(self, text: str) -> None:
+        """The read-more button's text on as many lines as the column needs: a button
+        centres one line too wide for it and cuts both ends, the key hint with them."""
+        room = max(120, self.width() - 40)  # the panel's margins and the button's padding
+        metrics = self.read_button.fontMetrics()
+        forms = [
+            text,
+            text.replace(" · ", "\n"),
+            text.replace(" (about", "\n(about").replace(" · ", "\n"),
+        ]
+        fits = [f for f in forms if max(map(metrics.horizontalAdvance, f.split("\n"))) <= room]
+        self.read_button.setText(fits[0] if fits else forms[-1])
 
     def set_current(self, index: int) -> None:
         """Select the current answer; the header says where it is ("answer 2 of 5")."""

@@ -17,12 +17,13 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from desktop_qa.core import engine
 from desktop_qa.core import ocr as ocr_mod
@@ -46,6 +47,10 @@ NO_LIBRARY = (
 SCOPE_DOCUMENT, SCOPE_LIBRARY = "document", "library"  # what a question asks
 # Where the shown answers stand: being read, final, or stopped by Esc (partial, resumable).
 READING, DONE, STOPPED = "reading", "done", "stopped"
+# Answers so far reach the screen at most this often (seconds): each re-ranked list costs
+# the UI thread a redraw, and a burst of them queued behind a busy moment would be drawn
+# back to back; the newest waits, and Esc or the final result shows the newest at once.
+PARTIAL_INTERVAL = 0.1
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,11 @@ class Session(QObject):
         # ``read_more``); ``progress`` is (done, total) of the last report.
         self.status = DONE
         self.progress: tuple[int, int] = (0, 0)
+        self._partial: QueryResult | None = None  # answers so far, not yet on screen
+        self._partial_at = 0.0  # when answers so far were last put on screen
+        self._partial_timer = QTimer(self)
+        self._partial_timer.setSingleShot(True)
+        self._partial_timer.timeout.connect(self._show_partial)
 
         self._request = 0
         self._workers: dict[int, Worker] = {}
@@ -609,6 +619,7 @@ class Session(QObject):
     read_more_library = read_more
 
     def _run(self, query: Query, resume: QueryResult | None) -> None:
+        self._drop_partial()  # the first answers of this reading are shown at once
         self.query = query
         self.status, self.progress = READING, (0, 0)
         if self.scope == SCOPE_LIBRARY:
@@ -667,16 +678,36 @@ class Session(QObject):
         self.ask(question, scope)
 
     def _query_progress(self, step: Progress) -> None:
-        """Answers so far (when the step carries them), then how far the reading is."""
+        """Answers so far (when the step carries them, at most every ``PARTIAL_INTERVAL``),
+        then how far the reading is."""
         self.progress = (step.done, step.total)
         if step.result is not None:
-            self.result = step.result
-            answers = tuple(step.result.answers)
-            if _looks(answers) != _looks(self.shown.answers):  # redraw only what changed
-                self._set_shown(Shown(answers, False), keep=True)
+            self._partial = step.result
+            wait = PARTIAL_INTERVAL - (time.monotonic() - self._partial_at)
+            if wait <= 0:
+                self._show_partial()
+            elif not self._partial_timer.isActive():
+                self._partial_timer.start(int(wait * 1000) + 1)
         emit(self.queryProgress, step.done, step.total)
 
+    def _show_partial(self) -> None:
+        """Put the newest answers so far on screen (if the reading they belong to goes on)."""
+        self._partial_timer.stop()
+        result, self._partial = self._partial, None
+        if result is None or self.status != READING:
+            return
+        self._partial_at = time.monotonic()
+        self.result = result
+        answers = tuple(result.answers)
+        if _looks(answers) != _looks(self.shown.answers):  # redraw only what changed
+            self._set_shown(Shown(answers, False), keep=True)
+
+    def _drop_partial(self) -> None:
+        self._partial_timer.stop()
+        self._partial, self._partial_at = None, 0.0
+
     def _query_ready(self, result: QueryResult) -> None:
+        self._drop_partial()
         self._query_worker = None
         self.result = result
         self.status = DONE
@@ -684,6 +715,7 @@ class Session(QObject):
         self._set_shown(Shown(tuple(result.answers), False), keep=True)
 
     def _query_error(self, message: str, bug: bool) -> None:
+        self._drop_partial()
         self._query_worker = None
         self.status = DONE
         emit(self.queryFailed, message)
@@ -695,6 +727,8 @@ class Session(QObject):
 
     def _stopped(self) -> None:
         """Esc: the answers found so far stay, marked stopped (``read_more`` goes on)."""
+        self._show_partial()  # the newest found, even if it was waiting its turn
+        self._drop_partial()
         self.status = STOPPED if self.result is not None else DONE
         if self.result is not None:
             emit(self.answersChanged, self.shown)
@@ -710,6 +744,8 @@ class Session(QObject):
             return False
         if worker is not None:
             worker.cancel()
+        if not notify:
+            self._drop_partial()
         if notify:
             self._stopped()
             emit(self.queryCancelled)
@@ -740,11 +776,10 @@ class Session(QObject):
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             with Library(read_only=True) as lib:
-                row = lib.conn.execute("SELECT id FROM document WHERE path = ?", (path,))
-                found = row.fetchone()
+                found = lib.document_by_path(path)
                 if found is None:
                     raise UserError(f"{path} is no longer in the library; ask again")
-                return OpenedDocument.from_document(lib.load(int(found[0])))
+                return OpenedDocument.from_document(lib.load(found.id))
 
         def live(request: int) -> bool:
             w = self._answer_doc_worker

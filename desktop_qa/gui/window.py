@@ -768,6 +768,7 @@ class MainWindow(QMainWindow):
             status=s.status,
             progress=s.progress,
             more_seconds=s.read_more_seconds() if s.status == DONE else None,
+            current=s.current,
         )
 
     def _current_changed(self, index: int) -> None:

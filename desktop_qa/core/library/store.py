@@ -401,6 +401,18 @@ class Store:
             for r in rows
         ]
 
+    def document_by_path(self, path: str | os.PathLike[str]) -> DocumentRow | None:
+        """The row of the document stored at ``path`` (as found, not resolved), or None:
+        the window opens a library answer's document by the path the answer names."""
+        r = self.conn.execute(
+            "SELECT id, path, state, error, pages, size FROM document WHERE path = ?",
+            (to_db(os.fspath(path)),),
+        ).fetchone()
+        if r is None:
+            return None
+        error = None if r["error"] is None else from_db(r["error"])
+        return DocumentRow(r["id"], from_db(r["path"]), r["state"], error, r["pages"], r["size"])
+
     def load(self, doc_id: int) -> Document:
         """A document as the reader and the highlights need it, from the store (no re-reading)."""
         row = self.conn.execute(

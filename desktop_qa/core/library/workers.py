@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -55,9 +57,15 @@ class _Worker(Child):
         self.send((path, key, page_seconds), time_limit)
 
 
-def _kill_all(workers: list[_Worker]) -> None:
-    """At exit (or when a pool is dropped unclosed): non-daemonic workers would be waited for."""
-    for worker in workers:
+def _kill_all(workers: list[_Worker], closed: threading.Event) -> None:
+    """At exit (or when a pool is dropped unclosed): non-daemonic workers would be waited for.
+
+    At exit this can run while another thread (the app's indexing) is still in ``run``:
+    ``closed`` tells it the workers are gone, so it neither drops them again nor blames
+    their files for a crash.
+    """
+    closed.set()
+    for worker in list(workers):
         if worker.process.is_alive():
             worker.process.kill()
             worker.process.join(5)
@@ -89,7 +97,8 @@ class WorkerPool:
         self.page_seconds = page_seconds
         self.workers: list[_Worker] = []
         self.stalled: dict[str, tuple[int, int]] = {}
-        self._finalizer = weakref.finalize(self, _kill_all, self.workers)
+        self._closed = threading.Event()
+        self._finalizer = weakref.finalize(self, _kill_all, self.workers, self._closed)
 
     def reading(self) -> tuple[str, int, int]:
         """(path, page, pages) of the file whose OCR page started last, or ("", 0, 0)."""
@@ -103,32 +112,39 @@ class WorkerPool:
         self, paths: Iterable[str | tuple[str, str]], poll: float = 0.2
     ) -> Iterator[tuple[str, Extracted | None, str | None]]:
         """Yield (path, extracted, error) as files finish; ("", None, None) on each idle poll
-        and each OCR page started. ``paths`` are paths or (path, resume key) pairs."""
+        and each OCR page started. ``paths`` are paths or (path, resume key) pairs.
+
+        Ends, reporting nothing more, once the pool is closed (by ``close`` or, at exit,
+        by its finalizer from another thread): the files in flight were not read, not
+        failed, so they stay as they were and the next update reads them.
+        """
         pending = iter(paths)
         exhausted = False
-        while True:
+        while not self._closed.is_set():
             while not exhausted and len([w for w in self.workers if w.job]) < self.size:
-                idle = next((w for w in self.workers if w.job is None), None)
                 item = next(pending, None)
                 if item is None:
                     exhausted = True
                     break
-                if idle is None:
-                    idle = _Worker(self.start_method)
-                    self.workers.append(idle)
                 path, key = (item, "") if isinstance(item, str) else item
-                idle.start(path, key, self.time_limit, self.page_seconds)
+                self._start(path, key)
             busy = [w for w in self.workers if w.job]
             if not busy:
                 return
             ready = wait([w.conn for w in busy], timeout=poll)
             ticked = False
             for worker in busy:
+                if self._closed.is_set():
+                    return
+                if worker not in self.workers:  # dropped while a result was handed out
+                    continue
                 if worker.conn in ready:
                     path = worker.job or ""
                     try:
                         status, value = worker.receive()
                     except ChildCrashed:
+                        if self._closed.is_set():
+                            return  # killed by the exit finalizer, not by its file
                         status, value = "error", f"{path}: the reader crashed on this file"
                         self._replace(worker)
                     if status == "note":  # an OCR page started: the limit starts again
@@ -164,12 +180,35 @@ class WorkerPool:
             if not ready or ticked:
                 yield "", None, None
 
+    def _start(self, path: str, key: str) -> None:
+        """Give a file to an idle worker, or a new one: a worker that died while idle
+        (killed from outside) is replaced, so its next file is not blamed for a crash."""
+        idle = next((w for w in self.workers if w.job is None), None)
+        if idle is not None and not idle.alive:
+            self._replace(idle)
+            idle = None
+        for attempt in range(2):
+            if idle is None:
+                idle = _Worker(self.start_method)
+                self.workers.append(idle)
+            try:
+                idle.start(path, key, self.time_limit, self.page_seconds)
+                return
+            except OSError:  # it died between the check and the send
+                self._replace(idle)
+                idle = None
+                if attempt:
+                    raise
+
     def _replace(self, worker: _Worker) -> None:
+        """Kill and drop a worker; it may be gone already (closed, or killed at exit)."""
         worker.kill()
-        self.workers.remove(worker)
+        with contextlib.suppress(ValueError):
+            self.workers.remove(worker)
 
     def close(self) -> None:
-        for worker in self.workers:
+        self._closed.set()
+        for worker in list(self.workers):
             if worker.job:
                 worker.kill()
             else:
