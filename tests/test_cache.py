@@ -272,7 +272,7 @@ def test_cached_unprotected_document_opens_without_pymupdf(handbook_pdf: Path):
     assert cache.known_unprotected(digest)
     code = (
         "import json, sys; from desktop_qa.cli import main; "
-        f"code = main(['ask', {str(handbook_pdf)!r}, 'When does the lease end?', '--json']); "
+        f"code = main(['ask', {str(handbook_pdf)!r}, 'What is the launch code?', '--json']); "
         "print(json.dumps({'code': code, 'pymupdf': 'pymupdf' in sys.modules}))"
     )
     out = (

@@ -245,16 +245,27 @@ def answer(
         if not query.exhaustive:
             # No answer where the question's words are best: the same window of the
             # passages further down the ranking, never the whole scope unasked.
-            yield from reading.phase(near, len(near) + len(deeper))
-            for chunk in _chunks(deeper, ENCODE_CHUNK):
-                more: list = []
-                found, _ = reading.best_windows(chunk, FOCUS_TOKENS, more)
-                yield from reading.phase(found + more, len(near) + len(deeper))
+            # One phase, so its progress counts on ("passage 5 of 14") across chunks.
+            more = _deeper_windows(reading, near, deeper)
+            yield from reading.phase(more, len(near) + len(deeper))
             return reading.result()
+        # The whole scope asked: the rest of the ranking next, in full windows.
+        yield from reading.phase(reading.stream(deeper), len(deeper))
     # The whole scope, best-matching passages first (already read ones are skipped).
     left = total - len(reading.state.read)
     yield from reading.phase(reading.stream(scope.passages()), left)
     return reading.result(whole=True)
+
+
+def _deeper_windows(reading: Reading, near: list, deeper: Sequence[Ranked]) -> Iterator:
+    """The windows cut from the best passages' best sentences, then the short window of
+    each deeper passage (and what it cut), tokenized a chunk at a time as reading goes."""
+    yield from near
+    for chunk in _chunks(deeper, ENCODE_CHUNK):
+        more: list = []
+        found, _ = reading.best_windows(chunk, FOCUS_TOKENS, more)
+        yield from found
+        yield from more
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -300,9 +311,12 @@ def whole_read_seconds(result: QueryResult, passages: int | None = None) -> floa
     question = (state.tokens - state.context_tokens) / read.windows  # per window
     per_char = state.context_tokens / state.context_chars
     passage_tokens = per_char * state.passage_chars / read.passages
-    room = max(1.0, MAX_WINDOW_TOKENS - question)
-    windows_per_passage = max(1.0, passage_tokens / room)
-    return left * (passage_tokens + windows_per_passage * question) * per_token
+    room = max(2.0, (state.window_tokens or MAX_WINDOW_TOKENS) - question)
+    step = max(1.0, room - min(state.stride, room - 1))  # new tokens each next window brings
+    windows = 1.0 + max(0.0, passage_tokens - room) / step
+    # Each window feeds the question again, and what it shares with the one before.
+    fed = passage_tokens + windows * question + (windows - 1.0) * (room - step)
+    return left * fed * per_token
 
 
 # A keyword answer's sentence must hold more than half of the question's content words,

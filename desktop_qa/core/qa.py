@@ -185,6 +185,8 @@ class _State:
     context_tokens: int = 0
     context_chars: int = 0
     passage_chars: int = 0
+    window_tokens: int = 0
+    stride: int = 0
 
     def snapshot(self) -> ReadingState:
         c = self.collector
@@ -199,6 +201,8 @@ class _State:
             context_tokens=self.context_tokens,
             context_chars=self.context_chars,
             passage_chars=self.passage_chars,
+            window_tokens=self.window_tokens,
+            stride=self.stride,
         )
 
     @classmethod
@@ -253,6 +257,9 @@ class Reading:
             self.state = _State.restore(state)
         else:
             self.state = _State(query.question)
+        # The pack's full window and overlap: what reading the rest in full costs.
+        self.state.window_tokens = reader.pack.max_seq_length
+        self.state.stride = reader.pack.doc_stride
         self.started = time.perf_counter()
         self.stems = query_stems(query.question)
 

@@ -105,6 +105,9 @@ class ReadingState:
     context_tokens: int = 0
     context_chars: int = 0
     passage_chars: int = 0
+    # The pack's full window (tokens) and the overlap of a passage's windows.
+    window_tokens: int = 0
+    stride: int = 0
 
 
 @dataclass(frozen=True)
