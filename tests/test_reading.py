@@ -277,6 +277,8 @@ def test_passages_of_many_windows_read_each_window_once(tmp_path: Path, oracle_p
         assert bounded.read.passages == 13 and bounded.read.windows == len(first) < 13 * 3
         phase_two = [s for s in steps if s.done != 0][TOP_PASSAGES // 4 + 1 :]
         assert phase_two and phase_two[-1].total == len(first) - TOP_PASSAGES
+        # "Reading passage N of M" counts on through the deeper passages, never back.
+        assert [s.done for s in phase_two] == sorted(s.done for s in phase_two)
         seen.clear()
         steps, whole = run_all(doc, Query(ELSEWHERE).deeper(), reader, resume=bounded)
         second = list(seen)
