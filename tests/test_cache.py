@@ -249,3 +249,39 @@ def test_entry_that_looks_valid_but_fails_its_checksum_is_rebuilt(
     assert len(count_extractions) == 2
     same(first, again.doc)
     again.close()
+
+
+def test_cached_unprotected_document_opens_without_pymupdf(handbook_pdf: Path):
+    """A cached open of bytes known to need no password skips PyMuPDF (the CLI's fast start),
+    and an entry from before that was recorded learns it at its next open."""
+    import json
+    import subprocess
+    import sys
+
+    opened = engine.open_document(handbook_pdf)
+    digest = sha256_file(handbook_pdf)
+    opened.close()
+    entry = cache.entry_path(digest)
+    with sqlite3.connect(entry) as conn:  # an entry written before the flag existed
+        meta = json.loads(conn.execute("SELECT value FROM doc_meta").fetchone()[0])
+        assert meta.pop("protected") is False
+        conn.execute("UPDATE doc_meta SET value = ?", (json.dumps(meta),))
+    conn.close()
+    assert not cache.known_unprotected(digest)
+    engine.open_document(handbook_pdf).close()  # checked with PyMuPDF, then recorded
+    assert cache.known_unprotected(digest)
+    code = (
+        "import json, sys; from desktop_qa.cli import main; "
+        f"code = main(['ask', {str(handbook_pdf)!r}, 'What is the launch code?', '--json']); "
+        "print(json.dumps({'code': code, 'pymupdf': 'pymupdf' in sys.modules}))"
+    )
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        )
+        .stdout.strip()
+        .splitlines()
+    )
+    answer, state = json.loads(out[0]), json.loads(out[-1])
+    assert state == {"code": 0, "pymupdf": False}
+    assert answer["answers"], answer

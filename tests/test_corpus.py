@@ -28,11 +28,11 @@ from desktop_qa.cli import main
 from desktop_qa.core import ocr
 pack, files = sys.argv[1], sys.argv[2:]
 ocr_calls = []
-real_ocr_page = ocr.ocr_page
-def counting_ocr_page(page, *args, **kwargs):  # the real OCR, counted per file
-    ocr_calls.append(page.number)
-    return real_ocr_page(page, *args, **kwargs)
-ocr.ocr_page = counting_ocr_page
+real_page_job = ocr._page_job
+def counting_page_job(page, *args, **kwargs):  # the real OCR, counted per file and page
+    ocr_calls.append(page.number)  # (one page at a time, or several in parallel)
+    return real_page_job(page, *args, **kwargs)
+ocr._page_job = counting_page_job
 for name in files:
     print(json.dumps({"start": name}), flush=True)
     out, err = io.StringIO(), io.StringIO()

@@ -13,6 +13,7 @@ from desktop_qa import cli
 from desktop_qa.cli import main
 from desktop_qa.core import Query, Reader, UserError, engine, load_pack, paths, qa
 from desktop_qa.core.index import TOP_PASSAGES
+from desktop_qa.core.query import DEFAULT_DEPTH
 from tests.factset import generate
 
 QUESTION = "What is the launch code of the Zephyr rocket?"
@@ -30,14 +31,22 @@ def long_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Recorder:
-    """Wraps a Reader's ``run`` to record which windows were read (passage, first offset)."""
+    """Wraps a Reader's ``run`` to record which windows were read (passage, first and last
+    offset: a short window around a sentence and a full window are different windows)."""
 
     def __init__(self, reader: Reader) -> None:
-        self.windows: list[tuple[int, int]] = []
+        self.windows: list[tuple[int, int, int]] = []
         real = reader.run
 
         def run(batch):  # type: ignore[no-untyped-def]
-            self.windows.extend((w.passage, int(w.offsets[w.context_mask][0, 0])) for w in batch)
+            self.windows.extend(
+                (
+                    w.passage,
+                    int(w.offsets[w.context_mask][0, 0]),
+                    int(w.offsets[w.context_mask][-1, 1]),
+                )
+                for w in batch
+            )
             return real(batch)
 
         reader.run = run  # type: ignore[method-assign]
@@ -109,7 +118,7 @@ def test_no_answer_in_the_ranking_stops_at_depth_and_resumes(long_text: Path, or
     matching = len(opened.search(question, 10_000))
     steps, bounded = run_all(opened, Query(question), reader)
     assert bounded.no_answer and not bounded.whole_document
-    assert bounded.read.passages == min(48, matching) < opened.total_passages
+    assert bounded.read.passages == min(DEFAULT_DEPTH, matching) < opened.total_passages
     assert bounded.summary == (
         f"No answer in the {bounded.read.passages} passages that best match your question "
         f"(of {opened.total_passages})."
@@ -191,7 +200,7 @@ def test_long_passage_is_read_first_where_the_question_words_are(tmp_path: Path)
     _, result = run_all(opened, Query(QUESTION), reader)
     assert result.answers[0].text == "alpha seven bravo"
     # One window per ranked passage, although each is several windows long.
-    passages = [p for p, _ in record.windows]
+    passages = [p for p, _, _ in record.windows]
     assert len(passages) == len(set(passages)) == result.read.passages == TOP_PASSAGES
     ranked = opened.search(QUESTION, TOP_PASSAGES)
     windows = reader.windows(

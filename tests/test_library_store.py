@@ -243,6 +243,7 @@ def test_a_library_of_schema_1_keeps_its_content_and_answers(
     assert run(capsys, "library", "add", str(folder))[0] == 0
     monkeypatch.setattr(content, "PIPELINE_VERSION", library_store.SCHEMA_1_PIPELINE)
     conn = sqlite3.connect(database_path())
+    conn.execute("DROP INDEX IF EXISTS content_pipeline")  # schema 1 had no pipeline column
     conn.execute("ALTER TABLE content DROP COLUMN pipeline")
     conn.execute("ALTER TABLE content DROP COLUMN checksum")
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")

@@ -563,3 +563,39 @@ def test_build_random_init_prints_agreement(
     assert code == 2 and "only OUT_DIR" in _one_error_line(err)
     code, _, err = _run(["model", "build", "out"], capsys)
     assert code == 2 and "CHECKPOINT_DIR OUT_DIR" in _one_error_line(err)
+
+
+def test_build_random_init_with_a_vocab_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--vocab FILE`` gives the pack that vocabulary (words stay whole), checked first."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from desktop_qa.packs.export import RANDOM_CONFIGS
+    from desktop_qa.packs.vocab import base_vocab, pad_vocab
+
+    size = int(RANDOM_CONFIGS["tiny"]["vocab_size"])
+    tokens = ["photosynthesis", "chlorophyll"]
+    vocab = [t for t in pad_vocab(base_vocab(), size) if t not in tokens][: size - len(tokens)]
+    vocab_file = tmp_path / "vocab.txt"
+    vocab_file.write_text("\n".join([*vocab, *tokens]) + "\n", encoding="utf-8")
+    out_dir = tmp_path / "built"
+    argv = ["model", "build", "--random-init", "tiny", "--vocab", str(vocab_file), str(out_dir)]
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    from tokenizers import Tokenizer
+
+    pack = load_pack(out_dir)
+    tok = Tokenizer.from_file(str(pack.tokenizer_path))
+    assert tok.encode("Photosynthesis", add_special_tokens=False).tokens == ["photosynthesis"]
+    assert "vocab.txt (sha256" in pack.extra["vocabulary"]
+    # A vocabulary of another size, or not a vocab.txt: one error line, before any export.
+    short = tmp_path / "short.txt"
+    short.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\nword\n", encoding="utf-8")
+    code, _, err = _run([*argv[:5], str(short), str(tmp_path / "x")], capsys)
+    assert code == 2 and "has 5 entries but this model config has" in _one_error_line(err)
+    words = tmp_path / "words.txt"
+    words.write_text("a\nb\n", encoding="utf-8")
+    code, _, err = _run([*argv[:5], str(words), str(tmp_path / "y")], capsys)
+    assert code == 2 and "is not a WordPiece vocab.txt" in _one_error_line(err)
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

@@ -175,7 +175,8 @@ def test_forty_page_scan_reports_progress_cancels_and_resumes(tmp_path, monkeypa
         return real_ocr_page(page, *args, **kwargs)
 
     monkeypatch.setattr(ocr, "ocr_page", counting)
-    options = OcrOptions(progress=lambda i, n: steps.append(ocr.progress_text(i, n)))
+    # One page at a time (jobs=1); pages read in parallel: the next test.
+    options = OcrOptions(progress=lambda i, n: steps.append(ocr.progress_text(i, n)), jobs=1)
     with pytest.raises(Cancelled):
         engine.open_document(scan, ocr=options, cancel=lambda: len(steps) >= 12)
     assert steps[:2] == ["OCR page 1 of 40", "OCR page 2 of 40"]
@@ -195,6 +196,37 @@ def test_forty_page_scan_reports_progress_cancels_and_resumes(tmp_path, monkeypa
     again = engine.open_document(scan, ocr=options).doc  # the document cache entry now
     assert read == [] and again.text == doc.text
     assert again.page_ocr.tolist() == doc.page_ocr.tolist()
+
+
+def test_pages_in_parallel_keep_order_progress_cancel_and_resume(tmp_path, monkeypatch):
+    """Two pages OCR'd at once: same text as one at a time, progress in page order, a
+    cancel stops the reading, and the next open reads only the pages not stored."""
+    src = pdfgen.write_pdf(tmp_path / "src.pdf", short_pages(6, 4, lines=2))
+    scan = pdfgen.scan_pdf(src, tmp_path / "scan6.pdf", dpi=200)
+    alone = load_document(scan, ocr=OcrOptions(jobs=1))
+    rendered: list[int] = []
+    real_job = ocr._page_job
+
+    def counting(page, options):  # the real rendering, counted (one per page OCR'd)
+        rendered.append(page.number)
+        return real_job(page, options)
+
+    monkeypatch.setattr(ocr, "_page_job", counting)
+    steps: list[str] = []
+    options = OcrOptions(progress=lambda i, n: steps.append(ocr.progress_text(i, n)), jobs=2)
+    with pytest.raises(Cancelled):
+        engine.open_document(scan, ocr=options, cancel=lambda: len(steps) >= 4)
+    assert steps == [f"OCR page {i} of 6" for i in range(1, 5)]
+    assert sorted(rendered)[:4] == [0, 1, 2, 3] and len(rendered) <= 5  # at most one ahead
+    rendered.clear()
+    steps.clear()
+    doc = engine.open_document(scan, ocr=options).doc
+    # Pages taken before the cancel (1-3, or 1-4 if page 4 was done) came from the store.
+    assert rendered and rendered == list(range(rendered[0], 6)) and rendered[0] in (3, 4)
+    assert steps == [f"OCR page {i} of 6" for i in range(1, 7)]
+    assert doc.text == alone.text and doc.page_ocr.tolist() == alone.page_ocr.tolist()
+    start = doc.text.index("Alpha Bravo")
+    assert doc.page_of(start) == 3
 
 
 def test_a_page_over_the_time_limit_is_skipped_not_fatal(scanned):

@@ -250,8 +250,9 @@ def test_keyword_answers_without_a_pack(opened):
 
 
 def test_passages_of_many_windows_read_each_window_once(tmp_path: Path, oracle_pack: Path):
-    """64-token windows: a passage is many windows; the best of each is read first, then the
-    rest, and reading on to the whole document reads each window exactly once."""
+    """64-token windows: a passage is many windows; the window around the best sentence of
+    each is read first, then those that sentence ran into and the deeper passages' best
+    windows; reading on to the whole document reads each window exactly once."""
     path = tmp_path / "windows.txt"
     path.write_text(
         "\n\n".join(_paragraph(i) for i in [ANSWER_AT, *range(PASSAGES - 13, PASSAGES)]),
@@ -272,9 +273,12 @@ def test_passages_of_many_windows_read_each_window_once(tmp_path: Path, oracle_p
         first = list(seen)
         # One window of each of the 12 best passages first, then their other windows.
         assert len({p for p, _ in first[:TOP_PASSAGES]}) == TOP_PASSAGES
-        assert bounded.read.passages == 13 and bounded.read.windows == len(first) > 13 * 3
+        # A bounded no-answer reads short windows (the best sentence's), not every window.
+        assert bounded.read.passages == 13 and bounded.read.windows == len(first) < 13 * 3
         phase_two = [s for s in steps if s.done != 0][TOP_PASSAGES // 4 + 1 :]
         assert phase_two and phase_two[-1].total == len(first) - TOP_PASSAGES
+        # "Reading passage N of M" counts on through the deeper passages, never back.
+        assert [s.done for s in phase_two] == sorted(s.done for s in phase_two)
         seen.clear()
         steps, whole = run_all(doc, Query(ELSEWHERE).deeper(), reader, resume=bounded)
         second = list(seen)

@@ -56,6 +56,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="untrained weights of this config (tests, benchmarks); no checkpoint needed",
     )
     b.add_argument("--seed", type=int, default=0, help="seed for --random-init (0)")
+    b.add_argument(
+        "--vocab",
+        metavar="FILE",
+        help="with --random-init: a WordPiece vocab.txt instead of the generated vocabulary "
+        "(BERT's uncased one for mobilebert, so timings match the real model's)",
+    )
     b.add_argument("--no-quantize", action="store_true", help="keep fp32 weights")
     b.add_argument("--name", help="pack name (default: from the checkpoint folder)")
     b.add_argument("--install", action="store_true", help="also install the pack")
@@ -158,11 +164,15 @@ def _agreement_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
-def _random_pack(config: str, out: Path, seed: int, quantize: bool) -> tuple[Path, dict]:
+def _random_pack(
+    config: str, out: Path, seed: int, quantize: bool, vocab: Path | None = None
+) -> tuple[Path, dict]:
     """Random-weight pack plus its int8-vs-fp32 agreement (fp32 graph dropped afterwards)."""
     from desktop_qa.packs.export import build_random_pack
 
-    out = build_random_pack(config, out, seed=seed, quantize=quantize, keep_fp32=quantize)
+    out = build_random_pack(
+        config, out, seed=seed, quantize=quantize, keep_fp32=quantize, vocab_file=vocab
+    )
     if not quantize:
         return out, {}
     from desktop_qa.packs.quantize import agreement
@@ -191,7 +201,8 @@ def run_build(args: argparse.Namespace) -> int:
     if args.random_init:
         if args.checkpoint is not None:
             raise UserError("with --random-init pass only OUT_DIR (no checkpoint folder)")
-        out, report = _random_pack(args.random_init, Path(args.out), args.seed, quantize)
+        vocab = Path(args.vocab) if args.vocab else None
+        out, report = _random_pack(args.random_init, Path(args.out), args.seed, quantize, vocab)
         if args.name:
             from desktop_qa.packs.write import write_manifest
 
@@ -200,6 +211,8 @@ def run_build(args: argparse.Namespace) -> int:
             manifest["name"] = args.name
             write_manifest(out, manifest)
     else:
+        if args.vocab:
+            raise UserError("--vocab goes with --random-init (a checkpoint has its own vocabulary)")
         if args.checkpoint is None:
             raise UserError(
                 "pass CHECKPOINT_DIR OUT_DIR (or --random-init tiny|mobilebert OUT_DIR)"

@@ -6,15 +6,59 @@ query, reader)``: a generator that yields ``Progress`` and returns the final
 ``QueryResult``.
 """
 
-from desktop_qa.core.document import Box, Document, load_document
-from desktop_qa.core.engine import OpenedDocument, answer, final, open_document
-from desktop_qa.core.errors import Cancelled, UserError
-from desktop_qa.core.pack import ModelPack, find_pack, load_pack
-from desktop_qa.core.passages import Passage, make_passages
-from desktop_qa.core.qa import Scope
-from desktop_qa.core.query import Query
-from desktop_qa.core.reader import Reader
-from desktop_qa.core.results import Answer, Progress, QueryResult, Read, ReadingState
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Where each public name lives. They load on first use (PEP 562): importing
+# ``desktop_qa.core.paths`` or ``errors`` must not load numpy, PyMuPDF's helpers,
+# the reader and the library, which cost a CLI start 0.3-0.6 s before any question.
+_PUBLIC = {
+    "Box": "document",
+    "Document": "document",
+    "load_document": "document",
+    "OpenedDocument": "engine",
+    "answer": "engine",
+    "final": "engine",
+    "open_document": "engine",
+    "Cancelled": "errors",
+    "UserError": "errors",
+    "ModelPack": "pack",
+    "find_pack": "pack",
+    "load_pack": "pack",
+    "Passage": "passages",
+    "make_passages": "passages",
+    "Scope": "qa",
+    "Query": "query",
+    "Reader": "reader",
+    "Answer": "results",
+    "Progress": "results",
+    "QueryResult": "results",
+    "Read": "results",
+    "ReadingState": "results",
+}
+
+if TYPE_CHECKING:
+    from desktop_qa.core.document import Box, Document, load_document
+    from desktop_qa.core.engine import OpenedDocument, answer, final, open_document
+    from desktop_qa.core.errors import Cancelled, UserError
+    from desktop_qa.core.pack import ModelPack, find_pack, load_pack
+    from desktop_qa.core.passages import Passage, make_passages
+    from desktop_qa.core.qa import Scope
+    from desktop_qa.core.query import Query
+    from desktop_qa.core.reader import Reader
+    from desktop_qa.core.results import Answer, Progress, QueryResult, Read, ReadingState
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Answer",

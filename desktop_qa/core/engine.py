@@ -9,10 +9,11 @@
   A scope is "passages from one or more documents" (``qa.Scope``): one opened
   document today, a library of them through the same call.
 
-Bounded reading: the best window of each of the ``TOP_PASSAGES`` passages
-that bm25 ranks best is read first (the first answer comes fast); if they
-hold no answer, the rest of those passages and the ranking down to
-``query.depth`` passages follow, and the result says how much was read. Only
+Bounded reading: a short window (``qa.FOCUS_TOKENS``) around the best-matching
+sentence of each of the ``TOP_PASSAGES`` passages that bm25 ranks best is read
+first (the first answer comes fast); if they hold no answer, the same window of
+each passage down to ``query.depth`` follows (with the windows holding the rest
+of a sentence a window cut), and the result says how much was read. Only
 ``query.exhaustive`` (or resuming a result with ``query.deeper()``) reads the
 whole scope, and no window is ever read twice.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,7 +40,7 @@ from desktop_qa.core.index import (
 )
 from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.core.passages import Passage, make_passages
-from desktop_qa.core.qa import Ranked, Reading, Scope
+from desktop_qa.core.qa import ENCODE_CHUNK, FOCUS_BASE, FOCUS_TOKENS, Ranked, Reading, Scope
 from desktop_qa.core.query import Query
 from desktop_qa.core.reader import Reader
 from desktop_qa.core.results import Answer, Progress, QueryResult, Read, make_answer
@@ -47,6 +48,7 @@ from desktop_qa.core.results import Answer, Progress, QueryResult, Read, make_an
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 KEYWORD_MODEL_NAME = "keyword index"
+MAX_WINDOW_TOKENS = 384  # a pack's usual max_seq_length (the estimate's full windows)
 T = TypeVar("T")
 
 
@@ -132,10 +134,12 @@ def open_document(
     """
     path = Path(path).expanduser()
     check_input(path)  # path and type checks run even when the cache holds these bytes
-    protected = check_password(path, password)
+    digest = _hash(path)
+    # Bytes the cache saw open without a password need no PyMuPDF check (a fast start).
+    known = bool(digest) and cache.known_unprotected(digest or "")
+    protected = False if known else check_password(path, password)
     ocr = OcrOptions() if ocr is None else ocr
     variant = ocr.signature()
-    digest = _hash(path)
     if digest and protected and not cache_protected:
         _drop_entry(digest)
         digest = None
@@ -148,6 +152,8 @@ def open_document(
             if require_text and doc.unanswerable is not None:
                 index.close()
                 raise UserError(doc.unanswerable, hint=doc.unanswerable_hint)
+            if not protected and not known:
+                cache.mark_unprotected(digest)
             if progress is not None:
                 pages = max(doc.page_count, 1)
                 progress(pages, pages)
@@ -171,7 +177,7 @@ def open_document(
     )
     if digest and keep and _hash(path) == digest:
         doc.content_hash = digest
-        index = cache.store(doc, passages, variant=variant)
+        index = cache.store(doc, passages, variant=variant, protected=protected)
     if index is None:
         index = PassageIndex.build(doc.text, passages)
     if require_text and doc.unanswerable is not None:
@@ -229,25 +235,42 @@ def answer(
     if not query.exhaustive or resume is None:
         ranked = scope.search(query.question, max(query.depth, TOP_PASSAGES))
         top, deeper = ranked[:TOP_PASSAGES], ranked[TOP_PASSAGES : query.depth]
-        first, rest = reading.best_windows(top)
+        # The short window around each passage's best-matching sentence first.
+        near: list = []  # windows holding the rest of a best sentence a window cut
+        first, _ = reading.best_windows(top, FOCUS_TOKENS, near)
         yield from reading.phase(first, len(first))
         result = reading.result()
         if not query.exhaustive and not result.no_answer:
             return result
-        # No answer where the question's words are best: read the rest of those
-        # passages and further down the ranking, never the whole scope unasked.
-        yield from reading.phase(_chain(rest, reading.stream(deeper)), len(rest) + len(deeper))
         if not query.exhaustive:
+            # No answer where the question's words are best: the same window of the
+            # passages further down the ranking, never the whole scope unasked.
+            # One phase, so its progress counts on ("passage 5 of 14") across chunks.
+            more = _deeper_windows(reading, near, deeper)
+            yield from reading.phase(more, len(near) + len(deeper))
             return reading.result()
+        # The whole scope asked: the rest of the ranking next, in full windows.
+        yield from reading.phase(reading.stream(deeper), len(deeper))
     # The whole scope, best-matching passages first (already read ones are skipped).
     left = total - len(reading.state.read)
     yield from reading.phase(reading.stream(scope.passages()), left)
     return reading.result(whole=True)
 
 
-def _chain(*parts: Iterable[T]) -> Iterator[T]:
-    for part in parts:
-        yield from part
+def _deeper_windows(reading: Reading, near: list, deeper: Sequence[Ranked]) -> Iterator:
+    """The windows cut from the best passages' best sentences, then the short window of
+    each deeper passage (and what it cut), tokenized a chunk at a time as reading goes."""
+    yield from near
+    for chunk in _chunks(deeper, ENCODE_CHUNK):
+        more: list = []
+        found, _ = reading.best_windows(chunk, FOCUS_TOKENS, more)
+        yield from found
+        yield from more
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def final(steps: Generator[object, None, T]) -> T:
@@ -263,27 +286,37 @@ def whole_read_seconds(result: QueryResult, passages: int | None = None) -> floa
     """About how long reading the rest of the scope takes, from this reading's own pace.
 
     ``passages``: read only down to that many passages of the ranking (the
-    library's deeper read), not the whole scope. The windows left are the
-    unread windows of the passages tokenized so far plus, for the passages
-    not touched yet, as many windows each as those had on average (a
-    passage is often several windows: counting one each was 2.8x short on
-    *Free Culture*). None when there is nothing left to read or nothing to
-    measure the pace by.
+    library's deeper read), not the whole scope. The pace is seconds per model
+    token so far; the passages left are those no full window of which was read
+    (a bounded reading reads short windows, which the whole read does not
+    count as read), each at the read passages' mean length, at the tokens per
+    character the windows showed, read in full windows with the question in
+    each. None when there is nothing left to read or nothing to measure the
+    pace by.
     """
     read, state = result.read, result.state
     if read.whole_document or result.mode != "reader" or not read.windows or not read.passages:
         return None
     if result.seconds <= 0:
         return None
-    sizes = state.sizes if state is not None else {}
-    per_passage = sum(sizes.values()) / len(sizes) if sizes else read.windows / read.passages
     target = read.total_passages if passages is None else min(passages, read.total_passages)
-    untouched = max(0, target - max(read.passages, len(sizes)))
-    unread = max(0, sum(sizes.values()) - read.windows)
-    windows_left = unread + untouched * per_passage
-    if windows_left <= 0:
+    full = (1 << FOCUS_BASE) - 1
+    done = sum(1 for mask in state.read.values() if mask & full) if state is not None else 0
+    left = max(0, target - (done if state is not None else read.passages))
+    if left <= 0:
         return None
-    return windows_left * result.seconds / read.windows
+    if state is None or not state.tokens or not state.context_chars or not state.passage_chars:
+        return left * result.seconds / read.passages
+    per_token = result.seconds / state.tokens
+    question = (state.tokens - state.context_tokens) / read.windows  # per window
+    per_char = state.context_tokens / state.context_chars
+    passage_tokens = per_char * state.passage_chars / read.passages
+    room = max(2.0, (state.window_tokens or MAX_WINDOW_TOKENS) - question)
+    step = max(1.0, room - min(state.stride, room - 1))  # new tokens each next window brings
+    windows = 1.0 + max(0.0, passage_tokens - room) / step
+    # Each window feeds the question again, and what it shares with the one before.
+    fed = passage_tokens + windows * question + (windows - 1.0) * (room - step)
+    return left * fed * per_token
 
 
 # A keyword answer's sentence must hold more than half of the question's content words,

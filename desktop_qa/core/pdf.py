@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -228,7 +229,18 @@ def load_mupdf(
             f"{path} cannot be opened as {what} ({short_reason(exc)}); the file may be damaged or "
             f"not a {what}: re-export or re-download it"
         ) from None
-    reader = ocr_mod.DocumentOcr(ocr, cancel)
+
+    def upcoming(after: int) -> Iterator[tuple[int, Any]]:
+        """Pages after ``after`` without a usable text layer: OCR'd ahead, in parallel."""
+        for n in range(after + 1, mdoc.page_count):
+            try:
+                page = mdoc.load_page(n)
+                if ocr_mod.needs_ocr(page, page.get_text("words"), ocr.mode):
+                    yield n, page
+            except Exception:
+                continue  # the main loop reports a broken page
+
+    reader = ocr_mod.DocumentOcr(ocr, cancel, upcoming)
     page_ocr: list[int] = []
     finished = False
     try:

@@ -36,6 +36,14 @@ RESULT_INTERVAL = 0.25
 SPAN_CAP = 4096
 # Passages tokenized at a time when streaming a long reading.
 ENCODE_CHUNK = 32
+# Bounded reading reads each ranked passage first in one short window around its
+# best-matching sentence (the evidence), not whole: a window's cost grows with its
+# tokens, and with a WordPiece vocabulary a book's passage is 150-300 tokens.
+# Measured in benchmarks/bounded.py (docs/performance.md, "Bounded reading").
+FOCUS_TOKENS = 192
+# Short windows are numbered apart from a passage's full windows in the read mask,
+# so the whole read still reads every full window once.
+FOCUS_BASE = 64
 
 
 # -- spans as a user sees them -----------------------------------------------------------------
@@ -173,8 +181,12 @@ class _State:
     collector: _Collector = field(default_factory=_Collector)
     read: dict[tuple[int, int], int] = field(default_factory=dict)
     windows: int = 0
-    # Windows of each passage tokenized so far (read or not): the pace of "read the rest".
-    sizes: dict[tuple[int, int], int] = field(default_factory=dict)
+    tokens: int = 0
+    context_tokens: int = 0
+    context_chars: int = 0
+    passage_chars: int = 0
+    window_tokens: int = 0
+    stride: int = 0
 
     def snapshot(self) -> ReadingState:
         c = self.collector
@@ -185,7 +197,12 @@ class _State:
             null=c.null,
             spans=MappingProxyType(dict(c.spans)),
             spilled=c.spilled,
-            sizes=MappingProxyType(dict(self.sizes)),
+            tokens=self.tokens,
+            context_tokens=self.context_tokens,
+            context_chars=self.context_chars,
+            passage_chars=self.passage_chars,
+            window_tokens=self.window_tokens,
+            stride=self.stride,
         )
 
     @classmethod
@@ -193,15 +210,25 @@ class _State:
         collector = _Collector()
         collector.null, collector.spans = state.null, dict(state.spans)
         collector.spilled = state.spilled
-        return cls(state.question, collector, dict(state.read), state.windows, dict(state.sizes))
+        out = cls(state.question, collector, dict(state.read), state.windows)
+        out.tokens, out.context_tokens = state.tokens, state.context_tokens
+        out.context_chars, out.passage_chars = state.context_chars, state.passage_chars
+        return out
 
     def seen(self, item: _Item) -> bool:
         return bool(self.read.get(item.passage_key, 0) >> item.number & 1)
 
-    def mark(self, item: _Item) -> None:
+    def mark(self, item: _Item, window: Window) -> None:
         key = item.passage_key
+        if key not in self.read:
+            self.passage_chars += item.passage.end - item.passage.start
         self.read[key] = self.read.get(key, 0) | 1 << item.number
         self.windows += 1
+        self.tokens += len(window.ids)
+        context = window.offsets[window.context_mask]
+        if len(context):
+            self.context_tokens += len(context)
+            self.context_chars += int(context[-1, 1] - context[0, 0])
 
 
 class Reading:
@@ -230,18 +257,28 @@ class Reading:
             self.state = _State.restore(state)
         else:
             self.state = _State(query.question)
+        # The pack's full window and overlap: what reading the rest in full costs.
+        self.state.window_tokens = reader.pack.max_seq_length
+        self.state.stride = reader.pack.doc_stride
         self.started = time.perf_counter()
         self.stems = query_stems(query.question)
 
     # -- windows --------------------------------------------------------------------------
-    def _encode(self, passages: Sequence[Ranked]) -> list[_Item]:
+    def _encode(self, passages: Sequence[Ranked], max_length: int | None = None) -> list[_Item]:
         items = []
         for r in passages:
             text = self.scope.document(r.source).text
             items.append((r, text[r.passage.start : r.passage.end]))
         encoded = self.reader.encode(
-            self.query.question, [(i, r.passage.start, t) for i, (r, t) in enumerate(items)]
+            self.query.question,
+            [(i, r.passage.start, t) for i, (r, t) in enumerate(items)],
+            max_length=max_length,
         )
+        if max_length is not None and max_length >= self.reader.pack.max_seq_length:
+            max_length = None  # the pack's windows are no longer: they are the full ones
+        counts: dict[int, int] = {}
+        for i, _, _ in encoded:
+            counts[i] = counts.get(i, 0) + 1
         out: list[_Item] = []
         number = 0
         previous = -1
@@ -249,8 +286,9 @@ class Reading:
             number = number + 1 if i == previous else 0
             previous = i
             r = items[i][0]
-            out.append(_Item(r.source, r.passage, number, offset, encoding))
-            self.state.sizes[(r.source, r.passage.index)] = number + 1
+            # A passage that fits one short window has that window as its full one.
+            base = FOCUS_BASE if max_length is not None and counts[i] > 1 else 0
+            out.append(_Item(r.source, r.passage, base + number, offset, encoding))
         return out
 
     def _context(self, item: _Item) -> tuple[int, int]:
@@ -261,17 +299,25 @@ class Reading:
             return (item.offset, item.offset)
         return offsets[0][0] + item.offset, offsets[-1][1] + item.offset
 
-    def best_windows(self, ranked: Sequence[Ranked]) -> tuple[list[_Item], list[_Item]]:
+    def best_windows(
+        self,
+        ranked: Sequence[Ranked],
+        max_length: int | None = None,
+        near: list[_Item] | None = None,
+    ) -> tuple[list[_Item], list[_Item]]:
         """(the best-matching window of each passage, every other window), in rank order.
 
         A passage longer than one window is first read only around its sentence
         that shares most words with the question (the window holding most of
         it, then most question words); the rest is read if the reading goes deeper.
+        ``max_length``: windows of that many tokens at most (``FOCUS_TOKENS``).
+        ``near`` (if given) receives the other windows holding part of that sentence
+        when the best one cuts it: a bounded no-answer reads them too.
         """
         first: list[_Item] = []
         rest: list[_Item] = []
         by_passage: dict[tuple[int, int], list[_Item]] = {}
-        for item in self._encode(ranked):
+        for item in self._encode(ranked, max_length):
             by_passage.setdefault(item.passage_key, []).append(item)
         for r in ranked:
             windows = by_passage.get((r.source, r.passage.index), [])
@@ -288,6 +334,8 @@ class Reading:
                     return held, len(self.stems & word_stems(text[lo:hi]))
 
                 best = max(windows, key=lambda w: (*fit(w), -w.number))
+                if near is not None and fit(best)[0] < b - a:
+                    near.extend(w for w in windows if w is not best and fit(w)[0] > 0)
             first.append(best)
             rest.extend(w for w in windows if w is not best)
         return first, rest
@@ -336,7 +384,7 @@ class Reading:
                 self.state.collector.add(
                     item.source, text, window, start_logits[row], end_logits[row], max_len
                 )
-                self.state.mark(item)
+                self.state.mark(item, window)
             done += len(batch)
             estimate = max(estimate, done)
             now = time.perf_counter()
@@ -349,7 +397,8 @@ class Reading:
     def complete(self) -> bool:
         """Every passage of the scope has had all its windows read."""
         total = self.scope.total_passages
-        return total > 0 and len(self.state.read) >= total
+        full = (1 << FOCUS_BASE) - 1  # a short window alone does not read a passage in full
+        return total > 0 and sum(1 for m in self.state.read.values() if m & full) >= total
 
     def result(self, *, whole: bool | None = None) -> QueryResult:
         """The answers of what was read so far."""

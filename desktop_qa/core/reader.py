@@ -259,22 +259,30 @@ class Reader:
         return question[: enc.offsets[limit - 1][1]]
 
     def encode(
-        self, question: str, passages: Sequence[tuple[int, int, str]]
+        self,
+        question: str,
+        passages: Sequence[tuple[int, int, str]],
+        max_length: int | None = None,
     ) -> list[tuple[int, int, Encoding]]:
         """Token encodings of (passage index, char offset, text) pairs with the question.
 
-        Each is ``max_seq_length`` tokens at most; consecutive encodings of one
-        passage overlap by ``doc_stride`` tokens. Tokenizing runs in Rust without
-        the GIL; turning an encoding into arrays (``window``) is left to the
-        caller, batch by batch, so a long document never stalls other threads.
+        Each is ``max_seq_length`` tokens at most (``max_length``, if smaller:
+        short windows, overlapping by a quarter of their passage room);
+        consecutive encodings of one passage overlap by ``doc_stride`` tokens.
+        Tokenizing runs in Rust without the GIL; turning an encoding into arrays
+        (``window``) is left to the caller, batch by batch, so a long document
+        never stalls other threads.
         """
         if not passages:
             return []
         question = self.truncate_question(question)
         q_len = len(self.tokenizer.encode(question, add_special_tokens=False).ids)
         seq = self.pack.max_seq_length
+        short = max_length is not None and max_length < seq
+        if short:
+            seq = max(int(max_length or 0), q_len + self.special_tokens + MIN_PASSAGE_TOKENS)
         room = seq - q_len - self.special_tokens
-        stride = min(self.pack.doc_stride, max(0, room - 1))
+        stride = min(self.pack.doc_stride, max(0, room // 4 if short else room - 1))
         tok = self.tokenizer
         tok.enable_truncation(seq, stride=stride, strategy="only_second")
         try:

@@ -88,9 +88,9 @@ class ReadingState:
     ``read`` maps (source, passage index) to a bit mask of the passage's
     windows read; ``spans`` the distinct candidate spans (source, start, end)
     with their best scores; ``spilled`` the log-sum-exp of spans dropped to
-    keep memory flat; ``null`` the scope's null score so far; ``sizes`` the
-    window count of each passage tokenized (what the rest will cost). The mappings are
-    read-only copies: the reading that made it goes on with its own.
+    keep memory flat; ``null`` the scope's null score so far; the tallies
+    give the pace of what is left to read. The mappings are read-only copies:
+    the reading that made it goes on with its own.
     """
 
     question: str
@@ -99,8 +99,15 @@ class ReadingState:
     null: float | None
     spans: Mapping[tuple[int, int, int], float]
     spilled: float
-    # (source, passage index) -> how many windows the passage has, for passages tokenized.
-    sizes: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    # Tallies for the whole-read estimate (``engine.whole_read_seconds``): model
+    # tokens fed, passage tokens and the characters they cover, passages' length.
+    tokens: int = 0
+    context_tokens: int = 0
+    context_chars: int = 0
+    passage_chars: int = 0
+    # The pack's full window (tokens) and the overlap of a passage's windows.
+    window_tokens: int = 0
+    stride: int = 0
 
 
 @dataclass(frozen=True)

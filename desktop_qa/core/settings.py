@@ -45,7 +45,11 @@ class Settings:
 
     def ocr_options(self) -> OcrOptions:
         """What ``engine.open_document`` needs to OCR scans the way the user chose."""
-        return OcrOptions(mode=self.ocr_mode, languages=self.ocr_languages)
+        from desktop_qa.core.ocr import ocr_jobs
+
+        # The app leaves one core for its window.
+        jobs = max(1, ocr_jobs() - 1)
+        return OcrOptions(mode=self.ocr_mode, languages=self.ocr_languages, jobs=jobs)
 
     def add_recent(self, path: str | os.PathLike[str]) -> None:
         """Most recent first, no duplicates, at most MAX_RECENT entries."""

@@ -27,7 +27,10 @@ def _read_job(job: tuple[str, str, float], note: Callable[[Any], None]) -> Extra
     """In a worker (``core.child``): extract one file; each OCR page's start is a note (i, n)."""
     path, key, page_seconds = job
     options = OcrOptions(
-        page_seconds=page_seconds, resume_key=key, progress=lambda page, pages: note((page, pages))
+        page_seconds=page_seconds,
+        resume_key=key,
+        progress=lambda page, pages: note((page, pages)),
+        jobs=1,  # the workers are already one per core
     )
     try:
         return extract(path, options)
