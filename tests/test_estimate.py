@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from desktop_qa.core import engine
@@ -39,3 +40,27 @@ def test_the_estimate_counts_several_windows_a_passage(tmp_path: Path, oracle_pa
         # Down to a number of passages (the library's deeper read): fewer windows.
         deeper = engine.whole_read_seconds(bounded, passages=bounded.read.passages * 2)
         assert deeper is not None and deeper < seconds
+
+
+def test_the_library_read_more_estimate_counts_short_windows_down_the_ranking(
+    tmp_path: Path, oracle_pack: Path
+):
+    """The library's "Read more" reads the same short window of each passage four times
+    deeper down the ranking: the estimate counts one such window for each passage not seen
+    yet (in full windows of 64 tokens it counted several a passage, over 2x the time)."""
+    paragraphs = list(generate(pages=40, facts=30).paragraphs)
+    path = tmp_path / "long.txt"
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    opened = engine.open_document(path)
+    reader = Reader(load_pack(oracle_pack))
+    query = Query("warehouse lease invoice?", depth=24)
+    bounded = engine.final(engine.answer(opened, query, reader))
+    assert bounded.no_answer and not bounded.whole_document
+    deeper = replace(query, depth=query.depth * 4)
+    seconds = engine.whole_read_seconds(bounded, passages=deeper.depth)
+    assert seconds is not None
+    predicted = seconds * bounded.read.windows / bounded.seconds  # windows, at that pace
+    more = engine.final(engine.answer(opened, deeper, reader, resume=bounded))
+    actual = more.read.windows - bounded.read.windows
+    assert more.read.passages > bounded.read.passages and actual > 0
+    assert 0.5 <= predicted / actual <= 2.0, (predicted, actual)
