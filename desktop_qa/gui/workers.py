@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable, Generator
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from desktop_qa.core.errors import Cancelled, UserError
@@ -65,12 +66,28 @@ class Worker(QRunnable):
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    def _send(self, name: str, *args: Any) -> None:
+        """Emit ``signals.<name>``, or drop it once their C++ object is gone.
+
+        The window may close (and Qt delete the signals' object) while this
+        thread finishes; the outcome then has nobody to reach, and raising
+        RuntimeError here would only print a traceback from the pool thread.
+        """
+        signals = self.signals
+        if not shiboken6.isValid(signals):
+            return
+        try:
+            emit(getattr(signals, name), *args)
+        except RuntimeError:
+            if shiboken6.isValid(signals):  # not the deleted object: a real error
+                raise
+
     def _report(self, payload: Any, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._last_report >= PROGRESS_INTERVAL_S:
             self._last_report = now
             if not self._cancel.is_set():
-                emit(self.signals.progress, self.request, payload)
+                self._send("progress", self.request, payload)
 
     def run(self) -> None:  # noqa: D401 - Qt's name
         try:
@@ -88,21 +105,18 @@ class Worker(QRunnable):
                     self._report(item, self.keep is not None and self.keep(item))
             if self._cancel.is_set():
                 raise Cancelled()
-            emit(self.signals.finished, self.request, out)
+            self._send("finished", self.request, out)
         except Cancelled:
-            emit(self.signals.cancelled, self.request)
+            self._send("cancelled", self.request)
         except UserError as exc:
-            emit(self.signals.failed, self.request, user_message(exc), False)
+            self._send("failed", self.request, user_message(exc), False)
         except MemoryError:
-            emit(self.signals.failed, self.request, "out of memory; try a smaller document", False)
+            self._send("failed", self.request, "out of memory; try a smaller document", False)
         except Exception as exc:  # a bug: show it, keep the app alive
             traceback.print_exc()
             text = " ".join(str(exc).split())[:200] or exc.__class__.__name__
-            emit(
-                self.signals.failed,
-                self.request,
-                f"unexpected error ({exc.__class__.__name__}: {text})",
-                True,
+            self._send(
+                "failed", self.request, f"unexpected error ({exc.__class__.__name__}: {text})", True
             )
 
 
