@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +195,11 @@ class PdfView(QAbstractScrollArea):
         self._selection: tuple[int, QRectF] | None = None
         self._selected_ids: np.ndarray = np.zeros(0, np.int64)
         self._last_page = -1
+        # The page of the last jump (an answer, outline entry, find hit, typed page): the
+        # page box shows it until the user scrolls, even where the view cannot bring it
+        # to the top (the last pages) or centres it below the page before.
+        self._jumped: int | None = None
+        self._moving = False  # the scroll is the view's own (a jump, a relayout)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
 
@@ -211,6 +216,7 @@ class PdfView(QAbstractScrollArea):
         self._page_boxes = {}
         self.clear_selection()
         self._last_page = -1
+        self._jumped = None
         self.fit_width = True
         self._tops = []  # the old layout must not anchor the new document (fewer pages)
         self._relayout()
@@ -249,15 +255,20 @@ class PdfView(QAbstractScrollArea):
         self._width = widest + 2 * MARGIN
         vbar, hbar = self.verticalScrollBar(), self.horizontalScrollBar()
         vh, vw = self.viewport().height(), self.viewport().width()
-        vbar.setRange(0, max(0, int(self._height - vh)))
         vbar.setPageStep(max(1, vh))
         vbar.setSingleStep(40)
         hbar.setRange(0, max(0, int(self._width - vw)))
         hbar.setPageStep(max(1, vw))
         hbar.setSingleStep(40)
-        if anchor is not None:
-            page, frac = anchor
-            vbar.setValue(int(self._tops[page] + frac * self._page_h(page)))
+        self._moving = True  # the same spot stays in view: a jump stays the page shown
+        try:
+            vbar.setRange(0, max(0, int(self._height - vh)))
+            if anchor is not None:
+                page, frac = anchor
+                vbar.setValue(int(self._tops[page] + frac * self._page_h(page)))
+            self._scrolled()  # other pages in view at the new zoom, even at the same value
+        finally:
+            self._moving = False
         emit(self.zoomChanged, self.zoom)
         self.viewport().update()
 
@@ -316,11 +327,19 @@ class PdfView(QAbstractScrollArea):
         return list(range(first, last + 1))
 
     def current_page(self) -> int:
-        """1-based page at the viewport's upper third (0 when empty)."""
+        """1-based page the user jumped to, else the one filling most of the view (0: empty)."""
         if not self._tops:
             return 0
-        y = self.verticalScrollBar().value() + self.viewport().height() / 3
-        return self._page_at_y(y) + 1
+        if self._jumped is not None:
+            return self._jumped + 1
+        top = self.verticalScrollBar().value()
+        bottom = top + self.viewport().height()
+
+        def shown(page: int) -> int:  # whole pixel rows: equal pages are equal
+            start = self._tops[page]
+            return round(min(bottom, start + self._page_h(page)) - max(top, start))
+
+        return max(self.visible_pages(), key=shown) + 1  # the first of equals: the top one
 
     # -- zoom & navigation ------------------------------------------------------
     def set_zoom(self, zoom: float) -> None:
@@ -343,7 +362,8 @@ class PdfView(QAbstractScrollArea):
         if not self._tops:
             return
         page = min(max(page, 1), len(self._tops)) - 1
-        self.verticalScrollBar().setValue(int(self._tops[page] - MARGIN / 2))
+        y = int(self._tops[page] - MARGIN / 2)
+        self._jump(page, lambda: self.verticalScrollBar().setValue(y))
 
     def scroll_to_box(self, box: Box) -> None:
         """Bring a highlight into view, vertically centred, unless it is already well inside."""
@@ -351,12 +371,26 @@ class PdfView(QAbstractScrollArea):
             return
         rect = self.box_to_view(box.page, box.rect)
         vh, vw = self.viewport().height(), self.viewport().width()
-        if rect.top() < vh * 0.15 or rect.bottom() > vh * 0.85:
-            vbar = self.verticalScrollBar()
-            vbar.setValue(int(vbar.value() + rect.center().y() - vh / 2))
-        if rect.left() < 0 or rect.right() > vw:
-            hbar = self.horizontalScrollBar()
-            hbar.setValue(int(hbar.value() + rect.center().x() - vw / 2))
+
+        def move() -> None:
+            if rect.top() < vh * 0.15 or rect.bottom() > vh * 0.85:
+                vbar = self.verticalScrollBar()
+                vbar.setValue(int(vbar.value() + rect.center().y() - vh / 2))
+            if rect.left() < 0 or rect.right() > vw:
+                hbar = self.horizontalScrollBar()
+                hbar.setValue(int(hbar.value() + rect.center().x() - vw / 2))
+
+        self._jump(box.page, move)
+
+    def _jump(self, page: int, move: Callable[[], None]) -> None:
+        """Scroll by ``move`` to 0-based ``page``: the page shown until the user scrolls."""
+        self._jumped = page
+        self._moving = True
+        try:
+            move()
+            self._scrolled()  # the page box follows even when nothing had to scroll
+        finally:
+            self._moving = False
 
     # -- highlights & selection -------------------------------------------------
     def set_highlights(
@@ -423,6 +457,8 @@ class PdfView(QAbstractScrollArea):
         self._relayout()
 
     def _scrolled(self, _value: int | None = None) -> None:
+        if not self._moving:
+            self._jumped = None  # the user scrolled: the page filling the view now
         page = self.current_page()
         if page != self._last_page:
             self._last_page = page
