@@ -170,3 +170,61 @@ def start_worker(
     sig.cancelled.connect(on_cancelled)
     pool.start(worker)
     return worker
+
+
+class Jobs:
+    """The workers of one owner (the session): request ids, and every worker not yet ended.
+
+    Each request id is newer than every one before, so a newer request of a
+    kind wins over an older one that is still finishing; ``cancel_all`` is how
+    the window's close stops whatever still runs.
+    """
+
+    def __init__(self) -> None:
+        self._request = 0
+        self._running: dict[int, Worker] = {}
+
+    def start(
+        self,
+        pool: QThreadPool,
+        job: Callable[..., Any],
+        *,
+        live: Callable[[int], bool],
+        finished: Callable[[Any], None],
+        failed: Callable[[str, bool], None],
+        cancelled: Callable[[], None],
+        progress: Callable[[Any], None] | None = None,
+        keep: Callable[[Any], bool] | None = None,
+    ) -> Worker:
+        """``start_worker`` with the next request id; the worker is kept until it ends."""
+        self._request += 1
+        worker = start_worker(
+            pool,
+            self._request,
+            job,
+            live=live,
+            progress=progress,
+            finished=finished,
+            failed=failed,
+            cancelled=cancelled,
+            done=lambda request: self._running.pop(request, None),
+            keep=keep,
+        )
+        self._running[worker.request] = worker
+        return worker
+
+    def cancel_all(self) -> None:
+        for worker in list(self._running.values()):
+            worker.cancel()
+
+
+def newest(worker: Worker | None, request: int) -> bool:
+    """``request`` is ``worker``'s and it was not cancelled: its reports may change the state."""
+    return worker is not None and worker.request == request and not worker.is_cancelled()
+
+
+def single_pool() -> QThreadPool:
+    """A pool of one thread: its jobs run one after the other, in order."""
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    return pool
