@@ -150,4 +150,3 @@ class DocumentOpener:
             failed=error,
             cancelled=dropped,
         )
-

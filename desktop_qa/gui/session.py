@@ -15,13 +15,9 @@ from __future__ import annotations
 
 import gc
 import os
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-
-from PySide6.QtCore import QTimer
 
 from desktop_qa.core import engine
 from desktop_qa.core import ocr as ocr_mod
@@ -38,20 +34,13 @@ from desktop_qa.gui.events import SessionSignals
 from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.models import ModelSlot
 from desktop_qa.gui.opening import DocumentOpener
+from desktop_qa.gui.reading import AnswersSoFar, document_reading, library_reading
 from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
-NO_LIBRARY = (
-    "the library has no readable document yet; "
-    "add a folder (Library ▸ Add Folder…) and let it index"
-)
 SCOPE_DOCUMENT, SCOPE_LIBRARY = "document", "library"  # what a question asks
 # Where the shown answers stand: being read, final, or stopped by Esc (partial, resumable).
 READING, DONE, STOPPED = "reading", "done", "stopped"
-# Answers so far reach the screen at most this often (seconds): each re-ranked list costs
-# the UI thread a redraw, and a burst of them queued behind a busy moment would be drawn
-# back to back; the newest waits, and Esc or the final result shows the newest at once.
-PARTIAL_INTERVAL = 0.1
 
 
 @dataclass(frozen=True)
@@ -104,11 +93,7 @@ class Session(SessionSignals):
         # ``read_more``); ``progress`` is (done, total) of the last report.
         self.status = DONE
         self.progress: tuple[int, int] = (0, 0)
-        self._partial: QueryResult | None = None  # answers so far, not yet on screen
-        self._partial_at = 0.0  # when answers so far were last put on screen
-        self._partial_timer = QTimer(self)
-        self._partial_timer.setSingleShot(True)
-        self._partial_timer.timeout.connect(self._show_partial)
+        self._so_far = AnswersSoFar(self._show_partial, self)
 
         self._query_worker: Worker | None = None
         self._pending_question: str | None = None
@@ -363,9 +348,10 @@ class Session(SessionSignals):
         self.query = query
         self.status, self.progress = READING, (0, 0)
         if self.scope == SCOPE_LIBRARY:
-            job = self._library_job(query, resume)
+            job = library_reading(query, self.reader, resume)
         else:
-            job = self._document_job(query, resume)
+            assert self.opened is not None
+            job = document_reading(self.opened, query, self.reader, resume)
         emit(self.queryStarted, query.question)
         self._query_worker = self.jobs.start(
             self.query_pool,
@@ -378,36 +364,6 @@ class Session(SessionSignals):
             keep=lambda step: getattr(step, "result", None) is not None,
         )
 
-    def _document_job(self, query: Query, resume: QueryResult | None) -> Callable[..., Any]:
-        opened, reader = self.opened, self.reader
-        assert opened is not None
-
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
-            return engine.answer(opened, query, reader, cancel=cancelled, resume=resume)
-
-        return job
-
-    def _library_job(self, query: Query, resume: QueryResult | None) -> Callable[..., Any]:
-        from desktop_qa.core.library import Library, LibraryScope
-
-        reader = self.reader
-
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
-            def steps() -> Any:
-                with Library(read_only=True) as lib:
-                    scope = LibraryScope(lib)
-                    if scope.total_passages == 0:
-                        raise UserError(NO_LIBRARY)
-                    return (
-                        yield from engine.answer(
-                            scope, query, reader, cancel=cancelled, resume=resume
-                        )
-                    )
-
-            return steps()
-
-        return job
-
     def _run_pending(self) -> None:
         question = self._pending_question
         if question is None or self.models.loading:
@@ -419,33 +375,24 @@ class Session(SessionSignals):
         self.ask(question, scope)
 
     def _query_progress(self, step: Progress) -> None:
-        """Answers so far (when the step carries them, at most every ``PARTIAL_INTERVAL``),
-        then how far the reading is."""
+        """Answers so far (when the step carries them, paced by ``AnswersSoFar``), then
+        how far the reading is."""
         self.progress = (step.done, step.total)
         if step.result is not None:
-            self._partial = step.result
-            wait = PARTIAL_INTERVAL - (time.monotonic() - self._partial_at)
-            if wait <= 0:
-                self._show_partial()
-            elif not self._partial_timer.isActive():
-                self._partial_timer.start(int(wait * 1000) + 1)
+            self._so_far.offer(step.result)
         emit(self.queryProgress, step.done, step.total)
 
-    def _show_partial(self) -> None:
-        """Put the newest answers so far on screen (if the reading they belong to goes on)."""
-        self._partial_timer.stop()
-        result, self._partial = self._partial, None
-        if result is None or self.status != READING:
+    def _show_partial(self, result: QueryResult) -> None:
+        """Put answers so far on screen (if the reading they belong to goes on)."""
+        if self.status != READING:
             return
-        self._partial_at = time.monotonic()
         self.result = result
         answers = tuple(result.answers)
         if _looks(answers) != _looks(self.shown.answers):  # redraw only what changed
             self._set_shown(Shown(answers, False), keep=True)
 
     def _drop_partial(self) -> None:
-        self._partial_timer.stop()
-        self._partial, self._partial_at = None, 0.0
+        self._so_far.drop()
 
     def _query_ready(self, result: QueryResult) -> None:
         self._drop_partial()
@@ -468,7 +415,7 @@ class Session(SessionSignals):
 
     def _stopped(self) -> None:
         """Esc: the answers found so far stay, marked stopped (``read_more`` goes on)."""
-        self._show_partial()  # the newest found, even if it was waiting its turn
+        self._so_far.flush()  # the newest found, even if it was waiting its turn
         self._drop_partial()
         self.status = STOPPED if self.result is not None else DONE
         if self.result is not None:
