@@ -215,7 +215,7 @@ def test_find_bar_in_a_text_file_highlights_its_words(qtbot, make_window, tmp_pa
     with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
         window.open_file(notes)
     assert window.viewer.currentWidget() is window.text_view
-    window.find_action.trigger()
+    window.menus.find_action.trigger()
     qtbot.keyClicks(window.findbar.field, "first")
     qtbot.keyClick(window.findbar.field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.findbar.count_text() == "1 of 3", timeout=WAIT)
