@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
-from desktop_qa.core.pack import ModelPack
 from desktop_qa.gui import dialogs, shortcuts
 from desktop_qa.gui.answering import AnswerFlow
 from desktop_qa.gui.findbar import FindBar
 from desktop_qa.gui.library import LIBRARY_KEY, LibraryUi
 from desktop_qa.gui.menus import Menus
 from desktop_qa.gui.messages import user_message
+from desktop_qa.gui.modelstatus import ModelStatus
 from desktop_qa.gui.outline import OutlinePanel
 from desktop_qa.gui.pagebox import PageBox
 from desktop_qa.gui.pageview import PdfView
@@ -76,8 +76,6 @@ class MainWindow(QMainWindow):
         self.set_idle()
         if session.settings_warning:
             self.statusBar().showMessage(session.settings_warning, 15000)
-        if session.pack is not None:
-            self._model_changed(session.pack)
         self._place_library()
 
     # -- construction -----------------------------------------------------------
@@ -173,10 +171,14 @@ class MainWindow(QMainWindow):
         s.documentFailed.connect(self._document_failed)
         s.documentCancelled.connect(self._document_cancelled)
         s.documentPasswordNeeded.connect(self.ask_password)
-        s.modelLoading.connect(lambda _p: self.model_label.setText("Model: loading…"))
-        s.modelChanged.connect(self._model_changed)
-        s.modelMissing.connect(self._model_missing)
-        s.modelFailed.connect(self._model_failed)
+        self.model_status = ModelStatus(
+            s,
+            label=self.model_label,
+            banner=self.banner,
+            first_run=self.first_run,
+            status=self.statusBar().showMessage,
+            error=self.show_error,
+        )
         self.answers = AnswerFlow(
             s,
             self,
@@ -190,11 +192,6 @@ class MainWindow(QMainWindow):
             scope=lambda: self.library.scope,
         )
         s.settingsChanged.connect(self._update_recent)
-        s.downloadStarted.connect(self._download_started)
-        s.downloadProgress.connect(self._download_progress)
-        s.downloadFinished.connect(self._download_finished)
-        s.downloadFailed.connect(self._download_failed)
-        s.downloadCancelled.connect(self._download_cancelled)
         s.warning.connect(lambda text: self.statusBar().showMessage(text, 10000))
         s.answerDocumentLoaded.connect(self._answer_document_loaded)
         s.answerDocumentFailed.connect(lambda m: self.show_error("Cannot open document", m))
@@ -203,8 +200,6 @@ class MainWindow(QMainWindow):
         self.ask_button.clicked.connect(lambda: self.answers.submit(False))
         self.cancel_button.clicked.connect(self.cancel)
         self.first_run.chooseFolder.connect(self.choose_model_folder)
-        self.first_run.downloadRequested.connect(self.download_model)
-        self.first_run.cancelRequested.connect(self.cancel_download)
         self.pdf_view.pageChanged.connect(self._page_changed)
         self.pdf_view.zoomChanged.connect(lambda z: self.zoom_label.setText(f" {z * 100:.0f}% "))
         self.pdf_view.slashPressed.connect(self.focus_question)
@@ -277,14 +272,6 @@ class MainWindow(QMainWindow):
         if folder:
             self.session.choose_model_folder(folder)
 
-    def download_model(self) -> None:
-        """First-run panel: the same download as 'desktop-qa model download', in the background."""
-        self.session.download_model()
-
-    def cancel_download(self) -> None:
-        if self.session.cancel_download():
-            self.first_run.set_cancelling()
-
     def focus_question(self) -> None:
         self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.question.selectAll()
@@ -305,8 +292,7 @@ class MainWindow(QMainWindow):
         """Esc: stop the running query or loading; otherwise leave the question bar."""
         if self.session.cancel_query() or self.session.cancel_loading():
             return
-        if not self.first_run.isHidden() and self.session.cancel_download():
-            self.first_run.set_cancelling()
+        if not self.first_run.isHidden() and self.model_status.cancel_download():
             return
         if self.findbar.active:
             self.findbar.close_bar()
@@ -497,46 +483,6 @@ class MainWindow(QMainWindow):
     def _document_cancelled(self) -> None:
         self.set_idle()
         self.statusBar().showMessage("Opening cancelled", 4000)
-
-    def _model_changed(self, pack: ModelPack) -> None:
-        quant = "not quantized" if pack.quantization == "none" else pack.quantization
-        self.model_label.setText(f"Model: {pack.name} · {quant}")
-        self.model_label.setToolTip(pack.describe())
-        self.banner.show_for(pack)
-        self.first_run.hide()
-
-    def _model_missing(self, message: str) -> None:
-        self.model_label.setText("Model: none (keyword search only)")
-        self.first_run.set_reason(message)
-        self.first_run.show()
-
-    def _model_failed(self, message: str) -> None:
-        if self.session.reader is None:
-            self.model_label.setText("Model: not loaded")
-            self.first_run.set_reason(message)
-            self.first_run.show()
-        else:
-            self.show_error("Cannot use model pack", message)
-
-    def _download_started(self, repo_id: str) -> None:
-        self.first_run.start_download(repo_id)
-        self.statusBar().showMessage(f"Downloading {repo_id}…")
-
-    def _download_progress(self, step: str) -> None:
-        if not self.session.download_cancelling:
-            self.first_run.set_step(step)
-
-    def _download_finished(self, pack: ModelPack) -> None:
-        self.first_run.reset_download()
-        self.statusBar().showMessage(f"Installed {pack.name} in {pack.path}", 10000)
-
-    def _download_failed(self, message: str) -> None:
-        self.first_run.reset_download(message)
-        self.statusBar().showMessage("Download failed", 5000)
-
-    def _download_cancelled(self) -> None:
-        self.first_run.reset_download()
-        self.statusBar().showMessage("Download cancelled; nothing was installed", 5000)
 
     def _page_changed(self, page: int, count: int) -> None:
         self.page_box.blockSignals(True)
