@@ -27,7 +27,7 @@ from desktop_qa.core.library import (
 )
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.messages import user_message
-from desktop_qa.gui.workers import Worker, start_worker
+from desktop_qa.gui.workers import Jobs, Worker
 
 WATCH_DELAY_MS = 1500  # changes settle this long before re-indexing
 
@@ -109,7 +109,7 @@ class LibraryController(QObject):
         self.watch = watch
         self._worker: Worker | None = None
         self._again = False
-        self._request = 0
+        self._jobs = Jobs()
         self._db: Library | None = None
         self._watcher: FolderWatcher | None = None
         self._timer = QTimer(self)
@@ -188,11 +188,9 @@ class LibraryController(QObject):
 
             return steps()
 
-        self._request += 1
         emit(self.indexingStarted)
-        self._worker = start_worker(
+        self._worker = self._jobs.start(
             self.pool,
-            self._request,
             job,
             live=self._live,
             progress=self._progress,

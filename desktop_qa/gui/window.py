@@ -1,7 +1,11 @@
-"""The main window: question bar, page/text viewer, answers list, status bar.
+"""The main window: it builds and places the widgets, and wires the Session to them.
 
-It owns no state of its own beyond widgets: every action calls the Session,
-and every change arrives back as a Session signal.
+Its parts each have a module: the menus and toolbar (``menus``), a question's
+way from the question bar to its highlight (``answering``), the model's label
+and first-run panel (``modelstatus``), the dialogs (``dialogs``), the
+library's dock and scope box (``library``). It owns no state of its own
+beyond widgets: every action calls the Session, and every change arrives
+back as a Session signal.
 """
 
 from __future__ import annotations
@@ -9,11 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import (
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-)
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -39,11 +39,7 @@ from desktop_qa.gui.modelstatus import ModelStatus
 from desktop_qa.gui.outline import OutlinePanel
 from desktop_qa.gui.pagebox import PageBox
 from desktop_qa.gui.pageview import PdfView
-from desktop_qa.gui.panels import (
-    Banner,
-    FirstRunPanel,
-    PasswordDialog,
-)
+from desktop_qa.gui.panels import Banner, FirstRunPanel, PasswordDialog
 from desktop_qa.gui.questionbar import QuestionBar
 from desktop_qa.gui.results import ResultsPanel
 from desktop_qa.gui.session import SCOPE_LIBRARY, Session

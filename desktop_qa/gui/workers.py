@@ -120,64 +120,14 @@ class Worker(QRunnable):
             )
 
 
-def start_worker(
-    pool: QThreadPool,
-    request: int,
-    job: Callable[..., Any],
-    *,
-    live: Callable[[int], bool],
-    finished: Callable[[Any], None],
-    failed: Callable[[str, bool], None],
-    cancelled: Callable[[], None],
-    progress: Callable[[Any], None] | None = None,
-    done: Callable[[int], None] | None = None,
-    keep: Callable[[Any], bool] | None = None,
-) -> Worker:
-    """Run ``job`` on ``pool``; each outcome reaches its callback only while ``live(request)``.
-
-    The one place a worker's signals are wired (the session's documents, models,
-    questions and downloads; the library's indexing). ``done(request)`` runs
-    first on every final outcome, live or not (forget the worker). Slots return
-    None: a slot returning a value (e.g. a bool) is not safe in PySide6.
-    """
-    worker = Worker(request, job, keep)
-
-    def on_progress(req: int, payload: Any) -> None:
-        if progress is not None and live(req):
-            progress(payload)
-
-    def final(req: int) -> bool:
-        if done is not None:
-            done(req)
-        return live(req)
-
-    def on_finished(req: int, out: Any) -> None:
-        if final(req):
-            finished(out)
-
-    def on_failed(req: int, message: str, bug: bool) -> None:
-        if final(req):
-            failed(message, bug)
-
-    def on_cancelled(req: int) -> None:
-        if final(req):
-            cancelled()
-
-    sig = worker.signals
-    sig.progress.connect(on_progress)
-    sig.finished.connect(on_finished)
-    sig.failed.connect(on_failed)
-    sig.cancelled.connect(on_cancelled)
-    pool.start(worker)
-    return worker
-
-
 class Jobs:
-    """The workers of one owner (the session): request ids, and every worker not yet ended.
+    """The workers of one owner (the session, the library): request ids, and every
+    worker not yet ended.
 
-    Each request id is newer than every one before, so a newer request of a
-    kind wins over an older one that is still finishing; ``cancel_all`` is how
-    the window's close stops whatever still runs.
+    The one place a worker's signals are wired. Each request id is newer than
+    every one before, so a newer request of a kind wins over an older one that
+    is still finishing; ``cancel_all`` is how the window's close stops whatever
+    still runs.
     """
 
     def __init__(self) -> None:
@@ -196,21 +146,42 @@ class Jobs:
         progress: Callable[[Any], None] | None = None,
         keep: Callable[[Any], bool] | None = None,
     ) -> Worker:
-        """``start_worker`` with the next request id; the worker is kept until it ends."""
+        """Run ``job`` on ``pool``; each outcome reaches its callback only while ``live(request)``.
+
+        On every final outcome, live or not, the worker is forgotten first.
+        Slots return None: a slot returning a value (e.g. a bool) is not safe
+        in PySide6.
+        """
         self._request += 1
-        worker = start_worker(
-            pool,
-            self._request,
-            job,
-            live=live,
-            progress=progress,
-            finished=finished,
-            failed=failed,
-            cancelled=cancelled,
-            done=lambda request: self._running.pop(request, None),
-            keep=keep,
-        )
+        worker = Worker(self._request, job, keep)
         self._running[worker.request] = worker
+
+        def on_progress(req: int, payload: Any) -> None:
+            if progress is not None and live(req):
+                progress(payload)
+
+        def final(req: int) -> bool:
+            self._running.pop(req, None)
+            return live(req)
+
+        def on_finished(req: int, out: Any) -> None:
+            if final(req):
+                finished(out)
+
+        def on_failed(req: int, message: str, bug: bool) -> None:
+            if final(req):
+                failed(message, bug)
+
+        def on_cancelled(req: int) -> None:
+            if final(req):
+                cancelled()
+
+        sig = worker.signals
+        sig.progress.connect(on_progress)
+        sig.finished.connect(on_finished)
+        sig.failed.connect(on_failed)
+        sig.cancelled.connect(on_cancelled)
+        pool.start(worker)
         return worker
 
     def cancel_all(self) -> None:
