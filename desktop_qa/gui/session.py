@@ -9,6 +9,9 @@ told on the session's signals (``events``). Long work runs in ``Worker``s,
 and every report carries a request id so a newer request silently wins over
 an older one that is still finishing. Queries get their own single-thread
 pool because a Reader's tokenizer is not safe to use from two threads at once.
+Asking, reading on, Esc and the answer cursor stay in this one module (a
+little over 500 lines) so a question can be followed from ``ask`` to the
+answers on screen in one pass.
 """
 
 from __future__ import annotations

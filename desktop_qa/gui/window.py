@@ -5,7 +5,8 @@ way from the question bar to its highlight (``answering``), the model's label
 and first-run panel (``modelstatus``), the dialogs (``dialogs``), the
 library's dock and scope box (``library``). It owns no state of its own
 beyond widgets: every action calls the Session, and every change arrives
-back as a Session signal.
+back as a Session signal. Building and wiring stay together here (a little
+over 500 lines) so each widget is found where it is made and connected.
 """
 
 from __future__ import annotations
