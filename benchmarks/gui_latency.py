@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     t0 = time.perf_counter()
     from desktop_qa.core.reader import DEFAULT_BATCH_SIZE
-    from desktop_qa.gui.session import reader_threads
+    from desktop_qa.gui.models import reader_threads
 
     threads = args.threads or reader_threads()
     batch = int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE))

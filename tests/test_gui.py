@@ -295,7 +295,7 @@ def test_a_bad_pack_folder_is_worded_for_the_app(
     empty.mkdir()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(empty))
     with qtbot.waitSignal(window.session.modelFailed, timeout=WAIT):
-        window.choose_pack_action.trigger()
+        window.menus.choose_pack_action.trigger()
     text = window.last_message.text()
     assert f"model pack {empty}: no model.json in the folder" in text
     assert text.endswith(f"choose another ({CHOOSE_PACK_MENU})") and "--model" not in text
@@ -334,7 +334,7 @@ def test_go_to_page_and_recent_files(qtbot, make_window, oracle_pack, handbook_p
     qtbot.keyClick(window.page_box, Qt.Key.Key_Return)
     assert window.pdf_view.current_page() == 17
     assert str(handbook_pdf.resolve()) in window.session.settings.recent_files
-    assert [a.text() for a in window.recent_menu.actions()] == [str(handbook_pdf.resolve())]
+    assert [a.text() for a in window.menus.recent_menu.actions()] == [str(handbook_pdf.resolve())]
     assert settings_path().is_file()
 
 

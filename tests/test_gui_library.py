@@ -199,7 +199,7 @@ def _store_refusing(monkeypatch, error: type, *, reads: bool) -> None:  # type: 
     """The window's library opens raise ``error`` as a read-only (``reads``: for writing
     only) or locked store does; the core's own checks are tested in test_library_store."""
     from desktop_qa.core import library as core_library
-    from desktop_qa.gui import library as gui_library
+    from desktop_qa.gui import indexing as gui_indexing
 
     real = core_library.Library
 
@@ -208,7 +208,7 @@ def _store_refusing(monkeypatch, error: type, *, reads: bool) -> None:  # type: 
             return real(*args, read_only=True, **kwargs)
         raise error(f"{core_library.database_path()}: the library is {error.__name__} (test)")
 
-    monkeypatch.setattr(gui_library, "Library", refusing)
+    monkeypatch.setattr(gui_indexing, "Library", refusing)
 
 
 def test_a_read_only_library_is_listed_and_says_why_it_cannot_change(

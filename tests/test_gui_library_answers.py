@@ -37,7 +37,7 @@ def ask_library(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     assert window.library.scope == SCOPE_LIBRARY
     window.question.setText(QUESTION)
     with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
-        window._submitted(False)
+        window.answers.submit(False)
 
 
 def test_a_library_answer_opens_its_page_drawn_then_framed(qtbot, window, folder):

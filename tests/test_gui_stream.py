@@ -149,3 +149,32 @@ def test_a_burst_of_answers_so_far_is_drawn_once_then_the_newest(
     s.cancel_query()  # Esc: the newest found so far, at once
     assert s.status == STOPPED and s.shown.answers[0].probability == 0.64
     assert window.results.texts()[0] == top.text
+
+
+def test_a_worker_whose_signals_are_deleted_drops_its_reports(qtbot):  # type: ignore[no-untyped-def]
+    """The window closed while a worker finishes: its emits go nowhere, none raises."""
+    import shiboken6
+
+    from desktop_qa.core.errors import UserError
+    from desktop_qa.gui.workers import Worker
+
+    def steps(report, cancelled):  # type: ignore[no-untyped-def]
+        yield "a step"
+        return "the result"
+
+    def refused(report, cancelled):  # type: ignore[no-untyped-def]
+        raise UserError("refused")
+
+    for job in (steps, refused):
+        worker = Worker(1, job, keep=lambda _item: True)
+        worker.setAutoDelete(False)
+        shiboken6.delete(worker.signals)  # what Qt does to a closed window's objects
+        worker.run()  # as the pool thread runs it: no RuntimeError
+
+    live = Worker(2, steps, keep=lambda _item: True)
+    live.setAutoDelete(False)
+    got: list[object] = []
+    live.signals.progress.connect(lambda _req, item: got.append(item))
+    live.signals.finished.connect(lambda _req, out: got.append(out))
+    live.run()
+    assert got == ["a step", "the result"]  # a live worker still reports everything

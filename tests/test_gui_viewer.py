@@ -215,7 +215,7 @@ def test_find_bar_in_a_text_file_highlights_its_words(qtbot, make_window, tmp_pa
     with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
         window.open_file(notes)
     assert window.viewer.currentWidget() is window.text_view
-    window.find_action.trigger()
+    window.menus.find_action.trigger()
     qtbot.keyClicks(window.findbar.field, "first")
     qtbot.keyClick(window.findbar.field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.findbar.count_text() == "1 of 3", timeout=WAIT)
@@ -271,6 +271,50 @@ def test_documents_without_labels_keep_the_page_number(qtbot, make_window, handb
     window = make_window()
     _open(qtbot, window, handbook_pdf)
     assert window.page_box.text() == "1" and window.page_count_label.text().strip() == "of 60"
+
+
+def _filling(view) -> int:  # type: ignore[no-untyped-def]
+    """The 1-based page with the most rows of pixels in the view."""
+    height = view.viewport().height()
+
+    def shown(page: int) -> int:
+        rect = view.page_rect(page)
+        return round(min(rect.bottom(), height) - max(rect.top(), 0.0))
+
+    return max(range(view.page_count), key=shown) + 1
+
+
+def test_page_box_shows_the_page_jumped_to_else_the_one_filling_the_view(
+    qtbot, make_window, tmp_path
+):
+    window = make_window()
+    _open(qtbot, window, _words_pdf(tmp_path / "words.pdf"))  # five pages
+    view, box, bar = window.pdf_view, window.page_box, window.findbar
+    vbar = view.verticalScrollBar()
+    # Scrolled by hand: page 2 fills the lower 60% of the view, page 1 the upper 40%.
+    vbar.setValue(int(vbar.value() + view.page_rect(1).top() - 0.4 * view.viewport().height()))
+    assert _filling(view) == 2 and box.value() == 2
+    # Zoomed out, three pages in view: a find hit on page 4, centred, is the page shown.
+    view.set_zoom(0.3)
+    vbar.setValue(0)
+    assert box.value() == 1
+    bar.open_bar()
+    qtbot.keyClicks(bar.field, "blue whale")
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bar.count_text() == "1 of 3", timeout=WAIT)
+    bar.step(True)
+    bar.step(True)
+    assert bar.current_hit().page == 3 and box.value() == 4
+    qtbot.keyClick(bar.field, Qt.Key.Key_Escape)
+    # The last page typed: the view cannot bring it to the top, the box still says it.
+    window.focus_page()
+    qtbot.keyClicks(box, "5")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert vbar.value() == vbar.maximum() and _filling(view) != 5
+    assert box.value() == 5 and view.current_page() == 5
+    # Scrolled by hand again: the page filling the view.
+    vbar.setValue(vbar.value() - 40)
+    assert box.value() == _filling(view) != 5
 
 
 # -- 5. the shortcuts list ---------------------------------------------------------------------

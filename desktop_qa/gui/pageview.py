@@ -1,23 +1,20 @@
-"""Continuous-scroll page view for PDF/EPUB/XPS: lazy off-thread rendering, highlights.
+"""The page view: PDF/EPUB/XPS pages in one continuous scroll, a word selection on top.
 
 Pages are laid out from the Document's page sizes (PDF points), so scrolling
 and highlighting work before any pixel is rendered. Only the visible pages
-(plus one either side) are requested; the renderer keeps just the newest
-request ("latest request wins") and renders on the shared single-thread
-PyMuPDF pool, at zoom x devicePixelRatio so text stays sharp on HiDPI. Every
-overlay (answer highlights, selection) is kept in page coordinates and mapped
-to pixels at paint time, so it stays on the words at every zoom level.
+(plus one either side) are asked of the render thread (``rendering``), at
+zoom x devicePixelRatio so text stays sharp on HiDPI, and kept in a pixmap
+cache. Highlights are painted by ``highlights`` in page coordinates mapped
+to pixels at paint time, so they stay on the words at every zoom level.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool, Signal
 from PySide6.QtGui import (
     QColor,
     QGuiApplication,
@@ -25,18 +22,17 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
-    QPen,
     QPixmap,
     QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
-from desktop_qa.core import formats
-from desktop_qa.core.document import MUPDF_SUFFIXES, Box, Document
+from desktop_qa.core.document import Box, Document
 from desktop_qa.gui.compat import emit
+from desktop_qa.gui.highlights import Highlights
+from desktop_qa.gui.rendering import PageRenderer
 
 MARGIN = 16  # logical pixels around the pages
 GAP = 12  # between pages
@@ -44,124 +40,7 @@ MIN_ZOOM, MAX_ZOOM = 0.25, 6.0
 ZOOM_STEP = 1.2
 CACHE_BYTES = 256 * 1024 * 1024
 
-STRONG = QColor(255, 170, 0, 110)
-STRONG_EDGE = QColor(230, 110, 0, 230)
-LIGHT = QColor(255, 215, 0, 60)
-GUESS = QColor(150, 150, 150, 80)
 SELECTION = QColor(60, 120, 230, 70)
-
-
-class _RenderJob(QRunnable):
-    def __init__(self, renderer: PageRenderer) -> None:
-        super().__init__()
-        self.renderer = renderer
-
-    def run(self) -> None:
-        self.renderer._work()
-
-
-class PageRenderer(QObject):
-    """Renders pages on the PyMuPDF pool; only the newest request is kept.
-
-    The PyMuPDF document is opened (read-only: nothing here ever saves) and
-    closed on the pool thread only, since PyMuPDF is not thread-safe.
-    """
-
-    rendered = Signal(int, int, float, QImage)  # generation, page, scale, image
-
-    def __init__(self, pool: QThreadPool, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.pool = pool
-        self._lock = threading.Lock()
-        self._wanted: list[tuple[int, float]] = []
-        self._running = False
-        self._generation = 0
-        self._path: Path | None = None
-        self._password: str | None = None
-        self._mdoc = None  # touched only on the pool thread
-        self._mdoc_generation = -1
-        self.renders = 0  # pages rendered so far (tests, benchmarks)
-
-    @property
-    def generation(self) -> int:
-        return self._generation
-
-    def set_path(self, path: Path | None, password: str | None = None) -> int:
-        with self._lock:
-            self._generation += 1
-            self._path = path
-            self._password = password
-            self._wanted = []
-            self._kick()
-            return self._generation
-
-    def request(self, items: Sequence[tuple[int, float]]) -> None:
-        """Replace whatever is still waiting by ``items`` (page, scale in px per point)."""
-        with self._lock:
-            self._wanted = list(items)
-            if self._wanted:
-                self._kick()
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._wanted) + (1 if self._running else 0)
-
-    def _kick(self) -> None:
-        if not self._running:
-            self._running = True
-            self.pool.start(_RenderJob(self))
-
-    def _open(self, generation: int, path: Path | None) -> None:
-        if self._mdoc is not None and self._mdoc_generation == generation:
-            return
-        if self._mdoc is not None:
-            self._mdoc.close()
-            self._mdoc = None
-        self._mdoc_generation = generation
-        if path is None:
-            return
-        import pymupdf
-
-        suffix = path.suffix.lower()
-        filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
-        if suffix in formats.SUFFIXES:  # converted and laid out exactly as when it was read
-            self._mdoc = formats.open_laid_out(path)
-        else:
-            self._mdoc = pymupdf.open(str(path), filetype=filetype)
-        if self._mdoc.needs_pass and self._password is not None:
-            self._mdoc.authenticate(self._password)
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                generation, path = self._generation, self._path
-                if not self._wanted:
-                    try:
-                        if path is None:
-                            self._open(generation, None)  # close on the pool thread
-                    finally:
-                        self._running = False
-                    return
-                page_no, scale = self._wanted.pop(0)
-            try:
-                self._open(generation, path)
-                if self._mdoc is None or not 0 <= page_no < self._mdoc.page_count:
-                    continue
-                image = self._render(page_no, scale)
-            except Exception:  # a damaged page stays blank; never kill the pool
-                image = QImage()
-            self.renders += 1
-            emit(self.rendered, generation, page_no, scale, image)
-
-    def _render(self, page_no: int, scale: float) -> QImage:
-        """The page in the screen's own format (RGB32), converted here on the pool thread:
-        ``QPixmap.fromImage`` on the UI thread is then free instead of a per-page copy."""
-        import pymupdf
-
-        page = self._mdoc.load_page(page_no)
-        pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
-        image = QImage(pix.samples, pix.width, pix.height, pix.stride, QImage.Format.Format_RGB888)
-        return image.convertToFormat(QImage.Format.Format_RGB32)  # owns its pixels
 
 
 class PdfView(QAbstractScrollArea):
@@ -187,14 +66,17 @@ class PdfView(QAbstractScrollArea):
         self._width = 0.0
         self._cache: OrderedDict[tuple[int, float], QPixmap] = OrderedDict()
         self._cache_bytes = 0
-        self._strong: list[Box] = []
-        self._light: list[Box] = []
-        self._guess = False
+        self._highlights = Highlights()
         self._page_boxes: dict[int, np.ndarray] = {}
         self._anchor: tuple[int, QPointF] | None = None
         self._selection: tuple[int, QRectF] | None = None
         self._selected_ids: np.ndarray = np.zeros(0, np.int64)
         self._last_page = -1
+        # The page of the last jump (an answer, outline entry, find hit, typed page): the
+        # page box shows it until the user scrolls, even where the view cannot bring it
+        # to the top (the last pages) or centres it below the page before.
+        self._jumped: int | None = None
+        self._moving = False  # the scroll is the view's own (a jump, a relayout)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
 
@@ -207,10 +89,11 @@ class PdfView(QAbstractScrollArea):
         )
         self._cache.clear()
         self._cache_bytes = 0
-        self._strong, self._light = [], []
+        self._highlights.set([], [])
         self._page_boxes = {}
         self.clear_selection()
         self._last_page = -1
+        self._jumped = None
         self.fit_width = True
         self._tops = []  # the old layout must not anchor the new document (fewer pages)
         self._relayout()
@@ -249,15 +132,20 @@ class PdfView(QAbstractScrollArea):
         self._width = widest + 2 * MARGIN
         vbar, hbar = self.verticalScrollBar(), self.horizontalScrollBar()
         vh, vw = self.viewport().height(), self.viewport().width()
-        vbar.setRange(0, max(0, int(self._height - vh)))
         vbar.setPageStep(max(1, vh))
         vbar.setSingleStep(40)
         hbar.setRange(0, max(0, int(self._width - vw)))
         hbar.setPageStep(max(1, vw))
         hbar.setSingleStep(40)
-        if anchor is not None:
-            page, frac = anchor
-            vbar.setValue(int(self._tops[page] + frac * self._page_h(page)))
+        self._moving = True  # the same spot stays in view: a jump stays the page shown
+        try:
+            vbar.setRange(0, max(0, int(self._height - vh)))
+            if anchor is not None:
+                page, frac = anchor
+                vbar.setValue(int(self._tops[page] + frac * self._page_h(page)))
+            self._scrolled()  # other pages in view at the new zoom, even at the same value
+        finally:
+            self._moving = False
         emit(self.zoomChanged, self.zoom)
         self.viewport().update()
 
@@ -316,11 +204,19 @@ class PdfView(QAbstractScrollArea):
         return list(range(first, last + 1))
 
     def current_page(self) -> int:
-        """1-based page at the viewport's upper third (0 when empty)."""
+        """1-based page the user jumped to, else the one filling most of the view (0: empty)."""
         if not self._tops:
             return 0
-        y = self.verticalScrollBar().value() + self.viewport().height() / 3
-        return self._page_at_y(y) + 1
+        if self._jumped is not None:
+            return self._jumped + 1
+        top = self.verticalScrollBar().value()
+        bottom = top + self.viewport().height()
+
+        def shown(page: int) -> int:  # whole pixel rows: equal pages are equal
+            start = self._tops[page]
+            return round(min(bottom, start + self._page_h(page)) - max(top, start))
+
+        return max(self.visible_pages(), key=shown) + 1  # the first of equals: the top one
 
     # -- zoom & navigation ------------------------------------------------------
     def set_zoom(self, zoom: float) -> None:
@@ -343,7 +239,8 @@ class PdfView(QAbstractScrollArea):
         if not self._tops:
             return
         page = min(max(page, 1), len(self._tops)) - 1
-        self.verticalScrollBar().setValue(int(self._tops[page] - MARGIN / 2))
+        y = int(self._tops[page] - MARGIN / 2)
+        self._jump(page, lambda: self.verticalScrollBar().setValue(y))
 
     def scroll_to_box(self, box: Box) -> None:
         """Bring a highlight into view, vertically centred, unless it is already well inside."""
@@ -351,28 +248,37 @@ class PdfView(QAbstractScrollArea):
             return
         rect = self.box_to_view(box.page, box.rect)
         vh, vw = self.viewport().height(), self.viewport().width()
-        if rect.top() < vh * 0.15 or rect.bottom() > vh * 0.85:
-            vbar = self.verticalScrollBar()
-            vbar.setValue(int(vbar.value() + rect.center().y() - vh / 2))
-        if rect.left() < 0 or rect.right() > vw:
-            hbar = self.horizontalScrollBar()
-            hbar.setValue(int(hbar.value() + rect.center().x() - vw / 2))
+
+        def move() -> None:
+            if rect.top() < vh * 0.15 or rect.bottom() > vh * 0.85:
+                vbar = self.verticalScrollBar()
+                vbar.setValue(int(vbar.value() + rect.center().y() - vh / 2))
+            if rect.left() < 0 or rect.right() > vw:
+                hbar = self.horizontalScrollBar()
+                hbar.setValue(int(hbar.value() + rect.center().x() - vw / 2))
+
+        self._jump(box.page, move)
+
+    def _jump(self, page: int, move: Callable[[], None]) -> None:
+        """Scroll by ``move`` to 0-based ``page``: the page shown until the user scrolls."""
+        self._jumped = page
+        self._moving = True
+        try:
+            move()
+            self._scrolled()  # the page box follows even when nothing had to scroll
+        finally:
+            self._moving = False
 
     # -- highlights & selection -------------------------------------------------
     def set_highlights(
         self, strong: Sequence[Box], light: Sequence[Box], guess: bool = False
     ) -> None:
-        self._strong, self._light, self._guess = list(strong), list(light), guess
+        self._highlights.set(strong, light, guess)
         self.viewport().update()
 
     def highlights(self, page: int | None = None) -> tuple[list[Box], list[Box]]:
         """(strong, light) highlight boxes in page coordinates, optionally of one page."""
-        if page is None:
-            return list(self._strong), list(self._light)
-        return (
-            [b for b in self._strong if b.page == page],
-            [b for b in self._light if b.page == page],
-        )
+        return self._highlights.of_page(page)
 
     def _boxes_of(self, page: int) -> np.ndarray:
         """Indices of the word boxes on ``page`` (cached)."""
@@ -423,6 +329,8 @@ class PdfView(QAbstractScrollArea):
         self._relayout()
 
     def _scrolled(self, _value: int | None = None) -> None:
+        if not self._moving:
+            self._jumped = None  # the user scrolled: the page filling the view now
         page = self.current_page()
         if page != self._last_page:
             self._last_page = page
@@ -544,38 +452,8 @@ class PdfView(QAbstractScrollArea):
         self.renderer.request([(p, scale) for p in wanted])
 
     def _paint_overlays(self, painter: QPainter, page: int) -> None:
-        """Light answers as one merged area (no darker overlaps), minus the strong one."""
-        strong = QPainterPath()
-        strong.setFillRule(Qt.FillRule.WindingFill)  # overlaps add up, not cancel out
-        strong_rects = []
-        for box in self._strong:
-            if box.page == page:
-                r = self.box_to_view(page, _pad(box.rect))
-                strong_rects.append(r)
-                strong.addRect(r)
-        light = QPainterPath()
-        light.setFillRule(Qt.FillRule.WindingFill)
-        for box in self._light:
-            if box.page == page:
-                light.addRect(self.box_to_view(page, _pad(box.rect)))
-        painter.setPen(Qt.PenStyle.NoPen)
-        if not light.isEmpty():
-            light = light.simplified()
-            if not strong.isEmpty():
-                light = light.subtracted(strong.simplified())
-            painter.fillPath(light, GUESS if self._guess else LIGHT)
-        if strong_rects:
-            painter.fillPath(strong.simplified(), GUESS if self._guess else STRONG)
-            painter.setPen(QPen(QColor(120, 120, 120) if self._guess else STRONG_EDGE, 1.5))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            for r in strong_rects:
-                painter.drawRect(r)
-            painter.setPen(Qt.PenStyle.NoPen)
+        """The highlights, then the word selection, over a drawn page."""
+        self._highlights.paint(painter, page, self.box_to_view)
         if self._selection is not None and self._selection[0] == page and self.document:
             for i in self._selected_ids.tolist():
                 painter.fillRect(self.box_to_view(page, self.document.boxes[i]), SELECTION)
-
-
-def _pad(rect: Sequence[float], pad: float = 1.0) -> tuple[float, float, float, float]:
-    x0, y0, x1, y1 = rect
-    return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)

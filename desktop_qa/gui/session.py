@@ -1,63 +1,49 @@
-"""The window's model: document, model pack, running query and the answer cursor.
+"""The window's model: the question, its reading and the answers on screen.
 
-Everything here is state and dispatch; the widgets only draw it. Long work
-(opening a document, loading a pack, answering) runs in ``Worker``s on
-single-thread pools, and every report carries a request id so a newer request
-silently wins over an older one that is still finishing.
-
-PyMuPDF is not thread-safe, so document loading and page rendering share one
-single-thread pool (``mupdf_pool``); queries get their own single-thread pool
-because a Reader's tokenizer is not safe to use from two threads at once.
-Downloading a model (minutes) has its own pool, so choosing a pack folder or
-asking by keyword is never queued behind it.
+A question is asked of the open document or of the library; its answers
+stream in while it is read (coalesced to what a person can see), Esc keeps
+the answers so far and ``read_more`` goes on from there, and the answer
+cursor says which one is current. The document side (``opening``) and the
+model (``models``) are parts of the session; every change of any part is
+told on the session's signals (``events``). Long work runs in ``Worker``s,
+and every report carries a request id so a newer request silently wins over
+an older one that is still finishing. Queries get their own single-thread
+pool because a Reader's tokenizer is not safe to use from two threads at once.
+Asking, reading on, Esc and the answer cursor stay in this one module (a
+little over 500 lines) so a question can be followed from ``ask`` to the
+answers on screen in one pass.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from desktop_qa.core import engine
 from desktop_qa.core import ocr as ocr_mod
 from desktop_qa.core.document import Document
 from desktop_qa.core.engine import OpenedDocument
-from desktop_qa.core.errors import PasswordRequired, UserError
-from desktop_qa.core.pack import ModelPack, find_pack, load_pack
+from desktop_qa.core.errors import UserError
+from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.query import Query
-from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader, physical_cores
+from desktop_qa.core.reader import Reader
 from desktop_qa.core.results import Answer, Progress, QueryResult
 from desktop_qa.core.settings import Settings, load_settings, save_settings
 from desktop_qa.gui.compat import emit
+from desktop_qa.gui.events import SessionSignals
 from desktop_qa.gui.messages import user_message
-from desktop_qa.gui.workers import Worker, start_worker
+from desktop_qa.gui.models import ModelSlot
+from desktop_qa.gui.opening import DocumentOpener
+from desktop_qa.gui.reading import AnswersSoFar, document_reading, library_reading
+from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
-NO_LIBRARY = (
-    "the library has no readable document yet; "
-    "add a folder (Library ▸ Add Folder…) and let it index"
-)
 SCOPE_DOCUMENT, SCOPE_LIBRARY = "document", "library"  # what a question asks
 # Where the shown answers stand: being read, final, or stopped by Esc (partial, resumable).
 READING, DONE, STOPPED = "reading", "done", "stopped"
-# Answers so far reach the screen at most this often (seconds): each re-ranked list costs
-# the UI thread a redraw, and a burst of them queued behind a busy moment would be drawn
-# back to back; the newest waits, and Esc or the final result shows the newest at once.
-PARTIAL_INTERVAL = 0.1
-
-
-@dataclass(frozen=True)
-class _NeedsPassword:
-    """A document worker's outcome when the document is locked (not an error: a question)."""
-
-    wrong: bool
 
 
 @dataclass(frozen=True)
@@ -73,62 +59,8 @@ def _looks(answers: tuple[Answer, ...]) -> list[tuple[str, int, int, int]]:
     return [(a.document, a.start, a.end, round(a.probability * 100)) for a in answers]
 
 
-def reader_threads() -> int:
-    """onnxruntime threads for the GUI: one core fewer than the CLI, kept for the UI.
-
-    With every core busy in inference, the UI and page-render threads get
-    descheduled while holding the GIL, and the window stutters.
-    """
-    return max(1, physical_cores() - 1)
-
-
-def _pool(threads: int) -> QThreadPool:
-    pool = QThreadPool()
-    pool.setMaxThreadCount(threads)
-    return pool
-
-
-def _reader(pack: ModelPack) -> Reader:
-    batch = int(pack.extra.get("batch_size", DEFAULT_BATCH_SIZE))  # same rule as `ask`
-    return Reader(pack, threads=reader_threads(), batch_size=batch)
-
-
-class Session(QObject):
+class Session(SessionSignals):
     """App state plus the commands that change it; emits a signal for every change."""
-
-    documentLoading = Signal(str)  # path
-    documentProgress = Signal(int, int)  # pages done, total
-    documentStatus = Signal(str, int, int)  # step text ("OCR page 3 of 8"), done, total
-    documentLoaded = Signal(object)  # Document
-    documentFailed = Signal(str)  # one line
-    documentCancelled = Signal()
-    documentPasswordNeeded = Signal(str, bool)  # path, a wrong password was given
-
-    modelLoading = Signal(str)
-    modelChanged = Signal(object)  # ModelPack
-    modelMissing = Signal(str)  # why (one line)
-    modelFailed = Signal(str)
-
-    queryStarted = Signal(str)  # question
-    queryProgress = Signal(int, int)  # passages (reader windows) done, total
-    queryFinished = Signal(object)  # QueryResult
-    queryFailed = Signal(str)
-    queryCancelled = Signal()
-    answersChanged = Signal(object)  # Shown
-    currentAnswerChanged = Signal(int)  # index into Shown.answers, -1 for none
-
-    downloadStarted = Signal(str)  # repo id
-    downloadProgress = Signal(str)  # the current step, one line
-    downloadFinished = Signal(object)  # the installed ModelPack (modelChanged follows)
-    downloadFailed = Signal(str)  # one line, the same text the CLI prints after "error: "
-    downloadCancelled = Signal()  # stopped; nothing was installed
-
-    settingsChanged = Signal()
-    warning = Signal(str)  # non-fatal, for the status bar
-
-    # The library (issue 11): a library answer's document, shown without clearing answers.
-    answerDocumentLoaded = Signal(object)  # Document
-    answerDocumentFailed = Signal(str)
 
     def __init__(
         self,
@@ -144,18 +76,16 @@ class Session(QObject):
             settings, self.settings_warning = load_settings()
         self.settings = settings
         self.persist = persist
-        self.mupdf_pool = _pool(1)
-        self.query_pool = _pool(1)
-        self.model_pool = _pool(1)
-        self.download_pool = _pool(1)
-        self.hub = hub
+        self.jobs = Jobs()
+        self.documents = DocumentOpener(self.jobs, self)
+        self.models = ModelSlot(self.jobs, self, self._run_pending, hub=hub)
+        self.mupdf_pool = self.documents.pool  # the page renderer's too: PyMuPDF, one thread
+        self.query_pool = single_pool()
 
         self.opened: OpenedDocument | None = None  # the document and its index
         self.document: Document | None = None  # self.opened.doc
         # The open document's password, in memory only (the page renderer needs it).
         self.document_password: str | None = None
-        self.pack: ModelPack | None = None
-        self.reader: Reader | None = None
         self.result: QueryResult | None = None
         self.query: Query | None = None  # the query of the shown result (or the one running)
         self.shown = Shown((), False)
@@ -166,60 +96,13 @@ class Session(QObject):
         # ``read_more``); ``progress`` is (done, total) of the last report.
         self.status = DONE
         self.progress: tuple[int, int] = (0, 0)
-        self._partial: QueryResult | None = None  # answers so far, not yet on screen
-        self._partial_at = 0.0  # when answers so far were last put on screen
-        self._partial_timer = QTimer(self)
-        self._partial_timer.setSingleShot(True)
-        self._partial_timer.timeout.connect(self._show_partial)
+        self._so_far = AnswersSoFar(self._show_partial, self)
 
-        self._request = 0
-        self._workers: dict[int, Worker] = {}
-        self._doc_worker: Worker | None = None
         self._query_worker: Worker | None = None
-        self._model_worker: Worker | None = None
-        self._download_worker: Worker | None = None
-        self._download_cancel = threading.Event()
         self._pending_question: str | None = None
         self._pending_scope = SCOPE_DOCUMENT
         # A question waiting for a protected document's password (``--ask`` on such a file).
         self._password_question: str | None = None
-        self._answer_doc_worker: Worker | None = None
-
-    # -- plumbing ---------------------------------------------------------------
-    def _start(
-        self,
-        pool: QThreadPool,
-        job: Callable[..., Any],
-        *,
-        progress: Callable[[Any], None] | None,
-        finished: Callable[[Any], None],
-        failed: Callable[[str, bool], None],
-        cancelled: Callable[[], None],
-        live: Callable[[int], bool] | None = None,
-        keep: Callable[[Any], bool] | None = None,
-    ) -> Worker:
-        self._request += 1
-        worker = start_worker(
-            pool,
-            self._request,
-            job,
-            live=live or self._is_live,
-            progress=progress,
-            finished=finished,
-            failed=failed,
-            cancelled=cancelled,
-            done=lambda request: self._workers.pop(request, None),
-            keep=keep,
-        )
-        self._workers[worker.request] = worker
-        return worker
-
-    def _is_live(self, request: int) -> bool:
-        """Only the newest worker of each kind may change the state."""
-        return any(
-            w is not None and w.request == request and not w.is_cancelled()
-            for w in (self._doc_worker, self._query_worker, self._model_worker)
-        )
 
     @property
     def busy(self) -> bool:
@@ -227,11 +110,7 @@ class Session(QObject):
 
     @property
     def loading(self) -> bool:
-        return self._doc_worker is not None
-
-    @property
-    def downloading(self) -> bool:
-        return self._download_worker is not None
+        return self.documents.loading
 
     # -- settings ---------------------------------------------------------------
     def save_settings(self) -> None:
@@ -269,219 +148,68 @@ class Session(QObject):
         self.save_settings()
         emit(self.settingsChanged)
 
-    # -- model ------------------------------------------------------------------
+    # -- the model (``models``) ------------------------------------------------------
+    @property
+    def pack(self) -> ModelPack | None:
+        return self.models.pack
+
+    @property
+    def reader(self) -> Reader | None:
+        return self.models.reader
+
     def load_model(self, model_dir: str | os.PathLike[str] | None = None) -> None:
         """Find (or load the given) pack and build its Reader off the UI thread."""
-        explicit = str(model_dir) if model_dir else None
-        if self._model_worker is not None:
-            self._model_worker.cancel()
-
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
-            pack = find_pack(explicit)
-            return pack, _reader(pack)
-
-        emit(self.modelLoading, explicit or "")
-        self._model_worker = self._start(
-            self.model_pool,
-            job,
-            progress=None,
-            finished=self._model_ready,
-            failed=self._model_error,
-            cancelled=lambda: None,
-        )
+        self.models.load(model_dir)
 
     def choose_model_folder(self, folder: str | os.PathLike[str]) -> None:
         """A pack folder the user picked: install it if the installer exists, else use it."""
-        if self._model_worker is not None:
-            self._model_worker.cancel()
-
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
-            pack = load_pack(folder)
-            try:
-                from desktop_qa.packs.install import install_pack
-            except ImportError:
-                install_pack = None
-            if install_pack is not None:
-                pack = install_pack(pack.path)
-            return pack, _reader(pack)
-
-        emit(self.modelLoading, str(folder))
-        self._model_worker = self._start(
-            self.model_pool,
-            job,
-            progress=None,
-            finished=self._model_ready,
-            failed=lambda msg, bug: self._model_error(msg, bug, missing=False),
-            cancelled=lambda: None,
-        )
+        self.models.choose_folder(folder)
 
     def set_reader(self, reader: Reader) -> None:
         """Use an already built reader (tests, embedding)."""
-        if self._model_worker is not None:
-            self._model_worker.cancel()
-            self._model_worker = None
-        self._model_ready((reader.pack, reader))
+        self.models.use(reader)
 
-    def _model_ready(self, out: tuple[ModelPack, Reader]) -> None:
-        self._model_worker = None
-        self.pack, self.reader = out
-        emit(self.modelChanged, self.pack)
-        self._run_pending()
-
-    def _model_error(self, message: str, bug: bool, *, missing: bool = True) -> None:
-        self._model_worker = None
-        if self.reader is not None and not missing:
-            emit(self.modelFailed, message)  # keep the working model
-            return
-        if self.reader is not None:
-            emit(self.modelFailed, message)
-            return
-        if missing and message.startswith("no model pack installed"):
-            emit(self.modelMissing, message)
-        else:
-            emit(self.modelFailed, message)
-        self._run_pending()  # without a model: keyword answers
-
-    # -- downloading a model ----------------------------------------------------
     def download_model(self, repo_id: str | None = None) -> bool:
-        """Download, build and install a pack off the UI thread, then load it.
-
-        The same pipeline as ``desktop-qa model download``; False if a download
-        is already running. Meanwhile questions keep their keyword answers.
-        """
-        if self._download_worker is not None:
-            return False
-        hub = self.hub
-        # Our own flag, not the worker's: download_pack polls it between steps, and
-        # the worker's outcome then says what really happened (a cancel that comes
-        # after the last check still ends in an installed pack, which is then used).
-        cancel = self._download_cancel = threading.Event()
-
-        def job(report: Callable[..., None], cancelled: Callable[[], bool]) -> Any:
-            from desktop_qa.packs import download
-            from desktop_qa.packs.hub import HfHub
-
-            pack = download.download_pack(
-                repo_id or download.DEFAULT_REPO,
-                progress=lambda text: report(text, True),  # every step, unthrottled
-                cancel=cancel.is_set,
-                hub=hub if hub is not None else HfHub(progress_bars=False),
-            )
-            report("loading the model", True)
-            return pack, _reader(pack)
-
-        def live(request: int) -> bool:
-            worker = self._download_worker
-            return worker is not None and worker.request == request
-
-        from desktop_qa.packs.download import DEFAULT_REPO
-
-        emit(self.downloadStarted, repo_id or DEFAULT_REPO)
-        self._download_worker = self._start(
-            self.download_pool,
-            job,
-            progress=lambda text: emit(self.downloadProgress, str(text)),
-            finished=self._download_ready,
-            failed=self._download_error,
-            cancelled=self._download_cancelled,
-            live=live,
-        )
-        return True
+        """Download and install a pack in the background, then use it (False: one runs)."""
+        return self.models.download(repo_id)
 
     def cancel_download(self) -> bool:
-        """Ask the running download to stop at its next step; True if one was running.
+        """Stop the running download at its next step; True if one was running."""
+        return self.models.cancel_download()
 
-        ``downloadCancelled`` (or, if it was already installing, the usual
-        ``downloadFinished``) follows once the worker has stopped.
-        """
-        if self._download_worker is None or self._download_cancel.is_set():
-            return False
-        self._download_cancel.set()
-        return True
+    @property
+    def downloading(self) -> bool:
+        return self.models.downloading
 
     @property
     def download_cancelling(self) -> bool:
-        return self._download_worker is not None and self._download_cancel.is_set()
+        return self.models.download_cancelling
 
-    def _download_ready(self, out: tuple[ModelPack, Reader]) -> None:
-        self._download_worker = None
-        if self._model_worker is not None:  # an older load must not replace the new pack
-            self._model_worker.cancel()
-            self._model_worker = None
-        emit(self.downloadFinished, out[0])
-        self._model_ready(out)
-
-    def _download_error(self, message: str, bug: bool) -> None:
-        self._download_worker = None
-        emit(self.downloadFailed, message)
-
-    def _download_cancelled(self) -> None:
-        self._download_worker = None
-        emit(self.downloadCancelled)
-
-    # -- document ---------------------------------------------------------------
+    # -- the document (``opening``) ------------------------------------------------
     def open_document(self, path: str | os.PathLike[str], password: str | None = None) -> None:
         """Load in a worker (progress, cancel); the newest open wins.
 
         A protected PDF without (or with a wrong) ``password`` ends in
         ``documentPasswordNeeded``; the window asks and calls this again.
         """
-        path = Path(path).expanduser()
         self.cancel_loading(notify=False)
         self.cancel_query(notify=False)
         waiting, self._password_question = self._password_question, None
         if password is not None and waiting is not None:
             self._pending_question = waiting  # asked once the document opens
-        allow_cache = self.settings.cache_protected
-
-        ocr = self.settings.ocr_options()
-
-        def job(report: Callable[..., None], cancelled: Callable[[], bool]) -> Any:
-            # Every OCR page is reported (each takes seconds): unthrottled.
-            def ocr_step(done: int, total: int) -> None:
-                report((ocr_mod.progress_text(done, total), done - 1, total), True)
-
-            try:
-                opened = engine.open_document(
-                    path,
-                    progress=lambda done, total: report((done, total)),
-                    cancel=cancelled,
-                    password=password,
-                    cache_protected=allow_cache,
-                    ocr=replace(ocr, progress=ocr_step),
-                    # Issue 19: every page-based document opens for viewing; a text-less
-                    # one carries its ``unanswerable`` line, which ``engine.answer`` raises.
-                    require_text=False,
-                )
-            except PasswordRequired as exc:
-                return _NeedsPassword(exc.wrong)
-            return opened, password
-
-        def on_progress(payload: tuple[Any, ...]) -> None:
-            if len(payload) == 3:
-                emit(self.documentStatus, *payload)
-            else:
-                emit(self.documentProgress, *payload)
-
-        emit(self.documentLoading, str(path))
-        self._doc_worker = self._start(
-            self.mupdf_pool,
-            job,
-            progress=on_progress,
-            finished=self._document_ready,
+        self.documents.open(
+            Path(path).expanduser(),
+            password,
+            ocr=self.settings.ocr_options(),
+            cache_protected=self.settings.cache_protected,
+            opened=self._document_ready,
+            locked=self._document_locked,
             failed=self._document_error,
             cancelled=self._document_cancelled,
         )
-        self._doc_worker.path = path  # type: ignore[attr-defined]
 
-    def _document_ready(self, out: Any) -> None:
-        worker, self._doc_worker = self._doc_worker, None
-        if isinstance(out, _NeedsPassword):
-            self._password_question, self._pending_question = self._pending_question, None
-            path = getattr(worker, "path", "")
-            emit(self.documentPasswordNeeded, str(path), out.wrong)
-            return
-        opened, self.document_password = out
+    def _document_ready(self, opened: OpenedDocument, password: str | None) -> None:
+        self.document_password = password
         doc = opened.doc
         # Long-lived objects (modules, widgets, the document) leave the cyclic GC's
         # view, so its full passes during a query stay short (they hold the GIL).
@@ -499,31 +227,31 @@ class Session(QObject):
         emit(self.documentLoaded, doc)
         self._run_pending()
 
+    def _document_locked(self, path: str, wrong: bool) -> None:
+        """A password is wanted: a waiting question waits for it (``--ask`` on such a file)."""
+        self._password_question, self._pending_question = self._pending_question, None
+        emit(self.documentPasswordNeeded, path, wrong)
+
     def cancel_password(self) -> None:
         """The password dialog was cancelled: a question waiting for the document is dropped."""
         waiting, self._password_question = self._password_question, None
         if waiting is not None:
             emit(self.queryCancelled)
 
-    def _document_error(self, message: str, bug: bool) -> None:
-        self._doc_worker = None
-        if self._pending_question is not None:
-            self._pending_question = None
+    def _document_error(self, message: str) -> None:
+        self._pending_question = None
         emit(self.documentFailed, message)
 
     def _document_cancelled(self) -> None:
-        self._doc_worker = None
         self._pending_question = None
         emit(self.documentCancelled)
 
     def cancel_loading(self, *, notify: bool = True) -> bool:
-        worker, self._doc_worker = self._doc_worker, None
-        if worker is None:
+        """Stop opening; ``notify``: the user stopped it (Esc), a waiting question goes too."""
+        if not self.documents.cancel():
             return False
-        worker.cancel()
         if notify:
-            self._pending_question = None
-            emit(self.documentCancelled)
+            self._document_cancelled()
         return True
 
     # -- asking -----------------------------------------------------------------
@@ -558,7 +286,7 @@ class Session(QObject):
         self._clear_answers()
         self.question, self.scope, self.query = query.question, scope, query
         waiting_for_document = scope == SCOPE_DOCUMENT and self.loading
-        if waiting_for_document or self._model_worker is not None:
+        if waiting_for_document or self.models.loading:
             # Runs once the document and model are ready.
             self._pending_question, self._pending_scope = query.question, scope
             self.status, self.progress = READING, (0, 0)
@@ -623,13 +351,15 @@ class Session(QObject):
         self.query = query
         self.status, self.progress = READING, (0, 0)
         if self.scope == SCOPE_LIBRARY:
-            job = self._library_job(query, resume)
+            job = library_reading(query, self.reader, resume)
         else:
-            job = self._document_job(query, resume)
+            assert self.opened is not None
+            job = document_reading(self.opened, query, self.reader, resume)
         emit(self.queryStarted, query.question)
-        self._query_worker = self._start(
+        self._query_worker = self.jobs.start(
             self.query_pool,
             job,
+            live=lambda request: newest(self._query_worker, request),
             progress=self._query_progress,
             finished=self._query_ready,
             failed=self._query_error,
@@ -637,39 +367,9 @@ class Session(QObject):
             keep=lambda step: getattr(step, "result", None) is not None,
         )
 
-    def _document_job(self, query: Query, resume: QueryResult | None) -> Callable[..., Any]:
-        opened, reader = self.opened, self.reader
-        assert opened is not None
-
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
-            return engine.answer(opened, query, reader, cancel=cancelled, resume=resume)
-
-        return job
-
-    def _library_job(self, query: Query, resume: QueryResult | None) -> Callable[..., Any]:
-        from desktop_qa.core.library import Library, LibraryScope
-
-        reader = self.reader
-
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
-            def steps() -> Any:
-                with Library(read_only=True) as lib:
-                    scope = LibraryScope(lib)
-                    if scope.total_passages == 0:
-                        raise UserError(NO_LIBRARY)
-                    return (
-                        yield from engine.answer(
-                            scope, query, reader, cancel=cancelled, resume=resume
-                        )
-                    )
-
-            return steps()
-
-        return job
-
     def _run_pending(self) -> None:
         question = self._pending_question
-        if question is None or self._model_worker is not None:
+        if question is None or self.models.loading:
             return
         scope = self._pending_scope
         if scope == SCOPE_DOCUMENT and (self.opened is None or self.loading):
@@ -678,33 +378,24 @@ class Session(QObject):
         self.ask(question, scope)
 
     def _query_progress(self, step: Progress) -> None:
-        """Answers so far (when the step carries them, at most every ``PARTIAL_INTERVAL``),
-        then how far the reading is."""
+        """Answers so far (when the step carries them, paced by ``AnswersSoFar``), then
+        how far the reading is."""
         self.progress = (step.done, step.total)
         if step.result is not None:
-            self._partial = step.result
-            wait = PARTIAL_INTERVAL - (time.monotonic() - self._partial_at)
-            if wait <= 0:
-                self._show_partial()
-            elif not self._partial_timer.isActive():
-                self._partial_timer.start(int(wait * 1000) + 1)
+            self._so_far.offer(step.result)
         emit(self.queryProgress, step.done, step.total)
 
-    def _show_partial(self) -> None:
-        """Put the newest answers so far on screen (if the reading they belong to goes on)."""
-        self._partial_timer.stop()
-        result, self._partial = self._partial, None
-        if result is None or self.status != READING:
+    def _show_partial(self, result: QueryResult) -> None:
+        """Put answers so far on screen (if the reading they belong to goes on)."""
+        if self.status != READING:
             return
-        self._partial_at = time.monotonic()
         self.result = result
         answers = tuple(result.answers)
         if _looks(answers) != _looks(self.shown.answers):  # redraw only what changed
             self._set_shown(Shown(answers, False), keep=True)
 
     def _drop_partial(self) -> None:
-        self._partial_timer.stop()
-        self._partial, self._partial_at = None, 0.0
+        self._so_far.drop()
 
     def _query_ready(self, result: QueryResult) -> None:
         self._drop_partial()
@@ -727,7 +418,7 @@ class Session(QObject):
 
     def _stopped(self) -> None:
         """Esc: the answers found so far stay, marked stopped (``read_more`` goes on)."""
-        self._show_partial()  # the newest found, even if it was waiting its turn
+        self._so_far.flush()  # the newest found, even if it was waiting its turn
         self._drop_partial()
         self.status = STOPPED if self.result is not None else DONE
         if self.result is not None:
@@ -769,42 +460,13 @@ class Session(QObject):
     def show_answer_document(self, path: str) -> bool:
         """Load a library answer's document from the library store (no re-reading);
         ``answerDocumentLoaded`` follows and the answers stay on screen."""
-        from desktop_qa.core.library import Library
-
-        if self._answer_doc_worker is not None:
-            self._answer_doc_worker.cancel()
-
-        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
-            with Library(read_only=True) as lib:
-                found = lib.document_by_path(path)
-                if found is None:
-                    raise UserError(f"{path} is no longer in the library; ask again")
-                return OpenedDocument.from_document(lib.load(found.id))
-
-        def live(request: int) -> bool:
-            w = self._answer_doc_worker
-            return w is not None and w.request == request and not w.is_cancelled()
 
         def ready(opened: OpenedDocument) -> None:
-            self._answer_doc_worker = None
             self.opened, self.document = opened, opened.doc
             emit(self.answerDocumentLoaded, opened.doc)
 
-        def failed(message: str, bug: bool) -> None:
-            self._answer_doc_worker = None
-            emit(self.answerDocumentFailed, message)
-
-        def cancelled() -> None:
-            self._answer_doc_worker = None
-
-        self._answer_doc_worker = self._start(
-            self.mupdf_pool,
-            job,
-            progress=None,
-            finished=ready,
-            failed=failed,
-            cancelled=cancelled,
-            live=live,
+        self.documents.open_from_library(
+            path, opened=ready, failed=lambda message: emit(self.answerDocumentFailed, message)
         )
         return True
 
@@ -859,8 +521,7 @@ class Session(QObject):
     def shutdown(self, timeout_ms: int = 3000) -> None:
         """Cancel everything and wait briefly, so no worker outlives the window."""
         self._pending_question = None
-        self._download_cancel.set()
-        for worker in list(self._workers.values()):
-            worker.cancel()
-        for pool in (self.query_pool, self.mupdf_pool, self.model_pool, self.download_pool):
+        self.models.stop()
+        self.jobs.cancel_all()
+        for pool in (self.query_pool, self.mupdf_pool, *self.models.pools()):
             pool.waitForDone(timeout_ms)

@@ -6,7 +6,7 @@ atomically (temp file + ``os.replace``) a moment after any change, so a reader
 never sees half a file. Fields (docs/gui.md):
 
 ``seq`` (counts writes), ``document`` (file name or null), ``pages``, ``page``
-(1-based page at the top third of the view; 0 for none), ``rendered`` (the
+(1-based page jumped to, else the one filling most of the view; 0 for none), ``rendered`` (the
 visible pages are drawn at the current zoom), ``loading``,
 ``busy`` (a question runs), ``question`` (the question bar's text), ``focus``
 (``question``, ``page_box``, ``pages``, ``text``, ``outline``, ``find``,

@@ -1,7 +1,12 @@
-"""The main window: question bar, page/text viewer, answers list, status bar.
+"""The main window: it builds and places the widgets, and wires the Session to them.
 
-It owns no state of its own beyond widgets: every action calls the Session,
-and every change arrives back as a Session signal.
+Its parts each have a module: the menus and toolbar (``menus``), a question's
+way from the question bar to its highlight (``answering``), the model's label
+and first-run panel (``modelstatus``), the dialogs (``dialogs``), the
+library's dock and scope box (``library``). It owns no state of its own
+beyond widgets: every action calls the Session, and every change arrives
+back as a Session signal. Building and wiring stay together here (a little
+over 500 lines) so each widget is found where it is made and connected.
 """
 
 from __future__ import annotations
@@ -9,16 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QKeySequence,
-    QShortcut,
-)
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -28,32 +25,25 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_qa.core import export
 from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
-from desktop_qa.core.pack import ModelPack
-from desktop_qa.core.results import QueryResult
-from desktop_qa.gui import shortcuts
-from desktop_qa.gui.findbar import FIND_KEY, FindBar
+from desktop_qa.gui import dialogs, shortcuts
+from desktop_qa.gui.answering import AnswerFlow
+from desktop_qa.gui.findbar import FindBar
 from desktop_qa.gui.library import LIBRARY_KEY, LibraryUi
-from desktop_qa.gui.messages import CHOOSE_PACK, user_message
-from desktop_qa.gui.outline import OUTLINE_KEY, OutlinePanel
+from desktop_qa.gui.menus import Menus
+from desktop_qa.gui.messages import user_message
+from desktop_qa.gui.modelstatus import ModelStatus
+from desktop_qa.gui.outline import OutlinePanel
 from desktop_qa.gui.pagebox import PageBox
 from desktop_qa.gui.pageview import PdfView
-from desktop_qa.gui.panels import (
-    Banner,
-    FirstRunPanel,
-    PasswordDialog,
-    SettingsDialog,
-    about_html,
-)
+from desktop_qa.gui.panels import Banner, FirstRunPanel, PasswordDialog
 from desktop_qa.gui.questionbar import QuestionBar
 from desktop_qa.gui.results import ResultsPanel
-from desktop_qa.gui.session import DONE, SCOPE_LIBRARY, Session, Shown
+from desktop_qa.gui.session import SCOPE_LIBRARY, Session
 from desktop_qa.gui.textview import TextView
 
 # The same list of types the core opens (document.TEXT_SUFFIXES | MUPDF_SUFFIXES).
@@ -62,11 +52,6 @@ OPEN_FILTER = (
     + " ".join(f"*{s}" for s in sorted(MUPDF_SUFFIXES) + sorted(TEXT_SUFFIXES))
     + ");;All files (*)"
 )
-EXPORT_FILTERS = {
-    "Markdown (*.md)": ".md",
-    "CSV (*.csv)": ".csv",
-    "JSON (*.json)": ".json",
-}
 
 
 class MainWindow(QMainWindow):
@@ -85,11 +70,9 @@ class MainWindow(QMainWindow):
         if restore_geometry:
             self._restore_geometry()
         self._update_recent()
-        self._set_idle()
+        self.set_idle()
         if session.settings_warning:
             self.statusBar().showMessage(session.settings_warning, 15000)
-        if session.pack is not None:
-            self._model_changed(session.pack)
         self._place_library()
 
     # -- construction -----------------------------------------------------------
@@ -167,118 +150,14 @@ class MainWindow(QMainWindow):
         self.time_label = QLabel("")
         self.statusBar().addPermanentWidget(self.time_label)
         self.statusBar().addPermanentWidget(self.model_label)
-        self._build_actions()
-
-    def _action(
-        self, text: str, slot: object, shortcut: object = None, menu: object = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            if isinstance(shortcut, list):
-                action.setShortcuts(shortcut)
-            else:
-                action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        if menu is not None:
-            menu.addAction(action)  # type: ignore[attr-defined]
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.open_action = self._action(
-            "&Open…", self.choose_file, QKeySequence.StandardKey.Open, file_menu
-        )
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        file_menu.addSeparator()
-        self.export_action = self._action(
-            "&Export Answers…", self.choose_export_file, QKeySequence("Ctrl+E"), file_menu
-        )
-        file_menu.addSeparator()
-        self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
-        view = bar.addMenu("&View")
-        self.zoom_in_action = self._action(
-            "Zoom &In",
-            self.pdf_view.zoom_in,
-            [QKeySequence("Ctrl+="), QKeySequence("Ctrl++")],
-            view,
-        )
-        self.zoom_out_action = self._action(
-            "Zoom &Out", self.pdf_view.zoom_out, [QKeySequence("Ctrl+-")], view
-        )
-        self.fit_action = self._action(
-            "&Fit Width", self.pdf_view.zoom_fit_width, QKeySequence("Ctrl+0"), view
-        )
-        view.addSeparator()
-        self.goto_action = self._action(
-            "&Go to Page…", self.focus_page, QKeySequence("Ctrl+G"), view
-        )
-        self.outline_action = self._action(
-            "&Outline", self.toggle_outline, QKeySequence(OUTLINE_KEY), view
-        )
-        find = bar.addMenu("&Ask")
-        self._action("&Question", self.focus_question, QKeySequence.StandardKey.Find, find)
-        self.find_action = self._action(
-            "&Find Words…", self.findbar.open_bar, QKeySequence(FIND_KEY), find
-        )
-        self.next_action = self._action(
-            "&Next Answer", lambda: self.step(True), QKeySequence("F3"), find
-        )
-        self.prev_action = self._action(
-            "&Previous Answer", lambda: self.step(False), QKeySequence("Shift+F3"), find
-        )
-        self.read_whole_action = self._action(
-            "Read the &Whole Document",
-            self.read_whole,
-            [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
-            find,
-        )
-        self._action("&Cancel", self.cancel, QKeySequence("Esc"), find)
-        find.addSeparator()
-        self.copy_citation_action = self._action(
-            "Copy Answer with &Citation",
-            self.copy_citation,
-            QKeySequence("Ctrl+Shift+C"),
-            find,
-        )
-        self.copy_action = self._action("&Copy", self.copy, None)
-        # Ctrl+C only while the page view has focus (the line edit keeps its own Copy).
-        QShortcut(
-            QKeySequence.StandardKey.Copy,
-            self.pdf_view,
-            self.copy,
-            Qt.ShortcutContext.WidgetWithChildrenShortcut,
-        )
-        tools = bar.addMenu("&Tools")
-        self._action("&Settings…", self.open_settings, None, tools)
-        self.choose_pack_action = self._action(
-            CHOOSE_PACK.replace("Pack", "&Pack", 1), self.choose_model_folder, None, tools
-        )
-        help_menu = bar.addMenu("&Help")
-        self.shortcuts_action = self._action(
-            "&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("F1"), help_menu
-        )
-        self._action("&About desktop-qa", self.show_about, None, help_menu)
-        # Toolbar.
-        tb = QToolBar("Main")
-        tb.setObjectName("main-toolbar")
-        tb.setMovable(False)
-        tb.addAction(self.open_action)
-        tb.addSeparator()
-        tb.addAction(self.zoom_out_action)
-        tb.addAction(self.zoom_in_action)
-        tb.addAction(self.fit_action)
-        tb.addSeparator()
-        tb.addWidget(QLabel(" Page "))
         self.page_box = PageBox()
-        tb.addWidget(self.page_box)
         self.page_count_label = QLabel(" of 0 ")
-        tb.addWidget(self.page_count_label)
-        tb.addSeparator()
         self.zoom_label = QLabel("")
-        tb.addWidget(self.zoom_label)
-        self.addToolBar(tb)
+        self.menus = Menus(
+            self,
+            self,
+            [QLabel(" Page "), self.page_box, self.page_count_label, None, self.zoom_label],
+        )
 
     def _connect(self) -> None:
         s = self.session
@@ -289,37 +168,35 @@ class MainWindow(QMainWindow):
         s.documentFailed.connect(self._document_failed)
         s.documentCancelled.connect(self._document_cancelled)
         s.documentPasswordNeeded.connect(self.ask_password)
-        s.modelLoading.connect(lambda _p: self.model_label.setText("Model: loading…"))
-        s.modelChanged.connect(self._model_changed)
-        s.modelMissing.connect(self._model_missing)
-        s.modelFailed.connect(self._model_failed)
-        s.queryStarted.connect(self._query_started)
-        s.queryProgress.connect(self._query_progress)
-        s.queryFinished.connect(self._query_finished)
-        s.queryFailed.connect(self._query_failed)
-        s.queryCancelled.connect(self._query_cancelled)
-        s.answersChanged.connect(self._answers_changed)
-        s.currentAnswerChanged.connect(self._current_changed)
+        self.model_status = ModelStatus(
+            s,
+            label=self.model_label,
+            banner=self.banner,
+            first_run=self.first_run,
+            status=self.statusBar().showMessage,
+            error=self.show_error,
+        )
+        self.answers = AnswerFlow(
+            s,
+            self,
+            question=self.question,
+            results=self.results,
+            viewer=self.viewer,
+            pdf_view=self.pdf_view,
+            text_view=self.text_view,
+            findbar=self.findbar,
+            time_label=self.time_label,
+            scope=lambda: self.library.scope,
+        )
         s.settingsChanged.connect(self._update_recent)
-        s.downloadStarted.connect(self._download_started)
-        s.downloadProgress.connect(self._download_progress)
-        s.downloadFinished.connect(self._download_finished)
-        s.downloadFailed.connect(self._download_failed)
-        s.downloadCancelled.connect(self._download_cancelled)
         s.warning.connect(lambda text: self.statusBar().showMessage(text, 10000))
         s.answerDocumentLoaded.connect(self._answer_document_loaded)
         s.answerDocumentFailed.connect(lambda m: self.show_error("Cannot open document", m))
-        self.question.submitted.connect(self._submitted)
         self.question.escaped.connect(self.cancel)
-        self.question.textChanged.connect(lambda _t: self._show_message(""))
-        self.ask_button.clicked.connect(lambda: self._submitted(False))
+        self.question.textChanged.connect(lambda _t: self.show_message(""))
+        self.ask_button.clicked.connect(lambda: self.answers.submit(False))
         self.cancel_button.clicked.connect(self.cancel)
-        self.results.answerActivated.connect(self.session.select)
-        self.results.guessRequested.connect(self.session.show_best_guess)
-        self.results.readWholeRequested.connect(self.read_whole)
         self.first_run.chooseFolder.connect(self.choose_model_folder)
-        self.first_run.downloadRequested.connect(self.download_model)
-        self.first_run.cancelRequested.connect(self.cancel_download)
         self.pdf_view.pageChanged.connect(self._page_changed)
         self.pdf_view.zoomChanged.connect(lambda z: self.zoom_label.setText(f" {z * 100:.0f}% "))
         self.pdf_view.slashPressed.connect(self.focus_question)
@@ -330,7 +207,6 @@ class MainWindow(QMainWindow):
         self.outline.pageRequested.connect(self.pdf_view.go_to_page)
         self.outline.escaped.connect(self.focus_viewer)
         self.findbar.closed.connect(self._find_closed)
-        s.queryStarted.connect(lambda _q: self.findbar.close_bar() if self.findbar.active else None)
 
     def _place_library(self) -> None:
         """The library's dock, scope box, menu and status (issue 11): the window owns them."""
@@ -358,13 +234,14 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromBase64(st.geometry.encode("ascii")))
 
     def _update_recent(self) -> None:
-        self.recent_menu.clear()
+        menu = self.menus.recent_menu
+        menu.clear()
         recent = self.session.settings.recent_files
         for path in recent:
-            action = self.recent_menu.addAction(path)
+            action = menu.addAction(path)
             action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
         if not recent:
-            none = self.recent_menu.addAction("(none)")
+            none = menu.addAction("(none)")
             none.setEnabled(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -392,14 +269,6 @@ class MainWindow(QMainWindow):
         if folder:
             self.session.choose_model_folder(folder)
 
-    def download_model(self) -> None:
-        """First-run panel: the same download as 'desktop-qa model download', in the background."""
-        self.session.download_model()
-
-    def cancel_download(self) -> None:
-        if self.session.cancel_download():
-            self.first_run.set_cancelling()
-
     def focus_question(self) -> None:
         self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.question.selectAll()
@@ -420,8 +289,7 @@ class MainWindow(QMainWindow):
         """Esc: stop the running query or loading; otherwise leave the question bar."""
         if self.session.cancel_query() or self.session.cancel_loading():
             return
-        if not self.first_run.isHidden() and self.session.cancel_download():
-            self.first_run.set_cancelling()
+        if not self.first_run.isHidden() and self.model_status.cancel_download():
             return
         if self.findbar.active:
             self.findbar.close_bar()
@@ -442,24 +310,12 @@ class MainWindow(QMainWindow):
 
     def _find_closed(self) -> None:
         """Esc in the find bar: the answers' highlights come back, the focus to the page."""
-        self._show_answer_highlights(self.session.current)
+        self.answers.show_highlights(self.session.current)
         self.focus_viewer()
 
     def read_whole(self) -> None:
-        """Ctrl+Enter: read more, for either scope (the whole document; the library deeper;
-        after Esc, on from where it stopped)."""
-        s = self.session
-        if s.read_more():
-            return
-        if s.busy:
-            text = "Still reading (Esc stops)"
-        elif s.result is None:
-            text = "Ask a question first"
-        elif s.result.mode == "keyword":
-            text = "Keyword search lists every match already (no model to read more)"
-        else:
-            text = "Nothing more to read: all of it has been read"
-        self.statusBar().showMessage(text, 3000)
+        """Ctrl+Enter: read more (``AnswerFlow.read_more``)."""
+        self.answers.read_more()
 
     def copy(self) -> None:
         if self.viewer.currentWidget() is self.pdf_view:
@@ -469,85 +325,39 @@ class MainWindow(QMainWindow):
             self.text_view.copy()
 
     def copy_citation(self) -> str:
-        """Put the current answer with its document and page on the clipboard."""
-        answer, result = self.session.current_answer, self.session.result
-        if answer is None or result is None:
-            self.statusBar().showMessage("No answer to copy: ask a question first", 3000)
-            return ""
-        text = export.citation(answer.to_json(), result.document)
-        QApplication.clipboard().setText(text)
-        self.statusBar().showMessage("Copied the answer with its citation", 3000)
-        return text
+        """Ctrl+Shift+C: the current answer with its document and page, on the clipboard."""
+        return self.answers.copy_citation()
 
     def choose_export_file(self) -> None:
         """File ▸ Export Answers…: Markdown, CSV or JSON, by the file's extension."""
-        result = self.session.result
-        if result is None:
-            self.statusBar().showMessage("No answers to export: ask a question first", 3000)
-            return
-        stem = Path(result.document).stem or "answers"
-        start = str(Path.home() / f"{stem}-answers.md")
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export answers", start, ";;".join(EXPORT_FILTERS)
-        )
-        if not path:
-            return
-        if export.format_for(path) is None:
-            path += EXPORT_FILTERS.get(chosen, ".md")
-        self.export_answers(path)
+        self.answers.choose_export_file()
 
     def export_answers(self, path: str | Path) -> bool:
         """Write the shown result to ``path`` in the format its extension names."""
-        result = self.session.result
-        fmt = export.format_for(path)
-        if result is None or fmt is None:
-            return False
-        model = self.session.pack.describe() if self.session.pack is not None else None
-        text = export.render(result.to_json(), fmt, model)
-        try:
-            with open(path, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text if text.endswith("\n") else text + "\n")
-        except OSError as exc:
-            self.show_error("Cannot export answers", f"{path}: {exc.strerror or exc}")
-            return False
-        self.statusBar().showMessage(f"Exported the answers to {path}", 5000)
-        return True
+        return self.answers.export_answers(path)
 
     def ask_password(self, path: str, wrong: bool) -> None:
         """A protected document: ask for its password (again, if the last one was wrong)."""
-        self._set_idle()
+        self.set_idle()
         self.statusBar().clearMessage()
         if self.password_dialog is not None:
             self.password_dialog.close()
-        dialog = PasswordDialog(path, wrong, self)
-        self.password_dialog = dialog
 
-        def done(code: int) -> None:
+        def unlock(password: str) -> None:
             self.password_dialog = None
-            if code:
-                self.session.open_document(path, password=dialog.password())
-            else:
-                self.session.cancel_password()
-                self.statusBar().showMessage("Opening cancelled", 4000)
-            dialog.field.clear()
-            dialog.deleteLater()
+            self.session.open_document(path, password=password)
 
-        dialog.finished.connect(done)
-        dialog.open()
+        def cancelled() -> None:
+            self.password_dialog = None
+            self.session.cancel_password()
+            self.statusBar().showMessage("Opening cancelled", 4000)
+
+        self.password_dialog = dialogs.ask_password(
+            self, path, wrong, unlock=unlock, cancelled=cancelled
+        )
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.session.settings, self)
-        if dialog.exec():
-            top_k, strictness, exhaustive = dialog.values()
-            ocr_mode, ocr_languages = dialog.ocr_values()
-            self.session.update_settings(
-                top_k=top_k,
-                strictness=strictness,
-                exhaustive=exhaustive,
-                cache_protected=dialog.cache_protected.isChecked(),
-                ocr_mode=ocr_mode,
-                ocr_languages=ocr_languages,
-            )
+        dialogs.edit_settings(self, self.session.settings, self.session.update_settings)
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         """(keys, what they do) of every shortcut: Help ▸ Keyboard Shortcuts, docs/gui.md."""
@@ -558,24 +368,7 @@ class MainWindow(QMainWindow):
         self.last_message = shortcuts.show(self)
 
     def show_about(self) -> None:
-        box = QMessageBox(self)
-        box.setWindowTitle("About desktop-qa")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(about_html(self.session.pack))
-        box.setIcon(QMessageBox.Icon.Information)
-        self.last_message = box
-        box.open()
-
-    def _submitted(self, shift: bool) -> None:
-        """Enter: ask a new question, or step through answers when it is unchanged."""
-        text = " ".join(self.question.text().split())
-        s = self.session
-        if text and s.busy and text == s.question:
-            return  # already asking exactly this
-        if text and s.result is not None and text == s.result.question and not s.busy:
-            s.step(-1 if shift else 1)
-            return
-        s.ask(text, self.library.scope)  # the scope box: the library or this document
+        self.last_message = dialogs.about_box(self, self.session.pack)
 
     def _page_entered(self, page: int) -> None:
         """Enter in the page box: that page, and the keys back to the page view."""
@@ -599,7 +392,7 @@ class MainWindow(QMainWindow):
                 return
 
     # -- messages -----------------------------------------------------------------
-    def _show_message(self, text: str, error: bool = True) -> None:
+    def show_message(self, text: str, error: bool = True) -> None:
         """The inline line under the question bar (empty hides it)."""
         self.message.setText(text)
         self.message.setStyleSheet("color: #b00020;" if error else "color: #555;")
@@ -609,50 +402,49 @@ class MainWindow(QMainWindow):
         """A short, non-blocking dialog with the core's one-line message."""
         if self.last_message is not None:
             self.last_message.close()
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
-        )
-        self.last_message = box
-        box.open()
+        self.last_message = dialogs.error_box(self, title, text)
 
-    def _set_busy(self, text: str, maximum: int = 0) -> None:
+    def set_busy(self, text: str, maximum: int = 0) -> None:
+        """The question row's progress and Cancel button, for a question or a document."""
         self.progress.setRange(0, maximum)
         self.progress.setValue(0)
         self.progress.setFormat(text)
         self.progress.show()
         self.cancel_button.show()
 
-    def _set_idle(self) -> None:
+    def set_idle(self) -> None:
         self.progress.hide()
         self.cancel_button.hide()
 
+    def show_progress(self, done: int, maximum: int, text: str) -> None:
+        """``done`` of ``maximum`` in the progress bar, with ``text`` (Qt's %p, %v) on it."""
+        self.progress.setRange(0, maximum)
+        self.progress.setValue(done)
+        self.progress.setFormat(text)
+
     # -- session signals ----------------------------------------------------------
     def _document_loading(self, path: str) -> None:
-        self._set_busy(f"Opening {Path(path).name}…")
+        self.set_busy(f"Opening {Path(path).name}…")
         self.statusBar().showMessage(f"Opening {path}…")
 
     def _document_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.progress.setFormat(f"Opening: page %v of {total}")
+        self.show_progress(done, total, f"Opening: page %v of {total}")
 
     def _document_status(self, text: str, done: int, total: int) -> None:
         """A named step of opening (OCR of a scanned page takes seconds per page)."""
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(max(done, 0))
-        self.progress.setFormat(text.replace("%", "%%"))
+        self.show_progress(max(done, 0), max(total, 1), text.replace("%", "%%"))
 
     def _answer_document_loaded(self, doc: Document) -> None:
         """A library answer's document, loaded for it: shown, the answers kept."""
         if not self.session.busy:
-            self._set_idle()
+            self.set_idle()
         self.show_in_viewer(doc)
-        self._current_changed(self.session.current)
+        self.answers.show_current(self.session.current)
 
     def _document_loaded(self, doc: Document) -> None:
         self.statusBar().clearMessage()
         if not self.session.busy:
-            self._set_idle()
+            self.set_idle()
         self.results.show_result((), False, None)
         refused = self.session.opened.unanswerable if self.session.opened else None
         # A document opened for viewing only (no text): the one line why, in the window's words.
@@ -677,131 +469,17 @@ class MainWindow(QMainWindow):
             self.viewer.setCurrentWidget(self.text_view)
             self.page_box.set_pages(0)
             self.page_count_label.setText(" (text) ")
-        for w in (self.page_box, self.zoom_in_action, self.zoom_out_action, self.fit_action):
+        for w in (self.page_box, *self.menus.page_actions):
             w.setEnabled(doc.kind == "pdf")
 
     def _document_failed(self, message: str) -> None:
-        self._set_idle()
+        self.set_idle()
         self.statusBar().showMessage("Could not open the document", 5000)
         self.show_error("Cannot open document", message)
 
     def _document_cancelled(self) -> None:
-        self._set_idle()
+        self.set_idle()
         self.statusBar().showMessage("Opening cancelled", 4000)
-
-    def _model_changed(self, pack: ModelPack) -> None:
-        quant = "not quantized" if pack.quantization == "none" else pack.quantization
-        self.model_label.setText(f"Model: {pack.name} · {quant}")
-        self.model_label.setToolTip(pack.describe())
-        self.banner.show_for(pack)
-        self.first_run.hide()
-
-    def _model_missing(self, message: str) -> None:
-        self.model_label.setText("Model: none (keyword search only)")
-        self.first_run.set_reason(message)
-        self.first_run.show()
-
-    def _model_failed(self, message: str) -> None:
-        if self.session.reader is None:
-            self.model_label.setText("Model: not loaded")
-            self.first_run.set_reason(message)
-            self.first_run.show()
-        else:
-            self.show_error("Cannot use model pack", message)
-
-    def _download_started(self, repo_id: str) -> None:
-        self.first_run.start_download(repo_id)
-        self.statusBar().showMessage(f"Downloading {repo_id}…")
-
-    def _download_progress(self, step: str) -> None:
-        if not self.session.download_cancelling:
-            self.first_run.set_step(step)
-
-    def _download_finished(self, pack: ModelPack) -> None:
-        self.first_run.reset_download()
-        self.statusBar().showMessage(f"Installed {pack.name} in {pack.path}", 10000)
-
-    def _download_failed(self, message: str) -> None:
-        self.first_run.reset_download(message)
-        self.statusBar().showMessage("Download failed", 5000)
-
-    def _download_cancelled(self) -> None:
-        self.first_run.reset_download()
-        self.statusBar().showMessage("Download cancelled; nothing was installed", 5000)
-
-    def _query_started(self, question: str) -> None:
-        self._show_message("")
-        if self.question.text().split() != question.split():
-            self.question.setText(question)
-        self._set_busy("Reading…")
-        self.results.start_reading(question, self.session.scope)
-
-    def _query_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat("%p%")  # the words are in the answers header, never clipped
-        self.results.set_progress(done, total)
-
-    def _query_finished(self, result: QueryResult) -> None:
-        self._set_idle()
-        self.time_label.setText(f"Last query: {result.seconds:.2f} s")
-
-    def _query_failed(self, message: str) -> None:
-        if not self.session.loading:
-            self._set_idle()
-        self._show_message(message)
-        self.results.set_header("")
-
-    def _query_cancelled(self) -> None:
-        if not self.session.loading:
-            self._set_idle()
-        if self.session.result is None:
-            self.results.set_header("Stopped before any answer was found.")
-        self.statusBar().showMessage("Question stopped", 3000)
-
-    def _answers_changed(self, shown: Shown) -> None:
-        s = self.session
-        self.results.show_result(
-            shown.answers,
-            shown.guess,
-            s.result,
-            status=s.status,
-            progress=s.progress,
-            more_seconds=s.read_more_seconds() if s.status == DONE else None,
-            current=s.current,
-        )
-
-    def _current_changed(self, index: int) -> None:
-        shown = self.session.shown
-        current = shown.answers[index] if index >= 0 else None
-        self.results.set_current(index)
-        if self.session.open_answer_document(current):
-            return  # a library answer in another document: shown once it is loaded
-        self._show_answer_highlights(index)
-        if self.viewer.currentWidget() is self.pdf_view:
-            if current is not None:
-                if current.boxes:
-                    self.pdf_view.scroll_to_box(current.boxes[0])
-                elif current.page is not None:
-                    self.pdf_view.go_to_page(current.page)
-        elif self.viewer.currentWidget() is self.text_view and current is not None:
-            self.text_view.scroll_to(current.start, current.end)
-
-    def _show_answer_highlights(self, index: int) -> None:
-        """The current answer framed, the others tinted (also once the find bar closes)."""
-        shown = self.session.shown
-        current = shown.answers[index] if 0 <= index < len(shown.answers) else None
-        doc = current.document if current is not None else None
-        others = [a for i, a in enumerate(shown.answers) if i != index and a.document == doc]
-        if self.viewer.currentWidget() is self.pdf_view:
-            self.pdf_view.set_highlights(
-                current.boxes if current else [], [b for a in others for b in a.boxes], shown.guess
-            )
-        elif self.viewer.currentWidget() is self.text_view:
-            spans = [(a.start, a.end) for a in others]
-            self.text_view.set_highlights(
-                [(current.start, current.end)] if current else [], spans, shown.guess
-            )
 
     def _page_changed(self, page: int, count: int) -> None:
         self.page_box.blockSignals(True)

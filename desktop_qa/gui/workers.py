@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable, Generator
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from desktop_qa.core.errors import Cancelled, UserError
@@ -65,12 +66,28 @@ class Worker(QRunnable):
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    def _send(self, name: str, *args: Any) -> None:
+        """Emit ``signals.<name>``, or drop it once their C++ object is gone.
+
+        The window may close (and Qt delete the signals' object) while this
+        thread finishes; the outcome then has nobody to reach, and raising
+        RuntimeError here would only print a traceback from the pool thread.
+        """
+        signals = self.signals
+        if not shiboken6.isValid(signals):
+            return
+        try:
+            emit(getattr(signals, name), *args)
+        except RuntimeError:
+            if shiboken6.isValid(signals):  # not the deleted object: a real error
+                raise
+
     def _report(self, payload: Any, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._last_report >= PROGRESS_INTERVAL_S:
             self._last_report = now
             if not self._cancel.is_set():
-                emit(self.signals.progress, self.request, payload)
+                self._send("progress", self.request, payload)
 
     def run(self) -> None:  # noqa: D401 - Qt's name
         try:
@@ -88,71 +105,97 @@ class Worker(QRunnable):
                     self._report(item, self.keep is not None and self.keep(item))
             if self._cancel.is_set():
                 raise Cancelled()
-            emit(self.signals.finished, self.request, out)
+            self._send("finished", self.request, out)
         except Cancelled:
-            emit(self.signals.cancelled, self.request)
+            self._send("cancelled", self.request)
         except UserError as exc:
-            emit(self.signals.failed, self.request, user_message(exc), False)
+            self._send("failed", self.request, user_message(exc), False)
         except MemoryError:
-            emit(self.signals.failed, self.request, "out of memory; try a smaller document", False)
+            self._send("failed", self.request, "out of memory; try a smaller document", False)
         except Exception as exc:  # a bug: show it, keep the app alive
             traceback.print_exc()
             text = " ".join(str(exc).split())[:200] or exc.__class__.__name__
-            emit(
-                self.signals.failed,
-                self.request,
-                f"unexpected error ({exc.__class__.__name__}: {text})",
-                True,
+            self._send(
+                "failed", self.request, f"unexpected error ({exc.__class__.__name__}: {text})", True
             )
 
 
-def start_worker(
-    pool: QThreadPool,
-    request: int,
-    job: Callable[..., Any],
-    *,
-    live: Callable[[int], bool],
-    finished: Callable[[Any], None],
-    failed: Callable[[str, bool], None],
-    cancelled: Callable[[], None],
-    progress: Callable[[Any], None] | None = None,
-    done: Callable[[int], None] | None = None,
-    keep: Callable[[Any], bool] | None = None,
-) -> Worker:
-    """Run ``job`` on ``pool``; each outcome reaches its callback only while ``live(request)``.
+class Jobs:
+    """The workers of one owner (the session, the library): request ids, and every
+    worker not yet ended.
 
-    The one place a worker's signals are wired (the session's documents, models,
-    questions and downloads; the library's indexing). ``done(request)`` runs
-    first on every final outcome, live or not (forget the worker). Slots return
-    None: a slot returning a value (e.g. a bool) is not safe in PySide6.
+    The one place a worker's signals are wired. Each request id is newer than
+    every one before, so a newer request of a kind wins over an older one that
+    is still finishing; ``cancel_all`` is how the window's close stops whatever
+    still runs.
     """
-    worker = Worker(request, job, keep)
 
-    def on_progress(req: int, payload: Any) -> None:
-        if progress is not None and live(req):
-            progress(payload)
+    def __init__(self) -> None:
+        self._request = 0
+        self._running: dict[int, Worker] = {}
 
-    def final(req: int) -> bool:
-        if done is not None:
-            done(req)
-        return live(req)
+    def start(
+        self,
+        pool: QThreadPool,
+        job: Callable[..., Any],
+        *,
+        live: Callable[[int], bool],
+        finished: Callable[[Any], None],
+        failed: Callable[[str, bool], None],
+        cancelled: Callable[[], None],
+        progress: Callable[[Any], None] | None = None,
+        keep: Callable[[Any], bool] | None = None,
+    ) -> Worker:
+        """Run ``job`` on ``pool``; each outcome reaches its callback only while ``live(request)``.
 
-    def on_finished(req: int, out: Any) -> None:
-        if final(req):
-            finished(out)
+        On every final outcome, live or not, the worker is forgotten first.
+        Slots return None: a slot returning a value (e.g. a bool) is not safe
+        in PySide6.
+        """
+        self._request += 1
+        worker = Worker(self._request, job, keep)
+        self._running[worker.request] = worker
 
-    def on_failed(req: int, message: str, bug: bool) -> None:
-        if final(req):
-            failed(message, bug)
+        def on_progress(req: int, payload: Any) -> None:
+            if progress is not None and live(req):
+                progress(payload)
 
-    def on_cancelled(req: int) -> None:
-        if final(req):
-            cancelled()
+        def final(req: int) -> bool:
+            self._running.pop(req, None)
+            return live(req)
 
-    sig = worker.signals
-    sig.progress.connect(on_progress)
-    sig.finished.connect(on_finished)
-    sig.failed.connect(on_failed)
-    sig.cancelled.connect(on_cancelled)
-    pool.start(worker)
-    return worker
+        def on_finished(req: int, out: Any) -> None:
+            if final(req):
+                finished(out)
+
+        def on_failed(req: int, message: str, bug: bool) -> None:
+            if final(req):
+                failed(message, bug)
+
+        def on_cancelled(req: int) -> None:
+            if final(req):
+                cancelled()
+
+        sig = worker.signals
+        sig.progress.connect(on_progress)
+        sig.finished.connect(on_finished)
+        sig.failed.connect(on_failed)
+        sig.cancelled.connect(on_cancelled)
+        pool.start(worker)
+        return worker
+
+    def cancel_all(self) -> None:
+        for worker in list(self._running.values()):
+            worker.cancel()
+
+
+def newest(worker: Worker | None, request: int) -> bool:
+    """``request`` is ``worker``'s and it was not cancelled: its reports may change the state."""
+    return worker is not None and worker.request == request and not worker.is_cancelled()
+
+
+def single_pool() -> QThreadPool:
+    """A pool of one thread: its jobs run one after the other, in order."""
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    return pool

@@ -1,0 +1,152 @@
+"""The session's document side: opening a file off the UI thread (pages, OCR, passwords),
+and loading a library answer's document from the library store.
+
+PyMuPDF is not thread-safe, so opening shares the page renderer's one-thread
+pool (``pool``). Every OCR page is reported as a named step: each takes
+seconds. What an open ends in goes to the callbacks of that ``open`` call;
+the session decides what it means for a waiting question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from desktop_qa.core import engine
+from desktop_qa.core import ocr as ocr_mod
+from desktop_qa.core.engine import OpenedDocument
+from desktop_qa.core.errors import PasswordRequired, UserError
+from desktop_qa.core.ocr import OcrOptions
+from desktop_qa.gui.compat import emit
+from desktop_qa.gui.events import SessionSignals
+from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
+
+
+class DocumentOpener:
+    """Opens one document at a time (the newest open wins), and library answers' documents."""
+
+    def __init__(self, jobs: Jobs, signals: SessionSignals) -> None:
+        self.jobs, self.signals = jobs, signals
+        self.pool = single_pool()  # shared with the page renderer (``mupdf_pool``)
+        self._worker: Worker | None = None
+        self._answer_worker: Worker | None = None
+
+    @property
+    def loading(self) -> bool:
+        return self._worker is not None
+
+    def open(
+        self,
+        path: Path,
+        password: str | None,
+        *,
+        ocr: OcrOptions,
+        cache_protected: bool,
+        opened: Callable[[OpenedDocument, str | None], None],
+        locked: Callable[[str, bool], None],
+        failed: Callable[[str], None],
+        cancelled: Callable[[], None],
+    ) -> None:
+        """Open ``path`` in a worker; progress goes to the signals, the outcome to one of
+        ``opened(document, password)``, ``locked(path, wrong)`` (a password is wanted),
+        ``failed(message)`` or ``cancelled()``."""
+
+        def job(report: Callable[..., None], is_cancelled: Callable[[], bool]) -> Any:
+            def ocr_step(done: int, total: int) -> None:  # unthrottled: seconds a page
+                report((ocr_mod.progress_text(done, total), done - 1, total), True)
+
+            try:
+                return engine.open_document(
+                    path,
+                    progress=lambda done, total: report((done, total)),
+                    cancel=is_cancelled,
+                    password=password,
+                    cache_protected=cache_protected,
+                    ocr=replace(ocr, progress=ocr_step),
+                    # Issue 19: every page-based document opens for viewing; a text-less
+                    # one carries its ``unanswerable`` line, which ``engine.answer`` raises.
+                    require_text=False,
+                )
+            except PasswordRequired as exc:
+                return exc
+
+        def on_progress(payload: tuple[Any, ...]) -> None:
+            if len(payload) == 3:
+                emit(self.signals.documentStatus, *payload)
+            else:
+                emit(self.signals.documentProgress, *payload)
+
+        def finished(out: OpenedDocument | PasswordRequired) -> None:
+            self._worker = None
+            if isinstance(out, PasswordRequired):
+                locked(str(path), out.wrong)
+            else:
+                opened(out, password)
+
+        def ended(outcome: Callable[..., None]) -> Callable[..., None]:
+            def end(*args: Any) -> None:
+                self._worker = None
+                outcome(*args)
+
+            return end
+
+        emit(self.signals.documentLoading, str(path))
+        self._worker = self.jobs.start(
+            self.pool,
+            job,
+            live=lambda request: newest(self._worker, request),
+            progress=on_progress,
+            finished=finished,
+            failed=ended(lambda message, _bug: failed(message)),
+            cancelled=ended(cancelled),
+        )
+
+    def cancel(self) -> bool:
+        """Stop the running open (its outcome is dropped); True if one was running."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return False
+        worker.cancel()
+        return True
+
+    def open_from_library(
+        self,
+        path: str,
+        *,
+        opened: Callable[[OpenedDocument], None],
+        failed: Callable[[str], None],
+    ) -> None:
+        """A library answer's document, from the library store (no re-reading)."""
+        from desktop_qa.core.library import Library
+
+        if self._answer_worker is not None:
+            self._answer_worker.cancel()
+
+        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
+            with Library(read_only=True) as lib:
+                found = lib.document_by_path(path)
+                if found is None:
+                    raise UserError(f"{path} is no longer in the library; ask again")
+                return OpenedDocument.from_document(lib.load(found.id))
+
+        def ready(out: OpenedDocument) -> None:
+            self._answer_worker = None
+            opened(out)
+
+        def error(message: str, bug: bool) -> None:
+            self._answer_worker = None
+            failed(message)
+
+        def dropped() -> None:
+            self._answer_worker = None
+
+        self._answer_worker = self.jobs.start(
+            self.pool,
+            job,
+            live=lambda request: newest(self._answer_worker, request),
+            finished=ready,
+            failed=error,
+            cancelled=dropped,
+        )
