@@ -178,3 +178,37 @@ def test_a_worker_whose_signals_are_deleted_drops_its_reports(qtbot):  # type: i
     live.signals.finished.connect(lambda _req, out: got.append(out))
     live.run()
     assert got == ["a step", "the result"]  # a live worker still reports everything
+
+
+def test_the_current_answer_follows_the_best_unless_the_user_picked_one(
+    qtbot, make_window, oracle_pack, handbook_pdf
+):
+    """Answers re-rank as the reading goes on: the page shows the best answer so far and,
+    at the end, the final best; an answer the user picked (F3, the list) stays current."""
+    from dataclasses import replace
+
+    from desktop_qa.core.results import Progress
+
+    window, reader = slow_window(qtbot, make_window, oracle_pack, handbook_pdf, delay=0.0)
+    s = window.session
+    s.settings.exhaustive = False
+    with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
+        s.ask(QUESTION)
+    final = s.result
+    top = final.answers[0]
+    a, b, c = (replace(top, start=top.start + i, probability=0.3 - i / 10) for i in range(3))
+    reader.delay = 2.0  # the real reading sends nothing more during the test
+
+    for pick in (None, 2):
+        s.ask(QUESTION)
+        s._query_progress(Progress(1, 20, replace(final, answers=(a, b, c))))
+        assert s.current_answer == a
+        if pick is not None:
+            s.select(pick)  # the user's pick: c
+        s._query_ready(replace(final, answers=(b, c, a)))
+        assert s.status == DONE
+        if pick is None:
+            assert s.current == 0 and s.current_answer == b  # the final best, not the first seen
+        else:
+            assert s.current_answer == c and s.current == 1  # still the pick, where it moved
+        s.cancel_query()

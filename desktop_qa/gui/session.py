@@ -90,6 +90,9 @@ class Session(SessionSignals):
         self.query: Query | None = None  # the query of the shown result (or the one running)
         self.shown = Shown((), False)
         self.current = -1
+        # True once the user picked an answer of this question (F3, the list): the
+        # list then stays on it as the reading re-ranks; else it follows the best.
+        self.chosen = False
         self.question = ""  # the question of the shown result (or the one running)
         self.scope = SCOPE_DOCUMENT  # the scope of the shown result (or the one running)
         # READING while answers stream in, DONE once final, STOPPED after Esc (go on with
@@ -475,15 +478,16 @@ class Session(SessionSignals):
         self.result = None
         self.question = ""
         self.status, self.progress = DONE, (0, 0)
+        self.chosen = False
         self._set_shown(Shown((), False))
 
     def _set_shown(self, shown: Shown, *, keep: bool = False) -> None:
-        """Put answers on screen; ``keep``: stay on the current answer if it is still listed
-        (the list re-ranks while a reading streams in)."""
+        """Put answers on screen, the best one current; ``keep``: stay on the answer the
+        user picked if it is still listed (the list re-ranks while a reading streams in)."""
         old = self.current_answer
         self.shown = shown
         self.current = 0 if shown.answers else -1
-        if keep and old is not None:
+        if keep and self.chosen and old is not None:
             for i, a in enumerate(shown.answers):
                 if (a.document, a.start, a.end) == (old.document, old.start, old.end):
                     self.current = i
@@ -509,8 +513,9 @@ class Session(SessionSignals):
         self.select((self.current + delta) % len(self.shown.answers))
 
     def select(self, index: int) -> None:
+        """Make answer ``index`` current (the user's pick: kept while the list re-ranks)."""
         if 0 <= index < len(self.shown.answers) and index != self.current:
-            self.current = index
+            self.current, self.chosen = index, True
             emit(self.currentAnswerChanged, index)
 
     @property
