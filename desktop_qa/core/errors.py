@@ -10,6 +10,7 @@ SETTING_NAMES = {
     "depth": "the reading depth",
     "threshold": "the no-answer threshold",
     "ocr_mode": "the OCR mode",
+    "limit": "the number of questions",
 }
 
 

@@ -95,9 +95,7 @@ class Store:
         self.notice: str | None = None  # one line for the user: the library was rebuilt
         if read_only:
             if not self.path.is_file():
-                raise UserError(
-                    "the library is empty; add a folder with 'desktop-qa library add DIR'"
-                )
+                raise UserError("the library is empty", hint="library_empty")
             self.conn = self._connect_read_only()
             try:
                 problem = self._damage()
@@ -107,8 +105,8 @@ class Store:
             if problem is not None:
                 self.conn.close()
                 raise LibraryDamaged(
-                    f"{self.path}: the library database is damaged ({problem}); run "
-                    "'desktop-qa library update' to rebuild it from its folders"
+                    f"{self.path}: the library database is damaged ({problem})",
+                    hint="library_update",
                 )
         else:
             if not _writable(self.path):
@@ -344,7 +342,7 @@ class Store:
         """Forget a folder and every document only it held; returns documents removed."""
         path = str(Path(folder).expanduser().resolve())
         if path not in self.folders():
-            raise UserError(f"{path} is not a library folder; see 'desktop-qa library list'")
+            raise UserError(f"{path} is not a library folder", hint="library_folders")
         with self.conn:
             self.conn.execute("DELETE FROM folder WHERE path = ?", (to_db(path),))
         others = self.folders()
@@ -430,9 +428,9 @@ class Store:
             except OSError:
                 pass
             raise LibraryDamaged(
-                f"{self.path}: the library's stored content of {path} is damaged ({exc}); it "
-                "is rebuilt from its folders by the next 'desktop-qa library update' or ask",
+                f"{self.path}: the library's stored content of {path} is damaged ({exc})",
                 str(exc),
+                hint="library_rebuild",
             ) from None
 
     def _text_of(self, content_hash: str) -> str:
