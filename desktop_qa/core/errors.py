@@ -52,6 +52,17 @@ class UserError(Exception):
         return str(self)
 
 
+def short_reason(exc: BaseException) -> str:
+    """An exception as a short clause of a user's line (one line, at most 120 characters)."""
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text[:120]
+
+
+def mb(n: int) -> str:
+    """A size or a limit as a user's line states it ("96 MB"): the same words everywhere."""
+    return f"{n / (1024 * 1024):.0f} MB"
+
+
 class Cancelled(Exception):
     """Raised inside long operations when the caller asked to stop."""
 
