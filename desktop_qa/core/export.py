@@ -228,6 +228,7 @@ def md_escape(text: str) -> str:
 
 
 def md_unescape(text: str) -> str:
+    """``md_escape`` undone: a Markdown export's cell read back as its text."""
     return re.sub(r"\\(.)", r"\1", text)
 
 

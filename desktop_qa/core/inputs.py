@@ -71,6 +71,7 @@ def check_size(path: str | os.PathLike[str], size: int) -> None:
 
 
 def too_much_text(path: Path, pages: int, total: int) -> UserError:
+    """The line for a document past the text limit: found while reading, so it names the page."""
     return UserError(
         f"{path} holds more than {MAX_DOCUMENT_CHARS:,} characters of text "
         f"(the limit, reached on page {pages} of {total}); split it into smaller documents"

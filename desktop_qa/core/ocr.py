@@ -78,6 +78,7 @@ class OcrOptions:
             )
 
     def with_key(self, key: str) -> OcrOptions:
+        """The same options for one file (its sha256), so its finished pages are kept."""
         return replace(self, resume_key=key)
 
     def signature(self) -> str:

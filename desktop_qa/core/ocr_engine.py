@@ -110,9 +110,11 @@ class OcrRunner:
         self.close()
 
     def kill(self) -> None:
+        """Stop the page being read at once (a cancel); the next page starts a new child."""
         self._runner.kill()
 
     def close(self) -> None:
+        """End the child process: OCR is done."""
         self._runner.close()
 
     def run(

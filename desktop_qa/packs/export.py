@@ -82,6 +82,7 @@ PACK_DEFAULTS: dict[str, Any] = {
 
 
 def random_model(config_name: str, seed: int) -> Any:
+    """An untrained MobileBERT of ``RANDOM_CONFIGS[config_name]``: same seed, same weights."""
     torch, transformers = require_torch()
     if config_name not in RANDOM_CONFIGS:
         raise UserError(

@@ -44,6 +44,7 @@ _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 
 
 def kind_name(suffix: str) -> str:
+    """The kind a user knows a converted file by ("Word", "e-mail"), from its suffix."""
     return (
         OOXML.get(suffix)
         or ODF.get(suffix)

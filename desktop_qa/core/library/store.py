@@ -40,6 +40,7 @@ from desktop_qa.core.library.schema import FAILED, INDEXED, PENDING, create, dam
 
 
 def database_path() -> Path:
+    """The one library of this user, in the data folder (``DESKTOP_QA_DATA_DIR`` moves it)."""
     return paths.data_dir() / "library.sqlite"
 
 
@@ -221,6 +222,7 @@ class Store:
         )
 
     def close(self) -> None:
+        """Close the connection (a writer's WAL is checkpointed by SQLite)."""
         self.conn.close()
 
     def __enter__(self) -> Self:
@@ -231,6 +233,7 @@ class Store:
 
     # -- folders ------------------------------------------------------------------------------
     def folders(self) -> list[str]:
+        """The folders the library holds, as added (sorted)."""
         rows = self.conn.execute("SELECT path FROM folder ORDER BY path")
         return [from_db(r["path"]) for r in rows]
 
@@ -273,6 +276,7 @@ class Store:
         return None
 
     def folder_rows(self) -> list[FolderRow]:
+        """Each folder with its documents counted by state (``library list``, the panel)."""
         out = []
         for f in self.folders():
             counts = dict.fromkeys((INDEXED, FAILED, PENDING), 0)
@@ -286,6 +290,7 @@ class Store:
 
     # -- documents ----------------------------------------------------------------------------
     def documents(self, *, under: str | None = None, state: str | None = None) -> list[DocumentRow]:
+        """Documents by path, those ``under`` a folder or in one ``state`` (failed only)."""
         sql = "SELECT id, path, state, error, pages, size FROM document"
         where: list[str] = []
         args: list[Any] = []
@@ -418,6 +423,7 @@ class Store:
     # -- updating -----------------------------------------------------------------------------
     # -- figures ------------------------------------------------------------------------------
     def stats(self) -> dict[str, int]:
+        """Counts of the whole library: documents by state, pages, passages."""
         one = self.conn.execute
         return {
             "folders": one("SELECT count(*) FROM folder").fetchone()[0],
