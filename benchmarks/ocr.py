@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import pymupdf  # noqa: E402
 
-from desktop_qa.core import ocr  # noqa: E402
+from desktop_qa.core import ocr, ocr_engine, ocr_languages  # noqa: E402
 from tests import pdfgen  # noqa: E402
 from tests.pdfgen import edit_distance  # noqa: E402
 
@@ -106,8 +106,8 @@ def tesseract(tessdata: str) -> Callable[[pymupdf.Page], Words]:
     folder = Path(tessdata)
 
     def run(page: pymupdf.Page) -> Words:
-        pix, dpi = ocr.render(page)
-        raw = ocr.ocr_pixels(pix.samples, pix.width, pix.height, dpi, "eng", str(folder))
+        pix, dpi = ocr_engine.render(page)
+        raw = ocr_engine.ocr_pixels(pix.samples, pix.width, pix.height, dpi, "eng", str(folder))
         k = 72.0 / dpi
         return [(x0 * k, y0 * k, x1 * k, y1 * k, t) for x0, y0, x1, y1, t in raw]
 
@@ -121,7 +121,7 @@ def rapid() -> Callable[[pymupdf.Page], Words]:
     engine = RapidOCR()
 
     def run(page: pymupdf.Page) -> Words:
-        pix, dpi = ocr.render(page, 200)
+        pix, dpi = ocr_engine.render(page, 200)
         img = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)
         result, _ = engine(img)
         k = 72.0 / dpi
@@ -150,7 +150,7 @@ def main() -> None:
     ap.add_argument("--rapidocr-site", metavar="DIR", help="folder rapidocr is installed in")
     ap.add_argument("--json", action="store_true", help="print JSON lines, not a table")
     args = ap.parse_args()
-    fast_dir, _ = ocr.resolve_languages("eng")
+    fast_dir, _ = ocr_languages.resolve_languages("eng")
     engines: dict[str, tuple[Callable[[pymupdf.Page], Words], float]] = {
         "tesseract-fast": (tesseract(str(fast_dir)), folder_mib([fast_dir / "eng.traineddata"]))
     }

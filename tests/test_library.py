@@ -123,8 +123,9 @@ def test_broken_encrypted_and_image_only_files_are_skipped_with_their_reasons(
         assert f"{path}  {export.listed_reason(path, reason)}" in out
         assert "open a document" not in out and "open it again" not in out
     # The closing hint is worded for a library, once.
-    assert (
-        out.strip().splitlines()[-1] == f"{len(expected)} could not be read: {export.LIBRARY_RETRY}"
+    assert out.strip().splitlines()[-1] == (
+        f"{len(expected)} could not be read: fix or replace them, then run "
+        "'desktop-qa library update --retry'"
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from desktop_qa.cli import main
 from desktop_qa.core import content
-from desktop_qa.core.library import Library, database_path
+from desktop_qa.core.library import Library, database_path, schema
 from desktop_qa.core.library import store as library_store
 
 QUESTION = "What is the launch code?"
@@ -241,7 +241,7 @@ def test_a_library_of_schema_1_keeps_its_content_and_answers(
     nothing is read again, and it answers (read-only too). (As while the pipeline was
     still the one schema-1 stores were built by; once it moved on, they are read again.)"""
     assert run(capsys, "library", "add", str(folder))[0] == 0
-    monkeypatch.setattr(content, "PIPELINE_VERSION", library_store.SCHEMA_1_PIPELINE)
+    monkeypatch.setattr(content, "PIPELINE_VERSION", schema.SCHEMA_1_PIPELINE)
     conn = sqlite3.connect(database_path())
     conn.execute("DROP INDEX IF EXISTS content_pipeline")  # schema 1 had no pipeline column
     conn.execute("ALTER TABLE content DROP COLUMN pipeline")

@@ -15,7 +15,7 @@ import pymupdf
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import Cancelled, UserError, cache, engine, ocr
+from desktop_qa.core import Cancelled, UserError, cache, engine, ocr, ocr_languages
 from desktop_qa.core.document import load_document
 from desktop_qa.core.ocr import OcrOptions, reading_order
 from tests import pdfgen
@@ -141,9 +141,9 @@ def test_missing_language_data_is_one_line(scanned, oracle_pack, capsys):
 
 
 def test_language_data_comes_from_the_installed_package():
-    folder, langs = ocr.resolve_languages("eng")
+    folder, langs = ocr_languages.resolve_languages("eng")
     assert langs == ["eng"] and (folder / "eng.traineddata").is_file()
-    assert "eng" in ocr.available_languages()
+    assert "eng" in ocr_languages.available_languages()
 
 
 def test_cache_key_depends_on_ocr_settings(tmp_path):
@@ -236,29 +236,29 @@ def test_a_page_over_the_time_limit_is_skipped_not_fatal(scanned):
 
 
 def test_languages_dropped_in_the_user_folder_are_found_and_combined_honestly():
-    installed, _ = ocr.resolve_languages("eng")
-    user = ocr.user_tessdata_dir()
+    installed, _ = ocr_languages.resolve_languages("eng")
+    user = ocr_languages.user_tessdata_dir()
     user.mkdir(parents=True)
     (user / "tst.traineddata").write_bytes((installed / "eng.traineddata").read_bytes())
-    assert ocr.available_languages()["tst"] == user
-    assert ocr.resolve_languages("tst") == (user, ["tst"])
+    assert ocr_languages.available_languages()["tst"] == user
+    assert ocr_languages.resolve_languages("tst") == (user, ["tst"])
     with pytest.raises(UserError, match="different folders"):
-        ocr.resolve_languages("eng+tst")
+        ocr_languages.resolve_languages("eng+tst")
     (user / "eng.traineddata").write_bytes((installed / "eng.traineddata").read_bytes())
-    assert ocr.resolve_languages("eng+tst") == (user, ["eng", "tst"])
+    assert ocr_languages.resolve_languages("eng+tst") == (user, ["eng", "tst"])
     # Another language set is another OCR signature: no cache entry is shared.
     assert OcrOptions(languages="eng").signature() != OcrOptions(languages="eng+tst").signature()
 
 
 def test_other_language_data_is_another_cache_key(handbook_pdf: Path):
     """Replacing a language's data file (same name, other content) must not reuse old results."""
-    installed, _ = ocr.resolve_languages("eng")
-    user = ocr.user_tessdata_dir()
+    installed, _ = ocr_languages.resolve_languages("eng")
+    user = ocr_languages.user_tessdata_dir()
     user.mkdir(parents=True)
     data = bytearray((installed / "eng.traineddata").read_bytes())
     mine = user / "eng.traineddata"  # the user folder is searched first
     mine.write_bytes(bytes(data))
-    assert ocr.resolve_languages("eng") == (user, ["eng"])
+    assert ocr_languages.resolve_languages("eng") == (user, ["eng"])
     before = OcrOptions().signature()
     doc = engine.open_document(handbook_pdf).doc
     hit = cache.load(doc.content_hash, handbook_pdf)
@@ -319,7 +319,7 @@ def test_in_process_ocr_keeps_engine_noise_off_the_terminal(tmp_path):
 
     script = (
         "import os\n"
-        "from desktop_qa.core import ocr\n"
+        "from desktop_qa.core import ocr_engine as ocr\n"
         "def noisy(*job):\n"
         "    os.write(2, b'Image too small to scale!!\\n')\n"
         "    return []\n"

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from desktop_qa.commands.messages import HINTS
 from desktop_qa.commands.options import add_model_option, add_threshold_option
 from desktop_qa.core import Query, UserError, export, find_pack
 from desktop_qa.core.engine import OpenedDocument, answer, final, open_document
@@ -137,7 +138,7 @@ def print_result(data: dict[str, Any], fmt: str, model: str | None) -> None:
     ``\\xNN`` or escaped in JSON), so they encode cleanly; bytes go straight to
     the buffer so a strict or ASCII stdout never raises.
     """
-    text = export.render(data, fmt, model)
+    text = export.render(data, fmt, model, HINTS)
     if not text.endswith("\n"):
         text += "\n"
     sys.stdout.flush()
@@ -237,7 +238,7 @@ def _open_scope(
             report = run_update(library.update([folder], workers=default_workers(False)))
             under = folder
         if not library.folders():
-            raise UserError("the library is empty; add a folder with 'desktop-qa library add DIR'")
+            raise UserError("the library is empty", hint="library_empty")
         if read_only is None and folder is None:
             report = run_update(library.update(workers=default_workers(False)))
         scope = LibraryScope(library, under)

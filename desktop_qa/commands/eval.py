@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.squad2_dev and not args.data:
         raise UserError("pass a SQuAD 2.0 JSON file, or --squad2-dev to use the official dev set")
     if args.limit is not None and args.limit < 1:
-        raise UserError(f"--limit must be at least 1 (got {args.limit})")
+        raise UserError(f"must be at least 1 (got {args.limit})", setting="limit")
     pack = find_pack(args.model)
     if args.squad2_dev:
         from desktop_qa.packs import hub, squad2

@@ -14,6 +14,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+from desktop_qa.commands.messages import HINTS
 from desktop_qa.core import export
 from desktop_qa.core.library import (
     FAILED,
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 _print_json([dict(r.__dict__, absent=not Path(r.path).is_dir()) for r in rows])
             elif not rows:
-                print("the library is empty; add a folder with 'desktop-qa library add DIR'")
+                print(f"the library is empty{HINTS['library_empty']}")
             for r in rows if not args.json else []:
                 shown = export.one_line(r.path)
                 absent = "" if Path(r.path).is_dir() else " (folder absent)"
@@ -153,12 +154,12 @@ def run(args: argparse.Namespace) -> int:
                     f"{s['pages']} pages, {s['passages']} passages"
                 )
                 if s["failed"]:  # what to do, worded for a library
-                    print(f"{s['failed']} could not be read: {export.LIBRARY_RETRY}")
+                    print(f"{s['failed']} could not be read{HINTS['library_retry']}")
                 for folder in absent:
                     print(f"folder absent: {_absent_note(folder)}")
         elif action == "update":
             if not library.folders():
-                print("the library is empty; add a folder with 'desktop-qa library add DIR'")
+                print(f"the library is empty{HINTS['library_empty']}")
                 return 0
             if args.watch:  # watch first, so a change during the first update is not missed
                 changed = threading.Event()

@@ -14,6 +14,7 @@ SETTING_FLAGS = {
     "depth": "--depth",
     "threshold": "--threshold",
     "ocr_mode": "--ocr",
+    "limit": "--limit",
 }
 HINTS = {
     "ocr_on": " (--ocr never): open it with OCR on (--ocr auto, or the OCR setting in the app)",
@@ -23,6 +24,17 @@ HINTS = {
     "pack_missing": (
         "; pass a pack folder with --model DIR (it holds model.json, model.onnx and tokenizer.json)"
     ),
+    # The library (core/library): its commands.
+    "library_empty": "; add a folder with 'desktop-qa library add DIR'",
+    "library_folders": "; see 'desktop-qa library list'",
+    "library_busy": " (another desktop-qa is updating it); wait for it or stop it, then run again",
+    "library_update": "; run 'desktop-qa library update' to rebuild it from its folders",
+    "library_rebuild": (
+        "; it is rebuilt from its folders by the next 'desktop-qa library update' or ask"
+    ),
+    # After a count of files that could not be read (``N could not be read``).
+    "library_failed": ": 'desktop-qa library status --failed'",
+    "library_retry": ": fix or replace them, then run 'desktop-qa library update --retry'",
 }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_qa.core.decoding import decode_text, looks_binary
-from desktop_qa.core.errors import UserError
+from desktop_qa.core.errors import UserError, mb
 from desktop_qa.core.inputs import (
     MAX_TEXT_BYTES,
     MUPDF_SUFFIXES,
@@ -25,7 +25,6 @@ from desktop_qa.core.inputs import (
     TEXT_SUFFIXES,
     check_input,
     check_size,
-    mb,
     read_bytes,
     size_limit,
 )

@@ -10,6 +10,7 @@ SETTING_NAMES = {
     "depth": "the reading depth",
     "threshold": "the no-answer threshold",
     "ocr_mode": "the OCR mode",
+    "limit": "the number of questions",
 }
 
 
@@ -49,6 +50,17 @@ class UserError(Exception):
     def message(self) -> str:
         """The core's line: what is wrong, in no front end's terms."""
         return str(self)
+
+
+def short_reason(exc: BaseException) -> str:
+    """An exception as a short clause of a user's line (one line, at most 120 characters)."""
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text[:120]
+
+
+def mb(n: int) -> str:
+    """A size or a limit as a user's line states it ("96 MB"): the same words everywhere."""
+    return f"{n / (1024 * 1024):.0f} MB"
 
 
 class Cancelled(Exception):

@@ -78,7 +78,7 @@ def _limit(data: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]
     if limit is None:
         return data
     if limit < 1:
-        raise UserError(f"--limit must be at least 1 (got {limit})")
+        raise UserError(f"must be at least 1 (got {limit})", setting="limit")
     out: list[dict[str, Any]] = []
     left = limit
     for article in data:

@@ -133,8 +133,15 @@ def to_json(data: Mapping[str, Any]) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def to_text(data: Mapping[str, Any], model: str | None = None) -> str:
-    """The terminal table: rank, candidate, score, probability, page."""
+def to_text(
+    data: Mapping[str, Any], model: str | None = None, hints: Mapping[str, str] | None = None
+) -> str:
+    """The terminal table: rank, candidate, score, probability, page.
+
+    Files of a library that could not be read are counted; what to do about them
+    is the front end's ``hints["library_failed"]`` (a command, a panel), as for
+    a ``UserError``: the core names none.
+    """
     name = PurePath(str(data.get("document", ""))).name
     lines = [f"{_one_line(name)}: {_one_line(str(data.get('question', '')))}"]
     answers = data.get("answers") or []
@@ -160,7 +167,7 @@ def to_text(data: Mapping[str, Any], model: str | None = None) -> str:
     skipped = data.get("skipped") or []
     if skipped:
         files = f"{len(skipped)} file{'s' if len(skipped) != 1 else ''}"
-        lines.append(f"({files} could not be read: 'desktop-qa library status --failed')")
+        lines.append(f"({files} could not be read{(hints or {}).get('library_failed', '')})")
     if data.get("mode") == "keyword":
         source = "keyword matches, no model"
     else:
@@ -221,6 +228,7 @@ def md_escape(text: str) -> str:
 
 
 def md_unescape(text: str) -> str:
+    """``md_escape`` undone: a Markdown export's cell read back as its text."""
     return re.sub(r"\\(.)", r"\1", text)
 
 
@@ -258,8 +266,17 @@ def to_markdown(data: Mapping[str, Any], model: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(data: Mapping[str, Any], fmt: str, model: str | None = None) -> str:
-    """``fmt`` one of FORMATS; text ends with a newline, JSON does not."""
+def render(
+    data: Mapping[str, Any],
+    fmt: str,
+    model: str | None = None,
+    hints: Mapping[str, str] | None = None,
+) -> str:
+    """``fmt`` one of FORMATS; text ends with a newline, JSON does not.
+
+    ``hints`` word what to do in the caller's terms (only the text table says any):
+    the files, JSON, CSV and Markdown, hold what was found and say no front end's step.
+    """
     if fmt == "json":
         return to_json(data)
     if fmt == "csv":
@@ -267,7 +284,7 @@ def render(data: Mapping[str, Any], fmt: str, model: str | None = None) -> str:
     if fmt == "markdown":
         return to_markdown(data, model)
     if fmt == "text":
-        return to_text(data, model)
+        return to_text(data, model, hints)
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
 
 
@@ -292,10 +309,9 @@ def citation(answer: Mapping[str, Any], document: str) -> str:
     return f"“{_one_line(answer['text'])}” ({_one_line(where)})"
 
 
-# Closing hints worded for a document opened alone; a library lists such files, and says
-# once, at the end, what to do about them (``LIBRARY_RETRY``).
+# Closing hints worded for a document opened alone; a library lists such files, and its
+# front end says once, at the end, what to do about them (its ``library_retry`` hint).
 _DOCUMENT_HINTS = ("; open a document that contains text", "; open it again", ": open it with")
-LIBRARY_RETRY = "fix or replace them, then run 'desktop-qa library update --retry'"
 
 
 def listed_reason(path: str, error: str) -> str:

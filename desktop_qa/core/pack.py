@@ -412,10 +412,12 @@ def _decode(raw: bytes | None) -> str | None:
 
 
 def candidate_dirs(explicit: str | os.PathLike[str] | None = None) -> list[tuple[str, Path]]:
-    """Places a pack may be, in the documented order of precedence."""
+    """(origin, folder) where a pack may be, in the documented order of precedence: the
+    folder the caller was given (``--model``, the app's chosen folder), $DESKTOP_QA_MODEL,
+    the user's packs, the bundled ones."""
     found: list[tuple[str, Path]] = []
     if explicit:
-        return [("--model", Path(explicit))]
+        return [("given", Path(explicit))]
     env = os.environ.get("DESKTOP_QA_MODEL")
     if env:
         return [("DESKTOP_QA_MODEL", Path(env))]
@@ -432,7 +434,7 @@ def candidate_dirs(explicit: str | os.PathLike[str] | None = None) -> list[tuple
 
 
 def find_pack(explicit: str | os.PathLike[str] | None = None) -> ModelPack:
-    """First matching pack: --model, $DESKTOP_QA_MODEL, user data folder, bundled packs."""
+    """First matching pack: the folder given, $DESKTOP_QA_MODEL, user data folder, bundled."""
     candidates = candidate_dirs(explicit)
     if not candidates:
         raise UserError("no model pack installed", hint="install_pack")

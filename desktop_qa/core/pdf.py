@@ -23,9 +23,9 @@ import numpy as np
 
 from desktop_qa.core import formats, inputs, navigation
 from desktop_qa.core import ocr as ocr_mod
-from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError
+from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError, short_reason
 from desktop_qa.core.furniture import running_lines
-from desktop_qa.core.inputs import MUPDF_SUFFIXES, is_pdf, short_reason, too_much_text
+from desktop_qa.core.inputs import MUPDF_SUFFIXES, is_pdf, too_much_text
 from desktop_qa.core.ocr import OcrOptions
 
 PARAGRAPH_BREAK = "\n\n"

@@ -10,6 +10,8 @@ from desktop_qa.core.errors import UserError
 SETTINGS = "Tools ▸ Settings"
 CHOOSE_PACK = "Choose Model Pack Folder…"  # the Tools menu action for a pack folder
 CHOOSE_PACK_MENU = f"Tools ▸ {CHOOSE_PACK}"
+UPDATE_LIBRARY = "Library ▸ Update Library"  # or Update in the Library panel
+ADD_FOLDER = "Library ▸ Add Folder…"
 SETTING_NAMES = {
     "top_k": f"Answers to list ({SETTINGS})",
     "depth": "The reading depth",
@@ -24,6 +26,20 @@ HINTS = {
     "pack_folder": f"; choose a pack folder ({CHOOSE_PACK_MENU})",
     "pack_missing": f"; choose a pack folder ({CHOOSE_PACK_MENU})",
     "install_pack": f"; download one (Download model…) or choose a folder ({CHOOSE_PACK_MENU})",
+    # The library: its menu and panel (gui/library.py).
+    "library_empty": f"; add a folder ({ADD_FOLDER})",
+    "library_folders": "; the Library panel lists its folders",
+    "library_busy": (
+        " (another desktop-qa window or command is updating it); wait for it to finish, "
+        "then try again"
+    ),
+    "library_update": f"; update the library ({UPDATE_LIBRARY}) to rebuild it from its folders",
+    "library_rebuild": f"; it is rebuilt from its folders by the next update ({UPDATE_LIBRARY})",
+    # After a count of files that could not be read (``N could not be read``).
+    "library_failed": ": see the Library panel (Failed only)",
+    "library_retry": (
+        f": fix or replace them; a changed file is read again by the next update ({UPDATE_LIBRARY})"
+    ),
 }
 
 

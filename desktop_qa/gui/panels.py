@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_qa import __version__
-from desktop_qa.core import ocr, paths
+from desktop_qa.core import ocr_languages, paths
 from desktop_qa.core.pack import ModelPack
 from desktop_qa.core.settings import STRICTNESS_RANGE, TOP_K_RANGE, Settings
 from desktop_qa.gui.messages import CHOOSE_PACK_MENU
@@ -228,7 +228,7 @@ class SettingsDialog(QDialog):
         form.addRow("OCR:", self.ocr_mode)
         self.ocr_languages = QListWidget()
         chosen = set(settings.ocr_languages.split("+"))
-        for lang in sorted(ocr.available_languages()) or ["eng"]:
+        for lang in sorted(ocr_languages.available_languages()) or ["eng"]:
             item = QListWidgetItem(lang)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if lang in chosen else Qt.CheckState.Unchecked)
@@ -236,7 +236,7 @@ class SettingsDialog(QDialog):
         self.ocr_languages.setMaximumHeight(90)
         self.ocr_languages.setToolTip(
             f"Installed OCR languages. More: docs/ocr.md, or put <lang>.traineddata in "
-            f"{ocr.user_tessdata_dir()}"
+            f"{ocr_languages.user_tessdata_dir()}"
         )
         form.addRow("OCR languages:", self.ocr_languages)
         buttons = QDialogButtonBox(

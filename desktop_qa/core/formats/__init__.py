@@ -21,7 +21,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any  # doc: a core.document.Document (no import: no circle)
 
-from desktop_qa.core.errors import UserError
+from desktop_qa.core.errors import UserError, mb
 from desktop_qa.core.formats.checks import MAX_FILE_BYTES, SUFFIXES, check_bytes, kind_name
 from desktop_qa.core.formats.citations import CitationMap
 from desktop_qa.core.formats.layout import Section, render
@@ -106,7 +106,7 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
     limit = MAX_FILE_BYTES.get(suffix)
     data = _read(path, None if limit is None else limit + 1)
     if limit is not None and len(data) > limit:
-        raise UserError(f"{path} is over the {limit // (1024 * 1024)} MB limit for its type")
+        raise UserError(f"{path} is over the {mb(limit)} limit for its type")
     digest = hashlib.sha256(data).hexdigest()
     with _lock:
         hit = _RECENT.get(digest)

@@ -13,7 +13,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from desktop_qa.core.errors import UserError
+from desktop_qa.core.errors import UserError, mb, short_reason
 
 OOXML = {".docx": "Word", ".docm": "Word", ".pptx": "PowerPoint", ".pptm": "PowerPoint",
          ".xlsx": "Excel", ".xlsm": "Excel"}  # fmt: skip
@@ -44,6 +44,7 @@ _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 
 
 def kind_name(suffix: str) -> str:
+    """The kind a user knows a converted file by ("Word", "e-mail"), from its suffix."""
     return (
         OOXML.get(suffix)
         or ODF.get(suffix)
@@ -122,7 +123,7 @@ def check_zip(source: bytes | Path, suffix: str, name: str) -> None:
             NotImplementedError, KeyError, RuntimeError) as exc:  # fmt: skip
         raise UserError(
             f"{name} cannot be opened as {what} (a damaged or truncated zip container: "
-            f"{_short(exc)}); re-save or re-download it"
+            f"{short_reason(exc)}); re-save or re-download it"
         ) from None
     required = REQUIRED[suffix]
     wrong_mimetype = suffix in ODF_MIMETYPES and not mimetype.startswith(ODF_MIMETYPES[suffix])
@@ -133,13 +134,17 @@ def check_zip(source: bytes | Path, suffix: str, name: str) -> None:
             "may not match its content: rename it or re-save it"
         )
     if xml > MAX_XML_BYTES:
-        raise UserError(
-            f"{name} unpacks to {xml / (1024 * 1024):.0f} MB of XML, over the "
-            f"{MAX_XML_BYTES // (1024 * 1024)} MB limit for {what} (a damaged file or a zip "
-            "bomb); split it into smaller documents"
+        raise unpacks_too_much(
+            name, xml, "XML", MAX_XML_BYTES, what, "split it into smaller documents"
         )
 
 
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or exc.__class__.__name__
-    return text[:120]
+def unpacks_too_much(
+    name: object, size: int, of_what: str, limit: int, limit_for: str, advice: str
+) -> UserError:
+    """A container whose members declare more than its kind may unpack to: refused from its
+    zip directory (here and in ``inputs`` for EPUB and XPS), before any member is inflated."""
+    return UserError(
+        f"{name} unpacks to {mb(size)} of {of_what}, over the {mb(limit)} limit for "
+        f"{limit_for} (a damaged file or a zip bomb); {advice}"
+    )

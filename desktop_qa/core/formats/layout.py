@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from desktop_qa.core.errors import UserError
+from desktop_qa.core.errors import UserError, mb
 from desktop_qa.core.formats.citations import CitationMap, PageInfo
 
 LETTER = (612.0, 792.0)
@@ -75,7 +75,7 @@ def render(sections: list[Section], what: str) -> tuple[bytes, CitationMap]:
 
     if sum(len(s.html) for s in sections) > MAX_HTML_CHARS:
         raise UserError(
-            f"{what} converts to more than {MAX_HTML_CHARS // (1024 * 1024)} MB of text and "
+            f"{what} converts to more than {mb(MAX_HTML_CHARS)} of text and "
             "markup, over the limit for laying it out; split it into smaller documents"
         )
     pymupdf.TOOLS.mupdf_display_errors(False)

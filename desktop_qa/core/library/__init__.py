@@ -39,12 +39,9 @@ from desktop_qa.core.library.connection import (
 )
 from desktop_qa.core.library.names import from_db, to_db
 from desktop_qa.core.library.read import Extracted, confined, extract, hash_document
+from desktop_qa.core.library.schema import FAILED, INDEXED, PENDING, SCHEMA_VERSION
 from desktop_qa.core.library.scope import DOCUMENT_MEMORY, LibraryScope
 from desktop_qa.core.library.store import (
-    FAILED,
-    INDEXED,
-    PENDING,
-    SCHEMA_VERSION,
     DocumentRow,
     FolderRow,
     Store,

@@ -1,5 +1,8 @@
 """The library's SQLite connection, whose every failure is one line saying what is wrong
-and what to do (full disk, locked, read-only, damaged); bugs (SQL errors) stay bugs.
+(full disk, locked, read-only, damaged); bugs (SQL errors) stay bugs.
+
+What to do about a lock or a damaged store is a hint key (``library_busy``,
+``library_rebuild``): the CLI names its commands, the app its menus.
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ class LibraryBusy(LibraryError):
 class LibraryDamaged(LibraryError):
     """SQLite found a damaged page; the next writable open rebuilds the store."""
 
-    def __init__(self, message: str, reason: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, message: str, reason: str = "", *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.reason = reason or message
 
 
@@ -83,10 +86,7 @@ def store_error(exc: sqlite3.Error, path: Path) -> LibraryError | None:
             f"{path}: the disk holding the library is full; free space and run again"
         )
     if primary in (_BUSY, _LOCKED) or "database is locked" in text:
-        return LibraryBusy(
-            f"{path}: the library is locked by another process (another desktop-qa is "
-            "updating it); wait for it or stop it, then run again"
-        )
+        return LibraryBusy(f"{path}: the library is locked by another process", hint="library_busy")
     if primary == _READONLY or "readonly database" in text:
         return LibraryReadOnly(_read_only_message(path))
     if primary in (_CORRUPT, _NOTADB) or "malformed" in text:
@@ -95,9 +95,7 @@ def store_error(exc: sqlite3.Error, path: Path) -> LibraryError | None:
         except OSError:
             pass  # a read-only folder: the next open's checks find it again
         return LibraryDamaged(
-            f"{path}: the library database is damaged ({text}); it is rebuilt from its "
-            "folders by the next 'desktop-qa library update' or ask",
-            text,
+            f"{path}: the library database is damaged ({text})", text, hint="library_rebuild"
         )
     if primary in (_CANTOPEN, _IOERR, _PERM):
         return LibraryError(

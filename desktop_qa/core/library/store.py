@@ -1,4 +1,9 @@
-"""The library's store: folders, documents, their stored content, passages and keyword index."""
+"""The library's store: folders, documents, their stored content, passages and keyword index.
+
+Its file is opened here (private, WAL, read-only where it must be) and set aside
+and rebuilt from its folders when damaged; its tables and their checks are
+``schema``'s.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +25,6 @@ from desktop_qa.core.errors import UserError
 from desktop_qa.core.index import KeywordIndex, SqliteKeywordIndex
 from desktop_qa.core.library.connection import (
     BUSY_TIMEOUT,
-    QUICK_CHECK_BYTES,
-    QUICK_CHECK_READ_ONLY_BYTES,
     READ_BUSY_TIMEOUT,
     LibraryDamaged,
     LibraryError,
@@ -33,16 +36,11 @@ from desktop_qa.core.library.connection import (
     _writable,
 )
 from desktop_qa.core.library.names import _bounds, _prefix_bounds, _under, from_db, to_db
-
-SCHEMA_VERSION = 2  # 2: content carries its pipeline version and checksum (core.content)
-# Every library of schema 1 was built by pipeline 3 (the library came after it): its content
-# is stamped so, and re-read only when the pipeline moves on.
-SCHEMA_1_PIPELINE = 3
-
-INDEXED, FAILED, PENDING = "indexed", "failed", "pending"
+from desktop_qa.core.library.schema import FAILED, INDEXED, PENDING, create, damage
 
 
 def database_path() -> Path:
+    """The one library of this user, in the data folder (``DESKTOP_QA_DATA_DIR`` moves it)."""
     return paths.data_dir() / "library.sqlite"
 
 
@@ -95,20 +93,18 @@ class Store:
         self.notice: str | None = None  # one line for the user: the library was rebuilt
         if read_only:
             if not self.path.is_file():
-                raise UserError(
-                    "the library is empty; add a folder with 'desktop-qa library add DIR'"
-                )
+                raise UserError("the library is empty", hint="library_empty")
             self.conn = self._connect_read_only()
             try:
-                problem = self._damage()
+                problem = damage(self.conn, self.path, read_only=self.read_only)
             except BaseException:
                 self.conn.close()
                 raise
             if problem is not None:
                 self.conn.close()
                 raise LibraryDamaged(
-                    f"{self.path}: the library database is damaged ({problem}); run "
-                    "'desktop-qa library update' to rebuild it from its folders"
+                    f"{self.path}: the library database is damaged ({problem})",
+                    hint="library_update",
                 )
         else:
             if not _writable(self.path):
@@ -116,7 +112,7 @@ class Store:
             problem = None
             try:
                 self._connect()
-                problem = self._damage()
+                problem = damage(self.conn, self.path, read_only=self.read_only)
             except LibraryDamaged as exc:
                 problem = exc.reason
             if problem is not None:
@@ -138,7 +134,7 @@ class Store:
         self.conn.row_factory = sqlite3.Row  # rows are read by name
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
-        self._create()
+        create(self.conn, self.path)
         self.conn.execute("PRAGMA foreign_keys = ON")
 
     def _connect_read_only(self) -> _Connection:
@@ -176,43 +172,6 @@ class Store:
         assert conn is not None
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
-
-    def _damage(self) -> str | None:
-        """Why the store cannot be trusted, or None: cheap checks run at every open.
-
-        An earlier run that met a damaged page left a marker; ``PRAGMA
-        quick_check`` reads every page (2.7 ms for a 9.5 MB library of the test
-        corpus, 103 ms for 100 MB: docs/performance.md), so a page whose rows are out of order is
-        found before it silently loses answers; and the keyword index and the
-        passages must agree in number, every indexed document have its content.
-        """
-        if _marker(self.path).exists():
-            return "an earlier run found damaged pages"
-        one = self.conn.execute
-        if one("SELECT count(*) FROM sqlite_master WHERE name = 'document'").fetchone()[0] == 0:
-            return None  # a new store: _create has not run (read-only) or just made it
-        try:
-            size = self.path.stat().st_size
-        except OSError:
-            size = 0
-        limit = QUICK_CHECK_READ_ONLY_BYTES if self.read_only else QUICK_CHECK_BYTES
-        if size <= limit:  # every page's structure: rows out of order read as lost
-            result = [r[0] for r in one("PRAGMA quick_check(1)").fetchall()]
-            if result != ["ok"]:
-                found = " ".join(" ".join(result).replace("*** in database main ***", "").split())
-                return found[:120]
-        passages = one("SELECT count(*) FROM passage").fetchone()[0]
-        indexed = SqliteKeywordIndex(self.conn).size()
-        if passages != indexed:
-            return f"{passages} passages but {indexed} in the keyword index"
-        lost = one(
-            "SELECT count(*) FROM document d WHERE d.state = ? AND NOT EXISTS "
-            "(SELECT 1 FROM content c WHERE c.hash = d.hash)",
-            (INDEXED,),
-        ).fetchone()[0]
-        if lost:
-            return f"the content of {lost} documents is missing"
-        return None
 
     def _rebuild(self, problem: str) -> None:
         """Move the damaged store aside and start a new one with the same folders.
@@ -262,56 +221,8 @@ class Store:
             f"a new library {kept}"
         )
 
-    def _create(self) -> None:
-        """Make the tables of a new store; an existing one is only read (no write lock)."""
-        one = self.conn.execute
-        row = None  # a new store
-        if one("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").fetchone()[0]:
-            row = one("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is not None and int(row["value"]) == 1:
-            self._migrate_from_1()
-            return
-        if row is not None:
-            if int(row["value"]) != SCHEMA_VERSION:
-                raise LibraryError(
-                    f"{self.path} was made by another version of desktop-qa (library schema "
-                    f"{row['value']}, this one reads {SCHEMA_VERSION}); use that version, or move "
-                    "the file away to start a new library"
-                )
-            return
-        with self.conn:
-            self.conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
-            self.conn.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS folder(id INTEGER PRIMARY KEY, path TEXT UNIQUE,
-                    added REAL);
-                CREATE TABLE IF NOT EXISTS document(id INTEGER PRIMARY KEY, path TEXT UNIQUE,
-                    size INTEGER, mtime INTEGER, hash TEXT, state TEXT, error TEXT,
-                    pages INTEGER DEFAULT 0, indexed REAL);
-                CREATE INDEX IF NOT EXISTS document_hash ON document(hash);
-                CREATE TABLE IF NOT EXISTS passage(id INTEGER PRIMARY KEY,
-                    doc INTEGER REFERENCES document(id), idx INTEGER, start INTEGER,
-                    end INTEGER);
-                CREATE INDEX IF NOT EXISTS passage_doc ON passage(doc, idx);
-                """
-            )
-            content.create_table(self.conn)
-            SqliteKeywordIndex.create(self.conn)
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES('schema', ?)", (str(SCHEMA_VERSION),)
-            )
-
-    def _migrate_from_1(self) -> None:
-        """A schema-1 store gains its content's pipeline and checksum columns (in place)."""
-        with self.conn:
-            for statement in content.ADDED_COLUMNS:
-                self.conn.execute(statement)
-            self.conn.execute("UPDATE content SET pipeline = ?", (SCHEMA_1_PIPELINE,))
-            self.conn.execute(
-                "UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),)
-            )
-
     def close(self) -> None:
+        """Close the connection (a writer's WAL is checkpointed by SQLite)."""
         self.conn.close()
 
     def __enter__(self) -> Self:
@@ -322,6 +233,7 @@ class Store:
 
     # -- folders ------------------------------------------------------------------------------
     def folders(self) -> list[str]:
+        """The folders the library holds, as added (sorted)."""
         rows = self.conn.execute("SELECT path FROM folder ORDER BY path")
         return [from_db(r["path"]) for r in rows]
 
@@ -344,7 +256,7 @@ class Store:
         """Forget a folder and every document only it held; returns documents removed."""
         path = str(Path(folder).expanduser().resolve())
         if path not in self.folders():
-            raise UserError(f"{path} is not a library folder; see 'desktop-qa library list'")
+            raise UserError(f"{path} is not a library folder", hint="library_folders")
         with self.conn:
             self.conn.execute("DELETE FROM folder WHERE path = ?", (to_db(path),))
         others = self.folders()
@@ -364,6 +276,7 @@ class Store:
         return None
 
     def folder_rows(self) -> list[FolderRow]:
+        """Each folder with its documents counted by state (``library list``, the panel)."""
         out = []
         for f in self.folders():
             counts = dict.fromkeys((INDEXED, FAILED, PENDING), 0)
@@ -377,6 +290,7 @@ class Store:
 
     # -- documents ----------------------------------------------------------------------------
     def documents(self, *, under: str | None = None, state: str | None = None) -> list[DocumentRow]:
+        """Documents by path, those ``under`` a folder or in one ``state`` (failed only)."""
         sql = "SELECT id, path, state, error, pages, size FROM document"
         where: list[str] = []
         args: list[Any] = []
@@ -430,9 +344,9 @@ class Store:
             except OSError:
                 pass
             raise LibraryDamaged(
-                f"{self.path}: the library's stored content of {path} is damaged ({exc}); it "
-                "is rebuilt from its folders by the next 'desktop-qa library update' or ask",
+                f"{self.path}: the library's stored content of {path} is damaged ({exc})",
                 str(exc),
+                hint="library_rebuild",
             ) from None
 
     def _text_of(self, content_hash: str) -> str:
@@ -509,6 +423,7 @@ class Store:
     # -- updating -----------------------------------------------------------------------------
     # -- figures ------------------------------------------------------------------------------
     def stats(self) -> dict[str, int]:
+        """Counts of the whole library: documents by state, pages, passages."""
         one = self.conn.execute
         return {
             "folders": one("SELECT count(*) FROM folder").fetchone()[0],
