@@ -93,6 +93,21 @@ def _limit_zero(_tmp: Path) -> UserError:
     return caught.value
 
 
+def _hub_offline(_tmp: Path) -> UserError:
+    from desktop_qa.packs.hub import offline_error
+
+    return offline_error("offline mode is on")
+
+
+def _hub_gated(_tmp: Path) -> UserError:
+    from huggingface_hub.errors import GatedRepoError
+
+    from desktop_qa.packs import hub
+
+    exc = GatedRepoError.__new__(GatedRepoError)  # what huggingface_hub raises for a gated repo
+    return hub.HfHub()._http_errors(exc, "org/name", "model")
+
+
 # (make the error, the CLI's line as it has always been, words of the app's own line)
 CASES: list[tuple[Callable[[Path], UserError], str, str]] = [
     (
@@ -131,6 +146,18 @@ CASES: list[tuple[Callable[[Path], UserError], str, str]] = [
         "by the next update (Library ▸ Update Library)",
     ),
     (_limit_zero, "--limit must be at least 1 (got 0)", "the number of questions must be"),
+    (
+        _hub_offline,
+        "cannot reach the model hub (offline mode is on); download a pack elsewhere and "
+        "install it with 'desktop-qa model install DIR'",
+        "copy its folder here and choose it (Tools ▸ Choose Model Pack Folder…)",
+    ),
+    (
+        _hub_gated,
+        "model org/name is gated; accept its terms on the hub and log in with 'hf auth "
+        "login', or download a pack elsewhere and install it with 'desktop-qa model install DIR'",
+        ", or download a pack on a computer that can reach it",
+    ),
 ]
 
 

@@ -24,6 +24,13 @@ HINTS = {
     "pack_missing": (
         "; pass a pack folder with --model DIR (it holds model.json, model.onnx and tokenizer.json)"
     ),
+    # A pack from elsewhere when the hub is out of reach (packs/hub.py).
+    "model_offline": (
+        "; download a pack elsewhere and install it with 'desktop-qa model install DIR'"
+    ),
+    "model_elsewhere": (
+        ", or download a pack elsewhere and install it with 'desktop-qa model install DIR'"
+    ),
     # The library (core/library): its commands.
     "library_empty": "; add a folder with 'desktop-qa library add DIR'",
     "library_folders": "; see 'desktop-qa library list'",

@@ -26,6 +26,15 @@ HINTS = {
     "pack_folder": f"; choose a pack folder ({CHOOSE_PACK_MENU})",
     "pack_missing": f"; choose a pack folder ({CHOOSE_PACK_MENU})",
     "install_pack": f"; download one (Download model…) or choose a folder ({CHOOSE_PACK_MENU})",
+    # A pack from elsewhere when the hub is out of reach (packs/hub.py).
+    "model_offline": (
+        f"; download a pack on a computer that can reach it, copy its folder here and choose "
+        f"it ({CHOOSE_PACK_MENU})"
+    ),
+    "model_elsewhere": (
+        f", or download a pack on a computer that can reach it, copy its folder here and "
+        f"choose it ({CHOOSE_PACK_MENU})"
+    ),
     # The library: its menu and panel (gui/library.py).
     "library_empty": f"; add a folder ({ADD_FOLDER})",
     "library_folders": "; the Library panel lists its folders",

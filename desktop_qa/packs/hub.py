@@ -20,7 +20,6 @@ from desktop_qa.core.errors import UserError
 
 # Seconds to wait for the hub before calling it unreachable (DESKTOP_QA_HUB_TIMEOUT overrides).
 HUB_TIMEOUT = float(os.environ.get("DESKTOP_QA_HUB_TIMEOUT") or 5)
-OFFLINE_HINT = "download a pack elsewhere and install it with 'desktop-qa model install DIR'"
 
 StepFn = Callable[[str], None]  # one line per step of a download
 
@@ -46,7 +45,9 @@ class Hub(Protocol):
 
 
 def offline_error(reason: str) -> UserError:
-    return UserError(f"cannot reach the model hub ({reason}); {OFFLINE_HINT}")
+    """The hub is out of reach: what is wrong; each front end says how to get a pack
+    another way (hint ``model_offline``)."""
+    return UserError(f"cannot reach the model hub ({reason})", hint="model_offline")
 
 
 def _network_errors() -> tuple[type[BaseException], ...]:
@@ -145,7 +146,8 @@ class HfHub:
         if isinstance(exc, GatedRepoError):
             return UserError(
                 f"{what} {repo_id} is gated; accept its terms on the hub and log in "
-                f"with 'hf auth login', or {OFFLINE_HINT}"
+                "with 'hf auth login'",
+                hint="model_elsewhere",
             )
         if isinstance(exc, RepositoryNotFoundError):
             return UserError(f"{what} {repo_id} not found on the model hub (check the name)")
