@@ -24,7 +24,7 @@ from desktop_qa.core.errors import UserError
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.pageview import PdfView
-from desktop_qa.gui.questionbar import QuestionBar
+from desktop_qa.gui.questionbar import QuestionBar, keeps_enter_and_esc
 from desktop_qa.gui.textview import TextView
 
 FIND_KEY = "Ctrl+Shift+F"
@@ -35,14 +35,7 @@ class FindField(QuestionBar):
     """The words field: Enter and Esc are its own, before the window's Esc (Cancel)."""
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and event.key() in (  # type: ignore[attr-defined]
-            Qt.Key.Key_Escape,
-            Qt.Key.Key_Return,
-            Qt.Key.Key_Enter,
-        ):
-            event.accept()
-            return True
-        return super().event(event)
+        return keeps_enter_and_esc(event) or super().event(event)
 
 
 class _Signals(QObject):

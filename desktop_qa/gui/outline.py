@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
 
 from desktop_qa.core.navigation import OutlineEntry, section_at
 from desktop_qa.gui.compat import emit
+from desktop_qa.gui.questionbar import keeps_enter_and_esc
 
 OUTLINE_KEY = "F12"
 INDEX_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -31,14 +32,7 @@ class OutlineTree(QTreeWidget):
 
     def event(self, event: QEvent) -> bool:
         """Esc is the window's Cancel shortcut: here it is the tree's (back to the page)."""
-        if event.type() == QEvent.Type.ShortcutOverride and event.key() in (  # type: ignore[attr-defined]
-            Qt.Key.Key_Escape,
-            Qt.Key.Key_Return,
-            Qt.Key.Key_Enter,
-        ):
-            event.accept()
-            return True
-        return super().event(event)
+        return keeps_enter_and_esc(event) or super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:

@@ -9,6 +9,17 @@ from PySide6.QtWidgets import QLineEdit
 
 from desktop_qa.gui.compat import emit
 
+OWN_KEYS = (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+def keeps_enter_and_esc(event: QEvent) -> bool:
+    """Claim Enter and Esc before the window's shortcuts (Esc is its Cancel), for a
+    widget whose own keys they are (the find field, the outline tree). True: claimed."""
+    if event.type() == QEvent.Type.ShortcutOverride and event.key() in OWN_KEYS:  # type: ignore[attr-defined]
+        event.accept()
+        return True
+    return False
+
 
 class QuestionBar(QLineEdit):
     """The question field: Enter asks (or steps), Shift+Enter steps back, Esc cancels."""
