@@ -789,12 +789,16 @@ def long_runs(tmp_path_factory: pytest.TempPathFactory, oracle_pack: Path) -> di
     folder = root / "docs"
     folder.mkdir()
     doc = write_pdf(folder / "doc.pdf", [[["The code is alpha one bravo."]]])
+    # Its own document (other text: the cache is keyed by content), so the keyword run
+    # cannot find the one the pack run is caching and answer without opening a PDF.
+    (root / "own").mkdir()
+    own = write_pdf(root / "own" / "doc.pdf", [[["The code is alpha two charlie."]]])
     env = _telemetry_env(home)
     strace = shutil.which("strace")
     runs = {
         "cli": [sys.executable, "-c", _TELEMETRY_CHILD, "pack", "ask", str(doc), "code?"]
         + ["--model", str(oracle_pack)],
-        "keyword": [sys.executable, "-c", _TELEMETRY_CHILD, "keyword", "ask", str(doc), "code?"],
+        "keyword": [sys.executable, "-c", _TELEMETRY_CHILD, "keyword", "ask", str(own), "code?"],
         "gui": [sys.executable, "-m", "desktop_qa", "gui", str(doc)]
         + ["--model", str(oracle_pack), "--ask", "code?"],
         "library": [sys.executable, "-m", "desktop_qa", "library", "add", str(folder)],
