@@ -93,6 +93,8 @@ def test_skipped_lists_the_failed_files_of_the_scope_with_their_reasons(library)
     assert failed["error"]
     assert LibraryScope(lib).skipped() == [failed]
     assert LibraryScope(lib, root / "ab").skipped() == []
+    lib.conn.execute("UPDATE document SET error = NULL WHERE state = ?", (FAILED,))
+    assert LibraryScope(lib).skipped() == [{"document": failed["document"], "error": ""}]
     assert [r.state for r in lib.documents(under=str(root / "a"))].count(FAILED) == 1
 
 
