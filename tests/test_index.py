@@ -245,7 +245,7 @@ def test_the_sentence_shown_stays_inside_the_passage() -> None:
     assert shown(text, "depot lease", end=end) == "The weather was fine."
     runon = "The depot " + "and more words " * 40 + "the end."
     text = runon + " The lease of the depot, the lease of the yard, lease lease."
-    a, b = best_sentence(text, 0, len(runon), "depot")
+    a, b = best_sentence(text, 0, len(runon), "depot lease")
     assert (a, b) == (0, len(runon[:400].rsplit(" ", 1)[0]))
 
 
