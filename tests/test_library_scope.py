@@ -190,3 +190,5 @@ def test_keyword_answers_from_a_folder_name_its_documents(library) -> None:
     assert result.answers[0].text == "The launch code is Alpha Bravo."
     assert result.answers[0].document == str(root / "a" / "one.txt")
     assert os.path.dirname(result.answers[0].document) == str(root / "a")
+    assert result.read.documents == 2 and result.read.total_passages == 4
+    assert result.read.whole_document is True  # the keyword index covers every passage
