@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from desktop_qa.core import engine
-from desktop_qa.core.library import FAILED, INDEXED, Library, LibraryScope
+from desktop_qa.core.errors import UserError
+from desktop_qa.core.library import FAILED, INDEXED, Library, LibraryScope, extract
 from desktop_qa.core.library import scope as library_scope
+from desktop_qa.core.library import update as library_update
 from desktop_qa.core.query import Query
 
 FILLER = "Nothing of note happens in this paragraph, which talks about the weather. " * 12
@@ -25,8 +27,32 @@ def paragraphs(*facts: str) -> str:
     return "\n\n".join(f"{FILLER}{fact}" for fact in facts) + "\n"
 
 
+class InProcessPool:
+    """The worker pool's interface, each file extracted here: no worker process, so the
+    fixture is the same however the test process was started (mutmut runs tests in its own
+    process, beside its threads); the pool itself is tested in test_library*.py."""
+
+    stalled: dict[str, tuple[int, int]] = {}
+
+    def __init__(self, *args: object) -> None:
+        pass
+
+    def run(self, jobs):  # type: ignore[no-untyped-def]
+        for path, _ in jobs:
+            try:
+                yield path, extract(path), None
+            except UserError as exc:
+                yield path, None, str(exc)
+
+    def reading(self) -> tuple[str, int, int]:
+        return "", 0, 0
+
+    def close(self) -> None:
+        pass
+
+
 @pytest.fixture()
-def library(tmp_path: Path):  # type: ignore[no-untyped-def]
+def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """docs/a (two notes and a broken PDF), docs/ab (a name extending "a"), docs/top.txt."""
     root = tmp_path / "docs"
     (root / "a").mkdir(parents=True)
@@ -40,10 +66,11 @@ def library(tmp_path: Path):  # type: ignore[no-untyped-def]
         paragraphs("The launch code of the other folder is Charlie Delta.", "Coffee.", "Rain.")
     )
     (root / "top.txt").write_text(paragraphs("The launch code at the top is Echo."))
+    monkeypatch.setattr(library_update, "WorkerPool", InProcessPool)
     lib = Library(tmp_path / "library.sqlite")
     lib.add_folder(root)
     report = engine.final(lib.update(workers=1))
-    assert (report.extracted, report.failed) == (4, 1)
+    assert (report.extracted, report.failed) == (4, 1), report.errors
     yield lib, root.resolve()
     lib.close()
 
