@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from desktop_qa.core import engine
 from desktop_qa.core.pack import load_pack
 from desktop_qa.core.query import Query
@@ -64,3 +66,52 @@ def test_the_library_read_more_estimate_counts_short_windows_down_the_ranking(
     actual = more.read.windows - bounded.read.windows
     assert more.read.passages > bounded.read.passages and actual > 0
     assert 0.5 <= predicted / actual <= 2.0, (predicted, actual)
+
+
+def test_the_estimate_is_the_pace_times_the_passages_left(tmp_path: Path, oracle_pack: Path):
+    """Twice the time so far, twice the estimate; half the passages left, half of it; nothing
+    left (or nothing to measure by), no estimate; without a reading's figures, the passages
+    left at the seconds each read passage took."""
+    from dataclasses import replace
+
+    paragraphs = list(generate(pages=10, facts=8).paragraphs)
+    path = tmp_path / "short.txt"
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    opened = engine.open_document(path)
+    reader = Reader(load_pack(oracle_pack))
+    bounded = engine.final(engine.answer(opened, Query("warehouse lease invoice?"), reader))
+    assert bounded.state is not None and not bounded.whole_document
+    total = bounded.read.total_passages
+    full = (1 << engine.FOCUS_BASE) - 1
+    done = sum(1 for mask in bounded.state.read.values() if mask & full)
+    assert 0 < done < total - 4
+    seconds = engine.whole_read_seconds(bounded)
+    assert seconds is not None and seconds > 0
+    twice = engine.whole_read_seconds(replace(bounded, seconds=2 * bounded.seconds))
+    assert twice == pytest.approx(2 * seconds)
+    # Down the ranking (the library's read-more): the same short windows, at the pace a
+    # passage seen took, for each passage not seen yet, never past the scope's end.
+    seen = len(bounded.state.read)
+    assert seen < total - 4
+    one = engine.whole_read_seconds(bounded, passages=seen + 1)
+    assert one == pytest.approx(bounded.seconds / seen)
+    assert engine.whole_read_seconds(bounded, passages=seen + 4) == pytest.approx(4 * one)
+    rest = engine.whole_read_seconds(bounded, passages=10 * total)
+    assert rest == pytest.approx((total - seen) * one)
+    assert engine.whole_read_seconds(bounded, passages=seen) is None
+    assert engine.whole_read_seconds(replace(bounded, seconds=0.0)) is None
+    assert engine.whole_read_seconds(replace(bounded, mode="keyword")) is None
+    for read in (
+        replace(bounded.read, whole_document=True),
+        replace(bounded.read, windows=0),
+        replace(bounded.read, passages=0),
+    ):
+        assert engine.whole_read_seconds(replace(bounded, read=read)) is None
+    bare = replace(bounded, state=None)
+    left = total - bounded.read.passages
+    assert engine.whole_read_seconds(bare) == pytest.approx(
+        left * bounded.seconds / bounded.read.passages
+    )
+    # More text a passage, more to read: the estimate grows with it.
+    longer = replace(bounded.state, passage_chars=3 * bounded.state.passage_chars)
+    assert engine.whole_read_seconds(replace(bounded, state=longer)) > 2 * seconds

@@ -249,6 +249,19 @@ def test_keyword_answers_without_a_pack(opened):
     assert nothing.no_answer and nothing.answers == () and nothing.best_span_score is None
 
 
+def test_a_document_indexed_in_memory_answers_as_when_opened(opened, reader):
+    """``from_document`` (evaluation paragraphs, pasted text): the same passages, name and
+    answer as the document opened from its file."""
+    again = engine.OpenedDocument.from_document(opened.doc)
+    assert again.index.passages == opened.index.passages and again.name == opened.name
+    assert again.total_passages == PASSAGES and again.unanswerable is None
+    query = Query(QUESTION, top_k=2)
+    _, first = run_all(opened, query, reader)
+    _, second = run_all(again, query, reader)
+    assert [a.text for a in second.answers] == [a.text for a in first.answers]
+    assert second.answers[0].text == ANSWER
+
+
 def test_passages_of_many_windows_read_each_window_once(tmp_path: Path, oracle_pack: Path):
     """64-token windows: a passage is many windows; the window around the best sentence of
     each is read first, then those that sentence ran into and the deeper passages' best
