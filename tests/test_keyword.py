@@ -128,9 +128,11 @@ def test_rarer_question_words_weigh_more():
     scope = _passages_scope("A comet passed.", "A comet again.", "Nothing here.", "Nor here.")
     weights = engine.keyword_weights(scope, "comet")
     assert weights == {"comet": pytest.approx(1 + math.log(3) / math.log(5))}
-    # A one-passage scope tells nothing apart: every word it holds weighs the same.
+    # A one-passage scope tells nothing apart: every question word weighs the same there,
+    # held or not (the share of the weight is the share of the words).
     one = OpenedDocument.from_document(Document.from_text("A comet and a river.", "one"))
-    assert engine.keyword_weights(one, "comet river") == {"comet": 2.0, "river": 2.0}
+    weights = engine.keyword_weights(one, "comet river quasar")
+    assert weights == {"comet": 2.0, "river": 2.0, "quasa": 2.0}
 
 
 def test_a_sentence_holding_exactly_half_the_weight_and_most_words_is_an_answer():
