@@ -403,7 +403,7 @@ def test_passages_read_only_in_short_windows_are_not_read_in_full(tmp_path: Path
         tail = f" The launch code of the Zephyr rocket is {ANSWER}." if i == 3 else ""
         return f"The warehouse lease needs delivery invoice {i}. {words}.{tail}"
 
-    count = TOP_PASSAGES + 2
+    count = TOP_PASSAGES + 6
     path = tmp_path / "long.txt"
     path.write_text("\n\n".join(paragraph(i) for i in range(count)), encoding="utf-8")
     reader = Reader(load_pack(pack_384), batch_size=4)
@@ -423,8 +423,15 @@ def test_passages_read_only_in_short_windows_are_not_read_in_full(tmp_path: Path
         assert {n for _, n in seen} == {192}
         assert bounded.no_answer and not bounded.whole_document
         assert bounded.state is not None and len(bounded.state.read) == count
-        # Phase one the 12 best passages, phase two the other two: each step says its total.
-        assert [(s.done, s.total) for s in steps] == [(1, 12), (5, 12), (9, 12), (12, 12), (2, 2)]
+        # Phase one the 12 best passages, phase two the other six: each step says its total.
+        assert [(s.done, s.total) for s in steps] == [
+            (1, 12),
+            (5, 12),
+            (9, 12),
+            (12, 12),
+            (4, 6),
+            (6, 6),
+        ]
         estimate = engine.whole_read_seconds(bounded)
         assert estimate is not None and estimate > 0  # every passage is left to read in full
         seen.clear()
