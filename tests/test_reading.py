@@ -390,3 +390,53 @@ def test_query_accepts_its_bounds():
     assert Query("ok", top_k=1).top_k == 1 and Query("ok", top_k=MAX_TOP_K).top_k == MAX_TOP_K
     assert Query("ok", depth=1).depth == 1
     assert Query("ok", exhaustive=1).exhaustive is True  # type: ignore[arg-type]
+
+
+def test_passages_read_only_in_short_windows_are_not_read_in_full(tmp_path: Path, pack_384):
+    """A bounded read of every passage's short window (192 tokens of passages of about 260)
+    leaves the scope not read in full: the whole read is still to do, estimated as such,
+    and resuming it reads each passage's full window, where the answer is."""
+    short = "city data name june july".split()
+
+    def paragraph(i: int) -> str:
+        words = " ".join(short[(i + j) % len(short)] for j in range(200))
+        tail = f" The launch code of the Zephyr rocket is {ANSWER}." if i == 3 else ""
+        return f"The warehouse lease needs delivery invoice {i}. {words}.{tail}"
+
+    count = TOP_PASSAGES + 6
+    path = tmp_path / "long.txt"
+    path.write_text("\n\n".join(paragraph(i) for i in range(count)), encoding="utf-8")
+    reader = Reader(load_pack(pack_384), batch_size=4)
+    seen: list[tuple[int, int]] = []
+    real = reader.run
+
+    def run(batch):  # type: ignore[no-untyped-def]
+        seen.extend((w.passage, len(w.ids)) for w in batch)
+        return real(batch)
+
+    reader.run = run  # type: ignore[method-assign]
+    with engine.open_document(path) as doc:
+        assert doc.total_passages == count
+        steps, bounded = run_all(doc, Query(ELSEWHERE, depth=count), reader)
+        # Every passage read, each in one short window that does not reach the answer.
+        assert bounded.read.passages == bounded.read.windows == count == len(seen)
+        assert {n for _, n in seen} == {192}
+        assert bounded.no_answer and not bounded.whole_document
+        assert bounded.state is not None and len(bounded.state.read) == count
+        # Phase one the 12 best passages, phase two the other six: each step says its total.
+        assert [(s.done, s.total) for s in steps] == [
+            (1, 12),
+            (5, 12),
+            (9, 12),
+            (12, 12),
+            (4, 6),
+            (6, 6),
+        ]
+        estimate = engine.whole_read_seconds(bounded)
+        assert estimate is not None and estimate > 0  # every passage is left to read in full
+        seen.clear()
+        steps, whole = run_all(doc, Query(ELSEWHERE).deeper(), reader, resume=bounded)
+        assert len(seen) == count and all(n > 192 for _, n in seen)
+        assert whole.whole_document and whole.answers[0].text == ANSWER
+        assert steps[-1].done == steps[-1].total == count
+        assert whole.read.windows == 2 * count and engine.whole_read_seconds(whole) is None
