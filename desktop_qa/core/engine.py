@@ -345,7 +345,8 @@ def keyword_weights(scope: Scope, question: str) -> dict[str, float]:
     A word in ``df`` of ``N`` passages weighs ``1 + log(1 + N/df) / log(1 + N)``:
     a word in every passage 1, a word in one passage about 2 (``df`` is counted
     up to ``RARITY_SAMPLE``; a word the scope never holds weighs 1, since it
-    cannot tell passages apart).
+    cannot tell passages apart). A one-passage scope has nothing to compare:
+    every word weighs the same (2), held or not, without a search.
     """
     total = max(scope.total_passages, 1)
     weights: dict[str, float] = {}
