@@ -212,3 +212,43 @@ def test_the_current_answer_follows_the_best_unless_the_user_picked_one(
         else:
             assert s.current_answer == c and s.current == 1  # still the pick, where it moved
         s.cancel_query()
+
+
+def test_the_page_renderer_and_find_job_drop_reports_once_the_window_is_gone(
+    qtbot, handbook_pdf
+):  # type: ignore[no-untyped-def]
+    """Pages drawn and words found on pool threads after the window closed go nowhere: no
+    RuntimeError from the pool thread (while live ones still report)."""
+    import shiboken6
+    from PySide6.QtCore import QThreadPool
+
+    from desktop_qa.core.document import load_document
+    from desktop_qa.gui.findbar import _FindJob
+    from desktop_qa.gui.rendering import PageRenderer
+
+    def renderer_with_one_page() -> PageRenderer:
+        renderer = PageRenderer(QThreadPool())
+        renderer._path, renderer._wanted, renderer._running = handbook_pdf, [(0, 0.5)], True
+        return renderer
+
+    gone = renderer_with_one_page()
+    shiboken6.delete(gone)  # what Qt does to a closed window's objects
+    gone.work()  # as the pool thread runs it: no RuntimeError
+    assert gone.renders == 1
+    live = renderer_with_one_page()
+    pages: list[int] = []
+    live.rendered.connect(lambda _gen, page, _scale, image: pages.append(page))
+    live.work()
+    assert pages == [0]
+
+    document = load_document(handbook_pdf)
+    job = _FindJob(1, document, "launch code")
+    job.setAutoDelete(False)
+    shiboken6.delete(job.signals)
+    job.run()  # no RuntimeError
+    found = _FindJob(2, document, "launch code")
+    found.setAutoDelete(False)
+    hits: list[object] = []
+    found.signals.done.connect(lambda _gen, out: hits.append(out))
+    found.run()
+    assert hits and isinstance(hits[0], list) and hits[0]

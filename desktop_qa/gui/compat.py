@@ -14,6 +14,7 @@ import ctypes
 import sys
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
 _PROBES = 8
@@ -47,3 +48,19 @@ def emit(signal: SignalInstance, *args: Any) -> None:
     if LEAK_PER_EMIT and isinstance(result, bool):
         for _ in range(LEAK_PER_EMIT):
             _incref(result)
+
+
+def emit_from(owner: QObject, name: str, *args: Any) -> None:
+    """Emit ``owner.<name>`` from a pool thread, or drop it once Qt deleted ``owner``.
+
+    The window may close (and Qt delete the signals' object) while a pool
+    thread finishes; the outcome then has nobody to reach, and raising
+    RuntimeError there would only print a traceback from the pool thread.
+    """
+    if not shiboken6.isValid(owner):
+        return
+    try:
+        emit(getattr(owner, name), *args)
+    except RuntimeError:
+        if shiboken6.isValid(owner):  # not the deleted object: a real error
+            raise

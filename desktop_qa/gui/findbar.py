@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 from desktop_qa.core import find
 from desktop_qa.core.document import Document
 from desktop_qa.core.errors import UserError
-from desktop_qa.gui.compat import emit
+from desktop_qa.gui.compat import emit, emit_from
 from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.questionbar import QuestionBar, keeps_enter_and_esc
@@ -55,7 +55,7 @@ class _FindJob(QRunnable):
             out = user_message(exc)
         except Exception as exc:  # never take the app down for a search
             out = f"find failed ({exc.__class__.__name__}: {exc})"
-        emit(self.signals.done, self.generation, out)
+        emit_from(self.signals, "done", self.generation, out)  # the window may be gone
 
 
 class FindBar(QWidget):

@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage
 
 from desktop_qa.core import formats
 from desktop_qa.core.document import MUPDF_SUFFIXES
-from desktop_qa.gui.compat import emit
+from desktop_qa.gui.compat import emit_from
 
 
 class _RenderJob(QRunnable):
@@ -121,7 +121,7 @@ class PageRenderer(QObject):
             except Exception:  # a damaged page stays blank; never kill the pool
                 image = QImage()
             self.renders += 1
-            emit(self.rendered, generation, page_no, scale, image)
+            emit_from(self, "rendered", generation, page_no, scale, image)  # window may be gone
 
     def _render(self, page_no: int, scale: float) -> QImage:
         """The page in the screen's own format (RGB32), converted here on the pool thread:

@@ -15,11 +15,10 @@ import traceback
 from collections.abc import Callable, Generator
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from desktop_qa.core.errors import Cancelled, UserError
-from desktop_qa.gui.compat import emit
+from desktop_qa.gui.compat import emit_from
 from desktop_qa.gui.messages import user_message
 
 PROGRESS_INTERVAL_S = 0.05
@@ -67,20 +66,8 @@ class Worker(QRunnable):
         return self._cancel.is_set()
 
     def _send(self, name: str, *args: Any) -> None:
-        """Emit ``signals.<name>``, or drop it once their C++ object is gone.
-
-        The window may close (and Qt delete the signals' object) while this
-        thread finishes; the outcome then has nobody to reach, and raising
-        RuntimeError here would only print a traceback from the pool thread.
-        """
-        signals = self.signals
-        if not shiboken6.isValid(signals):
-            return
-        try:
-            emit(getattr(signals, name), *args)
-        except RuntimeError:
-            if shiboken6.isValid(signals):  # not the deleted object: a real error
-                raise
+        """Emit ``signals.<name>``, or drop it once their C++ object is gone (``emit_from``)."""
+        emit_from(self.signals, name, *args)
 
     def _report(self, payload: Any, force: bool = False) -> None:
         now = time.monotonic()
