@@ -25,6 +25,17 @@ def slow_window(qtbot, make_window, oracle_pack, handbook_pdf, delay=0.05):  # t
     return window, reader
 
 
+def answered_then_slow(qtbot, make_window, oracle_pack, handbook_pdf):  # type: ignore[no-untyped-def]
+    """A window that answered QUESTION once (its final result), then reads slowly, so a
+    test can feed a next reading's partial results by hand."""
+    window, reader = slow_window(qtbot, make_window, oracle_pack, handbook_pdf, delay=0.0)
+    s = window.session
+    s.settings.exhaustive = False
+    with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
+        s.ask(QUESTION)
+    return window, reader, s.result
+
+
 def test_first_answer_is_shown_while_the_reading_goes_on(
     qtbot, make_window, oracle_pack, handbook_pdf
 ):
@@ -122,12 +133,8 @@ def test_a_burst_of_answers_so_far_is_drawn_once_then_the_newest(
 
     from desktop_qa.core.results import Progress
 
-    window, reader = slow_window(qtbot, make_window, oracle_pack, handbook_pdf, delay=0.0)
+    window, reader, final = answered_then_slow(qtbot, make_window, oracle_pack, handbook_pdf)
     s = window.session
-    s.settings.exhaustive = False
-    with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
-        s.ask(QUESTION)
-    final = s.result
     top = final.answers[0]
 
     def partial(i: int):  # type: ignore[no-untyped-def]
@@ -189,12 +196,8 @@ def test_the_current_answer_follows_the_best_unless_the_user_picked_one(
 
     from desktop_qa.core.results import Progress
 
-    window, reader = slow_window(qtbot, make_window, oracle_pack, handbook_pdf, delay=0.0)
+    window, reader, final = answered_then_slow(qtbot, make_window, oracle_pack, handbook_pdf)
     s = window.session
-    s.settings.exhaustive = False
-    with qtbot.waitSignal(s.queryFinished, timeout=WAIT):
-        s.ask(QUESTION)
-    final = s.result
     top = final.answers[0]
     a, b, c = (replace(top, start=top.start + i, probability=0.3 - i / 10) for i in range(3))
     reader.delay = 2.0  # the real reading sends nothing more during the test
