@@ -76,26 +76,35 @@ def main() -> None:
             t = time.perf_counter()
             more = engine.final(engine.answer(scope, deeper, reader, resume=first))
             measured = time.perf_counter() - t
-            runs.append({
-                "question": question,
-                "bounded_s": round(bounded_s, 3),
-                "bounded_passages": first.read.passages,
-                "estimate_s": round(estimate or 0.0, 2),
-                "read_more_s": round(measured, 3),
-                "read_more_passages": more.read.passages,
-                "read_more_windows": more.read.windows - first.read.windows,
-                "measured_over_estimate": round(measured / estimate, 2) if estimate else None,
-            })
+            runs.append(
+                {
+                    "question": question,
+                    "bounded_s": round(bounded_s, 3),
+                    "bounded_passages": first.read.passages,
+                    "estimate_s": round(estimate or 0.0, 2),
+                    "read_more_s": round(measured, 3),
+                    "read_more_passages": more.read.passages,
+                    "read_more_windows": more.read.windows - first.read.windows,
+                    "measured_over_estimate": round(measured / estimate, 2) if estimate else None,
+                }
+            )
     ratios = [r["measured_over_estimate"] for r in runs if r["measured_over_estimate"]]
-    print(json.dumps({
-        "library": {k: stats.get(k) for k in ("documents", "pages", "passages") if k in stats},
-        "files": 1 + len(corpus),
-        "total_passages": scope.total_passages,
-        "runs": runs,
-        "median_measured_over_estimate": statistics.median(ratios) if ratios else None,
-        "load_avg_start": [round(x, 2) for x in load_start],
-        "load_avg_end": [round(x, 2) for x in os.getloadavg()],
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "library": {
+                    k: stats.get(k) for k in ("documents", "pages", "passages") if k in stats
+                },
+                "files": 1 + len(corpus),
+                "total_passages": scope.total_passages,
+                "runs": runs,
+                "median_measured_over_estimate": statistics.median(ratios) if ratios else None,
+                "load_avg_start": [round(x, 2) for x in load_start],
+                "load_avg_end": [round(x, 2) for x in os.getloadavg()],
+            },
+            indent=1,
+        )
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

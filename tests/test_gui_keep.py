@@ -123,3 +123,21 @@ def test_page_needs_a_document(capsys):
     assert main(["gui", "--page", "3"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_state_file_keeps_a_change_made_just_before_quitting(tmp_path, make_window):
+    """A scripted run quits inside the 20 ms coalescing delay; its last change is still written.
+
+    (`desktop-qa FILE --screenshot X --state-file Y` quits once the page is drawn:
+    without the flush on quit the file could still say no document was open.)
+    """
+    from desktop_qa.gui.state import StateFile
+
+    window = make_window()
+    state = tmp_path / "state.json"
+    keeper = StateFile(window, state)
+    keeper.flush()
+    assert json.loads(state.read_text("utf-8"))["question"] == ""
+    window.question.setText("when was the lease signed")  # schedules a write, 20 ms away
+    QApplication.instance().aboutToQuit.emit()  # what app.quit() sends before leaving the loop
+    assert json.loads(state.read_text("utf-8"))["question"] == "when was the lease signed"

@@ -217,9 +217,7 @@ def test_the_current_answer_follows_the_best_unless_the_user_picked_one(
         s.cancel_query()
 
 
-def test_the_page_renderer_and_find_job_drop_reports_once_the_window_is_gone(
-    qtbot, handbook_pdf
-):  # type: ignore[no-untyped-def]
+def test_the_page_renderer_and_find_job_drop_reports_once_the_window_is_gone(qtbot, handbook_pdf):  # type: ignore[no-untyped-def]
     """Pages drawn and words found on pool threads after the window closed go nowhere: no
     RuntimeError from the pool thread (while live ones still report)."""
     import shiboken6

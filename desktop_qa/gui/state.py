@@ -2,8 +2,8 @@
 
 How a test drives the real app from outside (a real X server, keys sent with
 ``xdotool``) and checks it without reading pixels: the file is replaced
-atomically (temp file + ``os.replace``) a moment after any change, so a reader
-never sees half a file. Fields (docs/gui.md):
+atomically (temp file + ``os.replace``) a moment after any change, and at quit
+when one is still pending, so a reader never sees half a file. Fields (docs/gui.md):
 
 ``seq`` (counts writes), ``document`` (file name or null), ``pages``, ``page``
 (1-based page jumped to, else the one filling most of the view; 0 for none), ``rendered`` (the
@@ -83,7 +83,16 @@ class StateFile(QObject):
         app = QApplication.instance()
         if app is not None:
             app.focusChanged.connect(self.schedule)  # type: ignore[attr-defined]
+            # A scripted run (--screenshot) quits the moment the page is drawn,
+            # often inside the coalescing delay: the last change must still be written.
+            app.aboutToQuit.connect(self.flush)  # type: ignore[attr-defined]
         self.schedule()
+
+    def flush(self) -> None:
+        """Write now if a write is pending, so quitting never loses the last change."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self.write()
 
     def _failed(self, message: str) -> None:
         self.error = message
