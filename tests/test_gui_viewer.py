@@ -317,6 +317,62 @@ def test_page_box_shows_the_page_jumped_to_else_the_one_filling_the_view(
     assert box.value() == _filling(view) != 5
 
 
+def test_zoom_keeps_the_spot_in_view_centre_for_keys_mouse_for_the_wheel(
+    qtbot, make_window, handbook_pdf
+):
+    """Zooming in or out leaves the words you were reading where they were.
+
+    The keys (Ctrl+=, Ctrl+-) hold the view's centre; Ctrl+wheel holds the
+    point under the mouse; fit width holds the centre's height on the page.
+    """
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    window = make_window()
+    _open(qtbot, window, handbook_pdf)
+    view = window.pdf_view
+    view.go_to_page(30)
+    view.verticalScrollBar().setValue(view.verticalScrollBar().value() + 200)
+    centre = QPointF(view.viewport().width() / 2, view.viewport().height() / 2)
+
+    def spot(at: QPointF) -> tuple[int, float, float]:
+        page, point = view.view_to_page(at)
+        return page, point.x(), point.y()
+
+    def same(before, after, *, x: bool = True) -> bool:
+        tol = 1.0 / view.zoom + 0.5  # a pixel of scroll, in PDF points, and rounding
+        return (
+            before[0] == after[0]
+            and abs(before[2] - after[2]) <= tol
+            and (not x or abs(before[1] - after[1]) <= tol)
+        )
+
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    for key in (Qt.Key.Key_Equal, Qt.Key.Key_Equal, Qt.Key.Key_Equal, Qt.Key.Key_Minus):
+        before, zoom = spot(centre), view.zoom
+        qtbot.keyClick(window, key, ctrl)
+        assert view.zoom != zoom and same(before, spot(centre)), (key, before, spot(centre))
+    # Ctrl+wheel over a point left of and above the centre: that point stays.
+    mouse = QPointF(view.viewport().width() / 4, view.viewport().height() / 3)
+    for delta in (120, -120, -120):
+        before = spot(mouse)
+        wheel = QWheelEvent(
+            mouse,
+            view.viewport().mapToGlobal(mouse),
+            QPoint(),
+            QPoint(0, delta),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.ControlModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(view.viewport(), wheel)
+        assert same(before, spot(mouse)), (delta, before, spot(mouse))
+    before = spot(centre)
+    qtbot.keyClick(window, Qt.Key.Key_0, ctrl)
+    assert view.fit_width and same(before, spot(centre), x=False), (before, spot(centre))
+
+
 # -- 5. the shortcuts list ---------------------------------------------------------------------
 def test_help_lists_the_outline_and_find_keys(make_window):
     rows = dict(make_window().shortcut_rows())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool, Signal
@@ -41,6 +42,16 @@ ZOOM_STEP = 1.2
 CACHE_BYTES = 256 * 1024 * 1024
 
 SELECTION = QColor(60, 120, 230, 70)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A point on a page (PDF points) and the viewport point it must stay under."""
+
+    page: int
+    x: float
+    y: float
+    at: QPointF
 
 
 class PdfView(QAbstractScrollArea):
@@ -114,9 +125,13 @@ class PdfView(QAbstractScrollArea):
         room = self.viewport().width() - 2 * MARGIN
         return min(max(room / widest, MIN_ZOOM), MAX_ZOOM)
 
-    def _relayout(self) -> None:
-        """Recompute page positions for the zoom, keeping the same spot in view."""
-        anchor = self._view_anchor()
+    def _relayout(self, keep: Anchor | None = None) -> None:
+        """Recompute page positions for the zoom, keeping the same spot in view.
+
+        ``keep``: the page point to hold under its viewport point (a zoom: taken
+        before the zoom changed); without it the spot at the top stays (a resize).
+        """
+        anchor = self._view_anchor() if keep is None else None
         if self.fit_width:
             self.zoom = self._fit_zoom()
         tops: list[float] = []
@@ -143,6 +158,11 @@ class PdfView(QAbstractScrollArea):
             if anchor is not None:
                 page, frac = anchor
                 vbar.setValue(int(self._tops[page] + frac * self._page_h(page)))
+            elif keep is not None and keep.page < len(self._tops):
+                z, page = self.zoom, keep.page
+                vbar.setValue(round(self._tops[page] + keep.y * z - keep.at.y()))
+                w = self.document.page_sizes[page][0] * z if self.document is not None else 0.0
+                hbar.setValue(round((self._width - w) / 2 + keep.x * z - keep.at.x()))
             self._scrolled()  # other pages in view at the new zoom, even at the same value
         finally:
             self._moving = False
@@ -152,6 +172,18 @@ class PdfView(QAbstractScrollArea):
     def _page_h(self, page: int) -> float:
         assert self.document is not None
         return self.document.page_sizes[page][1] * self.zoom
+
+    def _anchor_at(self, at: QPointF | None = None) -> Anchor | None:
+        """The page point under ``at`` (default: the viewport's centre), before a zoom."""
+        if not self._tops:
+            return None
+        if at is None:
+            at = QPointF(self.viewport().width() / 2, self.viewport().height() / 2)
+        hit = self.view_to_page(at)
+        if hit is None:
+            return None
+        page, point = hit
+        return Anchor(page, point.x(), point.y(), QPointF(at))
 
     def _view_anchor(self) -> tuple[int, float] | None:
         """(page, fraction) at the top of the viewport, to keep it in place on zoom."""
@@ -219,10 +251,12 @@ class PdfView(QAbstractScrollArea):
         return max(self.visible_pages(), key=shown) + 1  # the first of equals: the top one
 
     # -- zoom & navigation ------------------------------------------------------
-    def set_zoom(self, zoom: float) -> None:
+    def set_zoom(self, zoom: float, at: QPointF | None = None) -> None:
+        """Zoom keeping the spot under ``at`` (the mouse; default the view's centre) in place."""
+        keep = self._anchor_at(at)
         self.fit_width = False
         self.zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
-        self._relayout()
+        self._relayout(keep)
 
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom * ZOOM_STEP)
@@ -231,8 +265,9 @@ class PdfView(QAbstractScrollArea):
         self.set_zoom(self.zoom / ZOOM_STEP)
 
     def zoom_fit_width(self) -> None:
+        keep = self._anchor_at()
         self.fit_width = True
-        self._relayout()
+        self._relayout(keep)
 
     def go_to_page(self, page: int) -> None:
         """Scroll so 1-based ``page`` starts at the top."""
@@ -340,9 +375,9 @@ class PdfView(QAbstractScrollArea):
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             if event.angleDelta().y() > 0:
-                self.zoom_in()
+                self.set_zoom(self.zoom * ZOOM_STEP, event.position())
             elif event.angleDelta().y() < 0:
-                self.zoom_out()
+                self.set_zoom(self.zoom / ZOOM_STEP, event.position())
             event.accept()
             return
         super().wheelEvent(event)
