@@ -261,3 +261,22 @@ def test_the_window_says_a_locked_library_in_its_own_words(
     assert "the library is locked by another process" in shown, shown
     assert "(another desktop-qa window or command is updating it)" in shown, shown
     assert "try again" in shown and "run again" not in shown, shown
+
+
+def test_times_read_the_same_in_the_read_more_button_and_the_indexing_line() -> None:
+    """75 s is "75 s" everywhere (it once said "1 min" under the answers), minutes past 90 s."""
+    from desktop_qa.core.library import IndexProgress
+    from desktop_qa.gui.indexing import progress_text
+
+    words = gui_messages.duration_text
+    assert [words(s) for s in (0.2, 40, 75, 89.4, 90, 150, 600)] == [
+        "1 s",
+        "40 s",
+        "75 s",
+        "89 s",
+        "2 min",
+        "2 min",
+        "10 min",
+    ]
+    progress = IndexProgress(done=3, total=10, pages=0, seconds=9.0)
+    assert progress_text(progress, eta=75) == "Indexing 3 of 10 documents · about 75 s left"

@@ -26,7 +26,7 @@ from desktop_qa.core.library import (
     default_workers,
 )
 from desktop_qa.gui.compat import emit
-from desktop_qa.gui.messages import user_message
+from desktop_qa.gui.messages import duration_text, user_message
 from desktop_qa.gui.workers import Jobs, Worker
 
 WATCH_DELAY_MS = 1500  # changes settle this long before re-indexing
@@ -43,13 +43,6 @@ def progress_text(p: IndexProgress, eta: float | None = None) -> str:
     if p.file_pages:
         text += f" · {p.current}: OCR page {p.file_page} of {p.file_pages}"
     return text
-
-
-def duration_text(seconds: float) -> str:
-    """ "40 s" or "5 min": time left as a person reads it."""
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    return f"{round(seconds / 60)} min"
 
 
 class EtaSmoother:

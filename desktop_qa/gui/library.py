@@ -40,8 +40,8 @@ from desktop_qa.core.library import (
     IndexReport,
 )
 from desktop_qa.gui.compat import emit
-from desktop_qa.gui.indexing import EtaSmoother, LibraryController, duration_text, progress_text
-from desktop_qa.gui.messages import user_message
+from desktop_qa.gui.indexing import EtaSmoother, LibraryController, progress_text
+from desktop_qa.gui.messages import duration_text, user_message
 from desktop_qa.gui.session import SCOPE_DOCUMENT, SCOPE_LIBRARY
 
 DOCUMENT_KEY = "Ctrl+Shift+D"  # ask this document

@@ -55,3 +55,13 @@ HINTS = {
 def user_message(exc: UserError) -> str:
     """A user error's one line in the app's terms (menus, never command-line flags)."""
     return exc.describe(SETTING_NAMES, HINTS)
+
+
+def duration_text(seconds: float) -> str:
+    """ "40 s", "75 s" or "5 min": a time as a person reads it, the same in every panel.
+
+    Seconds up to 90 (a minute and a half is not "2 min"); whole minutes after.
+    """
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"

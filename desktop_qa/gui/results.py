@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from desktop_qa.core.engine import whole_read_seconds
 from desktop_qa.core.results import Answer, QueryResult, no_answer_text
 from desktop_qa.gui.compat import emit
+from desktop_qa.gui.messages import duration_text
 
 READ_WHOLE_KEY = "Ctrl+Enter"
 PAD = 8
@@ -93,12 +94,6 @@ def answer_html(
         f"&nbsp;&nbsp;<span style='color:#666'>{meta}</span><br>"
         f"<span style='color:#333; font-size:small'>{context_html(answer)}</span></div>"
     )
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{max(1, round(seconds))} s"
-    return f"{round(seconds / 60)} min"
 
 
 class HtmlDelegate(QStyledItemDelegate):
@@ -275,12 +270,12 @@ class ResultsPanel(QWidget):
         scope = "" if result.whole_document else " · best-matching passages read"
         seconds = more_seconds if more_seconds is not None else whole_read_seconds(result)
         if library and not result.whole_document and result.mode == "reader":
-            about = f" (about {_duration(more_seconds)})" if more_seconds is not None else ""
+            about = f" (about {duration_text(more_seconds)})" if more_seconds is not None else ""
             self._set_read_text(f"Read more of the library{about} · {READ_WHOLE_KEY}")
             self.read_button.show()
         elif seconds is not None:
             self._set_read_text(
-                f"Read the whole document (about {_duration(seconds)}) · {READ_WHOLE_KEY}"
+                f"Read the whole document (about {duration_text(seconds)}) · {READ_WHOLE_KEY}"
             )
             self.read_button.show()
         if keyword and answers:
