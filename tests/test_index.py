@@ -186,8 +186,11 @@ def stored_index(path, tokenizer: str = "trigram") -> tuple[str, list]:  # type:
     return text, passages
 
 
-def test_a_stored_index_opens_read_only_with_its_tokenizer_from_any_thread(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "entry sqlite"  # a space: the path is a URI
+# The path goes into a URI: a space, and the characters a URI reads otherwise ("%20" is
+# not a space here, "#" and "?" do not end the path), as in a user name or a cache folder.
+@pytest.mark.parametrize("name", ["entry sqlite", "100%20 sure #2 ?.sqlite"])
+def test_a_stored_index_opens_read_only_with_its_tokenizer_from_any_thread(tmp_path, name) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
     _, passages = stored_index(path)
     index = PassageIndex.open(path)
     assert index.passages == passages
@@ -201,7 +204,7 @@ def test_a_stored_index_opens_read_only_with_its_tokenizer_from_any_thread(tmp_p
     worker.join()
     assert [h.passage for h in found] == [1]  # searched from a reading thread
     index.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry sqlite"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 def test_an_in_memory_index_is_searched_from_another_thread() -> None:

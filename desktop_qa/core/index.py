@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,7 +234,8 @@ class PassageIndex:
     @classmethod
     def open(cls, path: Path) -> PassageIndex:
         """An index stored in a cache file, opened read-only (raises sqlite3.Error)."""
-        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, check_same_thread=False)
+        uri = "file:" + urllib.parse.quote(Path(path).absolute().as_posix())  # "#", "?", "%"
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
         try:
             tokenizer = conn.execute(
                 "SELECT value FROM index_meta WHERE key = 'tokenizer'"
