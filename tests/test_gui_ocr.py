@@ -98,6 +98,8 @@ def test_a_scan_with_missing_language_data_opens_and_names_the_setting(qtbot, ma
     assert window.pdf_view.renderer.renders >= 1
     header = window.results.header_text()
     assert "OCR language data for 'xyz' is not installed" in header
+    # What an installed app can do: a file in its folder, or the setting (pip: a source install).
+    assert "xyz.traineddata in" in header and "pip" not in header
     assert header.endswith(
         "; or tick installed ones (Tools ▸ Settings ▸ OCR languages) and open it again"
     )

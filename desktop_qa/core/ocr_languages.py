@@ -77,10 +77,12 @@ def resolve_languages(languages: str) -> tuple[Path, list[str]]:
     missing = [x for x in langs if x not in installed]
     if missing:
         have = ", ".join(sorted(installed)) or "none"
+        # A file dropped in the user folder works for every install; a pip package
+        # only for a source install, so that is the CLI's hint, not the core's line.
         raise UserError(
             f"OCR language data for '{'+'.join(missing)}' is not installed (installed: {have}); "
-            f"install it with 'pip install tessdata-fast-{missing[0]}' or put "
-            f"{missing[0]}.traineddata in {user_tessdata_dir()}"
+            f"put {missing[0]}.traineddata in {user_tessdata_dir()}",
+            hint="ocr_languages",
         )
     folders = [installed[x] for x in langs]
     for folder in folders:
