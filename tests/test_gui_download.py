@@ -227,3 +227,34 @@ def test_cancel_installs_nothing_and_resets_the_panel(qtbot, make_window, user_d
         qtbot.mouseClick(panel.download, Qt.MouseButton.LeftButton)
     assert _installed(user_dirs) == [PACK_NAME]
     assert window.first_run.isHidden() and not window.results.isHidden()
+
+
+def test_a_build_without_onnx_says_what_to_do_in_the_apps_words(
+    qtbot, make_window, user_dirs, tmp_path, monkeypatch, capsys
+):
+    """`packaging/build.py --without-onnx` leaves out what quantizing needs: one clear line.
+
+    The command line keeps its line (pip, or `model install`); the panel names the
+    app's ways (the full build, or a pack folder from elsewhere), never a command.
+    """
+    import sys
+
+    from desktop_qa.packs import hub as hub_module
+
+    hub = _hub(tmp_path)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` fails, as in such a build
+    monkeypatch.setattr(hub_module, "HfHub", lambda **_: hub)
+    assert cli.main(["model", "download"]) == 2
+    cli_line = capsys.readouterr().err.strip()
+    problem = "cannot check or quantize a downloaded model (the onnx package is missing)"
+    assert problem in cli_line and cli_line.endswith(
+        "; run 'pip install onnx', or install a ready pack with 'desktop-qa model install DIR'"
+    )
+    window = make_window(hub)
+    with qtbot.waitSignal(window.session.downloadFailed, timeout=WAIT) as blocker:
+        qtbot.mouseClick(window.first_run.download, Qt.MouseButton.LeftButton)
+    shown = blocker.args[0]
+    assert problem in shown and "Choose Model Pack Folder" in shown
+    assert "pip" not in shown and "desktop-qa model" not in shown
+    _assert_initial(window, error=shown)
+    assert _installed(user_dirs) == []

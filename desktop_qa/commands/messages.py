@@ -35,6 +35,9 @@ HINTS = {
     "model_elsewhere": (
         ", or download a pack elsewhere and install it with 'desktop-qa model install DIR'"
     ),
+    # A download where the onnx package is missing (packs/download.py).
+    "onnx_missing": "; run 'pip install onnx', or install a ready pack with "
+    "'desktop-qa model install DIR'",
     # The library (core/library): its commands.
     "library_empty": "; add a folder with 'desktop-qa library add DIR'",
     "library_folders": "; see 'desktop-qa library list'",

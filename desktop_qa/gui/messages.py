@@ -35,6 +35,11 @@ HINTS = {
         f", or download a pack on a computer that can reach it, copy its folder here and "
         f"choose it ({CHOOSE_PACK_MENU})"
     ),
+    # A download in a build without the onnx package (packaging --without-onnx).
+    "onnx_missing": (
+        f"; install the full build of the app, or choose a pack folder downloaded on "
+        f"another computer ({CHOOSE_PACK_MENU})"
+    ),
     # The library: its menu and panel (gui/library.py).
     "library_empty": f"; add a folder ({ADD_FOLDER})",
     "library_folders": "; the Library panel lists its folders",

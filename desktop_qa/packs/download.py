@@ -222,8 +222,8 @@ def _pack_from_onnx(
     except ImportError:
         raise UserError(
             "this installation cannot check or quantize a downloaded model (the onnx package "
-            "is missing); run 'pip install onnx', or install a ready pack with "
-            "'desktop-qa model install DIR'"
+            "is missing)",
+            hint="onnx_missing",  # the CLI: pip or a ready pack; the app: a pack folder
         ) from None
     from desktop_qa.packs.vocab import tokenizer_from_vocab_txt
 
