@@ -24,6 +24,7 @@ from typing import Any
 from desktop_qa.core import child
 
 RENDER_SECONDS = 20.0  # a page past this is given up (blank) and its child replaced
+START_SECONDS = 30.0  # a replacement child that is not up by then: pages stay blank
 CANCEL_AFTER = 1.0  # a page still drawing this long after its document was left is stopped
 
 
@@ -107,10 +108,12 @@ class PageDrawer:
 
     ``draw`` returns None for a page that could not be drawn (no such page, a
     damaged page, one past ``seconds``, a crash); the caller keeps it blank.
+    ``job_fn`` is what the child runs (tests give one that hangs or crashes).
     """
 
-    def __init__(self, seconds: float = RENDER_SECONDS) -> None:
+    def __init__(self, seconds: float = RENDER_SECONDS, job_fn: child.JobFn = _draw_job) -> None:
         self.seconds = seconds
+        self.job_fn = job_fn
         self._child: child.Child | None = None
         self._ready = False
         self._was_ready = False  # a child has drawn: never fall back to drawing here
@@ -119,10 +122,13 @@ class PageDrawer:
         self.in_child = 0  # pages drawn in a child (tests, benchmarks)
         self.here = 0  # pages drawn in this process (the warm-up, no child possible)
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start a child if none runs (it warms up while the caller goes on)."""
+        if self._child is not None or self._unavailable:
+            return
         try:
             self._child = child.Child(
-                _draw_job,
+                self.job_fn,
                 start_method="spawn",  # the window has threads: fork is not safe
                 daemon=True,
                 quiet_stderr=True,
@@ -131,14 +137,16 @@ class PageDrawer:
             self._child.send("ready")
         except (child.ChildUnavailable, OSError, ValueError):
             self._child = None
-            self._unavailable = True
+            self._unavailable = True  # no processes here: pages are drawn in this one
         self._ready = False
 
-    def _check_ready(self, wait: bool) -> None:
-        """Take the child's warm-up answer if it came (``wait``: until it does)."""
-        assert self._child is not None
+    def ready(self, wait: bool = False) -> bool:
+        """A child is up and can draw (``wait``: up to ``START_SECONDS`` for its warm-up)."""
+        self.start()
+        if self._child is None or self._ready:
+            return self._ready
         try:
-            if self._child.conn.poll(self.seconds if wait else 0):
+            if self._child.conn.poll(START_SECONDS if wait else 0):
                 kind, value = self._child.receive()
                 self._ready = self._was_ready = kind == "ok" and value == "ready"
                 if not self._ready:
@@ -147,6 +155,7 @@ class PageDrawer:
                 self._drop()
         except (child.ChildCrashed, OSError, EOFError):
             self._drop()
+        return self._ready
 
     def _drop(self) -> None:
         if self._child is not None:
@@ -154,14 +163,13 @@ class PageDrawer:
         self._child, self._ready = None, False
 
     def draw(self, job: DrawJob, cancel: Callable[[], bool] | None = None) -> PageImage | None:
-        if self._child is None and not self._unavailable:
-            self._start()
-        if self._child is not None and not self._ready:
-            self._check_ready(wait=self._was_ready)
-        if self._child is None or not self._ready:
+        # Once a child has drawn, pages wait for its replacement rather than risk the
+        # window here (a page that hung a child would hang this process too).
+        if not self.ready(wait=self._was_ready):
             if self._was_ready and not self._unavailable:
-                return None  # the replacement child did not come up: this page stays blank
+                return None  # the replacement did not come up: this page stays blank
             return self._draw_here(job)
+        assert self._child is not None
         started = time.monotonic()
         stop = None
         if cancel is not None:

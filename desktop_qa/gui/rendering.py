@@ -112,6 +112,8 @@ class PageRenderer(QObject):
                             self.drawer.close()
                         elif path is None:
                             self.drawer.close_document()  # no file kept open once closed
+                        else:
+                            self.drawer.start()  # a document: its child warms up meanwhile
                     finally:
                         self._running = False
                     return
