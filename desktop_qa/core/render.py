@@ -212,8 +212,11 @@ class PageDrawer:
             local[1].close()
 
     def close(self) -> None:
-        """Stop the child (after its page) and close what is open here."""
+        """Stop the child and close what is open here (quitting never waits on a warm-up)."""
         self.close_here()
-        c, self._child, self._ready = self._child, None, False
-        if c is not None:
+        c, ready = self._child, self._ready
+        self._child, self._ready = None, False
+        if c is not None and ready:
             c.stop()
+        elif c is not None:
+            c.kill()  # still importing MuPDF: nothing to finish, nothing to wait for
