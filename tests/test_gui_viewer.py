@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pymupdf
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from desktop_qa.core.pack import load_pack
@@ -371,6 +372,52 @@ def test_zoom_keeps_the_spot_in_view_centre_for_keys_mouse_for_the_wheel(
     before = spot(centre)
     qtbot.keyClick(window, Qt.Key.Key_0, ctrl)
     assert view.fit_width and same(before, spot(centre), x=False), (before, spot(centre))
+
+
+def test_a_page_that_cannot_be_drawn_says_so_and_the_others_are_drawn(qtbot, make_window, tmp_path):
+    """A page MuPDF never finishes (or crashes on) is given up in its child process:
+
+    the window stays live, the page says it could not be drawn, the pages around it
+    are drawn, and a screenshot run does not wait for it.
+    """
+    from desktop_qa.core.render import PageDrawer
+    from desktop_qa.gui.pageview import CANNOT_DRAW
+    from tests.test_render import CRASHES, HANGS, troubled_job
+
+    window = make_window(size=(900, 1500))
+    view = window.pdf_view
+    view.renderer.drawer = drawer = PageDrawer(seconds=1.0, job_fn=troubled_job)
+    assert drawer.ready(wait=True)  # so every page goes to the child (no warm-up here)
+    _open(qtbot, window, _words_pdf(tmp_path / "words.pdf"))
+    view.set_zoom(0.25)  # all five pages in view: HANGS (page 3) and CRASHES (page 4) too
+    view.verticalScrollBar().setValue(0)
+    assert view.visible_pages() == [0, 1, 2, 3, 4]
+    assert view.page_rect(4).bottom() < view.viewport().height()
+    qtbot.waitUntil(window.render_idle, timeout=WAIT)
+    assert view.renderer.failed() == {HANGS, CRASHES}
+    assert drawer.in_child >= 3 and drawer.here == 0
+    assert view.missing_pages() == []
+    image = view.viewport().grab().toImage()
+    white = QColor(Qt.GlobalColor.white).rgb()
+    for page in range(5):
+        rect = view.page_rect(page).toRect()
+        middle = rect.center().y()
+
+        def inked(rows: range, rect=rect) -> bool:
+            return any(
+                image.pixelColor(x, y).rgb() != white
+                for x in range(rect.left() + 2, rect.right() - 2)
+                for y in rows
+            )
+
+        # A drawn page has its lines from top to bottom; one not drawn is white but
+        # for the one line in its middle that says so.
+        away = range(rect.top() + 2, middle - 10)
+        if page in (HANGS, CRASHES):
+            assert not inked(away) and inked(range(middle - 8, middle + 8)), page
+        else:
+            assert inked(away), page
+    assert CANNOT_DRAW == "This page could not be drawn"
 
 
 # -- 5. the shortcuts list ---------------------------------------------------------------------

@@ -42,6 +42,7 @@ ZOOM_STEP = 1.2
 CACHE_BYTES = 256 * 1024 * 1024
 
 SELECTION = QColor(60, 120, 230, 70)
+CANNOT_DRAW = "This page could not be drawn"  # damaged, or past core.render.RENDER_SECONDS
 
 
 @dataclass(frozen=True)
@@ -433,7 +434,10 @@ class PdfView(QAbstractScrollArea):
 
     # -- painting ---------------------------------------------------------------
     def _on_rendered(self, generation: int, page: int, scale: float, image: QImage) -> None:
-        if generation != self._generation or image.isNull():
+        if generation != self._generation:
+            return
+        if image.isNull():  # could not be drawn: the page says so (paintEvent)
+            self.viewport().update()
             return
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(self._dpr())
@@ -450,8 +454,10 @@ class PdfView(QAbstractScrollArea):
 
     def missing_pages(self) -> list[int]:
         """Visible pages with no pixmap at the current zoom yet (screenshots wait on these)."""
-        scale = self._scale()
-        return [p for p in self.visible_pages() if (p, scale) not in self._cache]
+        scale, failed = self._scale(), self.renderer.failed()
+        return [
+            p for p in self.visible_pages() if (p, scale) not in self._cache and p not in failed
+        ]
 
     def _best_pixmap(self, page: int, scale: float) -> QPixmap | None:
         exact = self._cache.get((page, scale))
@@ -468,6 +474,7 @@ class PdfView(QAbstractScrollArea):
             return
         scale = self._scale()
         visible = self.visible_pages()
+        failed = self.renderer.failed()
         for page in visible:
             rect = self.page_rect(page)
             painter.fillRect(rect.translated(2, 2), QColor(0, 0, 0, 60))
@@ -477,6 +484,9 @@ class PdfView(QAbstractScrollArea):
                 painter.drawPixmap(rect, pixmap, QRectF(pixmap.rect()))
                 # Highlights only over a drawn page: never boxes over a blank one.
                 self._paint_overlays(painter, page)
+            elif page in failed:
+                painter.setPen(QColor(0x70, 0x70, 0x70))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, CANNOT_DRAW)
         painter.end()
         # Request what is missing, nearest first, plus a page either side.
         wanted = [p for p in visible if (p, scale) not in self._cache]

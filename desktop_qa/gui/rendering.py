@@ -1,9 +1,12 @@
-"""The render thread of the page view: pages drawn by PyMuPDF off the UI thread.
+"""The render thread of the page view: pages drawn by MuPDF off the UI thread.
 
 Only the newest request is kept ("latest request wins"): scrolling fast asks
-for the pages now in view and drops what was asked before. It runs on the
-shared single-thread PyMuPDF pool (PyMuPDF is not thread-safe), and hands
-back each page as a QImage in the screen's own format.
+for the pages now in view and drops what was asked before. The loop runs on
+the shared single-thread PyMuPDF pool; the drawing itself is done in a child
+process (``core.render``: MuPDF keeps the GIL while it draws, and a page it
+never finishes must not hang the window), and each page comes back as a
+QImage in the screen's own format. A page that cannot be drawn is reported
+once as a null image and not asked for again.
 """
 
 from __future__ import annotations
@@ -15,8 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from desktop_qa.core import formats
-from desktop_qa.core.document import MUPDF_SUFFIXES
+from desktop_qa.core.render import DrawJob, PageDrawer, PageImage
 from desktop_qa.gui.compat import emit_from
 
 
@@ -29,14 +31,21 @@ class _RenderJob(QRunnable):
         self.renderer.work()
 
 
-class PageRenderer(QObject):
-    """Renders pages on the PyMuPDF pool; only the newest request is kept.
+def to_qimage(page: PageImage) -> QImage:
+    """The page in the screen's own format (RGB32), converted here on the pool thread:
+    ``QPixmap.fromImage`` on the UI thread is then free instead of a per-page copy."""
+    image = QImage(page.samples, page.width, page.height, page.stride, QImage.Format.Format_RGB888)
+    return image.convertToFormat(QImage.Format.Format_RGB32)  # owns its pixels
 
-    The PyMuPDF document is opened (read-only: nothing here ever saves) and
-    closed on the pool thread only, since PyMuPDF is not thread-safe.
+
+class PageRenderer(QObject):
+    """Renders pages on the PyMuPDF pool (drawn in a child); only the newest request is kept.
+
+    The ``PageDrawer`` (its child process, and the document the warm-up opens
+    here, read-only) is used and closed on the pool thread only.
     """
 
-    rendered = Signal(int, int, float, QImage)  # generation, page, scale, image
+    rendered = Signal(int, int, float, QImage)  # generation, page, scale, image (null: failed)
 
     def __init__(self, pool: QThreadPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,11 +53,12 @@ class PageRenderer(QObject):
         self._lock = threading.Lock()
         self._wanted: list[tuple[int, float]] = []
         self._running = False
+        self._closing = False
         self._generation = 0
         self._path: Path | None = None
         self._password: str | None = None
-        self._mdoc = None  # touched only on the pool thread
-        self._mdoc_generation = -1
+        self._failed: set[int] = set()  # pages of this generation that could not be drawn
+        self.drawer = PageDrawer()  # touched only on the pool thread
         self.renders = 0  # pages rendered so far (tests, benchmarks)
 
     @property
@@ -61,13 +71,14 @@ class PageRenderer(QObject):
             self._path = path
             self._password = password
             self._wanted = []
+            self._failed = set()
             self._kick()
             return self._generation
 
     def request(self, items: Sequence[tuple[int, float]]) -> None:
         """Replace whatever is still waiting by ``items`` (page, scale in px per point)."""
         with self._lock:
-            self._wanted = list(items)
+            self._wanted = [(p, s) for p, s in items if p not in self._failed]
             if self._wanted:
                 self._kick()
 
@@ -75,60 +86,54 @@ class PageRenderer(QObject):
         with self._lock:
             return len(self._wanted) + (1 if self._running else 0)
 
+    def close(self) -> None:
+        """Stop the drawing child: at once when idle, else after the page in hand."""
+        with self._lock:
+            self._closing = True
+            self._wanted = []
+            if self._running:
+                return  # the loop closes the drawer when it ends
+            self._running = True  # nobody else touches the drawer now
+        self.drawer.close()
+
     def _kick(self) -> None:
-        if not self._running:
+        if not self._running and not self._closing:
             self._running = True
             self.pool.start(_RenderJob(self))
-
-    def _open(self, generation: int, path: Path | None) -> None:
-        if self._mdoc is not None and self._mdoc_generation == generation:
-            return
-        if self._mdoc is not None:
-            self._mdoc.close()
-            self._mdoc = None
-        self._mdoc_generation = generation
-        if path is None:
-            return
-        import pymupdf
-
-        suffix = path.suffix.lower()
-        filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
-        if suffix in formats.SUFFIXES:  # converted and laid out exactly as when it was read
-            self._mdoc = formats.open_laid_out(path)
-        else:
-            self._mdoc = pymupdf.open(str(path), filetype=filetype)
-        if self._mdoc.needs_pass and self._password is not None:
-            self._mdoc.authenticate(self._password)
 
     def work(self) -> None:
         """The pool thread's loop: render what is wanted until nothing is (one job at a time)."""
         while True:
             with self._lock:
-                generation, path = self._generation, self._path
-                if not self._wanted:
+                generation, path, password = self._generation, self._path, self._password
+                if self._closing or not self._wanted:
                     try:
-                        if path is None:
-                            self._open(generation, None)  # close on the pool thread
+                        if self._closing:
+                            self.drawer.close()
+                        elif path is None:
+                            self.drawer.close_document()  # no file kept open once closed
+                        else:
+                            self.drawer.start()  # a document: its child warms up meanwhile
                     finally:
                         self._running = False
                     return
                 page_no, scale = self._wanted.pop(0)
+            if path is None:
+                continue
+            job = DrawJob(generation, str(path), password, page_no, scale)
             try:
-                self._open(generation, path)
-                if self._mdoc is None or not 0 <= page_no < self._mdoc.page_count:
-                    continue
-                image = self._render(page_no, scale)
-            except Exception:  # a damaged page stays blank; never kill the pool
+                page = self.drawer.draw(job, cancel=lambda g=generation: self._generation != g)
+                image = QImage() if page is None else to_qimage(page)
+            except Exception:  # never kill the pool
                 image = QImage()
+            if image.isNull():
+                with self._lock:
+                    if generation == self._generation:
+                        self._failed.add(page_no)
             self.renders += 1
             emit_from(self, "rendered", generation, page_no, scale, image)  # window may be gone
 
-    def _render(self, page_no: int, scale: float) -> QImage:
-        """The page in the screen's own format (RGB32), converted here on the pool thread:
-        ``QPixmap.fromImage`` on the UI thread is then free instead of a per-page copy."""
-        import pymupdf
-
-        page = self._mdoc.load_page(page_no)
-        pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
-        image = QImage(pix.samples, pix.width, pix.height, pix.stride, QImage.Format.Format_RGB888)
-        return image.convertToFormat(QImage.Format.Format_RGB32)  # owns its pixels
+    def failed(self) -> set[int]:
+        """The pages of the current document that could not be drawn (left blank)."""
+        with self._lock:
+            return set(self._failed)

@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
         self.session.save_settings()
         self.library.shutdown()
         self.session.shutdown()
+        self.pdf_view.renderer.close()  # its drawing process
         super().closeEvent(event)
 
     # -- user actions -------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""Pages drawn in a child process (``core.render``): the same pixels, hangs and crashes given up.
+
+The child runs the real drawing job; ``troubled_job`` (importable by the
+child, as the real one is) hangs on one page and crashes the process on
+another, as a pathological file can make MuPDF do.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_qa.core import child, render
+from desktop_qa.core.render import DrawJob, PageDrawer
+from tests.pdfgen import handbook
+
+HANGS, CRASHES = 2, 3  # the pages troubled_job cannot draw
+
+
+def troubled_job(job: object, note: child.Note) -> object:
+    """The real job, but page HANGS spins for ever and page CRASHES ends the process."""
+    if isinstance(job, DrawJob) and job.page == HANGS:
+        while True:
+            pass
+    if isinstance(job, DrawJob) and job.page == CRASHES:
+        os._exit(3)
+    return render._draw_job(job, note)
+
+
+@pytest.fixture(scope="module")
+def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return handbook(tmp_path_factory.mktemp("render") / "handbook.pdf", pages=6, answer_page=5)
+
+
+def job(pdf: Path, page: int, key: int = 1, scale: float = 1.0) -> DrawJob:
+    return DrawJob(key, str(pdf), None, page, scale)
+
+
+def test_a_child_draws_the_same_pixels_as_mupdf_here(pdf: Path) -> None:
+    drawer = PageDrawer()
+    try:
+        assert drawer.ready(wait=True)
+        drawn = drawer.draw(job(pdf, 1, scale=1.5))
+        mdoc = render.open_for_drawing(pdf, None)
+        expected = render.draw(mdoc, 1, 1.5)
+        mdoc.close()
+        assert drawn is not None and expected is not None
+        assert (drawn.width, drawn.height, drawn.stride) == (
+            expected.width,
+            expected.height,
+            expected.stride,
+        )
+        assert drawn.samples == expected.samples
+        assert (drawer.in_child, drawer.here) == (1, 0)
+        assert drawer.draw(job(pdf, 99)) is None  # no such page: blank, the child goes on
+        assert drawer.draw(job(pdf, 0)) is not None and drawer.in_child == 3
+    finally:
+        drawer.close()
+
+
+def test_until_the_child_is_up_the_first_page_is_drawn_here(pdf: Path) -> None:
+    """The child's warm-up (importing MuPDF) never makes the first page later than before."""
+    drawer = PageDrawer()
+    try:
+        first = drawer.draw(job(pdf, 0))  # the child was only just started
+        assert first is not None and (drawer.here, drawer.in_child) == (1, 0)
+        assert drawer.ready(wait=True)
+        assert drawer.draw(job(pdf, 1)) is not None and (drawer.here, drawer.in_child) == (1, 1)
+    finally:
+        drawer.close()
+
+
+def test_a_page_that_hangs_or_crashes_is_given_up_and_the_next_pages_still_come(
+    pdf: Path,
+) -> None:
+    drawer = PageDrawer(seconds=1.0, job_fn=troubled_job)
+    try:
+        assert drawer.ready(wait=True)
+        assert drawer.draw(job(pdf, 0)) is not None
+        hung = drawer._child
+        assert hung is not None
+        started = time.monotonic()
+        assert drawer.draw(job(pdf, HANGS)) is None  # past its 1 s: given up
+        assert time.monotonic() - started < 10
+        assert not hung.alive  # the spinning child was killed, not left burning a core
+        assert drawer.draw(job(pdf, 1)) is not None  # a new child draws the next page
+        assert drawer.draw(job(pdf, CRASHES)) is None  # the process ended: blank
+        assert drawer.draw(job(pdf, 4)) is not None
+        assert drawer.here == 0  # never drawn in this process once a child had been up
+    finally:
+        drawer.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_no_file_is_kept_open_once_the_document_is_closed(pdf: Path) -> None:
+    """Closing a document lets the user move or delete it (Windows refuses an open file)."""
+    drawer = PageDrawer()
+    try:
+        assert drawer.ready(wait=True)
+        assert drawer.draw(job(pdf, 0)) is not None
+        assert drawer._child is not None
+        pid = drawer._child.process.pid
+
+        def open_files() -> set[str]:
+            fds = Path(f"/proc/{pid}/fd")
+            return {os.path.realpath(fds / fd) for fd in os.listdir(fds)}
+
+        assert str(pdf.resolve()) in open_files()
+        drawer.close_document()
+        assert str(pdf.resolve()) not in open_files()
+        assert drawer.draw(job(pdf, 0, key=2)) is not None  # the same child draws on
+    finally:
+        drawer.close()
+
+
+def test_without_child_processes_pages_are_drawn_here(pdf: Path, monkeypatch) -> None:
+    """A sandbox that cannot start processes still shows every page."""
+
+    def refuse(*_args: object, **_kw: object) -> None:
+        raise child.ChildUnavailable("no processes here")
+
+    monkeypatch.setattr(child, "Child", refuse)
+    drawer = PageDrawer()
+    assert not drawer.ready(wait=True)
+    assert all(drawer.draw(job(pdf, p)) is not None for p in range(3))
+    assert (drawer.here, drawer.in_child) == (3, 0)
+    drawer.close()
