@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pymupdf
 import pytest
 
 from desktop_qa.core import child, render
@@ -55,9 +56,37 @@ def test_a_child_draws_the_same_pixels_as_mupdf_here(pdf: Path) -> None:
             expected.stride,
         )
         assert drawn.samples == expected.samples
+        # At the scale asked: 1.5 pixels a point, three bytes a pixel.
+        with pymupdf.open(pdf) as plain:
+            width, height = plain[1].rect.width, plain[1].rect.height
+        assert (drawn.width, drawn.height) == (round(width * 1.5), round(height * 1.5))
+        assert drawn.stride == drawn.width * 3 and len(drawn.samples) == drawn.stride * drawn.height
         assert (drawer.in_child, drawer.here) == (1, 0)
         assert drawer.draw(job(pdf, 99)) is None  # no such page: blank, the child goes on
         assert drawer.draw(job(pdf, 0)) is not None and drawer.in_child == 3
+    finally:
+        drawer.close()
+
+
+@pytest.mark.parametrize("kind", ["epub", "docx"])
+def test_an_ebook_and_a_converted_document_are_drawn_as_they_were_read(
+    tmp_path: Path, kind: str
+) -> None:
+    """The child lays a document out as reading did: its pages are the Document's pages."""
+    from desktop_qa.core.document import load_document
+    from tests import formatgen
+    from tests.test_viewer_core import epub_with_toc
+
+    path = epub_with_toc(tmp_path) if kind == "epub" else formatgen.docx(tmp_path / "a.docx")
+    doc = load_document(path)
+    drawer = PageDrawer()
+    try:
+        assert drawer.ready(wait=True)
+        for page, (width, height) in enumerate(doc.page_sizes):
+            drawn = drawer.draw(DrawJob(1, str(path), None, page, 1.0))
+            assert drawn is not None, page
+            assert (drawn.width, drawn.height) == (round(width), round(height)), page
+        assert drawer.in_child == len(doc.page_sizes) and drawer.here == 0
     finally:
         drawer.close()
 
@@ -95,6 +124,20 @@ def test_a_page_that_hangs_or_crashes_is_given_up_and_the_next_pages_still_come(
         drawer.close()
 
 
+def test_a_page_of_a_document_the_user_left_is_stopped_soon(pdf: Path) -> None:
+    """Opening another document stops a page still drawing (after CANCEL_AFTER), not after
+    the whole RENDER_SECONDS."""
+    drawer = PageDrawer(seconds=60.0, job_fn=troubled_job)
+    try:
+        assert drawer.ready(wait=True)
+        started = time.monotonic()
+        assert drawer.draw(job(pdf, HANGS), cancel=lambda: True) is None
+        assert render.CANCEL_AFTER <= time.monotonic() - started < 10
+        assert drawer.draw(job(pdf, 0, key=2), cancel=lambda: False) is not None
+    finally:
+        drawer.close()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_no_file_is_kept_open_once_the_document_is_closed(pdf: Path) -> None:
     """Closing a document lets the user move or delete it (Windows refuses an open file)."""
@@ -117,7 +160,9 @@ def test_no_file_is_kept_open_once_the_document_is_closed(pdf: Path) -> None:
         drawer.close()
 
 
-def test_without_child_processes_pages_are_drawn_here(pdf: Path, monkeypatch) -> None:
+def test_without_child_processes_pages_are_drawn_here(
+    pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A sandbox that cannot start processes still shows every page."""
 
     def refuse(*_args: object, **_kw: object) -> None:
@@ -128,4 +173,11 @@ def test_without_child_processes_pages_are_drawn_here(pdf: Path, monkeypatch) ->
     assert not drawer.ready(wait=True)
     assert all(drawer.draw(job(pdf, p)) is not None for p in range(3))
     assert (drawer.here, drawer.in_child) == (3, 0)
+    # Another document (landscape): its own pages, not the last one's.
+    other = tmp_path / "wide.pdf"
+    with pymupdf.open() as made:
+        made.new_page(width=800, height=300).insert_text((72, 72), "Wide page.")
+        made.save(other)
+    wide = drawer.draw(DrawJob(2, str(other), None, 0, 1.0))
+    assert wide is not None and (wide.width, wide.height) == (800, 300)
     drawer.close()
