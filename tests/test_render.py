@@ -91,6 +91,21 @@ def test_an_ebook_and_a_converted_document_are_drawn_as_they_were_read(
         drawer.close()
 
 
+def test_a_protected_pdf_is_drawn_with_its_password_only(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.pdf"
+    with pymupdf.open() as made:
+        made.new_page().insert_text((72, 72), "The launch code is Alpha Bravo.")
+        made.save(locked, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    drawer = PageDrawer()
+    try:
+        assert drawer.ready(wait=True)
+        assert drawer.draw(DrawJob(1, str(locked), "u", 0, 1.0)) is not None
+        assert drawer.draw(DrawJob(2, str(locked), None, 0, 1.0)) is None  # blank, not a crash
+        assert drawer.draw(DrawJob(3, str(locked), "u", 0, 1.0)) is not None
+    finally:
+        drawer.close()
+
+
 def test_until_the_child_is_up_the_first_page_is_drawn_here(pdf: Path) -> None:
     """The child's warm-up (importing MuPDF) never makes the first page later than before."""
     drawer = PageDrawer()
