@@ -46,10 +46,10 @@ def test_a_child_draws_the_same_pixels_as_mupdf_here(pdf: Path) -> None:
     try:
         assert drawer.ready(wait=True)
         drawn = drawer.draw(job(pdf, 1, scale=1.5))
-        mdoc = render.open_for_drawing(pdf, None)
-        expected = render.draw(mdoc, 1, 1.5)
-        mdoc.close()
-        assert drawn is not None and expected is not None
+        with pymupdf.open(pdf) as plain:  # page 2 (index 1) drawn by PyMuPDF itself
+            expected = plain[1].get_pixmap(matrix=pymupdf.Matrix(1.5, 1.5), alpha=False)
+            width, height = plain[1].rect.width, plain[1].rect.height
+        assert drawn is not None
         assert (drawn.width, drawn.height, drawn.stride) == (
             expected.width,
             expected.height,
@@ -57,8 +57,6 @@ def test_a_child_draws_the_same_pixels_as_mupdf_here(pdf: Path) -> None:
         )
         assert drawn.samples == expected.samples
         # At the scale asked: 1.5 pixels a point, three bytes a pixel.
-        with pymupdf.open(pdf) as plain:
-            width, height = plain[1].rect.width, plain[1].rect.height
         assert (drawn.width, drawn.height) == (round(width * 1.5), round(height * 1.5))
         assert drawn.stride == drawn.width * 3 and len(drawn.samples) == drawn.stride * drawn.height
         assert (drawer.in_child, drawer.here) == (1, 0)
@@ -195,4 +193,9 @@ def test_without_child_processes_pages_are_drawn_here(
         made.save(other)
     wide = drawer.draw(DrawJob(2, str(other), None, 0, 1.0))
     assert wide is not None and (wide.width, wide.height) == (800, 300)
+    locked = tmp_path / "locked.pdf"
+    with pymupdf.open() as made:
+        made.new_page().insert_text((72, 72), "The launch code is Alpha Bravo.")
+        made.save(locked, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    assert drawer.draw(DrawJob(3, str(locked), "u", 0, 1.0)) is not None  # with its password
     drawer.close()
