@@ -249,6 +249,28 @@ def test_watch_says_a_folder_is_gone_and_watches_it_again_when_back(tmp_path):
         proc.wait(10)
 
 
+def test_a_folder_absent_when_watching_starts_is_said_once(tmp_path):
+    """The watcher says a folder is gone; the first update's report does not say it again."""
+    folder = tmp_path / "unplugged"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Rivers and mountains.\n")
+    assert main(["library", "add", str(folder)]) == 0
+    folder.rename(tmp_path / "elsewhere")
+    cmd = [sys.executable, "-m", "desktop_qa", "library", "update", "--watch", "--json"]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=user_env()
+    )
+    try:
+        report = json.loads(_line(proc.stdout))  # the first update is done
+        assert report["absent"] == [str(folder)] and report["removed"] == 0
+        time.sleep(2)  # what else it would say about it, watching
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    said = [line for line in err.splitlines() if "folder absent" in line]
+    assert len(said) == 1 and said[0].startswith(f"{folder}: folder absent"), err
+
+
 def test_inotify_limit_is_one_line_saying_what_to_do_and_watching_starts_later(
     tmp_path, monkeypatch
 ):

@@ -170,8 +170,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_report(args: argparse.Namespace, report: IndexReport) -> None:
-    for folder in report.absent:  # on stderr, JSON or not: the user must hear of it
+def _print_report(args: argparse.Namespace, report: IndexReport, *, absent: bool = True) -> None:
+    """The report; ``absent`` False when a watcher already says which folders are gone."""
+    for folder in report.absent if absent else ():  # on stderr, JSON or not: the user must hear
         _say(_absent_note(folder))
     if args.json:
         out = report.to_json()
@@ -198,7 +199,8 @@ def _watch(
         steps = library.update(
             workers=default_workers(False), start_method="spawn", retry=args.retry
         )
-        _print_report(args, run_update(steps))
+        # The watcher says a folder is gone (and back) once, when it happens: not each report.
+        _print_report(args, run_update(steps), absent=False)
         if not args.json and watcher.watching:
             shown = ", ".join(export.one_line(f) for f in watcher.watching)
             print(f"watching {shown} (Ctrl+C to stop)", flush=True)
@@ -209,9 +211,9 @@ def _watch(
             steps = library.update(workers=default_workers(False), start_method="spawn")
             report = run_update(steps)
             if report.extracted or report.removed or report.reused or report.failed:
-                _print_report(args, report)
+                _print_report(args, report, absent=False)
             elif args.json and report.absent:  # a folder went away: say so in the stream too
-                _print_report(args, report)
+                _print_report(args, report, absent=False)
     except KeyboardInterrupt:
         return 0
     finally:
