@@ -77,29 +77,40 @@ def draw(mdoc: Any, page_no: int, scale: float) -> PageImage | None:
     return PageImage(pix.width, pix.height, pix.stride, pix.samples)
 
 
+class OpenDocument:
+    """The one document a drawer holds open, opened anew when a job names another."""
+
+    def __init__(self) -> None:
+        self._key: tuple[int, str] | None = None
+        self._mdoc: Any = None
+
+    def draw(self, job: DrawJob) -> PageImage | None:
+        key = (job.key, job.path)
+        if self._mdoc is None or self._key != key:
+            self.close()
+            self._mdoc, self._key = open_for_drawing(Path(job.path), job.password), key
+        return draw(self._mdoc, job.page, job.scale)
+
+    def close(self) -> None:
+        mdoc, self._mdoc, self._key = self._mdoc, None, None
+        if mdoc is not None:
+            mdoc.close()
+
+
 # -- in the child ------------------------------------------------------------------------------
-_opened: tuple[tuple[int, str], Any] | None = None  # this child's one open document
+_opened = OpenDocument()  # this child's one open document
 
 
 def _draw_job(job: DrawJob | str, _note: child.Note) -> PageImage | str | None:
-    global _opened
     if job == "ready":  # the warm-up: MuPDF imported, the child can draw
         import pymupdf  # noqa: F401
 
         return "ready"
     if job == "close":  # the window closed its document: keep no file open
-        if _opened is not None:
-            _opened[1].close()
-            _opened = None
+        _opened.close()
         return None
     assert isinstance(job, DrawJob)
-    key = (job.key, job.path)
-    if _opened is None or _opened[0] != key:
-        if _opened is not None:
-            _opened[1].close()
-            _opened = None
-        _opened = (key, open_for_drawing(Path(job.path), job.password))
-    return draw(_opened[1], job.page, job.scale)
+    return _opened.draw(job)
 
 
 # -- in the parent -----------------------------------------------------------------------------
@@ -118,7 +129,7 @@ class PageDrawer:
         self._ready = False
         self._was_ready = False  # a child has drawn: never fall back to drawing here
         self._unavailable = False
-        self._local: tuple[tuple[int, str], Any] | None = None
+        self._local = OpenDocument()  # the warm-up's (or, without processes, every page's)
         self.in_child = 0  # pages drawn in a child (tests, benchmarks)
         self.here = 0  # pages drawn in this process (the warm-up, no child possible)
 
@@ -185,12 +196,8 @@ class PageDrawer:
         return image
 
     def _draw_here(self, job: DrawJob) -> PageImage | None:
-        key = (job.key, job.path)
         try:
-            if self._local is None or self._local[0] != key:
-                self.close_here()
-                self._local = (key, open_for_drawing(Path(job.path), job.password))
-            image = draw(self._local[1], job.page, job.scale)
+            image = self._local.draw(job)
         except Exception:  # a damaged page stays blank
             return None
         self.here += 1
@@ -207,9 +214,7 @@ class PageDrawer:
 
     def close_here(self) -> None:
         """Close the document opened in this process (the warm-up's), on the drawing thread."""
-        local, self._local = self._local, None
-        if local is not None:
-            local[1].close()
+        self._local.close()
 
     def close(self) -> None:
         """Stop the child and close what is open here (quitting never waits on a warm-up)."""
