@@ -18,6 +18,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,7 +28,7 @@ from desktop_qa.core.render import DrawJob, PageDrawer, draw, open_for_drawing  
 BOOK = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "books" / "freeculture.pdf"
 
 
-def ticking(work: callable) -> tuple[list[float], float]:  # type: ignore[valid-type]
+def ticking(work: Callable[[], object]) -> tuple[list[float], float]:
     """Run ``work`` on a thread; the main thread's tick gaps (ms) and the work's seconds."""
     go, done = threading.Event(), threading.Event()
     took: list[float] = []
