@@ -17,8 +17,8 @@ import time
 from typing import Any
 
 from desktop_qa.commands.ask import open_with_password, print_result
-from desktop_qa.core import export
-from desktop_qa.core.ocr import DEFAULT_LANGUAGES, MODES, OcrOptions
+from desktop_qa.core.reading import export
+from desktop_qa.core.documents.ocr.pages import DEFAULT_LANGUAGES, MODES, OcrOptions
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +44,7 @@ def document_pages(doc: Any) -> list[dict[str, Any]]:
     "page 3"); a PDF's printed page label where it has one. A text file is one
     page-less piece (``page`` null).
     """
-    from desktop_qa.core import formats
+    from desktop_qa.core.documents import formats
 
     text = doc.text
     if doc.kind == "text" or not len(doc.char_page):
