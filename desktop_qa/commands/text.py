@@ -17,8 +17,8 @@ import time
 from typing import Any
 
 from desktop_qa.commands.ask import open_with_password, print_result
-from desktop_qa.core.reading import export
 from desktop_qa.core.documents.ocr.pages import DEFAULT_LANGUAGES, MODES, OcrOptions
+from desktop_qa.core.reading import export
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -59,9 +59,8 @@ def document_pages(doc: Any) -> list[dict[str, Any]]:
         label = labels[number] if labels else doc.page_label(number) or f"page {number + 1}"
         if not labels and doc.page_label(number):
             label = f"page {label}"
-        pages.append(
-            {"page": number + 1, "label": label, "start": start, "end": end, "text": text[start:end]}
-        )
+        page = {"page": number + 1, "label": label, "start": start, "end": end}
+        pages.append({**page, "text": text[start:end]})
     return pages
 
 

@@ -216,9 +216,10 @@ def load_mupdf(
     pymupdf.TOOLS.mupdf_display_warnings(False)
     suffix = path.suffix.lower()
     filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
+    cmap = None
     try:
         if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
-            mdoc = formats.open_laid_out(path)
+            mdoc, cmap = formats.laid_out(path)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
     except UserError:
@@ -279,6 +280,8 @@ def load_mupdf(
                 if not builder.ends_with_break():
                     builder.add(PARAGRAPH_BREAK, -1, page_no)
                 words = page.get_text("words")
+                if cmap is not None:  # formats hook: a sheet's rows as paragraphs, no gutter
+                    words = cmap.reading_words(page_no, words)
                 if ocr_mod.needs_ocr(page, words, ocr.mode):
                     words = reader.read(page, page_no, total) or []
                     if words:

@@ -240,6 +240,9 @@ def make_answer(doc: Document, start: int, end: int, score: float, probability: 
     """An Answer for ``doc.text[start:end]``: page, boxes and context filled in."""
     page = doc.page_of(start, end)
     context, a, b = make_context(doc.text, start, end, furniture=doc.furniture)
+    framed = formats.row_context(doc, start, end)  # formats hook: a sheet row's column names
+    if framed is not None:
+        context, a, b = framed
     return Answer(
         text=doc.text[start:end],
         score=score,

@@ -46,6 +46,44 @@ blockquote { margin-left: 12pt; color: #333333; }
 pre { font-family: monospace; font-size: 9.5pt; }
 """
 SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 2pt; }"
+SHEET_FONT = 9.0
+# A sheet's page grows as wide as its columns need, up to PDF's page limit (200 inches);
+# past that its font shrinks, to no less than MIN_SHEET_FONT. A cell's text wraps past
+# CELL_WIDTH points (a long note), never inside a word.
+MAX_PAGE_SIDE = 14_400.0
+MIN_SHEET_FONT = 3.0
+CELL_WIDTH = 240.0
+_CELL_PADDING = 6.0  # padding and borders of a cell, points
+_LAYOUT_SLACK = 1.08  # MuPDF's table layout takes a little more than the text's widths
+
+
+def sheet_size(widest: list[str], last_row: str) -> tuple[tuple[float, float], str]:
+    """The page size (and extra CSS) that shows every column of a sheet whole.
+
+    ``widest``: the longest text of each column, in order; ``last_row``: the
+    last row number (the width of the row-number column). A landscape Letter
+    page when that is enough, else as wide as the columns need (the viewer
+    scales it to the window), the font smaller only past the PDF page limit.
+    """
+    import pymupdf
+
+    def width(text: str) -> float:
+        natural = pymupdf.get_text_length(text, fontname="helv", fontsize=SHEET_FONT)
+        words = text.split() or [""]
+        longest = max(pymupdf.get_text_length(w, fontname="helv", fontsize=SHEET_FONT)
+                      for w in words)  # fmt: skip
+        return max(min(natural, CELL_WIDTH), longest) + _CELL_PADDING
+
+    needed = (sum(width(t) for t in widest) + width(last_row)) * _LAYOUT_SLACK + 2 * MARGIN
+    css = ""
+    if needed > MAX_PAGE_SIDE:
+        font = max(SHEET_FONT * (MAX_PAGE_SIDE - 2 * MARGIN) / (needed - 2 * MARGIN),
+                   MIN_SHEET_FONT)  # fmt: skip
+        css = f" body {{ font-size: {font:.2f}pt; }}"
+        needed = MAX_PAGE_SIDE
+    page_width = max(LANDSCAPE[0], needed)
+    page_height = min(max(LANDSCAPE[1], page_width * LANDSCAPE[1] / LANDSCAPE[0]), MAX_PAGE_SIDE)
+    return (round(page_width, 1), round(page_height, 1)), css
 
 
 @dataclass
@@ -58,6 +96,8 @@ class Section:
     column letters) and whose first column is the row numbers: where those
     land on the page says which row and cell a word is in.
     ``suffix`` ends every label (" of attachment a.docx of e-mail ...").
+    ``headers``: a sheet's column names by letter (its first row, when it reads
+    as one), the context an answer in a row below is framed in.
     """
 
     html: str
@@ -67,6 +107,8 @@ class Section:
     sheet: str | None = None
     columns: list[str] = field(default_factory=list)
     suffix: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    header_row: int = 0
 
 
 def render(sections: list[Section], what: str) -> tuple[bytes, CitationMap]:
@@ -162,6 +204,8 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
             label=section.label.replace("{page}", str(number)) + section.suffix,
             sheet=section.sheet,
             suffix=section.suffix,
+            headers=section.headers,
+            header_row=section.header_row,
         )
         story.draw(device)
         writer.end_page()
