@@ -54,8 +54,10 @@ def document_pages(doc: Any) -> list[dict[str, Any]]:
     starts = _page_starts(doc)
     for number in range(doc.page_count):
         start, end = starts[number], starts[number + 1]
-        while end > start and text[end - 1] in "\n":
-            end -= 1  # the paragraph break between two pages belongs to neither
+        while start < end and text[start] == "\n":
+            start += 1  # the paragraph break between two pages belongs to neither
+        while end > start and text[end - 1] == "\n":
+            end -= 1
         label = labels[number] if labels else doc.page_label(number) or f"page {number + 1}"
         if not labels and doc.page_label(number):
             label = f"page {label}"

@@ -30,10 +30,17 @@ from desktop_qa.core.documents.formats.layout import SHEET_CSS, Section, sheet_s
 from desktop_qa.core.documents.formats.numformat import format_value
 from desktop_qa.core.errors import UserError
 
-# openpyxl's UserWarnings ("Data Validation extension is not supported and will be removed",
-# "wmf image format not supported"...) say what it leaves out, never what we read: a user
-# cannot act on them and they would break the one-``error:``-line contract.
-warnings.filterwarnings("ignore", module=r"openpyxl(\..*)?$")
+
+def _silence_openpyxl() -> None:
+    """openpyxl's UserWarnings ("Data Validation extension is not supported and will be
+    removed", "Defined names for sheet index 7 cannot be located"...) say what it leaves out,
+    never what we read: a user cannot act on them and they would break the one-``error:``-line
+    contract. A filter for openpyxl's modules only, put first again on every read (something
+    may have added one before it); unlike ``catch_warnings``, safe from any thread."""
+    warnings.filterwarnings("ignore", module=r"openpyxl(\..*)?$")
+
+
+_silence_openpyxl()
 
 # Filled cells laid out in all (50,000 lay out in ~8 s on a busy 2-core machine, and layout
 # grows faster than linearly), and cells looked at (empty ones included: a sheet may declare
@@ -109,6 +116,7 @@ def xlsx(data: bytes, name: str) -> list[Section]:
     import openpyxl
     from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+    _silence_openpyxl()
     data = transitional(data)
     try:
         workbook = openpyxl.load_workbook(
@@ -170,9 +178,7 @@ def xls(data: bytes, name: str) -> list[Section]:
             "may be damaged: re-save it"
         ) from None
     except NotImplementedError:  # formatting of BIFF 2-4 files: read without it
-        book = xlrd.open_workbook(
-            file_contents=data, on_demand=True, logfile=log, ragged_rows=True
-        )
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=log, ragged_rows=True)
     budget = _Budget(name)
     sheets: list[Sheet] = []
     try:
