@@ -70,7 +70,9 @@ def _string_item(si) -> str:  # noqa: ANN001
     return "".join(out)
 
 
-def xlsx_reference(path: Path) -> str | None:
+def xlsx_reference(path: Path) -> Counter | None:
+    """Words of every text cell; a shared string's words counted once per cell that uses it
+    (never expanded: a hostile file repeats one 1 MB string in 12,000 cells)."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -81,6 +83,7 @@ def xlsx_reference(path: Path) -> str | None:
                     shared = [_string_item(si) for si in root if _local(si.tag) == "si"]
             sheets = sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
             texts = []
+            uses: Counter = Counter()
             for name in sheets:
                 root = _xml(archive.read(name))
                 if root is None:
@@ -94,7 +97,7 @@ def xlsx_reference(path: Path) -> str | None:
                         if v is not None and (v.text or "").strip().isdigit():
                             index = int(v.text)
                             if index < len(shared):
-                                texts.append(shared[index])
+                                uses[index] += 1
                     elif kind == "inlineStr":
                         for e in c:
                             if _local(e.tag) == "is":
@@ -103,12 +106,16 @@ def xlsx_reference(path: Path) -> str | None:
                         v = next((e for e in c if _local(e.tag) == "v"), None)
                         if v is not None and v.text:
                             texts.append(v.text)
-            return "\n".join(texts)
+            counted = Counter(words("\n".join(texts)))
+            for index, count in uses.items():
+                for word, n in Counter(words(shared[index])).items():
+                    counted[word] += n * count
+            return counted
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
         return None
 
 
-def ods_reference(path: Path) -> str | None:
+def ods_reference(path: Path) -> Counter | None:
     try:
         with zipfile.ZipFile(path) as archive:
             root = _xml(archive.read("content.xml"))
@@ -123,10 +130,10 @@ def ods_reference(path: Path) -> str | None:
         for p in cell.iter():
             if _local(p.tag) == "p":
                 texts.append("".join(p.itertext()))
-    return "\n".join(texts)
+    return Counter(words("\n".join(texts)))
 
 
-def xls_reference(path: Path) -> str | None:
+def xls_reference(path: Path) -> Counter | None:
     import xlrd
 
     try:
@@ -143,7 +150,7 @@ def xls_reference(path: Path) -> str | None:
                         texts.append(str(cell.value))
     except Exception:  # noqa: BLE001
         return None
-    return "\n".join(texts)
+    return Counter(words("\n".join(texts)))
 
 
 HOOKS = {
@@ -151,6 +158,23 @@ HOOKS = {
     ".ods": ods_reference,
     ".xls": xls_reference,
 }
+
+
+def _limit_memory() -> None:
+    """A worker past 4 GB fails with MemoryError instead of taking the machine down."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+def _measure_in_worker(path: str) -> tuple[Counter | None, str | None, str | None]:
+    """(reference words, our text, error line), both read in the worker."""
+    try:
+        reference = HOOKS[Path(path).suffix.lower()](Path(path))
+    except MemoryError:
+        reference = None
+    text, error = _ours(path)
+    return reference, text, error
 
 
 def _ours(path: str) -> tuple[str | None, str | None]:
@@ -165,6 +189,8 @@ def _ours(path: str) -> tuple[str | None, str | None]:
             return load_document(path).text, None
     except UserError as exc:
         return None, str(exc)
+    except MemoryError:
+        return None, "MemoryError (over the benchmark's 4 GB)"
     except Exception as exc:  # noqa: BLE001 - a crash is a result here
         return None, f"crash: {type(exc).__name__}: {str(exc)[:120]}"
 
@@ -173,24 +199,27 @@ class _Worker:
     """One reading process, replaced after a time-out or every 50 files (memory)."""
 
     def __init__(self) -> None:
-        self.pool = mp.get_context("spawn").Pool(1, maxtasksperchild=50)
+        self.pool = self._new()
 
-    def read(self, path: Path, timeout: float) -> tuple[str | None, str | None]:
-        job = self.pool.apply_async(_ours, (str(path),))
+    @staticmethod
+    def _new():  # noqa: ANN205
+        return mp.get_context("spawn").Pool(1, _limit_memory, maxtasksperchild=50)
+
+    def read(self, path: Path, timeout: float) -> tuple[Counter | None, str | None, str | None]:
+        job = self.pool.apply_async(_measure_in_worker, (str(path),))
         try:
             return job.get(timeout)
         except mp.TimeoutError:
             self.pool.terminate()
-            self.pool = mp.get_context("spawn").Pool(1, maxtasksperchild=50)
-            return None, f"timeout after {timeout:.0f} s"
+            self.pool = self._new()
+            return None, None, f"timeout after {timeout:.0f} s"
 
 
 def measure(path: Path, timeout: float, worker: _Worker) -> dict:
-    reference = HOOKS[path.suffix.lower()](path)
     started = time.perf_counter()
-    text, error = worker.read(path, timeout)
+    reference, text, error = worker.read(path, timeout)
     seconds = time.perf_counter() - started
-    ref = Counter(words(reference or ""))
+    ref = reference or Counter()
     total = sum(ref.values())
     if text is None:
         recall = None if total == 0 else 0.0
@@ -219,8 +248,12 @@ def main() -> int:
     )
     results = []
     worker = _Worker()
+    partial = None if args.json is None else args.json.with_suffix(".partial.jsonl")
     for n, path in enumerate(files, 1):
         results.append(measure(path, args.timeout, worker))
+        if partial is not None:
+            with open(partial, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(results[-1]) + "\n")
         print(f"\r{n}/{len(files)}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     print(f"{'format':8} {'files':>5} {'counted':>7} {'read':>5} {'median':>7} {'worst':>6} "

@@ -326,3 +326,43 @@ def warning_xlsx(path: Path, source: Path) -> Path:
     members["xl/workbook.xml"] = book.encode()
     path.write_bytes(zip_with(members))
     return path
+
+
+def shared_string_bomb(path: Path, cells: int = 12_000, size: int = 1_000_000) -> Path:
+    """A small workbook naming one 1 MB shared string in 12,000 cells (12 GB of text shown)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = 1
+    workbook.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    kind = "officeDocument/2006/relationships/sharedStrings"
+    members["xl/sharedStrings.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{"bomb " * (size // 5)}'
+        "</t></si></sst>"
+    ).encode()
+    rels = members["xl/_rels/workbook.xml.rels"].decode()
+    members["xl/_rels/workbook.xml.rels"] = rels.replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/{kind}" '
+        'Target="sharedStrings.xml"/></Relationships>',
+    ).encode()
+    types = members["[Content_Types].xml"].decode()
+    members["[Content_Types].xml"] = types.replace(
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats'
+        '-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    ).encode()
+    letters = [chr(65 + i) for i in range(10)]
+    rows = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="s"><v>0</v></c>' for c in letters) + "</row>"
+        for r in range(1, cells // 10 + 1)
+    )
+    members["xl/worksheets/sheet1.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats'
+        f'.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'
+    ).encode()
+    path.write_bytes(zip_with(members))
+    return path

@@ -153,3 +153,12 @@ def test_text_command_bad_input_is_one_error_line(tmp_path, capsys):
     assert main(["text", str(tmp_path / "missing.xlsx")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and "missing.xlsx" in err
+
+
+def test_one_shared_string_in_every_cell_is_refused_at_the_text_limit(tmp_path, capsys):
+    """Shared strings times cells: refused once the text read passes the limit, not after."""
+    path = formatgen.shared_string_bomb(tmp_path / "bomb.xlsx")
+    assert path.stat().st_size < 2_000_000
+    assert main(["text", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "more than 8,000,000 characters" in err

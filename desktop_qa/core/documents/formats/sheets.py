@@ -48,6 +48,10 @@ _silence_openpyxl()
 MAX_CELLS = 50_000
 MAX_SCANNED = 4_000_000
 MAX_SECONDS = 60.0
+# The text of the cells read, in all: a document's text limit (``inputs.MAX_DOCUMENT_CHARS``).
+# A shared string is stored once and shown in every cell naming it, so a 110 KB workbook can
+# name one 1 MB string in 12,000 cells: refused at this many characters, not after 12 GB.
+MAX_TEXT_CHARS = 8_000_000
 _STRICT = re.compile(rb"http://purl\.oclc\.org/ooxml/(\w+)/")
 
 
@@ -66,9 +70,15 @@ class _Budget:
         self.name = name
         self.filled = 0
         self.scanned = 0
+        self.chars = 0
         self.started = time.monotonic()
 
     def check(self, sheet: str) -> None:
+        if self.chars > MAX_TEXT_CHARS:
+            raise UserError(
+                f"{self.name}: its cells hold more than {MAX_TEXT_CHARS:,} characters of text "
+                f'(the limit, reached on sheet "{sheet}"); split the workbook into smaller ones'
+            )
         if self.scanned > MAX_SCANNED or self.filled > MAX_CELLS:
             raise too_many(self.name, sheet)
         if time.monotonic() - self.started > MAX_SECONDS:
@@ -177,6 +187,9 @@ def xlsx(data: bytes, name: str) -> list[Section]:
                     values.append((cell.column, text))
                     number = cell.row
                     budget.filled += 1
+                    budget.chars += len(text)
+                    if budget.chars > MAX_TEXT_CHARS:
+                        budget.check(worksheet.title)
                 budget.check(worksheet.title)
                 if values:
                     sheet.rows.append((number, values))
@@ -224,6 +237,7 @@ def xls(data: bytes, name: str) -> list[Section]:
                     if text.strip():
                         values.append((c + 1, text))
                         budget.filled += 1
+                        budget.chars += len(text)
                 budget.check(worksheet.name)
                 if values:
                     sheet.rows.append((r + 1, values))
@@ -298,6 +312,7 @@ def ods(data: bytes, name: str) -> list[Section]:
                         raise too_many(name, sheet.title)
                     values.extend((column + k + 1, text) for k in range(span))
                     budget.filled += span * repeat
+                    budget.chars += len(text) * span * repeat
                 column += span
             budget.check(sheet.title)
             for _ in range(repeat if values else 0):
