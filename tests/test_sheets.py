@@ -162,3 +162,27 @@ def test_one_shared_string_in_every_cell_is_refused_at_the_text_limit(tmp_path, 
     assert main(["text", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "more than 8,000,000 characters" in err
+
+
+def test_a_table_row_in_a_document_is_its_own_paragraph_and_answer(tmp_path, capsys):
+    import docx as python_docx
+
+    document = python_docx.Document()
+    document.add_paragraph("The team list follows.")
+    table = document.add_table(rows=3, cols=3)
+    cells = [
+        ["Name", "Role", "Note"],
+        ["Ann Lee", "approved the laptop refresh", "in March, after a long review of quotes"],
+        ["Bo Chen", "ordered toner", "monthly"],
+    ]
+    for r, row in enumerate(cells):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    path = tmp_path / "team.docx"
+    document.save(path)
+    paragraphs = text_of(capsys, path)["pages"][0]["text"].split("\n\n")
+    row = "Ann Lee approved the laptop refresh in March, after a long review of quotes"
+    assert paragraphs[1:4] == ["Name Role Note", row, "Bo Chen ordered toner monthly"]
+    assert main(["ask", str(path), "Who approved the laptop refresh?", "--json"]) == 0
+    best = json.loads(capsys.readouterr().out)["answers"][0]
+    assert best["text"] == row

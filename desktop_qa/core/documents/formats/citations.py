@@ -36,6 +36,8 @@ class PageInfo:
     # A spreadsheet page: its column names by letter and the row they are read from (0: none).
     headers: dict[str, str] = field(default_factory=dict)
     header_row: int = 0
+    # A document's table rows on this page (x0, y0, x1, y1), where the layout put them.
+    table_rows: list[tuple[float, float, float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -75,6 +77,8 @@ class CitationMap:
         if not 0 <= page < len(self.pages):
             return words
         info = self.pages[page]
+        if info.table_rows and info.sheet is None:
+            return _rows_as_blocks(words, info.table_rows)
         if info.sheet is None or not info.columns or not info.rows:
             return words
         left = info.columns[0][0]
@@ -125,6 +129,7 @@ class CitationMap:
                     "rows": p.rows,
                     "headers": p.headers,
                     "header_row": p.header_row,
+                    "table_rows": p.table_rows,
                 }
                 for p in self.pages
             ],
@@ -144,10 +149,41 @@ class CitationMap:
                     rows=[(float(y), int(row)) for y, row in p["rows"]],
                     headers={str(k): str(v) for k, v in p["headers"].items()},
                     header_row=int(p["header_row"]),
+                    table_rows=[tuple(float(v) for v in r) for r in p["table_rows"]],
                 )
                 for p in data["pages"]
             ]
         )
+
+
+def _rows_as_blocks(words: list, rows: list[tuple[float, float, float, float]]) -> list:
+    """A document's words with each table row one block (a paragraph of the text), in order.
+
+    A word belongs to the innermost row whose rectangle holds its centre (a nested
+    table's row inside its outer row); the row's words follow its first word.
+    """
+
+    def row_of(w) -> int | None:  # noqa: ANN001
+        x, y = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+        best, area = None, 0.0
+        for n, (x0, y0, x1, y1) in enumerate(rows):
+            if x0 - 1 <= x <= x1 + 1 and y0 - 1 <= y <= y1 + 1:
+                size = (x1 - x0) * (y1 - y0)
+                if best is None or size < area:
+                    best, area = n, size
+        return best
+
+    groups: dict[tuple, list] = {}
+    for w in words:
+        row = row_of(w)
+        groups.setdefault(("row", row) if row is not None else ("block", w[5]), []).append(w)
+    out = []
+    for block, (key, members) in enumerate(groups.items()):
+        lines: dict[tuple, int] = {}
+        for w in members:
+            line = w[6] if key[0] == "block" else lines.setdefault((w[5], w[6]), len(lines))
+            out.append((w[0], w[1], w[2], w[3], w[4], block, line, w[7]))
+    return out
 
 
 def _quote(name: str) -> str:

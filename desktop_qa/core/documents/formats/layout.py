@@ -15,6 +15,7 @@ lists (no images, stylesheets, fonts or links), and Story gets no archive.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 
 from desktop_qa.core.documents.formats.citations import CitationMap, PageInfo
@@ -182,10 +183,30 @@ def _header(words: list, letters: list[str]) -> list[tuple[float, str]]:
     return []
 
 
+_ROW_TAG = re.compile(r"<tr(?=[\s>])", re.IGNORECASE)
+_ROW_ID = "dqrow"
+
+
+def _number_rows(html: str) -> str:
+    """Every table row of a document (not a sheet: its row numbers say where rows are) gets
+    an id, so the layout reports where each row lands (``PageInfo.table_rows``)."""
+    count = iter(range(1 << 30))
+    return _ROW_TAG.sub(lambda _: f'<tr id="{_ROW_ID}{next(count)}"', html)
+
+
 def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) -> None:  # noqa: ANN001
     """Pages for one section until its story is placed; a story that stops moving is cut."""
-    html = f"<html><body>{section.html}</body></html>"
+    body = section.html
+    rows: list[tuple[float, float, float, float]] = []
+    if section.sheet is None and "<tr" in body.lower():
+        body = _number_rows(body)
+    html = f"<html><body>{body}</body></html>"
     story = pymupdf.Story(html=html, user_css=CSS + section.css)
+
+    def row_placed(position) -> None:  # noqa: ANN001
+        if position.open_close & 1 and (position.id or "").startswith(_ROW_ID):
+            rows.append(tuple(float(v) for v in position.rect))
+
     mediabox = pymupdf.Rect(0, 0, *section.size)
     where = mediabox + (MARGIN, MARGIN, -MARGIN, -MARGIN)
     number = 0
@@ -199,6 +220,9 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
             )
         device = writer.begin_page(mediabox)
         more, filled = story.place(where)
+        rows.clear()
+        if body is not section.html:
+            story.element_positions(row_placed)
         number += 1
         info = PageInfo(
             label=section.label.replace("{page}", str(number)) + section.suffix,
@@ -206,6 +230,7 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
             suffix=section.suffix,
             headers=section.headers,
             header_row=section.header_row,
+            table_rows=list(rows),
         )
         story.draw(device)
         writer.end_page()
