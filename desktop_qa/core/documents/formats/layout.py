@@ -54,37 +54,55 @@ SHEET_FONT = 9.0
 MAX_PAGE_SIDE = 14_400.0
 MIN_SHEET_FONT = 3.0
 CELL_WIDTH = 240.0
+MAX_WORD_WIDTH = 1200.0  # a longer unbroken word (a long URL) overflows its cell
 _CELL_PADDING = 6.0  # padding and borders of a cell, points
-_LAYOUT_SLACK = 1.08  # MuPDF's table layout takes a little more than the text's widths
+_LAYOUT_SLACK = 1.08  # MuPDF's table layout takes a little more than the columns' widths
+_FONT_SLACK = 1.15  # and its sans-serif a little more than Helvetica's metrics
 
 
-def sheet_size(widest: list[str], last_row: str) -> tuple[tuple[float, float], str]:
-    """The page size (and extra CSS) that shows every column of a sheet whole.
-
-    ``widest``: the longest text of each column, in order; ``last_row``: the
-    last row number (the width of the row-number column). A landscape Letter
-    page when that is enough, else as wide as the columns need (the viewer
-    scales it to the window), the font smaller only past the PDF page limit.
-    """
+def text_width(text: str, fontsize: float = SHEET_FONT) -> float:
+    """Points ``text`` takes in the sheet font: Helvetica's widths, one em for a character it
+    lacks (CJK and other scripts the layout draws from its fallback fonts)."""
     import pymupdf
 
-    def width(text: str) -> float:
-        natural = pymupdf.get_text_length(text, fontname="helv", fontsize=SHEET_FONT)
-        words = text.split() or [""]
-        longest = max(pymupdf.get_text_length(w, fontname="helv", fontsize=SHEET_FONT)
-                      for w in words)  # fmt: skip
-        return max(min(natural, CELL_WIDTH), longest) + _CELL_PADDING
+    latin = "".join(ch for ch in text if ord(ch) < 0x100)
+    others = len(text) - len(latin)
+    return pymupdf.get_text_length(latin, fontname="helv", fontsize=fontsize) + others * fontsize
 
-    needed = (sum(width(t) for t in widest) + width(last_row)) * _LAYOUT_SLACK + 2 * MARGIN
+
+def sheet_size(widest: list[str], last_row: str) -> tuple[tuple[float, float], str, list[float]]:
+    """The page size, extra CSS and column widths that show every column of a sheet whole.
+
+    ``widest``: the longest text of each column, in order; ``last_row``: the
+    last row number (the width of the row-number column). Each column is as
+    wide as its longest text, up to ``CELL_WIDTH`` (longer text wraps at its
+    spaces), and never narrower than its longest word: MuPDF's automatic table
+    layout squeezes short columns to give room to long ones (measured: a CJK
+    cell then breaks mid-word and a short word overflows into the next cell),
+    so the widths are set. The page is landscape Letter when that is enough,
+    else as wide as the columns need (the viewer scales it to the window); the
+    font shrinks only past the PDF page limit.
+    """
+
+    def width(text: str) -> float:
+        words = text.split() or [""]
+        longest = min(max(text_width(w) for w in words), MAX_WORD_WIDTH)
+        return max(min(text_width(text), CELL_WIDTH), longest, 4.0) * _FONT_SLACK + 1.0
+
+    widths = [width(t) for t in widest]
+    gutter = width(last_row)
+    needed = (sum(widths) + gutter + _CELL_PADDING * (len(widths) + 1)) * _LAYOUT_SLACK
+    needed += 2 * MARGIN
     css = ""
     if needed > MAX_PAGE_SIDE:
-        font = max(SHEET_FONT * (MAX_PAGE_SIDE - 2 * MARGIN) / (needed - 2 * MARGIN),
-                   MIN_SHEET_FONT)  # fmt: skip
-        css = f" body {{ font-size: {font:.2f}pt; }}"
+        scale = max((MAX_PAGE_SIDE - 2 * MARGIN) / (needed - 2 * MARGIN),
+                    MIN_SHEET_FONT / SHEET_FONT)  # fmt: skip
+        css = f" body {{ font-size: {SHEET_FONT * scale:.2f}pt; }}"
+        widths = [w * scale for w in widths]
         needed = MAX_PAGE_SIDE
     page_width = max(LANDSCAPE[0], needed)
     page_height = min(max(LANDSCAPE[1], page_width * LANDSCAPE[1] / LANDSCAPE[0]), MAX_PAGE_SIDE)
-    return (round(page_width, 1), round(page_height, 1)), css
+    return (round(page_width, 1), round(page_height, 1)), css, widths
 
 
 @dataclass

@@ -365,11 +365,6 @@ def sheet_section(sheet: Sheet) -> Section:
 
     used = sorted({c for _, values in sheet.rows for c, _ in values})
     letters = [get_column_letter(c) for c in used]
-    head = (
-        "<tr><th class='colno'></th>"
-        + "".join(f"<th class='colno'>{letter}</th>" for letter in letters)
-        + "</tr>"
-    )
     widest: dict[int, str] = {}
     body = []
     for number, values in sheet.rows:
@@ -384,11 +379,19 @@ def sheet_section(sheet: Sheet) -> Section:
                 widest[c] = text
             tds.append(f"<td>{escape(text)}</td>")
         body.append(f"<tr><th class='rowno'>{number}</th>{''.join(tds)}</tr>")
-    html = f"<h2>{escape(sheet.title)}</h2><table>{head}{''.join(body)}</table>"
-    size, css = sheet_size(
+    size, css, widths = sheet_size(
         [widest.get(c, letter) for c, letter in zip(used, letters, strict=True)],
         str(sheet.rows[-1][0]),
     )
+    head = (
+        "<tr><th class='colno'></th>"
+        + "".join(
+            f"<th class='colno' style='width: {w:.1f}pt'>{letter}</th>"
+            for letter, w in zip(letters, widths, strict=True)
+        )
+        + "</tr>"
+    )
+    html = f"<h2>{escape(sheet.title)}</h2><table>{head}{''.join(body)}</table>"
     return Section(
         html,
         f'sheet "{sheet.title}"',
