@@ -70,27 +70,26 @@ def text_width(text: str, fontsize: float = SHEET_FONT) -> float:
     return pymupdf.get_text_length(latin, fontname="helv", fontsize=fontsize) + others * fontsize
 
 
-def sheet_size(widest: list[str], last_row: str) -> tuple[tuple[float, float], str, list[float]]:
+def cell_width(text: str) -> float:
+    """The width a sheet column needs for ``text``: all of it up to ``CELL_WIDTH`` (longer
+    text wraps at its spaces), never less than its longest word (up to ``MAX_WORD_WIDTH``)."""
+    words = text.split() or [""]
+    longest = min(max(text_width(w) for w in words), MAX_WORD_WIDTH)
+    return max(min(text_width(text), CELL_WIDTH), longest, 4.0) * _FONT_SLACK + 1.0
+
+
+def sheet_size(widths: list[float], last_row: str) -> tuple[tuple[float, float], str, list[float]]:
     """The page size, extra CSS and column widths that show every column of a sheet whole.
 
-    ``widest``: the longest text of each column, in order; ``last_row``: the
-    last row number (the width of the row-number column). Each column is as
-    wide as its longest text, up to ``CELL_WIDTH`` (longer text wraps at its
-    spaces), and never narrower than its longest word: MuPDF's automatic table
-    layout squeezes short columns to give room to long ones (measured: a CJK
-    cell then breaks mid-word and a short word overflows into the next cell),
-    so the widths are set. The page is landscape Letter when that is enough,
-    else as wide as the columns need (the viewer scales it to the window); the
-    font shrinks only past the PDF page limit.
+    ``widths``: each column's ``cell_width`` (its widest cell), in order;
+    ``last_row``: the last row number (the width of the row-number column). The
+    widths are set on the table: MuPDF's automatic table layout squeezes short
+    columns to give room to long ones (measured: a CJK cell then broke mid-word
+    and a short word ran into the next cell). The page is landscape Letter when
+    that is enough, else as wide as the columns need (the viewer scales it to
+    the window); the font shrinks only past the PDF page limit.
     """
-
-    def width(text: str) -> float:
-        words = text.split() or [""]
-        longest = min(max(text_width(w) for w in words), MAX_WORD_WIDTH)
-        return max(min(text_width(text), CELL_WIDTH), longest, 4.0) * _FONT_SLACK + 1.0
-
-    widths = [width(t) for t in widest]
-    gutter = width(last_row)
+    gutter = cell_width(last_row)
     needed = (sum(widths) + gutter + _CELL_PADDING * (len(widths) + 1)) * _LAYOUT_SLACK
     needed += 2 * MARGIN
     css = ""

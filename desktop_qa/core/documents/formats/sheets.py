@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from desktop_qa.core.documents.formats.html import escape
-from desktop_qa.core.documents.formats.layout import SHEET_CSS, Section, sheet_size
+from desktop_qa.core.documents.formats.layout import SHEET_CSS, Section, cell_width, sheet_size
 from desktop_qa.core.documents.formats.numformat import format_value
 from desktop_qa.core.errors import UserError
 
@@ -365,7 +365,8 @@ def sheet_section(sheet: Sheet) -> Section:
 
     used = sorted({c for _, values in sheet.rows for c, _ in values})
     letters = [get_column_letter(c) for c in used]
-    widest: dict[int, str] = {}
+    widest: dict[int, float] = {}
+    measured: dict[str, float] = {}
     body = []
     for number, values in sheet.rows:
         by_column = dict(values)
@@ -375,12 +376,15 @@ def sheet_section(sheet: Sheet) -> Section:
             if text is None:
                 tds.append("<td></td>")
                 continue
-            if len(text) > len(widest.get(c, "")):
-                widest[c] = text
+            width = measured.get(text)
+            if width is None:
+                width = measured[text] = cell_width(text)
+            if width > widest.get(c, 0.0):
+                widest[c] = width
             tds.append(f"<td>{escape(text)}</td>")
         body.append(f"<tr><th class='rowno'>{number}</th>{''.join(tds)}</tr>")
     size, css, widths = sheet_size(
-        [widest.get(c, letter) for c, letter in zip(used, letters, strict=True)],
+        [max(widest.get(c, 0.0), cell_width(x)) for c, x in zip(used, letters, strict=True)],
         str(sheet.rows[-1][0]),
     )
     head = (
