@@ -165,6 +165,7 @@ def test_one_shared_string_in_every_cell_is_refused_at_the_text_limit(tmp_path, 
 
 
 def test_a_table_row_in_a_document_is_its_own_paragraph_and_answer(tmp_path, capsys):
+    """A Word table: each row a paragraph, the answer a row framed by the column names."""
     import docx as python_docx
 
     document = python_docx.Document()
@@ -186,3 +187,7 @@ def test_a_table_row_in_a_document_is_its_own_paragraph_and_answer(tmp_path, cap
     assert main(["ask", str(path), "Who approved the laptop refresh?", "--json"]) == 0
     best = json.loads(capsys.readouterr().out)["answers"][0]
     assert best["text"] == row
+    assert best["context"] == (  # framed by the table's first row
+        "Name: Ann Lee; Role: approved the laptop refresh; "
+        "Note: in March, after a long review of quotes"
+    )

@@ -200,29 +200,84 @@ def _header(words: list, letters: list[str]) -> list[tuple[float, str]]:
     return []
 
 
-_ROW_TAG = re.compile(r"<tr(?=[\s>])", re.IGNORECASE)
-_ROW_ID = "dqrow"
+_TABLE_PART = re.compile(r"<(/?)(table|tr|td|th)(?=[\s>/])", re.IGNORECASE)
+_NEXT_TAG = re.compile(r"<(?:/?(?:td|th|tr|table))(?=[\s>/])", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_ROW_ID, _CELL_ID = "dqrow", "dqcell"
 
 
-def _number_rows(html: str) -> str:
-    """Every table row of a document (not a sheet: its row numbers say where rows are) gets
-    an id, so the layout reports where each row lands (``PageInfo.table_rows``)."""
-    count = iter(range(1 << 30))
-    return _ROW_TAG.sub(lambda _: f'<tr id="{_ROW_ID}{next(count)}"', html)
+def _number_rows(html: str) -> tuple[str, dict[int, list[str]]]:
+    """A document's tables with ids on their rows (``dqrow{table}.{row}``) and cells
+    (``dqcell{table}.{row}.{cell}``), so the layout reports where each lands
+    (``PageInfo.table_rows``/``table_cells``); and each table's column names, from its
+    first row when it reads as a header (two or more short cells, none a number)."""
+    import html as html_module
+
+    out: list[str] = []
+    pos = 0
+    stack: list[list[int]] = []  # per open table: [table id, row, cell]
+    tables = 0
+    first_rows: dict[int, list[str]] = {}
+    for match in _TABLE_PART.finditer(html):
+        closing, tag = match.group(1), match.group(2).lower()
+        out.append(html[pos : match.end()])
+        pos = match.end()
+        if tag == "table":
+            if closing:
+                if stack:
+                    stack.pop()
+            else:
+                stack.append([tables, -1, -1])
+                tables += 1
+        elif not closing and stack:
+            table = stack[-1]
+            if tag == "tr":
+                table[1], table[2] = table[1] + 1, -1
+                out.append(f' id="{_ROW_ID}{table[0]}.{table[1]}"')
+            else:
+                table[2] += 1
+                out.append(f' id="{_CELL_ID}{table[0]}.{table[1]}.{table[2]}"')
+                if table[1] == 0:
+                    end = html.find(">", pos)
+                    after = _NEXT_TAG.search(html, end + 1) if end >= 0 else None
+                    inner = html[end + 1 : after.start() if after else len(html)]
+                    name = " ".join(html_module.unescape(_TAG.sub(" ", inner)).split())
+                    first_rows.setdefault(table[0], []).append(name)
+    out.append(html[pos:])
+    headers = {
+        t: names
+        for t, names in first_rows.items()
+        if len(names) >= 2 and all(0 < len(n) <= 60 and not _is_number(n) for n in names)
+    }
+    return "".join(out), headers
+
+
+def _is_number(text: str) -> bool:
+    return bool(re.fullmatch(r"[-+($€£¥]*[\d.,\s]+[%)]*", text))
 
 
 def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) -> None:  # noqa: ANN001
     """Pages for one section until its story is placed; a story that stops moving is cut."""
     body = section.html
-    rows: list[tuple[float, float, float, float]] = []
+    rows: list[tuple] = []
+    cells: list[tuple] = []
+    headers: dict[int, list[str]] = {}
     if section.sheet is None and "<tr" in body.lower():
-        body = _number_rows(body)
+        body, headers = _number_rows(body)
     html = f"<html><body>{body}</body></html>"
     story = pymupdf.Story(html=html, user_css=CSS + section.css)
 
     def row_placed(position) -> None:  # noqa: ANN001
-        if position.open_close & 1 and (position.id or "").startswith(_ROW_ID):
-            rows.append(tuple(float(v) for v in position.rect))
+        name = position.id or ""
+        if not position.open_close & 1 or not name.startswith("dq"):
+            return
+        rect = tuple(round(float(v), 2) for v in position.rect)
+        if name.startswith(_ROW_ID):
+            table, row = (int(n) for n in name[len(_ROW_ID) :].split("."))
+            rows.append((*rect, table, row))
+        elif name.startswith(_CELL_ID):
+            table, row, cell = (int(n) for n in name[len(_CELL_ID) :].split("."))
+            cells.append((*rect, table, row, cell))
 
     mediabox = pymupdf.Rect(0, 0, *section.size)
     where = mediabox + (MARGIN, MARGIN, -MARGIN, -MARGIN)
@@ -238,6 +293,7 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
         device = writer.begin_page(mediabox)
         more, filled = story.place(where)
         rows.clear()
+        cells.clear()
         if body is not section.html:
             story.element_positions(row_placed)
         number += 1
@@ -248,6 +304,8 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
             headers=section.headers,
             header_row=section.header_row,
             table_rows=list(rows),
+            table_cells=list(cells),
+            table_headers={t: headers[t] for t in {r[4] for r in rows} if t in headers},
         )
         story.draw(device)
         writer.end_page()
