@@ -48,10 +48,12 @@ pre { font-family: monospace; font-size: 9.5pt; }
 """
 SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 2pt; }"
 SHEET_FONT = 9.0
-# A sheet's page grows as wide as its columns need, up to PDF's page limit (200 inches);
-# past that its font shrinks, to no less than MIN_SHEET_FONT. A cell's text wraps past
-# CELL_WIDTH points (a long note), never inside a word.
-MAX_PAGE_SIDE = 14_400.0
+# A sheet's page grows as wide as its columns need, up to 100 inches (7,200 pt); past that
+# its font shrinks, to no less than MIN_SHEET_FONT. Its height stays landscape Letter's: the
+# viewer draws whole pages, and a page 100 inches wide and as tall would be a 1.3-gigapixel
+# image at the viewer's top zoom. A cell's text wraps past CELL_WIDTH points (a long note),
+# never inside a word.
+MAX_PAGE_SIDE = 7_200.0
 MIN_SHEET_FONT = 3.0
 CELL_WIDTH = 240.0
 MAX_WORD_WIDTH = 1200.0  # a longer unbroken word (a long URL) overflows its cell
@@ -100,8 +102,7 @@ def sheet_size(widths: list[float], last_row: str) -> tuple[tuple[float, float],
         widths = [w * scale for w in widths]
         needed = MAX_PAGE_SIDE
     page_width = max(LANDSCAPE[0], needed)
-    page_height = min(max(LANDSCAPE[1], page_width * LANDSCAPE[1] / LANDSCAPE[0]), MAX_PAGE_SIDE)
-    return (round(page_width, 1), round(page_height, 1)), css, widths
+    return (round(page_width, 1), LANDSCAPE[1]), css, widths
 
 
 @dataclass
