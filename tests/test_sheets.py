@@ -191,3 +191,23 @@ def test_a_table_row_in_a_document_is_its_own_paragraph_and_answer(tmp_path, cap
         "Name: Ann Lee; Role: approved the laptop refresh; "
         "Note: in March, after a long review of quotes"
     )
+
+
+def test_a_sheet_wider_than_a_page_is_cut_into_bands_of_whole_columns(tmp_path, capsys):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for r in range(4):
+        workbook.active.append([f"cell{r}x{c} longer words here {c * 7}" for c in range(150)])
+    path = tmp_path / "huge.xlsx"
+    workbook.save(path)
+    data = text_of(capsys, path)
+    text = "\n\n".join(p["text"] for p in data["pages"])
+    for r in range(4):
+        for c in range(150):
+            assert f"cell{r}x{c} longer words here {c * 7}" in text
+    paragraphs = text.split("\n\n")
+    assert not [p for p in paragraphs if p.split()[0].isdigit()]  # no row number in the text
+    assert len(data["pages"]) > 1
+    with formats.open_laid_out(path) as pdf:
+        assert all(page.rect.width <= 7200 for page in pdf)

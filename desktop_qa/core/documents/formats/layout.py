@@ -48,13 +48,12 @@ pre { font-family: monospace; font-size: 9.5pt; }
 """
 SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 2pt; }"
 SHEET_FONT = 9.0
-# A sheet's page grows as wide as its columns need, up to 100 inches (7,200 pt); past that
-# its font shrinks, to no less than MIN_SHEET_FONT. Its height stays landscape Letter's: the
-# viewer draws whole pages, and a page 100 inches wide and as tall would be a 1.3-gigapixel
-# image at the viewer's top zoom. A cell's text wraps past CELL_WIDTH points (a long note),
-# never inside a word.
+# A sheet's page grows as wide as its columns need, up to 100 inches (7,200 pt); a wider
+# sheet is cut into bands of columns. Its height stays landscape Letter's: the viewer draws
+# whole pages, and a page 100 inches wide and as tall would be a 1.3-gigapixel image at the
+# viewer's top zoom. A cell's text wraps past CELL_WIDTH points (a long note), never inside
+# a word.
 MAX_PAGE_SIDE = 7_200.0
-MIN_SHEET_FONT = 3.0
 CELL_WIDTH = 240.0
 MAX_WORD_WIDTH = 1200.0  # a longer unbroken word (a long URL) overflows its cell
 _CELL_PADDING = 6.0  # padding and borders of a cell, points
@@ -80,29 +79,34 @@ def cell_width(text: str) -> float:
     return max(min(text_width(text), CELL_WIDTH), longest, 4.0) * _FONT_SLACK + 1.0
 
 
-def sheet_size(widths: list[float], last_row: str) -> tuple[tuple[float, float], str, list[float]]:
-    """The page size, extra CSS and column widths that show every column of a sheet whole.
+def column_bands(widths: list[float], last_row: str) -> list[tuple[list[int], tuple[float, float]]]:
+    """The sheet's columns in bands that each fit one page, with each band's page size.
 
     ``widths``: each column's ``cell_width`` (its widest cell), in order;
     ``last_row``: the last row number (the width of the row-number column). The
     widths are set on the table: MuPDF's automatic table layout squeezes short
     columns to give room to long ones (measured: a CJK cell then broke mid-word
-    and a short word ran into the next cell). The page is landscape Letter when
-    that is enough, else as wide as the columns need (the viewer scales it to
-    the window); the font shrinks only past the PDF page limit.
+    and a short word ran into the next cell). A band's page is landscape Letter
+    when that is enough, else as wide as its columns need, up to
+    ``MAX_PAGE_SIDE``; a sheet wider than that is cut into bands of whole
+    columns (as a printed sheet is), each repeating the row numbers.
     """
-    gutter = cell_width(last_row)
-    needed = (sum(widths) + gutter + _CELL_PADDING * (len(widths) + 1)) * _LAYOUT_SLACK
-    needed += 2 * MARGIN
-    css = ""
-    if needed > MAX_PAGE_SIDE:
-        scale = max((MAX_PAGE_SIDE - 2 * MARGIN) / (needed - 2 * MARGIN),
-                    MIN_SHEET_FONT / SHEET_FONT)  # fmt: skip
-        css = f" body {{ font-size: {SHEET_FONT * scale:.2f}pt; }}"
-        widths = [w * scale for w in widths]
-        needed = MAX_PAGE_SIDE
-    page_width = max(LANDSCAPE[0], needed)
-    return (round(page_width, 1), LANDSCAPE[1]), css, widths
+    gutter = cell_width(last_row) + _CELL_PADDING
+
+    def page(total: float) -> float:
+        return total * _LAYOUT_SLACK + 2 * MARGIN
+
+    bands: list[tuple[list[int], tuple[float, float]]] = []
+    current: list[int] = []
+    total = gutter
+    for index, width in enumerate(widths):
+        if current and page(total + width + _CELL_PADDING) > MAX_PAGE_SIDE:
+            bands.append((current, (max(LANDSCAPE[0], round(page(total), 1)), LANDSCAPE[1])))
+            current, total = [], gutter
+        current.append(index)
+        total += width + _CELL_PADDING
+    bands.append((current, (max(LANDSCAPE[0], round(page(total), 1)), LANDSCAPE[1])))
+    return bands
 
 
 @dataclass

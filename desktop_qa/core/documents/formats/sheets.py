@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from desktop_qa.core.documents.formats.html import escape
-from desktop_qa.core.documents.formats.layout import SHEET_CSS, Section, cell_width, sheet_size
+from desktop_qa.core.documents.formats.layout import SHEET_CSS, Section, cell_width, column_bands
 from desktop_qa.core.documents.formats.numformat import format_value
 from desktop_qa.core.errors import UserError
 
@@ -332,7 +332,7 @@ def _repeat(element, attribute: str) -> int:  # noqa: ANN001
 # -- Layout ------------------------------------------------------------------------------------
 def sections(sheets: list[Sheet], name: str, kind: str = "workbook") -> list[Section]:
     """The sheets that hold something, each a table on pages wide enough for all its columns."""
-    out = [sheet_section(sheet) for sheet in sheets if sheet.rows]
+    out = [section for sheet in sheets if sheet.rows for section in sheet_sections(sheet)]
     if not out:
         raise UserError(f"{name}: no sheet holds any text or numbers; open a {kind} with data")
     return out
@@ -355,54 +355,64 @@ def _is_number(text: str) -> bool:
     return bool(re.fullmatch(r"[-+($€£¥]*[\d.,\s]+[%)]*", text.strip()))
 
 
-def sheet_section(sheet: Sheet) -> Section:
+def sheet_sections(sheet: Sheet) -> list[Section]:
     """A sheet as a table: column letters on top, row numbers on the left (citations read them).
 
-    The page is as wide as the sheet's columns need (``layout.sheet_size``): no column
-    is dropped and no value cut; a long text wraps inside its cell.
+    Each column is as wide as its widest cell and the page as wide as the columns
+    (``layout.column_bands``): no column is dropped and no value cut; a long text
+    wraps inside its cell. A sheet wider than a page's limit is cut into bands of
+    whole columns, one table each.
     """
     from openpyxl.utils import get_column_letter
 
     used = sorted({c for _, values in sheet.rows for c, _ in values})
     letters = [get_column_letter(c) for c in used]
-    widest: dict[int, float] = {}
+    widest = {c: cell_width(letter) for c, letter in zip(used, letters, strict=True)}
     measured: dict[str, float] = {}
-    body = []
-    for number, values in sheet.rows:
-        by_column = dict(values)
-        tds = []
-        for c in used:
-            text = by_column.get(c)
-            if text is None:
-                tds.append("<td></td>")
-                continue
+    for _, values in sheet.rows:
+        for c, text in values:
             width = measured.get(text)
             if width is None:
                 width = measured[text] = cell_width(text)
-            if width > widest.get(c, 0.0):
+            if width > widest[c]:
                 widest[c] = width
-            tds.append(f"<td>{escape(text)}</td>")
-        body.append(f"<tr><th class='rowno'>{number}</th>{''.join(tds)}</tr>")
-    size, css, widths = sheet_size(
-        [max(widest.get(c, 0.0), cell_width(x)) for c, x in zip(used, letters, strict=True)],
-        str(sheet.rows[-1][0]),
-    )
-    head = (
-        "<tr><th class='colno'></th>"
-        + "".join(
-            f"<th class='colno' style='width: {w:.1f}pt'>{letter}</th>"
-            for letter, w in zip(letters, widths, strict=True)
+    widths = [widest[c] for c in used]
+    bands = column_bands(widths, str(sheet.rows[-1][0]))
+    headers = header_names(sheet)
+    out = []
+    for number, (indices, size) in enumerate(bands):
+        columns = [used[i] for i in indices]
+        band_letters = [letters[i] for i in indices]
+        head = (
+            "<tr><th class='colno'></th>"
+            + "".join(
+                f"<th class='colno' style='width: {widths[i]:.1f}pt'>{letters[i]}</th>"
+                for i in indices
+            )
+            + "</tr>"
         )
-        + "</tr>"
-    )
-    html = f"<h2>{escape(sheet.title)}</h2><table>{head}{''.join(body)}</table>"
-    return Section(
-        html,
-        f'sheet "{sheet.title}"',
-        size=size,
-        css=SHEET_CSS + css,
-        sheet=sheet.title,
-        columns=letters,
-        headers=(headers := header_names(sheet)),
-        header_row=sheet.rows[0][0] if headers else 0,
-    )
+        body = []
+        wanted = set(columns)
+        for row, values in sheet.rows:
+            by_column = {c: t for c, t in values if c in wanted}
+            tds = "".join(
+                f"<td>{escape(by_column[c])}</td>" if c in by_column else "<td></td>"
+                for c in columns
+            )
+            body.append(f"<tr><th class='rowno'>{row}</th>{tds}</tr>")
+        title = sheet.title
+        if len(bands) > 1:
+            title += f" (columns {band_letters[0]}-{band_letters[-1]}, part {number + 1})"
+        out.append(
+            Section(
+                f"<h2>{escape(title)}</h2><table>{head}{''.join(body)}</table>",
+                f'sheet "{sheet.title}"',
+                size=size,
+                css=SHEET_CSS,
+                sheet=sheet.title,
+                columns=band_letters,
+                headers=headers,
+                header_row=sheet.rows[0][0] if headers else 0,
+            )
+        )
+    return out
