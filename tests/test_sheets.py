@@ -211,3 +211,10 @@ def test_a_sheet_wider_than_a_page_is_cut_into_bands_of_whole_columns(tmp_path, 
     assert len(data["pages"]) > 1
     with formats.open_laid_out(path) as pdf:
         assert all(page.rect.width <= 7200 for page in pdf)
+
+
+def test_a_style_openpyxl_refuses_does_not_lose_the_cells(books, tmp_path, capsys):
+    path = formatgen.broken_style_xlsx(tmp_path / "odd-style.xlsx", books / "budget.xlsx")
+    paragraphs = text_of(capsys, path)["pages"][0]["text"].split("\n\n")
+    assert "Item Owner Amount Note" in paragraphs
+    assert "Laptop refresh Marta Silva 24000 approved by the board" in paragraphs  # unstyled

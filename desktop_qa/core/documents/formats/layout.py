@@ -46,7 +46,7 @@ th.rowno, th.colno { color: #666666; font-weight: normal; text-align: left; }
 blockquote { margin-left: 12pt; color: #333333; }
 pre { font-family: monospace; font-size: 9.5pt; }
 """
-SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 2pt; }"
+SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 4pt; }"
 SHEET_FONT = 9.0
 # A sheet's page grows as wide as its columns need, up to 100 inches (7,200 pt); a wider
 # sheet is cut into bands of columns. Its height stays landscape Letter's: the viewer draws
@@ -56,7 +56,8 @@ SHEET_FONT = 9.0
 MAX_PAGE_SIDE = 7_200.0
 CELL_WIDTH = 240.0
 MAX_WORD_WIDTH = 1200.0  # a longer unbroken word (a long URL) overflows its cell
-_CELL_PADDING = 6.0  # padding and borders of a cell, points
+_CELL_PADDING = 10.0  # padding and borders of a cell, points (wide enough that MuPDF
+# never reads two cells' words as one: measured, "あ" and "b" 4 pt apart came out "あb")
 _LAYOUT_SLACK = 1.08  # MuPDF's table layout takes a little more than the columns' widths
 _FONT_SLACK = 1.15  # and its sans-serif a little more than Helvetica's metrics
 

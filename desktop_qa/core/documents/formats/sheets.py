@@ -149,15 +149,50 @@ def _declared_size_only(self) -> None:  # noqa: ANN001
         source.close()
 
 
+_CELL_STYLE = re.compile(rb"(<(?:\w+:)?c\b[^>]*?)\s+s=\"[^\"]*\"")
+
+
+def without_styles(data: bytes) -> bytes:
+    """The package without its stylesheet (``xl/styles.xml``) and its cells' style numbers;
+    ``data`` itself if it has no stylesheet."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if "xl/styles.xml" not in archive.namelist():
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+            for info in archive.infolist():
+                if info.filename == "xl/styles.xml":
+                    continue
+                body = archive.read(info)
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    body = _CELL_STYLE.sub(rb"\1", body)
+                target.writestr(info.filename, body)
+    return out.getvalue()
+
+
 def xlsx(data: bytes, name: str) -> list[Section]:
     """One section per worksheet of an Excel workbook (and its template and macro twins)."""
-    import openpyxl
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     ReadOnlyWorksheet._get_size = _declared_size_only
     _silence_openpyxl()
     data = transitional(data)
+    try:
+        return sections(_xlsx_sheets(data, name), name)
+    except (TypeError, ValueError, IndexError):
+        # openpyxl refuses a whole workbook over a style it does not know (an unknown
+        # attribute, a named style without a name, a cell's empty style number: 3 of 436
+        # real workbooks measured); the cells are still there: read them unstyled.
+        plain = without_styles(data)
+        if plain is data:
+            raise
+        return sections(_xlsx_sheets(plain, name), name)
+
+
+def _xlsx_sheets(data: bytes, name: str) -> list[Sheet]:
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
     try:
         workbook = openpyxl.load_workbook(
             io.BytesIO(data), read_only=True, data_only=True, keep_links=False
@@ -196,7 +231,7 @@ def xlsx(data: bytes, name: str) -> list[Section]:
             sheets.append(sheet)
     finally:
         workbook.close()
-    return sections(sheets, name)
+    return sheets
 
 
 # -- Excel 97-2003 -----------------------------------------------------------------------------
