@@ -30,7 +30,8 @@ from desktop_qa.core.documents.navigation import OutlineEntry
 # library content made before are then made again from their files.
 # 4: running heads and footers kept out of passages (``furniture``), outline, page labels,
 # documents opened for viewing without text (``unanswerable``).
-# 5: spreadsheets: every column, values as shown, each row its own paragraph (no gutter).
+# 5: spreadsheets: every column, values as shown, each row its own paragraph (no gutter);
+# a table row of a converted document is its own paragraph too.
 PIPELINE_VERSION = 5
 # The per-document arrays stored beside the text.
 ARRAYS = (
