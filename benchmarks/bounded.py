@@ -162,7 +162,7 @@ def no_answer(opened: OpenedDocument, reader: Reader, exhaustive: bool) -> dict[
 def _window_span(item: Any) -> tuple[int, int]:
     offsets = [
         o
-        for o, t in zip(item.encoding.offsets, item.encoding.type_ids, strict=True)
+        for o, t in zip(item.encoding.offsets, item.encoding.sequence_ids, strict=True)
         if t == 1 and o[1] > o[0]
     ]
     return offsets[0][0] + item.offset, offsets[-1][1] + item.offset

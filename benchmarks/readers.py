@@ -47,8 +47,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from timing import answer_timed  # noqa: E402  (benchmarks/timing.py)
 
-from desktop_qa.core import Query, Reader, engine, load_pack  # noqa: E402
-from desktop_qa.core.reader import physical_cores  # noqa: E402
+from desktop_qa.core import Query, Reader, load_pack  # noqa: E402
+from desktop_qa.core.reading import engine  # noqa: E402
+from desktop_qa.core.system.runtime import physical_cores  # noqa: E402
 
 # ../shared beside the checkout (a worktree may sit one folder deeper).
 SHARED = next((p / "shared" for p in REPO.parents if (p / "shared" / "corpora").is_dir()), REPO)

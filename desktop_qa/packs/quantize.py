@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.reading import spans
+from desktop_qa.core.reading.reader import context_mask
 
 # Chosen by measurement on a random full-size MobileBERT (benchmarks/reader.py,
 # see benchmarks/README.md): quantizing MatMul (the weights of every dense
@@ -118,14 +119,6 @@ def _session(path: Path) -> Any:
     from desktop_qa.core.system.runtime import new_session
 
     return new_session(path)
-
-
-def context_mask(encoding: Any) -> np.ndarray:
-    """True for the passage's tokens: the encoding's second sequence, whatever the tokenizer.
-
-    Type ids cannot say it: RoBERTa-family tokenizers give every token type 0.
-    """
-    return np.array([s == 1 for s in encoding.sequence_ids], dtype=bool)
 
 
 def _template(tok: Any) -> tuple[list[list[int]], list[list[int]], int, int]:

@@ -293,8 +293,8 @@ class Reading:
 
     def _context(self, item: _Item) -> tuple[int, int]:
         """Document character range of the passage text a window holds."""
-        pairs = zip(item.encoding.offsets, item.encoding.type_ids, strict=True)
-        offsets = [o for o, t in pairs if t == 1 and o[1] > o[0]]
+        pairs = zip(item.encoding.offsets, item.encoding.sequence_ids, strict=True)
+        offsets = [o for o, s in pairs if s == 1 and o[1] > o[0]]
         if not offsets:
             return (item.offset, item.offset)
         return offsets[0][0] + item.offset, offsets[-1][1] + item.offset
