@@ -29,6 +29,7 @@ from typing import TypeVar
 
 from desktop_qa.core.documents.document import Document, check_input, check_password, load_document
 from desktop_qa.core.documents.ocr.pages import OcrOptions
+from desktop_qa.core.documents.pdf import ocr_pages
 from desktop_qa.core.errors import Cancelled, UserError
 from desktop_qa.core.reading.loop import (
     ENCODE_CHUNK,
@@ -84,6 +85,11 @@ class OpenedDocument:
         return self.doc.unanswerable_error()
 
     @property
+    def pending_pages(self) -> tuple[int, ...]:
+        """Pages (0-based) still being OCR'd, so not in what can be asked yet."""
+        return self.doc.pending_ocr
+
+    @property
     def total_passages(self) -> int:
         return len(self.index.passages)
 
@@ -122,6 +128,7 @@ def open_document(
     cache_protected: bool = False,
     ocr: OcrOptions | None = None,
     require_text: bool = True,
+    defer_ocr: bool = False,
 ) -> OpenedDocument:
     """Open a document read-only, from the cache when its bytes were seen before.
 
@@ -138,6 +145,9 @@ def open_document(
     protects), and an older entry for it is removed when not. ``ocr``: when
     and how scanned pages are OCR'd (default auto, English); a cache entry made
     with other OCR settings is not reused.
+    ``defer_ocr``: pages that need OCR and were never OCR'd are left out (the
+    result's ``pending_pages``), so the rest can be asked at once; such a document
+    is not cached. ``complete_document`` reads them and opens it whole.
     """
     path = Path(path).expanduser()
     check_input(path)  # path and type checks run even when the cache holds these bytes
@@ -172,6 +182,7 @@ def open_document(
         password=password,
         ocr=ocr.with_key(digest or ""),
         require_text=False,
+        defer_ocr=defer_ocr and bool(digest),
     )
     passages = document_passages(doc)
     # Store only if the file did not change while it was read (else key and content differ);
@@ -179,8 +190,9 @@ def open_document(
     # again may find text (OCR ran out of time, language data was missing) or it would
     # replace the entry these bytes have for other OCR settings (one that has text).
     index = None
-    keep = doc.unanswerable is None or not (
-        doc.retry_may_help or (digest and cache.entry_path(digest).exists())
+    keep = not doc.pending_ocr and (
+        doc.unanswerable is None
+        or not (doc.retry_may_help or (digest and cache.entry_path(digest).exists()))
     )
     if digest and keep and _hash(path) == digest:
         doc.content_hash = digest
@@ -191,6 +203,42 @@ def open_document(
         index.close()
         raise UserError(doc.unanswerable, hint=doc.unanswerable_hint)
     return OpenedDocument(doc, index)
+
+
+def complete_document(
+    opened: OpenedDocument,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    password: str | None = None,
+    cache_protected: bool = False,
+    ocr: OcrOptions | None = None,
+) -> OpenedDocument:
+    """The document ``opened`` with its pending pages OCR'd and joined (and cached).
+
+    ``opened`` came from ``open_document(defer_ocr=True)``; the pages it left
+    out are OCR'd on every core (``ocr.progress`` hears each), then the file is
+    opened again: its other pages are extracted again, the OCR'd ones come from
+    where ``ocr_pages`` stored them. A document with nothing pending is returned
+    as it is. ``opened`` stays usable (a question may still be reading it).
+    """
+    pending = opened.pending_pages
+    path = opened.doc.path
+    if not pending or path is None:
+        return opened
+    ocr = OcrOptions() if ocr is None else ocr
+    digest = _hash(path)
+    if digest:
+        ocr_pages(path, pending, password=password, ocr=ocr.with_key(digest), cancel=cancel)
+    return open_document(
+        path,
+        progress=progress,
+        cancel=cancel,
+        password=password,
+        cache_protected=cache_protected,
+        ocr=ocr,
+        require_text=False,
+    )
 
 
 def document_passages(doc: Document) -> list[Passage]:
@@ -387,6 +435,7 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     matches stay as candidates, the best one the greyed best guess).
     """
     started = time.perf_counter()
+    pending = tuple(getattr(scope, "pending_pages", ()))
     hits = scope.search(query.question, query.top_k)
     weights = keyword_weights(scope, query.question) if hits else {}
     answers: list[Answer] = []
@@ -410,7 +459,14 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
         answers=tuple(answers) if found else (),
         candidates=tuple(answers),
         # The keyword index ranks every passage of the scope.
-        read=Read(len(hits), 0, scope.total_passages, True, scope.document_count),
+        read=Read(
+            len(hits),
+            0,
+            scope.total_passages,
+            not pending,
+            scope.document_count,
+            pending,
+        ),
         seconds=time.perf_counter() - started,
         mode="keyword",
     )

@@ -412,12 +412,14 @@ class Reading:
         best = candidates[0].score if candidates else None
         null = collector.null
         no_answer = best is None or (null is not None and best - null <= self.threshold)
+        pending = tuple(getattr(self.scope, "pending_pages", ()))
         read = Read(
             passages=len(self.state.read),
             windows=self.state.windows,
             total_passages=self.scope.total_passages,
-            whole_document=self.complete() if whole is None else whole,
+            whole_document=(self.complete() if whole is None else whole) and not pending,
             documents=self.scope.document_count,
+            pending_pages=pending,
         )
         pack = self.reader.pack
         return QueryResult(

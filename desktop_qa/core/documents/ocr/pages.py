@@ -266,6 +266,17 @@ class DocumentOcr:
         self._runners: list[OcrRunner] = []
         self._pending: dict[int, Any] = {}  # page number -> Future of its words
 
+    def stored(self, page_no: int) -> list[Word] | None:
+        """The page's words if an earlier OCR of this file stored them, else None."""
+        if not self.options.resume_key:
+            return None
+        if self._store is None:
+            self._store = PageStore(self.options.resume_key, self.options.signature())
+        words = self._store.get(page_no)
+        if words is not None:
+            self.pages += 1
+        return words
+
     def read(self, page: Any, page_no: int, total: int) -> list[Word] | None:
         """The page's OCR'd words, or None when it could not be read."""
         self.pages += 1
