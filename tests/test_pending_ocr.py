@@ -89,7 +89,7 @@ def test_answer_from_text_pages_says_which_pages_were_not_read(
     assert result.answers and result.answers[0].text == "Alpha Bravo"
     assert result.read.pending_pages == (SCANNED,)
     data = result.to_json()
-    assert data["pending_pages"] == [SCANNED + 1] and data["read"]["pending_pages"] == [3]
+    assert data["pending_pages"] == [SCANNED + 1]
     assert data["whole_document"] is False  # a page is missing from what was read
 
 

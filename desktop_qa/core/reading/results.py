@@ -80,7 +80,6 @@ class Read:
             "total_passages": self.total_passages,
             "whole_document": self.whole_document,
             "documents": self.documents,
-            "pending_pages": [p + 1 for p in self.pending_pages],
         }
 
 
