@@ -132,3 +132,41 @@ def test_text_output_names_the_pages_not_read_yet(
     out = capsys.readouterr().out
     assert "Alpha Bravo" in out
     assert "not read yet: page 3, scanned, still being OCR'd" in out
+
+
+def test_the_window_asks_text_pages_first_and_again_once_the_scan_is_read(
+    qtbot, make_window, oracle_pack: Path, tmp_path: Path
+) -> None:
+    """The document opens before its scanned page is read; a question asked meanwhile is
+    answered from the other pages, says which page it missed, and is asked again (with
+    that page) once it is read."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from desktop_qa.core import Reader, load_pack
+    from desktop_qa.core.storage.settings import Settings
+    from desktop_qa.gui.session import Session
+
+    mixed = _mixed(tmp_path, fact_page=SCANNED + 1)
+    session = Session(Settings(), persist=False)
+    window = make_window(Reader(load_pack(oracle_pack)), session=session)
+    results: list = []
+    session.queryFinished.connect(results.append)
+    status: list[str] = []
+    session.documentPending.connect(status.append)
+    try:
+        with qtbot.waitSignal(session.documentLoaded, timeout=60000):
+            window.open_file(mixed)
+        assert session.document.pending_ocr == (SCANNED,)  # shown before its OCR
+        with qtbot.waitSignal(session.documentCompleted, timeout=90000):
+            session.ask(QUESTION)
+        assert status and "scanned page" in status[0]
+        qtbot.waitUntil(lambda: any(r.answers for r in results), timeout=60000)
+        # A result made before the scan was read (if the reading ended before) missed it.
+        assert all(r.read.pending_pages == (SCANNED,) for r in results if not r.answers)
+        final = next(r for r in results if r.answers)
+        assert final.read.pending_pages == ()
+        assert (final.answers[0].text, final.answers[0].page) == ("Alpha Bravo", SCANNED + 1)
+        assert session.document.pending_ocr == () and "Alpha Bravo" in session.document.text
+    finally:
+        session.shutdown()
