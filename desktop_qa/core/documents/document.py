@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_qa.core.documents.decoding import decode_text, looks_binary
+from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.inputs import (
     MAX_TEXT_BYTES,
     MUPDF_SUFFIXES,
@@ -99,6 +100,9 @@ class Document:
     # ``defer_ocr``: the other pages are asked while they are read). Never stored:
     # such a document is not cached; opening it again once they are read joins them.
     pending_ocr: tuple[int, ...] = ()
+    # Where a converted format's answers are in its own terms ("slide 3", a sheet's
+    # cells): made by the conversion, stored with the content, so citing is pure.
+    citations: CitationMap | None = None
 
     @classmethod
     def from_text(cls, text: str, name: str = "text") -> Document:
@@ -265,6 +269,7 @@ def load_document(
                 unanswerable_hint=pdf.unanswerable_hint,
                 retry_may_help=pdf.retry_may_help,
                 pending_ocr=pdf.pending_ocr,
+                citations=pdf.citations,
                 **pdf.arrays,
             )
             if require_text and doc.unanswerable is not None:

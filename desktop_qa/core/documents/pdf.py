@@ -55,6 +55,8 @@ class PdfText:
     retry_may_help: bool = False
     # Pages (0-based) that need OCR and were left for later (``defer_ocr``): not in the text.
     pending_ocr: tuple[int, ...] = ()
+    # A converted format's citation map (``formats.citations``); None for PyMuPDF's own.
+    citations: formats.CitationMap | None = None
 
 
 def fold(word: str) -> str:
@@ -225,9 +227,11 @@ def load_mupdf(
     pymupdf.TOOLS.mupdf_display_warnings(False)
     suffix = path.suffix.lower()
     filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
+    cmap = None
     try:
         if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
-            mdoc = formats.open_laid_out(path)
+            laid_out, cmap = formats.convert(path)
+            mdoc = pymupdf.open("pdf", laid_out)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
     except UserError:
@@ -356,6 +360,7 @@ def load_mupdf(
         retry_may_help=reason is not None
         and (reader.language_error is not None or reader.failed > 0),
         pending_ocr=tuple(pending),
+        citations=cmap,
     )
 
 
