@@ -40,6 +40,7 @@ from desktop_qa.core.reading import engine  # noqa: E402
 from desktop_qa.core.reading.loop import FOCUS_TOKENS, Reading  # noqa: E402
 from desktop_qa.core.reading.reader import Reader  # noqa: E402
 from desktop_qa.core.search.index import TOP_PASSAGES  # noqa: E402
+from desktop_qa.core.storage import opening  # noqa: E402
 from tests.factset import generate  # noqa: E402
 
 BOOK = REPO.parent / "shared" / "corpora" / "books" / "freeculture.pdf"
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-exhaustive", action="store_true")
     args = parser.parse_args(argv)
     reader = Reader(load_pack(args.pack))
-    opened = engine.open_document(args.book)
+    opened = opening.open_document(args.book)
     out = {
         "book": args.book.name,
         "pack": reader.pack.name,

@@ -46,14 +46,15 @@ def _in_process(book: Path, pack: Path, defer: bool) -> dict[str, Any]:
     os.environ["DESKTOP_QA_CACHE_DIR"] = tempfile.mkdtemp(prefix="dqa-first-")
     from desktop_qa.core import Query, Reader, load_pack
     from desktop_qa.core.reading import engine
+    from desktop_qa.core.storage import opening
 
     started = time.perf_counter()
     reader = Reader(load_pack(pack))
-    opened = engine.open_document(book, defer_ocr=defer)
+    opened = opening.open_document(book, defer_ocr=defer)
     opened_s = time.perf_counter() - started
     joiner = None
     if opened.pending_pages:
-        joiner = threading.Thread(target=lambda: engine.complete_document(opened).close())
+        joiner = threading.Thread(target=lambda: opening.complete_document(opened).close())
         joiner.start()
     result = engine.final(engine.answer(opened, Query(QUESTION, threshold=-1e9), reader))
     first = time.perf_counter() - started

@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from timing import answer_timed  # noqa: E402  (benchmarks/timing.py)
 
 from desktop_qa.core import Query, Reader, load_pack  # noqa: E402
-from desktop_qa.core.reading import engine  # noqa: E402
+from desktop_qa.core.storage import opening  # noqa: E402
 from desktop_qa.core.system.runtime import physical_cores  # noqa: E402
 
 # ../shared beside the checkout (a worktree may sit one folder deeper).
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_start = [round(v, 2) for v in os.getloadavg()]
     dirs = {name: get_pack(name) for name in args.only}
-    opened = engine.open_document(args.book)
+    opened = opening.open_document(args.book)
     results = {}
     for name, path in dirs.items():
         results[name] = measure(path, opened, QUESTIONS[: args.questions])

@@ -17,7 +17,7 @@ import pytest
 
 from desktop_qa.cli import main
 from desktop_qa.core.reading import engine
-from desktop_qa.core.storage import cache
+from desktop_qa.core.storage import cache, opening
 from desktop_qa.core.system.files import sha256_file
 from tests import pdfgen
 from tests.test_ocr import QUESTION, short_pages
@@ -50,14 +50,14 @@ def fact_on_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_deferred_open_leaves_the_scan_out_then_joins_it(fact_on_scan: Path) -> None:
-    opened = engine.open_document(fact_on_scan, defer_ocr=True)
+    opened = opening.open_document(fact_on_scan, defer_ocr=True)
     digest = sha256_file(fact_on_scan)
     assert opened.pending_pages == (SCANNED,)
     assert "Alpha Bravo" not in opened.doc.text and opened.doc.text.strip()
     assert opened.doc.page_count == 4  # the page is there to view, without its words yet
     assert not cache.entry_path(digest).exists()  # a partial document is never cached
 
-    whole = engine.complete_document(opened)
+    whole = opening.complete_document(opened)
     assert whole.pending_pages == ()
     assert "Alpha Bravo" in whole.doc.text
     assert int(whole.doc.page_ocr[SCANNED]) == 1
@@ -65,7 +65,7 @@ def test_deferred_open_leaves_the_scan_out_then_joins_it(fact_on_scan: Path) -> 
     # The partial document still answers (a question may be reading it).
     assert "Alpha Bravo" not in opened.doc.text
     # Opened again: whole, from the cache, nothing pending.
-    again = engine.open_document(fact_on_scan, defer_ocr=True)
+    again = opening.open_document(fact_on_scan, defer_ocr=True)
     assert again.pending_pages == () and again.doc.text == whole.doc.text
 
 
@@ -73,7 +73,7 @@ def test_a_scan_only_document_is_not_deferred(tmp_path: Path) -> None:
     """With no text to ask, deferring would leave nothing: the pages are OCR'd at once."""
     src = pdfgen.write_pdf(tmp_path / "s.pdf", short_pages(2, 1))
     scan = pdfgen.scan_pdf(src, tmp_path / "scan.pdf", dpi=200)
-    opened = engine.open_document(scan, defer_ocr=True)
+    opened = opening.open_document(scan, defer_ocr=True)
     assert opened.pending_pages == ()
     assert "Alpha Bravo" in opened.doc.text
 
@@ -84,7 +84,7 @@ def test_answer_from_text_pages_says_which_pages_were_not_read(
     from desktop_qa.core import Query, Reader, load_pack
 
     reader = Reader(load_pack(oracle_pack))
-    with engine.open_document(fact_on_text, defer_ocr=True) as opened:
+    with opening.open_document(fact_on_text, defer_ocr=True) as opened:
         result = engine.final(engine.answer(opened, Query(QUESTION), reader))
     assert result.answers and result.answers[0].text == "Alpha Bravo"
     assert result.read.pending_pages == (SCANNED,)

@@ -18,6 +18,7 @@ from desktop_qa.cli import main
 from desktop_qa.core import Query, Reader, load_pack
 from desktop_qa.core.documents import formats
 from desktop_qa.core.reading import engine
+from desktop_qa.core.storage import opening
 from desktop_qa.core.system.files import sha256_file
 from tests import formatgen
 from tests.formatgen import ANSWER
@@ -47,8 +48,8 @@ def test_an_answer_is_cited_without_the_file_or_the_converter(
 ) -> None:
     reader = Reader(load_pack(oracle_pack))
     path = formatgen.xlsx(tmp_path / "budget.xlsx")
-    fresh = engine.open_document(path)
-    cached = engine.open_document(path)  # the cache entry the first open stored
+    fresh = opening.open_document(path)
+    cached = opening.open_document(path)  # the cache entry the first open stored
     assert fresh.doc.citations is not None and cached.doc.citations is not None
     away = path.rename(tmp_path / "moved.xlsx")
     _no_converting(monkeypatch)

@@ -22,16 +22,11 @@ from desktop_qa.core import Query, UserError, find_pack
 from desktop_qa.core.documents.ocr.pages import DEFAULT_LANGUAGES, MODES, OcrOptions
 from desktop_qa.core.errors import PasswordRequired
 from desktop_qa.core.reading import export
-from desktop_qa.core.reading.engine import (
-    OpenedDocument,
-    answer,
-    complete_document,
-    final,
-    open_document,
-)
+from desktop_qa.core.reading.engine import OpenedDocument, answer, final
 from desktop_qa.core.reading.pack import candidate_dirs
 from desktop_qa.core.reading.query import DEFAULT_DEPTH
 from desktop_qa.core.reading.reader import DEFAULT_BATCH_SIZE, Reader
+from desktop_qa.core.storage.opening import complete_document, open_document
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 from desktop_qa.core.documents.ocr import pages as ocr_mod
 from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.errors import PasswordRequired, UserError
-from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.engine import OpenedDocument
+from desktop_qa.core.storage.opening import complete_document, open_document
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
 from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
@@ -64,7 +64,7 @@ class DocumentOpener:
                 report((ocr_mod.progress_text(done, total), done - 1, total), True)
 
             try:
-                return engine.open_document(
+                return open_document(
                     path,
                     # Scanned pages are OCR'd after the others open (``complete``).
                     defer_ocr=True,
@@ -147,7 +147,7 @@ class DocumentOpener:
                     f"Reading scanned page {done_page} (OCR); the other pages can be asked", True
                 )
 
-            return engine.complete_document(
+            return complete_document(
                 opened,
                 cancel=is_cancelled,
                 password=password,

@@ -90,7 +90,7 @@ class Document:
     page_labels: list[str] = field(default_factory=list)
     # Why no question can be answered here (no text on any page, OCR off, language data
     # missing), in one line; None when the text can be asked. Such a document is opened
-    # for viewing only (``engine.open_document(require_text=False)``).
+    # for viewing only (``storage.opening.open_document(require_text=False)``).
     unanswerable: str | None = None
     unanswerable_hint: str | None = None  # ``UserError.hint`` of that line ("ocr_on")
     # Reading it again may find text (OCR pages ran out of time, language data missing):
