@@ -170,3 +170,19 @@ def test_the_window_asks_text_pages_first_and_again_once_the_scan_is_read(
         assert session.document.pending_ocr == () and "Alpha Bravo" in session.document.text
     finally:
         session.shutdown()
+
+
+def test_a_text_layer_of_unusable_characters_is_ocrd() -> None:
+    """More than a tenth of the characters unusable (U+FFFD, controls, private-use glyphs)."""
+    from desktop_qa.core.documents.ocr.pages import needs_ocr
+
+    def words(text: str) -> list:
+        return [(0.0, 0.0, 1.0, 1.0, w, 0, 0, i) for i, w in enumerate(text.split())]
+
+    clean = "The launch code is Alpha Bravo and it is secret, said the report."
+    assert not needs_ocr(None, words(clean), "auto")
+    for bad in ("\ufffd", "\x07", "\ue123"):
+        garbled = " ".join(w[:-1] + bad * 2 for w in clean.split())
+        assert needs_ocr(None, words(garbled), "auto"), repr(bad)
+    assert not needs_ocr(None, words(clean.replace("a", "\ufffd", 1)), "auto")  # one stray
+    assert not needs_ocr(None, words("\t".join(clean.split())), "auto")  # tabs are fine
