@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop_qa.core.documents.find import find  # noqa: E402
-from desktop_qa.core.reading import engine  # noqa: E402
+from desktop_qa.core.storage import opening  # noqa: E402
 
 BOOK = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "books" / "freeculture.pdf"
 QUERIES = ("free culture", "Creative Commons", "the", "Mickey Mouse", "ﬁrst")
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("pdf", nargs="?", default=str(BOOK))
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    with engine.open_document(args.pdf) as opened:
+    with opening.open_document(args.pdf) as opened:
         doc = opened.doc
     started = time.perf_counter()
     find(doc, "warm up")

@@ -22,7 +22,7 @@ from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.query import EMPTY_QUESTION, MAX_QUESTION_CHARS, MAX_TOP_K
 from desktop_qa.core.reading.results import no_answer_text
 from desktop_qa.core.search.index import TOP_PASSAGES
-from desktop_qa.core.storage import cache
+from desktop_qa.core.storage import cache, opening
 from desktop_qa.core.system.files import sha256_file
 from desktop_qa.packs.oracle import build_oracle_pack
 
@@ -63,7 +63,7 @@ def small_doc(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def opened(small_doc: Path):  # type: ignore[no-untyped-def]
-    with engine.open_document(small_doc) as doc:
+    with opening.open_document(small_doc) as doc:
         assert doc.total_passages == PASSAGES
         yield doc
 
@@ -221,7 +221,7 @@ def test_probabilities_are_softmax_over_every_candidate_and_the_null(opened, rea
 def test_short_scope_is_read_whole_at_once(tmp_path: Path, reader):
     path = tmp_path / "short.txt"
     path.write_text("\n\n".join(_paragraph(i) for i in range(TOP_PASSAGES)), encoding="utf-8")
-    with engine.open_document(path) as short:
+    with opening.open_document(path) as short:
         steps, result = run_all(short, Query("Xylophone?"), reader)  # shares no word
     assert result.answers[0].text == ANSWER and result.whole_document
     assert result.read.passages == result.read.windows == TOP_PASSAGES
@@ -282,7 +282,7 @@ def test_passages_of_many_windows_read_each_window_once(tmp_path: Path, oracle_p
         return real(batch)
 
     reader.run = run  # type: ignore[method-assign]
-    with engine.open_document(path) as doc:
+    with opening.open_document(path) as doc:
         steps, bounded = run_all(doc, Query(ELSEWHERE), reader)
         assert bounded.no_answer and not bounded.whole_document
         first = list(seen)
@@ -316,7 +316,7 @@ def test_second_open_comes_from_the_cache(tmp_path: Path, monkeypatch: pytest.Mo
     path = tmp_path / "doc.txt"
     path.write_text("\n\n".join(_paragraph(i) for i in range(PASSAGES)), encoding="utf-8")
     calls: list[tuple[int, int]] = []
-    with engine.open_document(path, progress=lambda i, n: calls.append((i, n))) as doc:
+    with opening.open_document(path, progress=lambda i, n: calls.append((i, n))) as doc:
         text, digest = doc.doc.text, doc.doc.content_hash
         assert doc.name == str(path) and doc.total_passages == PASSAGES
     assert digest == sha256_file(path) and cache.entry_path(digest).is_file()
@@ -324,20 +324,20 @@ def test_second_open_comes_from_the_cache(tmp_path: Path, monkeypatch: pytest.Mo
     def no_reading(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("the document was read again")
 
-    monkeypatch.setattr(engine, "load_document", no_reading)
+    monkeypatch.setattr(opening, "load_document", no_reading)
     calls.clear()
-    with engine.open_document(path, progress=lambda i, n: calls.append((i, n))) as doc:
+    with opening.open_document(path, progress=lambda i, n: calls.append((i, n))) as doc:
         assert doc.doc.text == text and doc.total_passages == PASSAGES
         assert doc.search(QUESTION, 1)[0].passage.index == ANSWER_AT
     assert calls == [(1, 1)]  # a text file: one step, done
     with pytest.raises(Cancelled):
-        engine.open_document(path, cancel=lambda: True)
+        opening.open_document(path, cancel=lambda: True)
     # Other OCR settings, or other bytes, are read again.
     with pytest.raises(AssertionError, match="read again"):
-        engine.open_document(path, ocr=OcrOptions(mode="never"))
+        opening.open_document(path, ocr=OcrOptions(mode="never"))
     path.write_text("Changed. The code is alpha one bravo.", encoding="utf-8")
     with pytest.raises(AssertionError, match="read again"):
-        engine.open_document(path)
+        opening.open_document(path)
 
 
 def test_protected_text_is_cached_only_when_allowed(tmp_path: Path):
@@ -347,15 +347,15 @@ def test_protected_text_is_cached_only_when_allowed(tmp_path: Path):
     pdf.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw", owner_pw="owner")
     pdf.close()
     digest = sha256_file(path)
-    with engine.open_document(path, password="pw") as doc:
+    with opening.open_document(path, password="pw") as doc:
         assert "alpha one bravo" in doc.doc.text
     assert not cache.entry_path(digest).exists()
-    with engine.open_document(path, password="pw", cache_protected=True):
+    with opening.open_document(path, password="pw", cache_protected=True):
         pass
     assert cache.entry_path(digest).is_file()
     with pytest.raises(PasswordRequired):
-        engine.open_document(path)  # cached, and still needs its password
-    with engine.open_document(path, password="pw"):  # no longer allowed: the entry goes
+        opening.open_document(path)  # cached, and still needs its password
+    with opening.open_document(path, password="pw"):  # no longer allowed: the entry goes
         pass
     assert not cache.entry_path(digest).exists()
 
@@ -417,7 +417,7 @@ def test_passages_read_only_in_short_windows_are_not_read_in_full(tmp_path: Path
         return real(batch)
 
     reader.run = run  # type: ignore[method-assign]
-    with engine.open_document(path) as doc:
+    with opening.open_document(path) as doc:
         assert doc.total_passages == count
         steps, bounded = run_all(doc, Query(ELSEWHERE, depth=count), reader)
         # Every passage read, each in one short window that does not reach the answer.

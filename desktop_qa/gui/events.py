@@ -17,6 +17,9 @@ class SessionSignals(QObject):
     documentProgress = Signal(int, int)  # pages done, total
     documentStatus = Signal(str, int, int)  # step text ("OCR page 3 of 8"), done, total
     documentLoaded = Signal(object)  # Document
+    # Scanned pages being OCR'd after the others opened (they can be asked meanwhile):
+    documentPending = Signal(str)  # the status line ("Reading scanned page 3 of 4 …")
+    documentCompleted = Signal(object)  # Document, the scanned pages joined
     documentFailed = Signal(str)  # one line
     documentCancelled = Signal()
     documentPasswordNeeded = Signal(str, bool)  # path, a wrong password was given

@@ -17,11 +17,16 @@ from typing import Any
 from desktop_qa.core.documents.ocr import pages as ocr_mod
 from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.errors import PasswordRequired, UserError
-from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.engine import OpenedDocument
+from desktop_qa.core.storage.opening import complete_document, open_document
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
 from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
+
+
+def _pending_line(pages: int) -> str:
+    what = "1 scanned page is" if pages == 1 else f"{pages} scanned pages are"
+    return f"{what} being read (OCR); the other pages can be asked now"
 
 
 class DocumentOpener:
@@ -32,6 +37,7 @@ class DocumentOpener:
         self.pool = single_pool()  # shared with the page renderer (``mupdf_pool``)
         self._worker: Worker | None = None
         self._answer_worker: Worker | None = None
+        self._complete_worker: Worker | None = None
 
     @property
     def loading(self) -> bool:
@@ -58,8 +64,10 @@ class DocumentOpener:
                 report((ocr_mod.progress_text(done, total), done - 1, total), True)
 
             try:
-                return engine.open_document(
+                return open_document(
                     path,
+                    # Scanned pages are OCR'd after the others open (``complete``).
+                    defer_ocr=True,
                     progress=lambda done, total: report((done, total)),
                     cancel=is_cancelled,
                     password=password,
@@ -105,7 +113,73 @@ class DocumentOpener:
 
     def cancel(self) -> bool:
         """Stop the running open (its outcome is dropped); True if one was running."""
+        self.cancel_completion()
         worker, self._worker = self._worker, None
+        if worker is None:
+            return False
+        worker.cancel()
+        return True
+
+    @property
+    def completing(self) -> bool:
+        return self._complete_worker is not None
+
+    def complete(
+        self,
+        opened: OpenedDocument,
+        password: str | None,
+        *,
+        ocr: OcrOptions,
+        cache_protected: bool,
+        done: Callable[[OpenedDocument, OpenedDocument], None],
+    ) -> None:
+        """OCR the pages an open left pending, then open the whole document, in a worker.
+
+        ``done(partial, whole)`` gets both (the session keeps ``whole`` if ``partial``
+        is still its document). Each page is a status line; a failure leaves the
+        pages with text as they are (a status line says so).
+        """
+        pages = len(opened.pending_pages)
+
+        def job(report: Callable[..., None], is_cancelled: Callable[[], bool]) -> Any:
+            def ocr_step(done_page: int, total: int) -> None:
+                report(
+                    f"Reading scanned page {done_page} (OCR); the other pages can be asked", True
+                )
+
+            return complete_document(
+                opened,
+                cancel=is_cancelled,
+                password=password,
+                cache_protected=cache_protected,
+                ocr=replace(ocr, progress=ocr_step),
+            )
+
+        def finished(whole: OpenedDocument) -> None:
+            self._complete_worker = None
+            done(opened, whole)
+
+        def failed(message: str, _bug: bool) -> None:
+            self._complete_worker = None
+            emit(self.signals.warning, f"the scanned pages could not be read: {message}")
+
+        def dropped() -> None:
+            self._complete_worker = None
+
+        self.cancel_completion()
+        emit(self.signals.documentPending, _pending_line(pages))
+        self._complete_worker = self.jobs.start(
+            self.pool,
+            job,
+            live=lambda request: newest(self._complete_worker, request),
+            progress=lambda text: emit(self.signals.documentPending, text),
+            finished=finished,
+            failed=failed,
+            cancelled=dropped,
+        )
+
+    def cancel_completion(self) -> bool:
+        worker, self._complete_worker = self._complete_worker, None
         if worker is None:
             return False
         worker.cancel()

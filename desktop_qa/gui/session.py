@@ -228,7 +228,31 @@ class Session(SessionSignals):
             self.save_settings()
             emit(self.settingsChanged)
         emit(self.documentLoaded, doc)
+        if opened.pending_pages:
+            self.documents.complete(
+                opened,
+                password,
+                ocr=self.settings.ocr_options(),
+                cache_protected=self.settings.cache_protected,
+                done=self._document_completed,
+            )
         self._run_pending()
+
+    def _document_completed(self, partial: OpenedDocument, whole: OpenedDocument) -> None:
+        """The scanned pages were read: the whole document replaces the one without them.
+
+        A question that was answered (or is being read) without them is asked
+        again, so they join its answers.
+        """
+        if self.opened is not partial:  # another document was opened meanwhile
+            whole.close()
+            return
+        self.opened, self.document = whole, whole.doc
+        emit(self.documentCompleted, whole.doc)
+        question, scope = self.question, self.scope
+        missed = self.busy or (self.result is not None and bool(self.result.read.pending_pages))
+        if question and scope == SCOPE_DOCUMENT and missed:
+            self.ask(question, scope)
 
     def _document_locked(self, path: str, wrong: bool) -> None:
         """A password is wanted: a waiting question waits for it (``--ask`` on such a file)."""

@@ -165,6 +165,8 @@ class MainWindow(QMainWindow):
         s.documentProgress.connect(self._document_progress)
         s.documentStatus.connect(self._document_status)
         s.documentLoaded.connect(self._document_loaded)
+        s.documentPending.connect(self.statusBar().showMessage)
+        s.documentCompleted.connect(self._document_completed)
         s.documentFailed.connect(self._document_failed)
         s.documentCancelled.connect(self._document_cancelled)
         s.documentPasswordNeeded.connect(self.ask_password)
@@ -454,6 +456,13 @@ class MainWindow(QMainWindow):
         )
         self.show_in_viewer(doc, self.session.document_password)
         self.focus_question()
+
+    def _document_completed(self, doc: Document) -> None:
+        """Scanned pages joined the document: find covers them; the pages stay where they are."""
+        self.findbar.set_document(doc)
+        if doc.kind != "pdf":
+            self.text_view.set_document(doc)
+        self.statusBar().showMessage("The scanned pages were read: questions cover them now", 8000)
 
     def show_in_viewer(self, doc: Document, password: str | None = None) -> None:
         """Put a document in the page (or text) view: title, page box, zoom actions."""

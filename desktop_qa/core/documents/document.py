@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_qa.core.documents.decoding import decode_text, looks_binary
+from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.inputs import (
     MAX_TEXT_BYTES,
     MUPDF_SUFFIXES,
@@ -89,12 +90,19 @@ class Document:
     page_labels: list[str] = field(default_factory=list)
     # Why no question can be answered here (no text on any page, OCR off, language data
     # missing), in one line; None when the text can be asked. Such a document is opened
-    # for viewing only (``engine.open_document(require_text=False)``).
+    # for viewing only (``storage.opening.open_document(require_text=False)``).
     unanswerable: str | None = None
     unanswerable_hint: str | None = None  # ``UserError.hint`` of that line ("ocr_on")
     # Reading it again may find text (OCR pages ran out of time, language data missing):
     # an unanswerable document so made is not cached. Not stored.
     retry_may_help: bool = False
+    # Pages (0-based) that need OCR and are not in the text yet (opened with
+    # ``defer_ocr``: the other pages are asked while they are read). Never stored:
+    # such a document is not cached; opening it again once they are read joins them.
+    pending_ocr: tuple[int, ...] = ()
+    # Where a converted format's answers are in its own terms ("slide 3", a sheet's
+    # cells): made by the conversion, stored with the content, so citing is pure.
+    citations: CitationMap | None = None
 
     @classmethod
     def from_text(cls, text: str, name: str = "text") -> Document:
@@ -225,6 +233,7 @@ def load_document(
     password: str | None = None,
     ocr: OcrOptions | None = None,
     require_text: bool = True,
+    defer_ocr: bool = False,
 ) -> Document:
     """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
 
@@ -236,7 +245,8 @@ def load_document(
     A page-based document with no readable text (a scan OCR found nothing in,
     OCR off, language data missing, drawings only) raises that one line, unless
     ``require_text`` is False: then it opens for viewing, with the line as
-    ``Document.unanswerable``. Text files always need text.
+    ``Document.unanswerable``. Text files always need text. ``defer_ocr``: pages that
+    need OCR are left for later (``Document.pending_ocr``, ``pdf.load_mupdf``).
     """
     path = Path(path).expanduser()
     kind = check_input(path)
@@ -245,7 +255,9 @@ def load_document(
         if kind == "text":
             doc = load_text_file(path)
         else:
-            pdf = load_mupdf(path, progress, cancel, password=password, ocr=ocr)
+            pdf = load_mupdf(
+                path, progress, cancel, password=password, ocr=ocr, defer_ocr=defer_ocr
+            )
             doc = Document(
                 path=path,
                 kind="pdf",
@@ -256,6 +268,8 @@ def load_document(
                 unanswerable=pdf.unanswerable,
                 unanswerable_hint=pdf.unanswerable_hint,
                 retry_may_help=pdf.retry_may_help,
+                pending_ocr=pdf.pending_ocr,
+                citations=pdf.citations,
                 **pdf.arrays,
             )
             if require_text and doc.unanswerable is not None:

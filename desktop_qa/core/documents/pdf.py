@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,10 @@ class PdfText:
     unanswerable: str | None = None
     unanswerable_hint: str | None = None
     retry_may_help: bool = False
+    # Pages (0-based) that need OCR and were left for later (``defer_ocr``): not in the text.
+    pending_ocr: tuple[int, ...] = ()
+    # A converted format's citation map (``formats.citations``); None for PyMuPDF's own.
+    citations: formats.CitationMap | None = None
 
 
 def fold(word: str) -> str:
@@ -201,6 +205,7 @@ def load_mupdf(
     cancel: CancelFn | None = None,
     password: str | None = None,
     ocr: OcrOptions | None = None,
+    defer_ocr: bool = False,
 ) -> PdfText:
     """Extract a PyMuPDF document; pages without a usable text layer are OCR'd (``ocr``).
 
@@ -208,6 +213,12 @@ def load_mupdf(
     words fed through the same ``_extract_page``; ``ocr.progress`` hears
     "page 3 of 8" before each, and each is stored as soon as it is read, so a
     cancelled OCR resumes on the next open.
+
+    ``defer_ocr``: a page that needs OCR and has not been OCR'd before (its words are
+    not stored under ``ocr.resume_key``) is left out of the text and listed in
+    ``pending_ocr``, so the other pages can be asked at once (``ocr_pages`` reads them;
+    opening again then joins them). A document with no text but such pages is OCR'd
+    as usual: there would be nothing to ask.
     """
     import pymupdf
 
@@ -216,9 +227,11 @@ def load_mupdf(
     pymupdf.TOOLS.mupdf_display_warnings(False)
     suffix = path.suffix.lower()
     filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
+    cmap = None
     try:
         if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
-            mdoc = formats.open_laid_out(path)
+            laid_out, cmap = formats.convert(path)
+            mdoc = pymupdf.open("pdf", laid_out)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
     except UserError:
@@ -240,8 +253,10 @@ def load_mupdf(
             except Exception:
                 continue  # the main loop reports a broken page
 
-    reader = ocr_mod.DocumentOcr(ocr, cancel, upcoming)
+    reader = ocr_mod.DocumentOcr(ocr, cancel, None if defer_ocr else upcoming)
+    has_images = False
     page_ocr: list[int] = []
+    pending: list[int] = []
     finished = False
     try:
         try:
@@ -280,7 +295,13 @@ def load_mupdf(
                     builder.add(PARAGRAPH_BREAK, -1, page_no)
                 words = page.get_text("words")
                 if ocr_mod.needs_ocr(page, words, ocr.mode):
-                    words = reader.read(page, page_no, total) or []
+                    stored = reader.stored(page_no) if defer_ocr else None
+                    if defer_ocr and stored is None:
+                        pending.append(page_no)
+                        words = []
+                    else:
+                        words = stored if stored is not None else reader.read(page, page_no, total)
+                        words = words or []
                     if words:
                         page_ocr.append(page_no)
                 lines += _extract_page(builder, page, page_no, lines, words)
@@ -299,13 +320,18 @@ def load_mupdf(
                 progress(page_no + 1, total)
         if failed_pages == total:
             raise UserError(f"{path}: no page could be read; the file is damaged: re-export it")
-        has_images = not builder.has_text() and any(
-            _page_has_images(mdoc, n) for n in range(min(total, 50))
-        )
-        finished = True
+        if pending and not builder.has_text():
+            defer_ocr = False  # nothing to ask without them: read them now (below)
+        else:
+            has_images = not builder.has_text() and any(
+                _page_has_images(mdoc, n) for n in range(min(total, 50))
+            )
+        finished = not pending
     finally:
         reader.close(finished=finished)
         mdoc.close()
+    if pending and not defer_ocr:
+        return load_mupdf(path, progress, cancel, password=password, ocr=ocr)
     text, char_box, char_page, boxes, box_page, box_line = builder.finish()
     reason: UserError | None = None
     if not text.strip():
@@ -333,7 +359,57 @@ def load_mupdf(
         unanswerable_hint=None if reason is None else reason.hint,
         retry_may_help=reason is not None
         and (reader.language_error is not None or reader.failed > 0),
+        pending_ocr=tuple(pending),
+        citations=cmap,
     )
+
+
+def ocr_pages(
+    path: Path,
+    pages: Sequence[int],
+    *,
+    password: str | None = None,
+    ocr: OcrOptions,
+    cancel: CancelFn | None = None,
+) -> int:
+    """OCR ``pages`` (0-based, as ``load_mupdf(defer_ocr=True)`` left them), every core at once.
+
+    Their words are stored under ``ocr.resume_key`` (the file's sha256, required),
+    so the next ``load_mupdf`` of the file takes them from there; returns how many
+    pages could be read. Cancelling stops the children at once.
+    """
+    import pymupdf
+
+    if not ocr.resume_key:
+        raise ValueError("ocr_pages needs OcrOptions.resume_key (the file's sha256)")
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    suffix = path.suffix.lower()
+    if suffix in formats.SUFFIXES:
+        mdoc = formats.open_laid_out(path)
+    else:
+        mdoc = pymupdf.open(
+            str(path), filetype=suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
+        )
+    wanted = sorted(set(pages))
+    total = mdoc.page_count
+
+    def upcoming(after: int) -> Iterator[tuple[int, Any]]:
+        for n in wanted:
+            if n > after:
+                yield n, mdoc.load_page(n)
+
+    reader = ocr_mod.DocumentOcr(ocr, cancel, upcoming)
+    read = 0
+    try:
+        if mdoc.needs_pass:
+            _authenticate(mdoc, path, password)
+        for n in wanted:
+            if n < total and reader.read(mdoc.load_page(n), n, total) is not None:
+                read += 1
+    finally:
+        reader.close(finished=False)  # the words stay stored for the open that joins them
+        mdoc.close()
+    return read
 
 
 def _no_text(

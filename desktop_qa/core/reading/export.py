@@ -164,6 +164,11 @@ def to_text(
                 lines.append(f"    {_one_line(str(a['location']))}")
             if several:
                 lines.append(f"    {_one_line(str(a.get('document', '')))}")
+    pending = data.get("pending_pages") or []
+    if pending and answers and not data.get("no_answer"):
+        word = "page" if len(pending) == 1 else "pages"
+        shown = ", ".join(str(p) for p in pending[:8]) + (" ..." if len(pending) > 8 else "")
+        lines.append(f"(not read yet: {word} {shown}, scanned, still being OCR'd)")
     skipped = data.get("skipped") or []
     if skipped:
         files = f"{len(skipped)} file{'s' if len(skipped) != 1 else ''}"

@@ -70,6 +70,8 @@ class Read:
     total_passages: int
     whole_document: bool  # every passage of the scope was read
     documents: int = 1  # documents in the scope
+    # Pages (0-based) not in the scope yet: still being OCR'd when the answer was made.
+    pending_pages: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -160,9 +162,22 @@ class QueryResult:
             "seconds": round(self.seconds, 3),
             "mode": self.mode,
             "whole_document": self.read.whole_document,
+            "pending_pages": [p + 1 for p in self.read.pending_pages],
             "read": self.read.to_json(),
             "message": no_answer_text(self.read, self.mode) if self.no_answer else None,
         }
+
+
+def pending_text(read: Read) -> str | None:
+    """What was not read yet, in a user's words (pages still being OCR'd), or None."""
+    pages = [p + 1 for p in read.pending_pages]
+    if not pages:
+        return None
+    shown = ", ".join(map(str, pages[:8])) + (
+        f" and {len(pages) - 8} more" if len(pages) > 8 else ""
+    )
+    word = "page" if len(pages) == 1 else "pages"
+    return f"Not read yet: {word} {shown} (scanned, still being OCR'd); ask again to include them."
 
 
 def no_answer_text(read: Read, mode: str = "reader") -> str:
@@ -170,6 +185,12 @@ def no_answer_text(read: Read, mode: str = "reader") -> str:
 
     In keyword mode no model read anything: the words are what was matched.
     """
+    pending = pending_text(read)
+    text = _no_answer_text(read, mode)
+    return f"{text} {pending}" if pending else text
+
+
+def _no_answer_text(read: Read, mode: str) -> str:
     where = "document" if read.documents <= 1 else f"{read.documents} documents"
     if mode == "keyword":
         return (

@@ -24,13 +24,15 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.documents.document import Document
+from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.navigation import OutlineEntry
 
 # Bump whenever extraction, passages or the keyword index change: cache entries and
 # library content made before are then made again from their files.
 # 4: running heads and footers kept out of passages (``furniture``), outline, page labels,
 # documents opened for viewing without text (``unanswerable``).
-PIPELINE_VERSION = 4
+# 5: a converted format's citation map stored with its content (``citations``).
+PIPELINE_VERSION = 5
 # The per-document arrays stored beside the text.
 ARRAYS = (
     "char_box",
@@ -134,6 +136,8 @@ def _meta(doc: Document) -> dict[str, Any]:
         meta["outline"] = [[e.level, e.title, e.page] for e in doc.outline]
     if doc.page_labels:
         meta["page_labels"] = list(doc.page_labels)
+    if doc.citations is not None:
+        meta["citations"] = doc.citations.to_json()
     if doc.unanswerable is not None:
         # The line names the file: stored without its path, which is the opener's again
         # (the same bytes may be opened from another place).
@@ -151,6 +155,8 @@ def _set_meta(doc: Document, meta: dict[str, Any]) -> None:
         for level, title, page in meta.get("outline", [])
     ]
     doc.page_labels = [str(label) for label in meta.get("page_labels", [])]
+    if "citations" in meta:
+        doc.citations = CitationMap.from_json(meta["citations"])
     if "unanswerable" in meta:
         reason, hint, named = meta["unanswerable"]
         prefix = str(doc.path) if named and doc.path else ""

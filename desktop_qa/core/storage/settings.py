@@ -44,7 +44,7 @@ class Settings:
     ocr_languages: str = "eng"  # Tesseract languages, "eng+deu"
 
     def ocr_options(self) -> OcrOptions:
-        """What ``engine.open_document`` needs to OCR scans the way the user chose."""
+        """What ``opening.open_document`` needs to OCR scans the way the user chose."""
         from desktop_qa.core.documents.ocr.pages import ocr_jobs
 
         # The app leaves one core for its window.

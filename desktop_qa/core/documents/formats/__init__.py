@@ -38,7 +38,15 @@ if TYPE_CHECKING:
     import pymupdf
 
 
-__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "check", "convert", "locate", "open_laid_out"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "SUFFIXES",
+    "CitationMap",
+    "check",
+    "convert",
+    "locate",
+    "open_laid_out",
+]
 
 _PREFIX = 64 * 1024
 # Laid-out PDFs of the last few files, so the viewer does not convert what was just read.
@@ -144,38 +152,17 @@ def open_laid_out(path: str | os.PathLike[str]) -> pymupdf.Document:
 
 
 def locate(doc: Any, start: int, end: int) -> str | None:
-    """Where ``doc.text[start:end]`` is, in the document's terms; None for other formats."""
-    if doc.path is None or doc.path.suffix.lower() not in SUFFIXES or doc.kind == "text":
+    """Where ``doc.text[start:end]`` is, in the document's terms; None for other formats.
+
+    Pure: the map travels with the document (``Document.citations``, made when the
+    file was converted and stored with its content), so citing an answer never
+    reads or converts the file on the query thread.
+    """
+    cmap = getattr(doc, "citations", None)
+    if cmap is None or doc.kind == "text" or len(cmap.pages) != doc.page_count:
         return None
     page = doc.page_of(start, end)
     if page is None:
         return None
-    cmap = _map_for(doc)
-    if cmap is None:
-        return None
     boxes = [b.rect for b in doc.boxes_for(start, end) if b.page == page]
     return cmap.locate(page, boxes)
-
-
-def _map_for(doc: Any) -> CitationMap | None:
-    from desktop_qa.core.documents.formats import citations
-
-    digest = doc.content_hash
-    if not digest:
-        try:
-            with open(doc.path, "rb") as fh:  # type: ignore[arg-type]
-                digest = hashlib.file_digest(fh, "sha256").hexdigest()
-        except OSError:
-            return None
-    with _lock:
-        hit = _RECENT.get(digest)
-    if hit is not None:
-        return hit[1]
-    cmap = citations.load(digest)
-    if cmap is not None:
-        return cmap
-    try:
-        _, cmap = convert(doc.path)  # type: ignore[arg-type]
-    except UserError:
-        return None
-    return cmap if len(cmap.pages) == doc.page_count else None
