@@ -48,7 +48,7 @@ def cases() -> list[Case]:
         ("xlsx 110 KB, 1 MB string x 12,000", lambda d: gen.xlsx_shared(d / "s12k.xlsx", 12_000,
                                                                           pad_kb=110),
          "characters of text"),
-        ("ods cell x 40,000 columns", lambda d: gen.ods_repeated(d / "rep.ods"),
+        ("ods 500 KB cell x 16,000 columns", lambda d: gen.ods_repeated(d / "rep.ods"),
          "characters of text"),
         ("docx 2 GiB thumbnail", lambda d: gen.docx_thumbnail_bomb(d / "thumb.docx"), "read"),
         ("pptx 2 GiB thumbnail", lambda d: gen.pptx_thumbnail_bomb(d / "thumb.pptx"), "read"),

@@ -276,7 +276,7 @@ def odt_nested_lists(path: Path, depth: int) -> Path:
     return _odf(path, "text", "<text:p>Outline</text:p>" + inner)
 
 
-def ods_repeated(path: Path, columns: int = 40_000, text_kb: int = 200) -> Path:
+def ods_repeated(path: Path, columns: int = 16_000, text_kb: int = 500) -> Path:
     """An .ods whose one cell of ``text_kb`` KB repeats across ``columns`` columns."""
     words = ("lorem ipsum dolor sit amet " * (text_kb * 1024 // 27 + 1))[: text_kb * 1024]
     body = (

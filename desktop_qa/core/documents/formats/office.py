@@ -13,6 +13,7 @@ import datetime as _dt
 import io
 import time
 
+from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.documents.formats.html import escape
 from desktop_qa.core.documents.formats.layout import LANDSCAPE, SHEET_CSS, Section
 from desktop_qa.core.errors import UserError
@@ -235,6 +236,7 @@ def xlsx(data: bytes, name: str) -> list[Section]:
                     if value is None or value == "":
                         continue
                     text = _cell_text(value)
+                    budget.spend_text(len(text), f'sheet "{sheet.title}"')  # before any copy
                     if not text.strip():
                         continue
                     values.append((cell.column, text))
@@ -284,6 +286,7 @@ def _cell_text(value: object) -> str:
 def _sheet_section(index, title, rows, columns, letter) -> Section:  # noqa: ANN001
     """A sheet as a table: column letters on top, row numbers on the left (citations read them)."""
     used = sorted(columns)
+    budget.grid(len(rows), len(used), title)  # the empty cells between filled ones count
     head = (
         "<tr><th class='colno'></th>"
         + "".join(f"<th class='colno'>{letter(c)}</th>" for c in used)
@@ -298,7 +301,7 @@ def _sheet_section(index, title, rows, columns, letter) -> Section:  # noqa: ANN
             if text is None:
                 tds.append("<td></td>")
                 continue
-            tds.append(f"<td>{escape(text)}</td>")
+            tds.append(f"<td>{escape(text, counted=False)}</td>")  # counted when read
         body.append(f"<tr><th class='rowno'>{number}</th>{''.join(tds)}</tr>")
     html = f"<h2>{escape(title)}</h2><table>{head}{''.join(body)}</table>"
     columns = [letter(c) for c in used]

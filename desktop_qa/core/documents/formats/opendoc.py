@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.documents.formats.html import escape
 from desktop_qa.core.documents.formats.layout import Section
 from desktop_qa.core.documents.formats.office import MAX_CELLS, MAX_SCANNED, _too_many
@@ -203,6 +204,7 @@ def ods(data: bytes, name: str) -> list[Section]:
                 if text.strip():
                     if filled + span * repeat > MAX_CELLS:
                         raise _too_many(name, title)
+                    budget.spend_text(len(text) * span * repeat, f'sheet "{title}"')  # repeats
                     for k in range(span):
                         values.append((column + k + 1, text))
                         columns.add(column + k + 1)
