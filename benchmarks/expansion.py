@@ -64,7 +64,7 @@ def cases() -> list[Case]:
             d / "lie3.docx", "word/numbering.xml"), "inflates"),
         ("odt tables nested 24", lambda d: gen.odt_nested_tables(d / "t24.odt", 24), "read"),
         ("odt tables nested 26", lambda d: gen.odt_nested_tables(d / "t26.odt", 26), "read"),
-        ("odt lists nested 1,500", lambda d: gen.odt_nested_lists(d / "l1500.odt", 1500),
+        ("odt lists nested 1,000", lambda d: gen.odt_nested_lists(d / "l1000.odt", 1000),
          "read"),
         ("odt lists nested 5,000", lambda d: gen.odt_nested_lists(d / "l5000.odt", 5000),
          "levels deep"),
