@@ -79,9 +79,10 @@ def declare_size(data: bytes, member: str, size: int) -> bytes:
 
 # -- Word ------------------------------------------------------------------------------------
 def docx_bytes(body: str = "", styles: int = 0, style_of: Callable[[int], int] | None = None,
-               paragraphs: int = 0) -> bytes:  # fmt: skip
+               paragraphs: int = 0, thumbnail: bool = False) -> bytes:  # fmt: skip
     """A minimal valid .docx: ``styles`` paragraph styles, ``paragraphs`` paragraphs (the
-    i-th in style ``style_of(i)``), then ``body`` (raw WordprocessingML) and the FACT."""
+    i-th in style ``style_of(i)``), then ``body`` (raw WordprocessingML) and the FACT;
+    ``thumbnail``: its package relates a docProps/thumbnail.jpeg (to be added)."""
     style_xml = "".join(
         f'<w:style w:type="paragraph" w:styleId="S{i}"><w:name w:val="Custom style {i}"/>'
         f'<w:basedOn w:val="{"Normal" if i == 0 else f"S{i - 1}"}"/></w:style>'
@@ -117,8 +118,13 @@ def docx_bytes(body: str = "", styles: int = 0, style_of: Callable[[int], int] |
         "_rels/.rels": (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_REL}">'
             f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="word/document.xml"/>'
-            f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/thumbnail" '
-            'Target="docProps/thumbnail.jpeg"/></Relationships>'
+            + (
+                f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/thumbnail" '
+                'Target="docProps/thumbnail.jpeg"/>'
+                if thumbnail
+                else ""
+            )
+            + "</Relationships>"
         ).encode(),
         "word/_rels/document.xml.rels": (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_REL}">'
@@ -132,7 +138,7 @@ def docx_bytes(body: str = "", styles: int = 0, style_of: Callable[[int], int] |
 
 def docx_thumbnail_bomb(path: Path, size: int = 2 << 30) -> Path:
     """A valid .docx with a "thumbnail" inflating to ``size`` bytes (2 GiB: about 2 MB)."""
-    path.write_bytes(_with_zeros(docx_bytes(), "docProps/thumbnail.jpeg", size))
+    path.write_bytes(_with_zeros(docx_bytes(thumbnail=True), "docProps/thumbnail.jpeg", size))
     return path
 
 
@@ -398,6 +404,6 @@ def xlsx_embedding_bomb(path: Path, size: int = 2 << 30) -> Path:
 
 def docx_lying(path: Path, member: str, size: int = 2 << 30, declared: int = 4096) -> Path:
     """A valid .docx plus ``member`` inflating to ``size`` bytes, declared as ``declared``."""
-    data = _with_zeros(docx_bytes(), member, size)
+    data = _with_zeros(docx_bytes(thumbnail=member.endswith(".jpeg")), member, size)
     path.write_bytes(declare_size(data, member, declared))
     return path
