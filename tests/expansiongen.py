@@ -391,7 +391,9 @@ def pptx_thumbnail_bomb(path: Path, size: int = 2 << 30) -> Path:
     slide.placeholders[1].text = f"The password is {FACT}."
     out = io.BytesIO()
     deck.save(out)
-    path.write_bytes(_with_zeros(out.getvalue(), "docProps/thumbnail.jpeg", size))
+    with zipfile.ZipFile(out) as archive:  # its own thumbnail makes way for the bomb
+        members = {n: archive.read(n) for n in archive.namelist() if "thumbnail" not in n}
+    path.write_bytes(_with_zeros(_zip(members), "docProps/thumbnail.jpeg", size))
     return path
 
 

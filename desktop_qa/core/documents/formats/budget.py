@@ -206,10 +206,10 @@ def package(data: bytes, name: str) -> bytes:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             xml_parts, xml_extensions = _xml_types(archive, name)
+            # A name listed twice is read as zipfile reads it (its last entry), once.
+            members = {i.filename: i for i in archive.infolist() if not i.is_dir()}
             with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as rebuilt:
-                for info in archive.infolist():
-                    if info.is_dir():
-                        continue
+                for info in members.values():
                     lower = info.filename.lower()
                     is_xml = (
                         lower.endswith(XML_ENDINGS)
