@@ -88,6 +88,8 @@ def cases() -> list[Case]:
          "characters of text"),
         ("html 6 MB in one text node", lambda d: gen.html_one_node(d / "node6.html", 6),
          "read"),
+        ("epub div nested 350", lambda d: gen.epub_nested(d / "deep.epub", 350), "levels deep"),
+        ("epub div nested 60", lambda d: gen.epub_nested(d / "ok.epub", 60), "read"),
         ("rtf 30 MB", lambda d: gen.rtf_big(d / "big.rtf", 30), "characters of text"),
     ]  # fmt: skip
 

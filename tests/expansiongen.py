@@ -409,3 +409,27 @@ def docx_lying(path: Path, member: str, size: int = 2 << 30, declared: int = 409
     data = _with_zeros(docx_bytes(thumbnail=member.endswith(".jpeg")), member, size)
     path.write_bytes(declare_size(data, member, declared))
     return path
+
+
+def epub_nested(path: Path, depth: int) -> Path:
+    """An EPUB whose one chapter holds the FACT under ``depth`` nested ``div`` elements."""
+    body = "<div>" * depth + f"<p>The password is {FACT}.</p>" + "</div>" * depth
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        archive.writestr(
+            "META-INF/container.xml",
+            '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:'
+            'opendocument:xmlns:container"><rootfiles><rootfile full-path="content.opf" '
+            'media-type="application/oebps-package+xml"/></rootfiles></container>',
+        )
+        archive.writestr(
+            "content.opf",
+            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="2.0">'
+            '<metadata/><manifest><item id="c" href="c.xhtml" media-type="application/xhtml+xml"'
+            '/></manifest><spine><itemref idref="c"/></spine></package>',
+        )
+        archive.writestr(
+            "c.xhtml",
+            f'<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Intro.</p>{body}</body></html>',
+        )
+    return path

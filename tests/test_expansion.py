@@ -179,6 +179,16 @@ def test_html_whose_words_sit_in_one_huge_text_node_is_not_called_empty(tmp_path
     is_refused(find(tmp_path, path), path, "characters of text")
 
 
+def test_epub_nested_deeper_than_mupdf_lays_out_is_one_line(tmp_path: Path):
+    """MuPDF drops text nested about 100 elements deep, in silence: refused instead."""
+    path = gen.epub_nested(tmp_path / "deep.epub", 350)
+    is_refused(find(tmp_path, path), path, "more than 96 levels deep", "c.xhtml")
+
+
+def test_epub_nested_within_what_mupdf_lays_out_is_read(tmp_path: Path):
+    is_read(find(tmp_path, gen.epub_nested(tmp_path / "nested.epub", 60)))
+
+
 @pytest.mark.parametrize("depth", [24, 26, 200])
 def test_odt_tables_nested_deep_are_read(tmp_path: Path, depth: int):
     path = gen.odt_nested_tables(tmp_path / "tables.odt", depth)
