@@ -15,6 +15,7 @@ import email.message
 import io
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,17 +38,35 @@ def _zip(members: dict[str, bytes], stored: tuple[str, ...] = ()) -> bytes:
 
 
 def _with_zeros(data: bytes, member: str, size: int) -> bytes:
-    """``data`` (a zip) plus ``member`` holding ``size`` zero bytes, deflated (~1000:1)."""
+    """``data`` (a zip) plus ``member`` holding ``size`` zero bytes, deflated (~1000:1).
+
+    Deflated once per 16 MB block and repeated: after a full flush a deflate
+    stream holds no reference back, so the same block deflates to the same
+    bytes (a 2 GiB member is written in about a second, not a minute)."""
+    block = 16 * MIB
+    chunk = bytes(block)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    piece = comp.compress(chunk) + comp.flush(zlib.Z_FULL_FLUSH)
+    whole, rest = divmod(size, block)
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15)
+    raw = piece * whole + tail.compress(chunk[:rest]) + tail.flush()
+    crc = 0
+    for _ in range(whole):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(chunk[:rest], crc)
     out = io.BytesIO(data)
-    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        info = zipfile.ZipInfo(member)
+    with zipfile.ZipFile(out, "a") as archive:
+        info = zipfile.ZipInfo(member, date_time=(2024, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
-        chunk = bytes(16 * MIB)
-        with archive.open(info, "w", force_zip64=size > 0x7FFFFFFF) as fh:
-            left = size
-            while left > 0:
-                fh.write(chunk[: min(left, len(chunk))])
-                left -= len(chunk)
+        info.file_size, info.compress_size, info.CRC = size, len(raw), crc
+        info.header_offset = archive.start_dir
+        archive.fp.seek(archive.start_dir)
+        archive.fp.write(info.FileHeader(size > 0x7FFFFFFF))
+        archive.fp.write(raw)
+        archive.start_dir = archive.fp.tell()
+        archive.filelist.append(info)
+        archive.NameToInfo[member] = info
+        archive._didModify = True  # the central directory is written on close
     return out.getvalue()
 
 
