@@ -16,6 +16,7 @@ from pathlib import Path
 
 from desktop_qa.core.documents import formats
 from desktop_qa.core.documents.decoding import decode_text, looks_binary
+from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.documents.formats.checks import unpacks_too_much
 from desktop_qa.core.errors import UserError, mb, short_reason
 
@@ -170,6 +171,8 @@ def _check_zip(path: Path, what: str) -> None:
                 for info in archive.infolist()
                 if not info.filename.lower().endswith(_MEDIA_SUFFIXES)
             )
+            if markup <= MAX_MARKUP_BYTES and what == "EPUB":
+                budget.check_epub_nesting(archive, str(path))  # MuPDF drops deep text
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise UserError(
             f"{path} cannot be opened as {what} ({short_reason(exc)}); the file may be damaged or "

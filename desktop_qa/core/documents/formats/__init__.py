@@ -24,8 +24,10 @@ from typing import (  # doc: a core.documents.document.Document (no import: no c
     Any,
 )
 
+from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.documents.formats.checks import (
     MAX_FILE_BYTES,
+    REQUIRED,
     SUFFIXES,
     check_bytes,
     kind_name,
@@ -81,10 +83,16 @@ def check(path: Path) -> str:
 
 
 def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Section]:
-    """The HTML sections of a document's bytes (``name`` says which, in messages)."""
+    """The HTML sections of a document's bytes (``name`` says which, in messages), built
+    within one budget (``budget``: an e-mail's attachments share their message's)."""
+    check_bytes(data, suffix, name)
+    with budget.scope(name):
+        return _sections(data, suffix, name, depth)
+
+
+def _sections(data: bytes, suffix: str, name: str, depth: int) -> list[Section]:
     from desktop_qa.core.documents.formats import html, mail, office, opendoc, rtf
 
-    check_bytes(data, suffix, name)
     converters = {
         ".docx": office.docx, ".docm": office.docx, ".pptx": office.pptx, ".pptm": office.pptx,
         ".xlsx": office.xlsx, ".xlsm": office.xlsx, ".odt": opendoc.odt, ".odp": opendoc.odp,
@@ -100,6 +108,8 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
         converter = converters.get(suffix)
         if converter is None:
             raise UserError(f"{name}: unsupported file type '{suffix}'")
+        if suffix in REQUIRED:  # a zip container: its XML parts only, inflated within budget
+            data = budget.package(data, name)
         return converter(data, name)
     except (UserError, MemoryError):
         raise

@@ -14,7 +14,9 @@ lists (no images, stylesheets, fonts or links), and Story gets no archive.
 
 from __future__ import annotations
 
+import html as _html
 import io
+import re
 from dataclasses import dataclass, field
 
 from desktop_qa.core.documents.formats.citations import CitationMap, PageInfo
@@ -45,6 +47,10 @@ th.rowno, th.colno { color: #666666; font-weight: normal; text-align: left; }
 blockquote { margin-left: 12pt; color: #333333; }
 pre { font-family: monospace; font-size: 9.5pt; }
 """
+# A section whose story stalls on a table row taller than a page is laid out again with
+# this (tables as plain blocks, in reading order), up to this many times per document.
+FLAT_TABLES_CSS = "table, thead, tbody, tfoot, tr, td, th, caption { display: block; }"
+MAX_RELAYOUTS = 3
 SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 2pt; }"
 
 
@@ -80,23 +86,76 @@ def render(sections: list[Section], what: str) -> tuple[bytes, CitationMap]:
         )
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
+    flat: set[int] = set()
+    while True:
+        try:
+            return _render(pymupdf, sections, what, flat)
+        except _Stalled as stalled:
+            # Laid out again with that section's tables as blocks (a few times at most;
+            # then every section's), so no text is cut where a table row could not split.
+            flat |= {stalled.index} if len(flat) < MAX_RELAYOUTS else set(range(len(sections)))
+
+
+class _Stalled(Exception):  # noqa: N818 (not an error: a signal to lay out again)
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _render(
+    pymupdf,  # noqa: ANN001
+    sections: list[Section],
+    what: str,
+    flat: set[int],
+) -> tuple[bytes, CitationMap]:
     out = io.BytesIO()
     writer = pymupdf.DocumentWriter(out)
     pages: list[PageInfo] = []
     owners: list[Section] = []
+    spans: list[tuple[int, int]] = []  # each section's pages
     try:
-        for section in sections:
-            _place(pymupdf, writer, section, pages, what)
+        for index, section in enumerate(sections):
+            first = len(pages)
+            _place(pymupdf, writer, section, pages, what, index, flat)
             owners.extend([section] * (len(pages) - len(owners)))
+            spans.append((first, len(pages)))
     finally:
         if not pages:  # a writer with no page cannot close cleanly
             writer.begin_page(pymupdf.Rect(0, 0, *LETTER))
             writer.end_page()
         writer.close()
     pdf = out.getvalue()
+    _check_tables_kept(pymupdf, pdf, sections, spans, flat)
     if any(s.sheet is not None for s in sections):
         _grid(pymupdf, pdf, pages, owners)
     return pdf, CitationMap(pages)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _check_tables_kept(pymupdf, pdf: bytes, sections, spans, flat: set[int]) -> None:  # noqa: ANN001
+    """Raise ``_Stalled`` for a section with tables whose laid-out text came out short.
+
+    MuPDF sometimes ends a story whose table row is taller than a page as if it
+    were done, with the rest of the row and of the section cut: only the text on
+    the pages tells. Sections without tables are never cut that way; the check
+    costs a text extraction of the pages of those with tables.
+    """
+    suspects = [i for i, s in enumerate(sections) if i not in flat and "<table" in s.html]
+    if not suspects:
+        return
+    with pymupdf.open("pdf", pdf) as mdoc:
+        for index in suspects:
+            wanted = _ink(_html.unescape(_TAG.sub(" ", sections[index].html)))
+            first, end = spans[index]
+            laid = sum(_ink(mdoc[n].get_text()) for n in range(first, end))
+            if laid < 0.9 * wanted:
+                raise _Stalled(index)
+
+
+def _ink(text: str) -> int:
+    """Characters other than white space (what lay-out and extraction must both keep)."""
+    return len(text) - sum(text.count(c) for c in " \t\n\r\xa0")
 
 
 def _grid(pymupdf, pdf: bytes, pages: list[PageInfo], owners: list[Section]) -> None:  # noqa: ANN001
@@ -140,10 +199,18 @@ def _header(words: list, letters: list[str]) -> list[tuple[float, str]]:
     return []
 
 
-def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) -> None:  # noqa: ANN001
-    """Pages for one section until its story is placed; a story that stops moving is cut."""
+def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str,  # noqa: ANN001
+           index: int = 0, flat: frozenset[int] | set[int] = frozenset()) -> None:  # fmt: skip
+    """Pages for one section until its story is placed.
+
+    MuPDF cannot split a table row across pages: a row taller than a page (a long
+    cell, a page laid out in one big table cell, nested tables) stops the story,
+    and whatever follows was cut without a word. Such a section is laid out again
+    with its tables as blocks (``_Stalled``); only then is a story that stops cut.
+    """
     html = f"<html><body>{section.html}</body></html>"
-    story = pymupdf.Story(html=html, user_css=CSS + section.css)
+    css = CSS + section.css + (FLAT_TABLES_CSS if index in flat else "")
+    story = pymupdf.Story(html=html, user_css=css)
     mediabox = pymupdf.Rect(0, 0, *section.size)
     where = mediabox + (MARGIN, MARGIN, -MARGIN, -MARGIN)
     number = 0
@@ -170,4 +237,6 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
         # reported as "more" for ever; two empty pages in a row end the section.
         stalled = stalled + 1 if pymupdf.Rect(filled).is_empty else 0
         if stalled >= 2:
+            if index not in flat:
+                raise _Stalled(index)
             break
