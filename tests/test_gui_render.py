@@ -154,6 +154,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_qa.gui.session import Session
 from desktop_qa.gui.window import MainWindow
 from desktop_qa.gui import pageview
+from desktop_qa.core.documents import render
 
 app = QApplication(sys.argv[:1])
 session = Session()
