@@ -47,7 +47,10 @@ def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("DESKTOP_QA_CONFIG_DIR", "/tmp/render_rest/config")
 
-    import psutil
+    try:
+        import psutil
+    except ImportError:
+        sys.exit("error: this benchmark needs psutil: pip install psutil")
     from PySide6.QtCore import QCoreApplication, QEventLoop
     from PySide6.QtWidgets import QApplication
 
