@@ -225,3 +225,25 @@ def test_a_window_zoomed_to_the_maximum_on_a_dpr2_screen_draws_each_tile_once(tm
     assert seen["draws_at_rest"] == 0, seen  # no CPU at rest
     assert seen["largest_pixmap"] <= 2400, seen  # bounded (a tile), not a 9504 px page
     assert seen["cache_bytes"] == seen["cache_bytes_counted"], seen
+
+
+def test_a_full_cache_never_evicts_what_is_in_view(qtbot, make_window, pdf, monkeypatch):  # type: ignore[no-untyped-def]
+    """Over budget, the oldest tiles out of view go; those in view stay, so the view never
+    draws, evicts and draws again what it shows (the render loop at high zoom)."""
+    from desktop_qa.gui import pageview
+
+    window = make_window(size=(900, 700))
+    with qtbot.waitSignal(window.session.documentLoaded, timeout=WAIT):
+        window.open_file(pdf)
+    view = window.pdf_view
+    qtbot.waitUntil(window.render_idle, timeout=WAIT)
+    shown = set(view._cache)
+    assert shown and view.missing_pages() == []
+    monkeypatch.setattr(pageview, "CACHE_BYTES", 1)  # everything is over budget now
+    image = QImage(100, 100, QImage.Format.Format_RGB32)
+    image.fill(0xFFFFFFFF)
+    view._on_rendered(view._generation, 5, 0.5, (0, 0, 100, 100), image)  # out of view
+    assert (5, 0.5, (0, 0, 100, 100)) not in view._cache
+    assert shown <= set(view._cache) and view.missing_pages() == []
+    counted = sum(pm.width() * pm.height() * 4 for pm in view._cache.values())
+    assert view.cache_bytes() == counted
