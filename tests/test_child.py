@@ -24,9 +24,10 @@ def job(value, note):  # runs in the child
     return os.getpid()
 
 
-def test_a_crashed_or_overdue_child_is_replaced_and_errors_come_back_as_text():
+@pytest.mark.parametrize("method", ["fork", "spawn"])  # spawn: how Windows and macOS start them
+def test_a_crashed_or_overdue_child_is_replaced_and_errors_come_back_as_text(method):
     notes = []
-    with child.Runner(job, start_method="fork") as runner:
+    with child.Runner(job, start_method=method) as runner:
         first = runner.call("ok", 10, on_note=notes.append)
         assert notes == ["started"] and first != os.getpid()
         assert runner.call("ok", 10) == first  # one child serves job after job
@@ -47,6 +48,47 @@ def test_a_crashed_or_overdue_child_is_replaced_and_errors_come_back_as_text():
         with pytest.raises(Cancelled):
             runner.call("sleep", 60, cancel=lambda: True)
         assert runner.call("ok", 10) not in (first, second)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_child_outlives_the_thread_that_started_it(method):
+    """The app starts children from pool threads that retire when idle: the child must
+    serve on for the life of the process, not of that thread (PR_SET_PDEATHSIG did not)."""
+    import threading
+
+    runner = child.Runner(job, start_method=method)
+    started: list[int] = []
+    thread = threading.Thread(target=lambda: started.append(runner.call("ok", 30)))
+    thread.start()
+    thread.join()
+    try:
+        assert started and started[0] != os.getpid()
+        time.sleep(0.5)  # a death signal would have landed by now
+        assert runner.child is not None and runner.child.alive
+        assert runner.call("ok", 30) == started[0]  # the same child, from another thread
+    finally:
+        runner.close()
+
+
+def test_a_child_killed_while_idle_is_replaced_and_the_job_still_runs():
+    """Killed from outside between jobs: the job is not lost, a new child runs it."""
+    import signal
+
+    with child.Runner(job, start_method="spawn") as runner:
+        first = runner.call("ok", 30)
+        os.kill(first, signal.SIGKILL)
+        lone = child.Child(job, start_method="fork")
+        try:
+            pid = lone.call("ok", 30)
+            os.kill(pid, signal.SIGKILL)
+            lone.process.join(5)
+            with pytest.raises(child.ChildGone):  # not a BrokenPipeError from the pipe
+                lone.send("ok")
+        finally:
+            lone.kill()
+        runner.child.process.join(5)  # dead, but not yet noticed by the runner
+        second = runner.call("ok", 30)
+        assert second not in (first, os.getpid())
 
 
 def _zombie(pid: int) -> bool:

@@ -229,7 +229,7 @@ def test_the_page_renderer_and_find_job_drop_reports_once_the_window_is_gone(qtb
 
     def renderer_with_one_page() -> PageRenderer:
         renderer = PageRenderer(QThreadPool())
-        renderer._path, renderer._wanted, renderer._running = handbook_pdf, [(0, 0.5)], True
+        renderer._path, renderer._wanted, renderer._running = handbook_pdf, [(0, 0.5, None)], True
         return renderer
 
     gone = renderer_with_one_page()
@@ -238,7 +238,7 @@ def test_the_page_renderer_and_find_job_drop_reports_once_the_window_is_gone(qtb
     assert gone.renders == 1
     live = renderer_with_one_page()
     pages: list[int] = []
-    live.rendered.connect(lambda _gen, page, _scale, image: pages.append(page))
+    live.rendered.connect(lambda _gen, page, _scale, _clip, image: pages.append(page))
     live.work()
     assert pages == [0]
 

@@ -8,9 +8,13 @@ files (``core.storage.library``) are read in a ``Child``:
 * it serves jobs received over a Pipe until it receives ``None``; each job's
   value goes back as ("ok", value), an exception as ("error", text), and
   the job may send notes on the way (("note", value): an OCR page started);
-* it dies with its parent, even a parent killed by SIGKILL: on Linux the
-  kernel kills it (PR_SET_PDEATHSIG, which works while C code holds the
-  GIL), elsewhere a thread watching the parent's sentinel ends it;
+* it ends with its parent, even a parent killed by SIGKILL, on every
+  platform alike: it waits for its next job on the pipe *and* the parent's
+  sentinel (multiprocessing's handle that becomes ready when the parent
+  process ends), and while a job runs a thread watching that sentinel ends
+  it. Nothing ties it to the *thread* that started it (Linux's
+  PR_SET_PDEATHSIG did, and killed a child whose starting pool thread retired
+  while the app went on);
 * its C stderr can go to the null device (Tesseract prints diagnostics,
   and the CLI keeps its one-line error contract);
 * it starts with a given multiprocessing start method (fork starts in
@@ -25,7 +29,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +51,10 @@ class ChildCrashed(ChildError):
     """The child process ended while it had a job (a crash, a kill)."""
 
 
+class ChildGone(ChildCrashed):
+    """The child had ended before it was given the job (killed while idle): the job never ran."""
+
+
 class ChildTimeout(Exception):
     """A job ran past its deadline; the child was killed."""
 
@@ -62,29 +69,22 @@ class JobFailed(Exception):
 
 # -- in the child ------------------------------------------------------------------------------
 def _die_with_parent() -> None:
-    """End this child when its parent dies, even by SIGKILL, even mid-job.
+    """End this child when its parent process ends, even by SIGKILL, even mid-job.
 
-    A forked child holds copies of its parent's pipe ends, so it never sees
-    end-of-file; and a parent killed past its own limit cannot stop its
-    children itself. On Linux the kernel kills the child (PR_SET_PDEATHSIG;
-    C code holding the GIL cannot delay it); everywhere a thread watching the
-    parent's sentinel ends it as soon as Python runs.
+    A thread waits on the parent's sentinel (a pipe end on POSIX, the parent's
+    process handle on Windows) and ends this process at once. It works with
+    fork and spawn alike and whatever thread of the parent started the child.
+    A job stuck in C code that holds the GIL delays it until that call returns
+    (the parent, while alive, kills such a child past its deadline).
     """
     parent = multiprocessing.parent_process()
     if parent is None:
         return
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-        if os.getppid() != parent.pid:  # died before prctl
-            os._exit(1)
-    threading.Thread(target=_exit_when_gone, args=(parent.sentinel,), daemon=True).start()
+    if not parent.is_alive():  # gone before this thread could watch it
+        os._exit(1)
+    threading.Thread(
+        target=_exit_when_gone, args=(parent.sentinel,), daemon=True, name="parent-watch"
+    ).start()
 
 
 def _exit_when_gone(sentinel: Any) -> None:
@@ -171,9 +171,13 @@ class Child:
         return self.process.is_alive()
 
     def send(self, job: Any, seconds: float = math.inf) -> None:
-        """Start ``job``, due within ``seconds``."""
+        """Start ``job``, due within ``seconds``; ``ChildGone`` if the child had ended."""
+        try:
+            self.conn.send(job)
+        except (OSError, ValueError):  # a broken or closed pipe: the child is gone
+            self.kill()
+            raise ChildGone("the child process had ended") from None
         self.extend(seconds)
-        self.conn.send(job)
 
     def extend(self, seconds: float) -> None:
         """The job made progress: it is now due ``seconds`` from now."""
@@ -227,8 +231,9 @@ class Child:
                 raise ChildCrashed("the child process ended unexpectedly")
 
     def kill(self) -> None:
-        """At once, whatever it is doing."""
-        self.process.kill()
+        """At once, whatever it is doing (and reap it: no zombie is left)."""
+        if self.process.is_alive():
+            self.process.kill()
         self.process.join(5)
         self.conn.close()
 
@@ -260,15 +265,25 @@ class Runner:
         self.close()
 
     def call(self, job: Any, seconds: float, cancel: CancelFn | None = None, **kw: Any) -> Any:
-        """``Child.call`` in a live child; a child killed on the way is dropped."""
-        if self.child is None or not self.child.alive:
-            self.kill()
-            self.child = Child(self.job_fn, **self.child_options)
-        try:
-            return self.child.call(job, seconds, cancel, **kw)
-        except (ChildTimeout, Cancelled, ChildCrashed):
-            self.child = None  # killed already
-            raise
+        """``Child.call`` in a live child; a child killed on the way is dropped.
+
+        A child found gone when given the job (killed while idle) is replaced
+        and the job given to the new one: only a job that ends a child fails.
+        """
+        for attempt in (1, 2):
+            if self.child is None or not self.child.alive:
+                self.kill()
+                self.child = Child(self.job_fn, **self.child_options)
+            try:
+                return self.child.call(job, seconds, cancel, **kw)
+            except ChildGone:
+                self.child = None  # killed already
+                if attempt == 2:
+                    raise
+            except (ChildTimeout, Cancelled, ChildCrashed):
+                self.child = None  # killed already
+                raise
+        raise AssertionError("unreachable")
 
     def kill(self) -> None:
         child, self.child = self.child, None
