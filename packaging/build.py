@@ -68,7 +68,7 @@ def stage_models(sources: list[Path], staging: Path) -> list[str]:
     """Verify each pack (checksums) and copy it to staging/<pack name>/."""
     sys.path.insert(0, str(ROOT))
     from desktop_qa.core.errors import UserError
-    from desktop_qa.core.pack import load_pack
+    from desktop_qa.core.reading.pack import load_pack
     from desktop_qa.packs.write import make_readable
 
     if staging.exists():
