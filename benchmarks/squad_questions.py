@@ -51,8 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from desktop_qa.core import Query  # noqa: E402
-from desktop_qa.core.reading import engine  # noqa: E402
 from desktop_qa.core.documents.document import Document  # noqa: E402
+from desktop_qa.core.reading import engine  # noqa: E402
 from desktop_qa.core.reading.engine import OpenedDocument  # noqa: E402
 
 HELD_OUT = frozenset({"Normans", "Computational_complexity_theory", "Rhine"})
