@@ -391,8 +391,7 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     ``KEYWORD_PASSAGES`` best passages is scored by the question's words it
     holds (rarity-weighted), how close together they stand, whether it holds
     the kind of answer asked for, and its passage's rank (module constants
-    above). ``score`` is the sentence's passage's bm25 (higher is better) and
-    ``probability`` the share of the question's content words (weighted by
+    above); ``score`` is that sum (higher is better) and ``probability`` the share of the question's content words (weighted by
     rarity) that the sentence holds, the same whatever else is listed: not a
     model probability. "No answer" only when no passage shares a word with
     the question (or, with ``KEYWORD_COVERAGE`` set, no sentence holds that
@@ -424,9 +423,8 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     scored.sort(key=lambda c: (-c[0], c[1], c[2]))
     answers: list[Answer] = []
     found = not hits
-    for _score, rank, a, b, source, share, count in scored[: query.top_k]:
-        doc = scope.document(source)
-        answers.append(make_answer(doc, a, b, hits[rank].score, share))
+    for score, _rank, a, b, source, share, count in scored[: query.top_k]:
+        answers.append(make_answer(scope.document(source), a, b, score, share))
         if KEYWORD_COVERAGE is None or (share >= KEYWORD_COVERAGE and count > 0.5):
             found = True
     found = found and bool(answers)

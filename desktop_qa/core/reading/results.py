@@ -173,7 +173,7 @@ def no_answer_text(read: Read, mode: str = "reader") -> str:
     where = "document" if read.documents <= 1 else f"{read.documents} documents"
     if mode == "keyword":
         return (
-            f"No passage of this {where} holds most of your question's words "
+            f"No passage of this {where} shares a word with your question "
             "(keyword search; no model read it)."
         )
     if read.whole_document:
