@@ -136,7 +136,7 @@ def test_rarer_question_words_weigh_more():
 
 
 def test_probability_is_the_rarity_weighted_share_of_the_question_words():
-    """"launched" and "painted" are in no passage (weight 1 each) but the sentence holds
+    """ "launched" and "painted" are in no passage (weight 1 each) but the sentence holds
     their forms; "zephyr", "comet" and "nebula" each in one passage (2): the first sentence
     holds 4 of 8, the second 4 of 8, and each is listed with that share."""
     scope = _passages_scope("The launcher met the painter of zephyr.", "A comet and a nebula.")

@@ -41,7 +41,7 @@ from desktop_qa.core.reading.loop import (
 from desktop_qa.core.reading.query import Query
 from desktop_qa.core.reading.reader import Reader
 from desktop_qa.core.reading.results import Answer, Progress, QueryResult, Read, make_answer
-from desktop_qa.core.search import sentences
+from desktop_qa.core.search import edges, sentences
 from desktop_qa.core.search.index import (
     _WORD,
     TOP_PASSAGES,
@@ -391,7 +391,8 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     ``KEYWORD_PASSAGES`` best passages is scored by the question's words it
     holds (rarity-weighted), how close together they stand, whether it holds
     the kind of answer asked for, and its passage's rank (module constants
-    above); ``score`` is that sum (higher is better) and ``probability`` the share of the question's content words (weighted by
+    above); ``score`` is that sum (higher is better) and ``probability`` the
+    share of the question's content words (weighted by
     rarity) that the sentence holds, the same whatever else is listed: not a
     model probability. "No answer" only when no passage shares a word with
     the question (or, with ``KEYWORD_COVERAGE`` set, no sentence holds that
@@ -408,8 +409,8 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
         text = doc.text
         prior = hit.score / top if top > 0 else 0.0
         for a, b in sentences.split(text, hit.passage.start, hit.passage.end):
-            a, b = cut_runon(text, a, b, query_stems(query.question))
-            piece = text[a:b]
+            a, b = edges.whole_sentence(doc, *cut_runon(text, a, b, query_stems(query.question)))
+            piece = edges.answer_text(doc, a, b)
             share, count = keyword_coverage(weights, piece)
             if count == 0:
                 continue
@@ -422,12 +423,17 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
             scored.append((score, rank, a, b, hit.source, share, count))
     scored.sort(key=lambda c: (-c[0], c[1], c[2]))
     answers: list[Answer] = []
-    found = not hits
-    for score, _rank, a, b, source, share, count in scored[: query.top_k]:
+    found = False
+    shown: set[tuple[int, int, int]] = set()
+    for score, _rank, a, b, source, share, count in scored:
+        if (source, a, b) in shown:  # a sentence two passages share (one cut by a page)
+            continue
+        shown.add((source, a, b))
         answers.append(make_answer(scope.document(source), a, b, score, share))
         if KEYWORD_COVERAGE is None or (share >= KEYWORD_COVERAGE and count > 0.5):
             found = True
-    found = found and bool(answers)
+        if len(answers) == query.top_k:
+            break
     return QueryResult(
         question=query.question,
         document=scope.name,
