@@ -1,6 +1,6 @@
 """Keyword answers judged on real human questions: SQuAD 2.0 over one long document.
 
-    python benchmarks/squad_questions.py DATA.json [--split tuning|reporting|both]
+    python benchmarks/squad_questions.py DATA.json [--split tuning|reporting|both] [--abstention]
                                         [--limit N] [--seed S] [--factset] [--json]
 
 DATA.json is SQuAD 2.0 dev data with answers: the official ``dev-v2.0.json``
@@ -28,6 +28,12 @@ Figures per split, with keyword answers (no model pack):
 * ``abstain_answerable`` / ``abstain_unanswerable``: how often it says "no answer";
 * ``lost``: answerable questions whose top match held the answer but were
   abstained on (issue 27: at most 2% of answerable ones).
+
+``--abstention`` adds, for rules "no answer when the top match holds less than
+T of the question's words" (by weight and by count), how often each would
+abstain on answerable and unanswerable questions and the right first answers
+it would lose; "separates" marks a rule that abstains at least twice as often
+on unanswerable ones and loses at most 2%.
 
 ``--factset`` adds the same figures on the generated 240-fact set
 (tests/factset.py, 300 pages): the second measure.
@@ -119,21 +125,52 @@ def holds(answer: Any, gold: tuple[tuple[int, int], ...]) -> bool:
     return any(answer.start <= s and answer.end >= e for s, e in gold)
 
 
-def measure(scope: OpenedDocument, questions: list[Question]) -> dict[str, Any]:
-    """The split's figures (see the module docstring)."""
+RULES = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
+
+
+def abstention(tops: list[tuple[bool, float, float, bool]]) -> dict[str, Any]:
+    """Would a coverage rule separate? For "no answer when the top match holds less than T
+    of the question's words (by weight: share; by count: count)", the abstention rates on
+    answerable and unanswerable questions and the right first answers it would lose."""
+    answerable = [t for t in tops if t[0]]
+    impossible = [t for t in tops if not t[0]]
+    out = {}
+    for what, i in (("share", 1), ("count", 2)):
+        for t in RULES:
+            a = sum(x[i] < t for x in answerable) / max(len(answerable), 1)
+            u = sum(x[i] < t for x in impossible) / max(len(impossible), 1)
+            lost = sum(x[i] < t and x[3] for x in answerable) / max(len(answerable), 1)
+            out[f"{what}<{t}"] = {
+                "answerable": round(a, 4),
+                "unanswerable": round(u, 4),
+                "lost": round(lost, 4),
+                "separates": u >= 2 * a and lost <= 0.02 and u > 0,
+            }
+    return out
+
+
+def measure(
+    scope: OpenedDocument, questions: list[Question], rules: bool = False
+) -> dict[str, Any]:
+    """The split's figures (see the module docstring); ``rules``: with ``abstention``."""
     answerable = [q for q in questions if q.gold]
     impossible = [q for q in questions if not q.gold]
     first = guess = top5 = top5m = abstain_a = abstain_u = lost = 0
     seconds: list[float] = []
+    tops: list[tuple[bool, float, float, bool]] = []
     for q in answerable + impossible:
         started = time.perf_counter()
         result = engine.final(engine.answer(scope, Query(q.text, top_k=5), None))
         seconds.append(time.perf_counter() - started)
+        top = result.best_guess
+        if rules:
+            weights = engine.keyword_weights(scope, q.text)
+            share, count = engine.keyword_coverage(weights, top.text) if top else (0.0, 0.0)
+            tops.append((bool(q.gold), share, count, bool(top and q.gold and holds(top, q.gold))))
         if not q.gold:
             abstain_u += result.no_answer
             continue
         abstain_a += result.no_answer
-        top = result.best_guess
         guess_holds = top is not None and holds(top, q.gold)
         guess += guess_holds
         first += bool(result.answers) and holds(result.answers[0], q.gold)
@@ -152,6 +189,7 @@ def measure(scope: OpenedDocument, questions: list[Question]) -> dict[str, Any]:
         "abstain_unanswerable": round(abstain_u / nu, 4),
         "lost": round(lost / na, 4),
         "ms_per_question": round(1000 * statistics.mean(seconds), 2) if seconds else None,
+        **({"abstention": abstention(tops)} if rules else {}),
     }
 
 
@@ -185,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the sample's seed (with --limit)")
     parser.add_argument("--factset", action="store_true", help="also the generated fact set")
     parser.add_argument("--json", action="store_true", help="one JSON line only")
+    parser.add_argument(
+        "--abstention", action="store_true", help="would a coverage rule separate? (issue 27)"
+    )
     args = parser.parse_args(argv)
     if not args.data or not Path(args.data).is_file():
         print(f"error: give the SQuAD 2.0 dev data as DATA.json: {WHERE}", file=sys.stderr)
@@ -207,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             a = [q for q in chosen if q.gold]
             u = [q for q in chosen if not q.gold]
             chosen = rng.sample(a, min(args.limit, len(a))) + rng.sample(u, min(args.limit, len(u)))
-        out[split] = {"articles": titles[split], **measure(scope, chosen)}
+        out[split] = {"articles": titles[split], **measure(scope, chosen, args.abstention)}
     if args.factset:
         out["factset"] = factset()
     if args.json:
@@ -223,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
             f"unanswerable {f['abstain_unanswerable']:.1%} (of {f['unanswerable']})  "
             f"lost {f['lost']:.1%}  {f['ms_per_question']} ms/question"
         )
+        for rule, r in f.get("abstention", {}).items():
+            print(
+                f"    no answer if {rule:10s} abstains on answerable {r['answerable']:.1%}, "
+                f"unanswerable {r['unanswerable']:.1%}, loses {r['lost']:.1%}"
+                + ("  separates" if r["separates"] else "")
+            )
     print(json.dumps(out))
     return 0
 
