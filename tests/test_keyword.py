@@ -52,8 +52,9 @@ def test_keyword_mode_shows_a_partial_match_as_a_match_and_no_answer_only_withou
 
 
 def test_keyword_first_answer_holds_the_fact_on_the_generated_set():
-    """The second measure: of 240 paraphrased fact questions over 300 pages, the first
-    keyword answer is the fact sentence for most, one of five for nearly all."""
+    """The second measure: of paraphrased fact questions over 300 pages (every third of
+    the 240, for speed), the first keyword answer is the fact sentence for most, one of
+    five for nearly all (benchmarks/squad_questions.py --factset: 97.5% of all 240)."""
     scope, fd = facts_scope()
     text = scope.doc.text
     starts, pos = [], 0
@@ -61,14 +62,18 @@ def test_keyword_first_answer_holds_the_fact_on_the_generated_set():
         starts.append(pos)
         pos += len(p) + 2
     first = five = 0
-    for fact in fd.facts:
+    facts = fd.facts[::3]
+    for fact in facts:
         at = text.index(fact.sentence, starts[fact.paragraph])
         result = engine.keyword_answers(scope, Query(fact.question, top_k=5))
-        held = [a.start <= at and a.end >= at + len(fact.sentence) - 1 for a in result.answers]
+        held = [  # the fact sentence, not a whole passage around it
+            a.start <= at and at + len(fact.sentence) - 1 <= a.end <= at + 2 * len(fact.sentence)
+            for a in result.answers
+        ]
         first += bool(held) and held[0]
         five += any(held)
-    assert first >= 0.8 * len(fd.facts), first
-    assert five >= 0.95 * len(fd.facts), five
+    assert first >= 0.9 * len(facts), first
+    assert five >= 0.95 * len(facts), five
 
 
 # -- word forms, rarity weights and the exact coverage boundary --------------------------------
