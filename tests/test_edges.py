@@ -77,7 +77,19 @@ def book(tmp_path_factory) -> Path:
                 *filler[3],
             ],
         ),
-        _page(5, filler[4]),
+        _page(5, [*filler[4], "", "It makes sense to protect the right of the novelist John"]),
+        _page(
+            6,
+            [
+                "Grisham to sell his books for as long as he lives.",
+                "",
+                *filler[5],
+                "",
+                "Some listeners sample the music of a band before",
+                "",
+                "buying the record in a shop.",
+            ],
+        ),
     ]
     return write_pdf(tmp_path_factory.mktemp("edges") / "harbour.pdf", pages)
 
@@ -135,4 +147,20 @@ def test_no_space_after_a_dash_at_a_line_end_and_no_cut_at_abbreviations(opened)
     assert answer.text == (
         "Everyone agreed that closing the pier was wrong—even the mayor, said Dr. Hale of the "
         "U.S. Navy, e.g. on Sunday, at No. 5 Quay Street."
+    )
+
+
+def test_a_sentence_goes_on_over_a_page_before_a_capital_and_over_a_block_break(opened):
+    """A sentence that closes nothing at a page's foot goes on overleaf even before a
+    capital ("John" | page | "Grisham"); within a page, a block break before a lower-case
+    word is no sentence end either."""
+    answer = _ask(opened, "Whose right to sell books does it make sense to protect?")
+    assert answer.text == (
+        "It makes sense to protect the right of the novelist John Grisham to sell his books "
+        "for as long as he lives."
+    )
+    assert {b.page for b in answer.boxes} == {4, 5}
+    answer = _ask(opened, "What do listeners sample before buying the record?")
+    assert answer.text == (
+        "Some listeners sample the music of a band before buying the record in a shop."
     )

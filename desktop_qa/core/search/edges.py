@@ -13,6 +13,8 @@ Reader spans (``results.make_answer``) and keyword sentences alike come here.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from desktop_qa.core.documents.document import Box, Document
@@ -21,6 +23,7 @@ from desktop_qa.core.search import sentences
 
 # Text that closes a sentence: after it a page break is a real break.
 _CLOSING = tuple(".!?:;…\"”’')]")
+_BREAK = re.compile(r"\s*\n\s*")
 # How far across a page break a sentence is followed.
 FOLLOW = 2000
 
@@ -65,25 +68,30 @@ def _hyphen_break(doc: Document, last: int, nxt: int) -> bool:
     )
 
 
-def next_after(doc: Document, end: int) -> int | None:
+def next_after(doc: Document, end: int, *, same_page: bool = False) -> int | None:
     """The first character after ``end`` past a page break (whitespace, furniture), or None
-    when the text goes on on the same page (or ends)."""
+    when the text goes on on the same page (or ends). ``same_page``: past a paragraph
+    break on the same page too."""
     if doc.kind == "text" or end <= 0 or end >= len(doc.text):
         return None
     nxt = _skip_gap(doc, end, 1)
-    if nxt >= len(doc.text) or not _across(doc, end - 1, nxt):
+    if nxt >= len(doc.text):
         return None
-    return nxt
+    if _across(doc, end - 1, nxt) or (same_page and "\n" in doc.text[end:nxt]):
+        return nxt
+    return None
 
 
-def before(doc: Document, start: int) -> int | None:
+def before(doc: Document, start: int, *, same_page: bool = False) -> int | None:
     """The last character before ``start`` across a page break, or None (see next_after)."""
     if doc.kind == "text" or start <= 0 or start > len(doc.text):
         return None
     last = _skip_gap(doc, start - 1, -1)
-    if last < 0 or not _across(doc, last, start):
+    if last < 0:
         return None
-    return last
+    if _across(doc, last, start) or (same_page and "\n" in doc.text[last:start]):
+        return last
+    return None
 
 
 def whole_words(doc: Document, start: int, end: int) -> tuple[int, int]:
@@ -91,7 +99,7 @@ def whole_words(doc: Document, start: int, end: int) -> tuple[int, int]:
     text = doc.text
     e = end + 1 if end < len(text) and text[end] in "-‐‑" else end
     nxt = next_after(doc, e) if e > 0 else None
-    if nxt is not None and _hyphen_break(doc, e - 1, nxt):
+    if nxt is not None and _hyphen_break(doc, e - 1, nxt):  # "busi-" | page | "ness"
         end = nxt
         while end < len(text) and text[end].isalnum():
             end += 1
@@ -104,23 +112,43 @@ def whole_words(doc: Document, start: int, end: int) -> tuple[int, int]:
 
 
 def whole_sentence(doc: Document, start: int, end: int) -> tuple[int, int]:
-    """Widen a sentence that a page break cut: on to the end of the sentence it goes on
-    with overleaf, back to the start of the one it continues (then whole words)."""
+    """Widen a sentence that a page break (or a block break within a page) cut: on to the
+    end of the sentence it goes on with, back to the start of the one it continues.
+
+    A sentence goes on past a break when it closes nothing (no full stop, ...) and what
+    follows starts in lower case, or, over a page break, with a word, a number or a
+    bracket after a sentence longer than a heading ("... protect John" | page |
+    "Grisham's right ..."). Then whole words.
+    """
     text = doc.text
-    nxt = next_after(doc, end)
-    if nxt is not None and not text[end - 1].endswith(_CLOSING):
-        if text[nxt].islower() or text[nxt] in "(–—-" or _hyphen_break(doc, end - 1, nxt):
-            pieces = sentences.split(text, nxt, _paragraph_end(text, nxt))
-            if pieces:
-                end = pieces[0][1]
-    last = before(doc, start)
-    if last is not None and (text[start].islower() or _hyphen_break(doc, last, start)):
-        if not text[last].endswith(_CLOSING) or _hyphen_break(doc, last, start):
-            begin = _paragraph_start(text, last)
-            pieces = sentences.split(text, begin, last + 1)
-            if pieces:
-                start = pieces[-1][0]
+    nxt = next_after(doc, end, same_page=True)
+    if nxt is not None and _goes_on(doc, start, end, nxt):
+        pieces = sentences.split(text, nxt, _paragraph_end(text, nxt))
+        if pieces:
+            end = pieces[0][1]
+    last = before(doc, start, same_page=True)
+    if last is not None:
+        begin = _paragraph_start(text, last)
+        pieces = sentences.split(text, begin, last + 1)
+        if pieces and _goes_on(doc, pieces[-1][0], last + 1, start):
+            start = pieces[-1][0]
     return whole_words(doc, start, end)
+
+
+def _goes_on(doc: Document, start: int, end: int, nxt: int) -> bool:
+    """Whether the sentence ``text[start:end]`` goes on at ``nxt`` after a break."""
+    text = doc.text
+    if _hyphen_break(doc, end - 1, nxt):
+        return True
+    if text[end - 1] in _CLOSING:
+        return False
+    if text[nxt].islower():
+        return True
+    return (
+        _across(doc, end - 1, nxt)
+        and end - start >= sentences.HEADING_LINE
+        and (text[nxt].isalnum() or text[nxt] in '(“‘"–—')
+    )
 
 
 def _paragraph_end(text: str, pos: int) -> int:
@@ -149,11 +177,14 @@ def _parts(doc: Document, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def answer_text(doc: Document, start: int, end: int) -> str:
-    """What a person reads of ``text[start:end]``: running heads and footers left out and a
-    word hyphenated over a page joined ("busi-" + "ness" is "business")."""
+    """What a person reads of ``text[start:end]``: running heads and footers left out, a
+    word hyphenated over a page joined ("busi-" + "ness" is "business") and a paragraph
+    break inside (a sentence that went on past one) read as a space."""
     text = doc.text
     if doc.kind == "text" or (
-        not len(excluded_chars(doc.furniture, start, end)) and not _crosses(doc, start, end)
+        not len(excluded_chars(doc.furniture, start, end))
+        and not _crosses(doc, start, end)
+        and "\n" not in text[start:end]
     ):
         return text[start:end]
     out = ""
@@ -164,7 +195,7 @@ def answer_text(doc: Document, start: int, end: int) -> str:
                 out = out[:-1]
             else:
                 out += " "
-        out += text[a:b]
+        out += _BREAK.sub(" ", text[a:b])  # a block break within a page
         prev_end = b
     return out
 
