@@ -378,8 +378,7 @@ def keyword_coverage(weights: dict[str, float], text: str) -> tuple[float, float
     """(share of the weight, share of the words) of the question that ``text`` holds."""
     if not weights:
         return 0.0, 0.0
-    words = {w.lower() for w in _WORD.findall(text)}
-    held = [k for k in weights if any(w.startswith(k) for w in words)]
+    held = sentences.held_keys({w.lower() for w in _WORD.findall(text)}, weights)
     return sum(weights[k] for k in held) / sum(weights.values()), len(held) / len(weights)
 
 

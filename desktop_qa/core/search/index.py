@@ -288,8 +288,7 @@ def best_sentence(text: str, start: int, end: int, question: str) -> tuple[int, 
     best_score = -1.0
     for a, b in sentences.split(text, start, end):
         piece = text[a:b]
-        words = {w.lower() for w in _WORD.findall(piece)}
-        held = sum(1 for k in keys if any(w.startswith(k) for w in words))
+        held = len(sentences.held_keys({w.lower() for w in _WORD.findall(piece)}, keys))
         score = held + (
             sentences.closeness(piece, keys) + sentences.has_kind(kind, piece, keys) if held else 0
         )

@@ -17,7 +17,7 @@ time; how many or how much: a number; who: a name; where: a place) among its
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import sentencex
 
@@ -96,11 +96,18 @@ def word_key(term: str) -> str:
 
 
 def _held(word: str, keys: Mapping[str, float]) -> str | None:
+    """The question key a word is a form of (the longest), or None."""
     lower = word.lower()
-    for key in keys:
-        if lower.startswith(key):
-            return key
+    for n in range(min(len(lower), 5), 0, -1):  # keys are at most 5 characters long
+        if lower[:n] in keys:
+            return lower[:n]
     return None
+
+
+def held_keys(words: Iterable[str], keys: Mapping[str, float]) -> set[str]:
+    """The question keys (``word_key``) that any of ``words`` (lower-cased) is a form of."""
+    lengths = {len(k) for k in keys}
+    return {w[:n] for w in words for n in lengths if w[:n] in keys}
 
 
 def has_kind(kind: str | None, text: str, keys: Mapping[str, float]) -> bool:
