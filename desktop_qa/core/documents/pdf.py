@@ -30,6 +30,7 @@ from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError, short
 
 PARAGRAPH_BREAK = "\n\n"
 _HYPHENS = ("-", "\u00ad", "\u2010")
+_DASHES = ("\u2014", "\u2013")  # em and en dash
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -135,7 +136,8 @@ def _extract_page(
     Blocks become paragraphs; lines of a block are joined with a space, except
     that a line ending in a hyphenated fragment followed by a lowercase word on
     the next line is joined without the hyphen ("hyphen-" + "ated"); before an
-    uppercase word the hyphen stays and no space is added ("Jean-" + "Paul").
+    uppercase word the hyphen stays and no space is added ("Jean-" + "Paul"); a
+    line ending in a dash goes on without a space ("wrong—" + "even").
     """
     if words is None:
         words = page.get_text("words")  # type: ignore[attr-defined]
@@ -157,10 +159,17 @@ def _extract_page(
             lines_used += 1
         box = builder.new_box((x0, y0, x1, y1), page_no, line_id)
         nxt = words[i + 1] if i + 1 < len(words) else None
+        # A line ending in a hyphenated fragment or a dash ("wrong—" / "even") goes on
+        # without a space: "wrong—even", as printed.
         joined_prev = (
-            nxt is not None and nxt[5] == block and nxt[6] != line and _is_hyphenated(word)
+            nxt is not None
+            and nxt[5] == block
+            and nxt[6] != line
+            and (_is_hyphenated(word) or (len(word) > 1 and word.endswith(_DASHES)))
         )
-        drop_hyphen = joined_prev and nxt is not None and nxt[4][:1].islower()
+        drop_hyphen = (
+            joined_prev and _is_hyphenated(word) and nxt is not None and nxt[4][:1].islower()
+        )
         builder.add(word[:-1] if drop_hyphen else word, box, page_no)
         prev_key = key
     return lines_used

@@ -36,10 +36,12 @@ from desktop_qa.core.reading.loop import (  # noqa: F401  (the policy's names, r
 from desktop_qa.core.reading.query import Query
 from desktop_qa.core.reading.reader import Reader
 from desktop_qa.core.reading.results import Answer, Progress, QueryResult, Read, make_answer
+from desktop_qa.core.search import edges, sentences
 from desktop_qa.core.search.index import (
     _WORD,
     PassageIndex,
-    best_sentence,
+    cut_runon,
+    query_stems,
     query_terms,
 )
 from desktop_qa.core.search.passages import Passage, make_passages
@@ -147,18 +149,24 @@ def final(steps: Generator[object, None, T]) -> T:
             return stop.value
 
 
-# A keyword answer's sentence must hold more than half of the question's content words,
-# and at least KEYWORD_COVERAGE of their weight by rarity.
-KEYWORD_COVERAGE = 0.5
+# Keyword answers: sentences of the KEYWORD_PASSAGES best bm25 passages, each scored by
+# the share of the question's words it holds (weighted by rarity), plus CLOSE_WEIGHT times
+# how close together they stand, KIND_WEIGHT when it holds the kind of answer asked for
+# (a date for "when", ...), and PRIOR_WEIGHT times its passage's bm25 over the best one's.
+# Tuned on the tuning split of benchmarks/squad_questions.py (docs/performance.md §2).
+KEYWORD_PASSAGES = 8
+CLOSE_WEIGHT = 0.2
+KIND_WEIGHT = 0.3
+PRIOR_WEIGHT = 0.5
+# "No answer" in keyword mode: when no listed sentence holds KEYWORD_COVERAGE of the words'
+# weight. Off (None): measured on real questions, no such rule separated answerable from
+# unanswerable ones (docs/performance.md §2), so keyword mode makes no claim about
+# answerability and shows its matches as matches.
+KEYWORD_COVERAGE: float | None = None
 # Up to this many passages are counted per question word to weigh it (rarer weighs more).
 RARITY_SAMPLE = 200
 
-
-def _word_key(term: str) -> str:
-    """A prefix that stands for a word's forms: "launch" ~ "launched", "sign" ~ "signed"."""
-    if len(term) > 5:
-        return term[:5]
-    return term[:-1] if len(term) > 3 and term.endswith("s") else term
+_word_key = sentences.word_key
 
 
 def keyword_weights(scope: Scope, question: str) -> dict[str, float]:
@@ -185,35 +193,62 @@ def keyword_coverage(weights: dict[str, float], text: str) -> tuple[float, float
     """(share of the weight, share of the words) of the question that ``text`` holds."""
     if not weights:
         return 0.0, 0.0
-    words = {w.lower() for w in _WORD.findall(text)}
-    held = [k for k in weights if any(w.startswith(k) for w in words)]
+    held = sentences.held_keys({w.lower() for w in _WORD.findall(text)}, weights)
     return sum(weights[k] for k in held) / sum(weights.values()), len(held) / len(weights)
 
 
 def keyword_answers(scope: Scope, query: Query) -> QueryResult:
-    """The best-matching sentence of each of the ``top_k`` best bm25 passages.
+    """The ``top_k`` best sentences of the best bm25 passages, best first.
 
     What the app can still offer with no model pack: find-in-document by
-    meaning-ish keywords (stemmed), labelled ``mode="keyword"``. ``score`` is
-    the passage's bm25 (higher is better) and ``probability`` the share of the
-    question's content words (weighted by rarity) that its passage holds, the
-    same whatever else is listed: not a model probability. When no listed
-    passage holds ``KEYWORD_COVERAGE`` of them, the result is "no answer" (the
-    matches stay as candidates, the best one the greyed best guess).
+    keywords (stemmed), labelled ``mode="keyword"``. Each sentence of the
+    ``KEYWORD_PASSAGES`` best passages is scored by the question's words it
+    holds (rarity-weighted), how close together they stand, whether it holds
+    the kind of answer asked for, and its passage's rank (module constants
+    above); ``score`` is that sum (higher is better) and ``probability`` the
+    share of the question's content words (weighted by
+    rarity) that the sentence holds, the same whatever else is listed: not a
+    model probability. "No answer" only when no passage shares a word with
+    the question (or, with ``KEYWORD_COVERAGE`` set, no sentence holds that
+    share of the weight).
     """
     started = time.perf_counter()
     pending = tuple(getattr(scope, "pending_pages", ()))
-    hits = scope.search(query.question, query.top_k)
+    hits = scope.search(query.question, max(query.top_k, KEYWORD_PASSAGES))
     weights = keyword_weights(scope, query.question) if hits else {}
-    answers: list[Answer] = []
-    shares: list[bool] = []
-    for hit in hits:
+    kind = sentences.question_kind(query.question)
+    top = max((h.score for h in hits), default=0.0)
+    scored: list[tuple[float, int, int, int, int, float, float]] = []
+    for rank, hit in enumerate(hits):
         doc = scope.document(hit.source)
-        start, end = best_sentence(doc.text, hit.passage.start, hit.passage.end, query.question)
-        share, count = keyword_coverage(weights, doc.text[start:end])
-        answers.append(make_answer(doc, start, end, hit.score, share))
-        shares.append(share >= KEYWORD_COVERAGE and count > 0.5)
-    found = any(shares)
+        text = doc.text
+        prior = hit.score / top if top > 0 else 0.0
+        for a, b in sentences.split(text, hit.passage.start, hit.passage.end):
+            a, b = edges.whole_sentence(doc, *cut_runon(text, a, b, query_stems(query.question)))
+            piece = edges.answer_text(doc, a, b)
+            share, count = keyword_coverage(weights, piece)
+            if count == 0:
+                continue
+            score = (
+                share
+                + CLOSE_WEIGHT * sentences.closeness(piece, weights)
+                + KIND_WEIGHT * sentences.has_kind(kind, piece, weights)
+                + PRIOR_WEIGHT * prior
+            )
+            scored.append((score, rank, a, b, hit.source, share, count))
+    scored.sort(key=lambda c: (-c[0], c[1], c[2]))
+    answers: list[Answer] = []
+    found = False
+    shown: set[tuple[int, int, int]] = set()
+    for score, _rank, a, b, source, share, count in scored:
+        if (source, a, b) in shown:  # a sentence two passages share (one cut by a page)
+            continue
+        shown.add((source, a, b))
+        answers.append(make_answer(scope.document(source), a, b, score, share))
+        if KEYWORD_COVERAGE is None or (share >= KEYWORD_COVERAGE and count > 0.5):
+            found = True
+        if len(answers) == query.top_k:
+            break
     return QueryResult(
         question=query.question,
         document=scope.name,
@@ -222,7 +257,7 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
         no_answer=not found,
         null_score=None,
         best_span_score=answers[0].score if answers else None,
-        threshold=KEYWORD_COVERAGE,
+        threshold=KEYWORD_COVERAGE if KEYWORD_COVERAGE is not None else 0.0,
         answers=tuple(answers) if found else (),
         candidates=tuple(answers),
         # The keyword index ranks every passage of the scope.

@@ -18,6 +18,7 @@ import numpy as np
 from desktop_qa.core.documents import formats
 from desktop_qa.core.documents.document import Box, Document
 from desktop_qa.core.documents.furniture import without
+from desktop_qa.core.search import edges
 
 CONTEXT_CHARS = 90
 _NONE = np.zeros((0, 2), np.int32)
@@ -194,7 +195,7 @@ def _no_answer_text(read: Read, mode: str) -> str:
     where = "document" if read.documents <= 1 else f"{read.documents} documents"
     if mode == "keyword":
         return (
-            f"No passage of this {where} holds most of your question's words "
+            f"No passage of this {where} shares a word with your question "
             "(keyword search; no model read it)."
         )
     if read.whole_document:
@@ -230,12 +231,14 @@ def make_context(
     end: int,
     width: int = CONTEXT_CHARS,
     furniture: np.ndarray | None = None,
+    shown: str | None = None,
 ) -> tuple[str, int, int]:
     """Snippet around text[start:end], cut at word boundaries; returns (snippet, a, b).
 
     ``furniture`` (``Document.furniture``): running heads and footers around the
     span are left out of the snippet, so a context never reads "... 284 FREE
-    CULTURE <http://...> launched a war".
+    CULTURE <http://...> launched a war". ``shown``: the answer's text as it is
+    shown (``edges.answer_text``), else ``text[start:end]``.
     """
     left = max(0, start - width)
     if left > 0:
@@ -247,7 +250,7 @@ def make_context(
         right = space if space >= 0 else right
     skip = furniture if furniture is not None else _NONE
     before = _collapse(without(text, left, start, skip))
-    answer = _collapse(text[start:end])
+    answer = _collapse(text[start:end] if shown is None else shown)
     after = _collapse(without(text, end, right, skip))
     prefix = (
         ("… " if left > 0 else "") + before + (" " if before and text[start - 1].isspace() else "")
@@ -258,17 +261,23 @@ def make_context(
 
 
 def make_answer(doc: Document, start: int, end: int, score: float, probability: float) -> Answer:
-    """An Answer for ``doc.text[start:end]``: page, boxes and context filled in."""
+    """An Answer for ``doc.text[start:end]``: page, boxes and context filled in.
+
+    A span cut by a page break inside a hyphenated word is widened to the whole word, and
+    its text and boxes leave out the running heads between (``edges``).
+    """
+    start, end = edges.whole_words(doc, start, end)
     page = doc.page_of(start, end)
-    context, a, b = make_context(doc.text, start, end, furniture=doc.furniture)
+    shown = edges.answer_text(doc, start, end)
+    context, a, b = make_context(doc.text, start, end, furniture=doc.furniture, shown=shown)
     return Answer(
-        text=doc.text[start:end],
+        text=shown,
         score=score,
         probability=probability,
         page=None if page is None else page + 1,
         start=start,
         end=end,
-        boxes=tuple(doc.boxes_for(start, end)),
+        boxes=tuple(edges.boxes(doc, start, end)),
         context=context,
         context_start=a,
         context_end=b,

@@ -32,7 +32,8 @@ from desktop_qa.core.documents.navigation import OutlineEntry
 # 4: running heads and footers kept out of passages (``furniture``), outline, page labels,
 # documents opened for viewing without text (``unanswerable``).
 # 5: a converted format's citation map stored with its content (``citations``).
-PIPELINE_VERSION = 5
+# 6: a line ending in a dash joins the next without a space ("wrong—even").
+PIPELINE_VERSION = 6
 # The per-document arrays stored beside the text.
 ARRAYS = (
     "char_box",
