@@ -1,4 +1,4 @@
-"""Command-line entry point: ``desktop-qa [FILE] | ask | find | gui | model | eval | library``.
+"""Command-line entry point: ``desktop-qa [FILE]`` or a command (``ask``, ``find``, ``text``...).
 
 Every user-facing failure becomes one ``error: ...`` line on stderr and exit
 code 2 (usage errors too). Anything unexpected is a bug: one ``error:`` line
@@ -20,7 +20,7 @@ from desktop_qa import __version__
 from desktop_qa.commands.messages import user_message  # the CLI's words for the core's keys
 from desktop_qa.core.errors import Cancelled, UserError
 
-COMMANDS = ("ask", "find", "gui", "model", "eval", "library")
+COMMANDS = ("ask", "find", "text", "gui", "model", "eval", "library")
 TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
 EXIT_BUG = 3  # an unexpected exception: a bug in the app, not the user's input
 

@@ -214,3 +214,155 @@ def million_cells(path: Path, template: Path) -> Path:
     members["xl/worksheets/sheet1.xml"] = sheet
     path.write_bytes(zip_with(members))
     return path
+
+
+# -- Spreadsheets (tests/test_sheets.py) --------------------------------------------------------
+WIDE_COLUMNS = 30
+
+
+def wide_xlsx(path: Path) -> Path:
+    """A 30-column sheet whose every cell holds a distinct value (the last one long)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    ws.title = "Wide"
+    ws.append([f"Head{c}" for c in range(WIDE_COLUMNS)])
+    for r in range(3):
+        ws.append([f"r{r}c{c} {1000 * r + c}.25" for c in range(WIDE_COLUMNS)])
+    ws.cell(2, WIDE_COLUMNS).value = "the last column holds a long note " * 6 + "Zanzibar"
+    workbook.save(path)
+    return path
+
+
+# value, number format, what the sheet shows
+NUMBER_FORMATS = [
+    (0.13079200000000002, "0.0%", "13.1%"),
+    (1234.5, '"$"#,##0.00', "$1,234.50"),
+    (24000, "#,##0", "24,000"),
+    (0.1 + 0.2, "General", "0.3"),
+    (-1234.5, "#,##0.00;(#,##0.00)", "(1,234.50)"),
+    (45382, "d mmm yyyy", "31 Mar 2024"),
+    (1234.5, "[$€-407]#,##0.00", "€1,234.50"),
+]
+
+
+def budget_xlsx(path: Path) -> Path:
+    """The issue's budget: a header row, the laptop refresh in row 3, formatted numbers in F,
+    and a formula whose cached value (240) is what the sheet shows."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    ws.title = "Budget"
+    ws.append(["Item", "Owner", "Amount", "Note"])
+    ws.append(["Printer toner", "Dana Reyes", 120, "ordered monthly"])
+    ws.append(["Laptop refresh", "Marta Silva", 24000, "approved by the board"])
+    ws.append(["Coffee beans", "Ivo Petrov", 300, "kitchen"])
+    ws["C3"].number_format = "#,##0"
+    for row, (value, code, _) in enumerate(NUMBER_FORMATS, 10):
+        ws.cell(row, 6).value = value
+        ws.cell(row, 6).number_format = code
+    ws["F20"] = 240
+    workbook.save(path)
+    # A formula with its cached value, as Excel saves it (openpyxl writes no cached values).
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace('<c r="F20" t="n"><v>240</v>', '<c r="F20"><f>C2*2</f><v>240</v>')
+    assert "<f>C2*2</f>" in sheet
+    members["xl/worksheets/sheet1.xml"] = sheet.encode()
+    path.write_bytes(zip_with(members))
+    return path
+
+
+def strict_xlsx(path: Path, source: Path) -> Path:
+    """``source`` saved as Strict OOXML: its namespaces and relationship types the strict ones."""
+    import re
+
+    with zipfile.ZipFile(source) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    for name, data in members.items():
+        if name.endswith((".xml", ".rels")):
+            members[name] = re.sub(
+                rb"http://schemas\.openxmlformats\.org/(spreadsheetml|officeDocument|drawingml)"
+                rb"/2006/",
+                rb"http://purl.oclc.org/ooxml/\1/",
+                data,
+            )
+    assert b"purl.oclc.org/ooxml/spreadsheetml/main" in members["xl/workbook.xml"]
+    path.write_bytes(zip_with(members))
+    return path
+
+
+def budget_xls(path: Path) -> Path:
+    """An Excel 97-2003 workbook (xlwt): text, a percent, a date, a thousands amount."""
+    import datetime
+
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Budget")
+    for c, head in enumerate(["Item", "Owner", "Amount", "Share", "Due"]):
+        sheet.write(0, c, head)
+    sheet.write(1, 0, "Laptop refresh")
+    sheet.write(1, 1, "Marta Silva")
+    sheet.write(1, 2, 24000, xlwt.easyxf(num_format_str="#,##0"))
+    sheet.write(1, 3, 0.13079200000000002, xlwt.easyxf(num_format_str="0.0%"))
+    sheet.write(1, 4, datetime.date(2024, 3, 31), xlwt.easyxf(num_format_str="d mmm yyyy"))
+    book.add_sheet("Empty")
+    book.save(str(path))
+    return path
+
+
+def warning_xlsx(path: Path, source: Path) -> Path:
+    """A workbook openpyxl warns about (a defined name for a sheet that is not there)."""
+    with zipfile.ZipFile(source) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    book = members["xl/workbook.xml"].decode()
+    names = '<definedNames><definedName name="x" localSheetId="7">Sheet!$A$1</definedName>'
+    book = book.replace("<calcPr", names + "</definedNames><calcPr")
+    assert "definedNames" in book
+    members["xl/workbook.xml"] = book.encode()
+    path.write_bytes(zip_with(members))
+    return path
+
+
+def shared_string_bomb(path: Path, cells: int = 12_000, size: int = 1_000_000) -> Path:
+    """A small workbook naming one 1 MB shared string in 12,000 cells (12 GB of text shown)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = 1
+    workbook.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    kind = "officeDocument/2006/relationships/sharedStrings"
+    members["xl/sharedStrings.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{"bomb " * (size // 5)}'
+        "</t></si></sst>"
+    ).encode()
+    rels = members["xl/_rels/workbook.xml.rels"].decode()
+    members["xl/_rels/workbook.xml.rels"] = rels.replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/{kind}" '
+        'Target="sharedStrings.xml"/></Relationships>',
+    ).encode()
+    types = members["[Content_Types].xml"].decode()
+    members["[Content_Types].xml"] = types.replace(
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats'
+        '-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    ).encode()
+    letters = [chr(65 + i) for i in range(10)]
+    rows = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="s"><v>0</v></c>' for c in letters) + "</row>"
+        for r in range(1, cells // 10 + 1)
+    )
+    members["xl/worksheets/sheet1.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats'
+        f'.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'
+    ).encode()
+    path.write_bytes(zip_with(members))
+    return path

@@ -57,7 +57,7 @@ BAD_FILES = {
     # A folder is asked as a library (issue 11); one with no document is bad input.
     "directory": (lambda d: d, "no document in the library could be read"),
     "unsupported": (
-        lambda d: (d / "sheet.xls").write_bytes(b"PK\x03\x04 zip") and d / "sheet.xls",
+        lambda d: (d / "sheet.xlsb").write_bytes(b"PK\x03\x04 zip") and d / "sheet.xlsb",
         "unsupported file type",
     ),
     "corrupt": (

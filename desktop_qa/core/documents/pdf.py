@@ -239,8 +239,7 @@ def load_mupdf(
     cmap = None
     try:
         if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
-            laid_out, cmap = formats.convert(path)
-            mdoc = pymupdf.open("pdf", laid_out)
+            mdoc, cmap = formats.laid_out(path)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
     except UserError:
@@ -303,6 +302,8 @@ def load_mupdf(
                 if not builder.ends_with_break():
                     builder.add(PARAGRAPH_BREAK, -1, page_no)
                 words = page.get_text("words")
+                if cmap is not None:  # formats hook: a sheet's rows as paragraphs, no gutter
+                    words = cmap.reading_words(page_no, words)
                 if ocr_mod.needs_ocr(page, words, ocr.mode):
                     stored = reader.stored(page_no) if defer_ocr else None
                     if defer_ocr and stored is None:

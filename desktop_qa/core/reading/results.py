@@ -270,6 +270,9 @@ def make_answer(doc: Document, start: int, end: int, score: float, probability: 
     page = doc.page_of(start, end)
     shown = edges.answer_text(doc, start, end)
     context, a, b = make_context(doc.text, start, end, furniture=doc.furniture, shown=shown)
+    framed = formats.row_context(doc, start, end)  # formats hook: a sheet row's column names
+    if framed is not None:
+        context, a, b = framed
     return Answer(
         text=shown,
         score=score,

@@ -33,7 +33,8 @@ from desktop_qa.core.documents.navigation import OutlineEntry
 # documents opened for viewing without text (``unanswerable``).
 # 5: a converted format's citation map stored with its content (``citations``).
 # 6: a line ending in a dash joins the next without a space ("wrong—even").
-PIPELINE_VERSION = 6
+# 7: spreadsheets: every column, values as shown, each row its own paragraph (no gutter).
+PIPELINE_VERSION = 7
 # The per-document arrays stored beside the text.
 ARRAYS = (
     "char_box",

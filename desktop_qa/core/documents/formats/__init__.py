@@ -91,12 +91,13 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
 
 
 def _sections(data: bytes, suffix: str, name: str, depth: int) -> list[Section]:
-    from desktop_qa.core.documents.formats import html, mail, office, opendoc, rtf
+    from desktop_qa.core.documents.formats import html, mail, office, opendoc, rtf, sheets
 
     converters = {
         ".docx": office.docx, ".docm": office.docx, ".pptx": office.pptx, ".pptm": office.pptx,
-        ".xlsx": office.xlsx, ".xlsm": office.xlsx, ".odt": opendoc.odt, ".odp": opendoc.odp,
-        ".ods": opendoc.ods, ".rtf": rtf.rtf,
+        ".odt": opendoc.odt, ".odp": opendoc.odp, ".rtf": rtf.rtf,
+        ".xlsx": sheets.xlsx, ".xlsm": sheets.xlsx, ".xltx": sheets.xlsx, ".xltm": sheets.xlsx,
+        ".xls": sheets.xls, ".ods": sheets.ods,
     }  # fmt: skip
     try:
         if suffix in (".html", ".htm", ".xhtml"):
@@ -155,10 +156,78 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
 
 def open_laid_out(path: str | os.PathLike[str]) -> pymupdf.Document:
     """The document as MuPDF pages (for extraction and for the viewer: the same layout)."""
+    return laid_out(path)[0]
+
+
+def laid_out(path: str | os.PathLike[str]) -> tuple[pymupdf.Document, CitationMap]:
+    """The MuPDF pages and the citation map (``CitationMap.reading_words``: a sheet's rows
+    as paragraphs when its text is extracted)."""
     import pymupdf
 
-    pdf, _ = convert(path)
-    return pymupdf.open("pdf", pdf)
+    pdf, cmap = convert(path)
+    return pymupdf.open("pdf", pdf), cmap
+
+
+def page_names(doc: Any) -> list[str]:
+    """Each page's name in the document's own terms ("slide 2", 'sheet "Budget"', "page 3");
+    [] for formats not converted here (PDF, EPUB, text)."""
+    if doc.path is None or doc.path.suffix.lower() not in SUFFIXES or doc.kind == "text":
+        return []
+    cmap = getattr(doc, "citations", None)  # made at conversion, kept with the content
+    if cmap is None or len(cmap.pages) != doc.page_count:
+        return []
+    return [info.label for info in cmap.pages]
+
+
+def row_context(doc: Any, start: int, end: int) -> tuple[str, int, int] | None:
+    """An answer inside one spreadsheet row, framed by its column names.
+
+    ("Item: Laptop refresh; Owner: Marta Silva; Amount: 24,000", a, b) with
+    ``context[a:b]`` the answer; None when the answer is not within one row
+    below a header row (other formats, a sheet without column names).
+    """
+    if doc.path is None or doc.path.suffix.lower() not in SUFFIXES or doc.kind == "text":
+        return None
+    page = doc.page_of(start, end)
+    cmap = None if page is None else getattr(doc, "citations", None)
+    if cmap is None or not 0 <= page < len(cmap.pages) or not cmap.pages[page].headers:
+        return None
+    info = cmap.pages[page]
+    text = doc.text
+    para_start = text.rfind("\n\n", 0, start)
+    para_start = 0 if para_start < 0 else para_start + 2
+    para_end = text.find("\n\n", end)
+    para_end = len(text) if para_end < 0 else para_end
+    if para_end - para_start > 20_000:
+        return None
+    ids = doc.char_box[para_start:para_end]
+    wanted = sorted({int(i) for i in ids if i >= 0})
+    rects = {i: tuple(float(v) for v in doc.boxes[i]) for i in wanted}
+    where = dict(zip(wanted, cmap.cells(page, [rects[i] for i in wanted]), strict=True))
+    rows = {cell[0] for cell in where.values() if cell is not None}
+    if len(rows) != 1 or info.header_row in rows:
+        return None
+    pieces: list[tuple[str, int, int]] = []  # (column letter, start, end) in doc.text
+    for offset, box in enumerate(ids.tolist(), para_start):
+        cell = where.get(box) if box >= 0 else None
+        if cell is None:
+            continue
+        if pieces and pieces[-1][0] == cell[1]:
+            pieces[-1] = (cell[1], pieces[-1][1], offset + 1)
+        else:
+            pieces.append((cell[1], offset, offset + 1))
+    out, a, b = "", None, None
+    for letter, p0, p1 in pieces:
+        out += ("; " if out else "") + f"{info.headers.get(letter, letter)}: "
+        base = len(out) - p0
+        if a is None and start < p1:
+            a = base + max(start, p0)
+        if end <= p1 and b is None:
+            b = base + max(end, p0)
+        out += text[p0:p1]
+    if a is None or b is None or b <= a:
+        return None
+    return out, a, b
 
 
 def locate(doc: Any, start: int, end: int) -> str | None:

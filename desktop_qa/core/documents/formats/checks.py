@@ -16,24 +16,26 @@ from pathlib import Path
 from desktop_qa.core.errors import UserError, mb, short_reason
 
 OOXML = {".docx": "Word", ".docm": "Word", ".pptx": "PowerPoint", ".pptm": "PowerPoint",
-         ".xlsx": "Excel", ".xlsm": "Excel"}  # fmt: skip
+         ".xlsx": "Excel", ".xlsm": "Excel", ".xltx": "Excel", ".xltm": "Excel"}  # fmt: skip
 ODF = {".odt": "OpenDocument text", ".odp": "OpenDocument presentation",
        ".ods": "OpenDocument spreadsheet"}  # fmt: skip
 # The member a container of each kind must hold, and the ODF mimetype it must declare.
 REQUIRED = {".docx": "word/document.xml", ".docm": "word/document.xml",
             ".pptx": "ppt/presentation.xml", ".pptm": "ppt/presentation.xml",
             ".xlsx": "xl/workbook.xml", ".xlsm": "xl/workbook.xml",
+            ".xltx": "xl/workbook.xml", ".xltm": "xl/workbook.xml",
             ".odt": "content.xml", ".odp": "content.xml", ".ods": "content.xml"}  # fmt: skip
 ODF_MIMETYPES = {".odt": b"application/vnd.oasis.opendocument.text",
                  ".odp": b"application/vnd.oasis.opendocument.presentation",
                  ".ods": b"application/vnd.oasis.opendocument.spreadsheet"}  # fmt: skip
 HTML = frozenset({".html", ".htm", ".xhtml"})
-SUFFIXES = frozenset(OOXML) | frozenset(ODF) | HTML | {".rtf", ".eml"}
+SUFFIXES = frozenset(OOXML) | frozenset(ODF) | HTML | {".rtf", ".eml", ".xls"}
 
 # File sizes (docs/formats.md "Limits"); an Office file is mostly its pictures, never read.
 MAX_FILE_BYTES = {**{s: 256 * 1024 * 1024 for s in (*OOXML, *ODF)},
                   **{s: 32 * 1024 * 1024 for s in HTML},
-                  ".rtf": 64 * 1024 * 1024, ".eml": 64 * 1024 * 1024}  # fmt: skip
+                  ".rtf": 64 * 1024 * 1024, ".eml": 64 * 1024 * 1024,
+                  ".xls": 128 * 1024 * 1024}  # fmt: skip
 # What the XML members of a container may unpack to in all (declared sizes), and how many
 # members it may have: a long book's document.xml is ~10 MB.
 MAX_XML_BYTES = 96 * 1024 * 1024
@@ -48,7 +50,7 @@ def kind_name(suffix: str) -> str:
     return (
         OOXML.get(suffix)
         or ODF.get(suffix)
-        or {".rtf": "RTF", ".eml": "e-mail"}.get(suffix, "HTML")
+        or {".rtf": "RTF", ".eml": "e-mail", ".xls": "Excel 97-2003"}.get(suffix, "HTML")
     )
 
 
@@ -70,6 +72,9 @@ def check_bytes(data: bytes, suffix: str, name: str, source: bytes | Path | None
             raise _cfb_error(data, suffix, name)
         check_zip(data if source is None else source, suffix, name)
         return
+    if suffix == ".xls":
+        _check_xls(head, name)
+        return
     if suffix == ".rtf":
         if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{\\rtf"):
             raise UserError(
@@ -82,6 +87,29 @@ def check_bytes(data: bytes, suffix: str, name: str, source: bytes | Path | None
             f"{name} does not look like {_what(suffix)} (it holds binary data); the file may "
             "be damaged or of another type"
         )
+
+
+# A binary .xls is an OLE compound file (BIFF 5-8) or, from Excel 2-4, bare BIFF records.
+_BIFF_STARTS = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
+
+
+def _check_xls(head: bytes, name: str) -> None:
+    """A .xls must be a binary workbook; a newer workbook or a web page so named is told."""
+    if head.startswith(CFB_MAGIC) or head.startswith(_BIFF_STARTS):
+        return
+    if head.startswith(b"PK\x03\x04"):
+        raise UserError(
+            f"{name} is a newer Excel workbook (.xlsx) named .xls; rename it to .xlsx and open it"
+        )
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise UserError(
+            f"{name} is a web page or XML file named .xls, not an Excel workbook; rename it to "
+            ".html (a web page) or open it in a spreadsheet and save it as .xlsx"
+        )
+    raise UserError(
+        f"{name} is not an Excel 97-2003 workbook (no binary workbook header); the file may "
+        "be damaged or of another type: re-save it as .xlsx"
+    )
 
 
 def _cfb_error(data: bytes, suffix: str, name: str) -> UserError:

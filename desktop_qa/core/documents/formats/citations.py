@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_FILES = 256  # map files kept in the cache folder (each a few KB; a big sheet ~1 MB)
-VERSION = 1
+VERSION = 2  # 2: sheets on pages as wide as their columns; column names (``headers``)
 
 
 @dataclass
@@ -33,6 +33,11 @@ class PageInfo:
     # (y, row number), from where the header and the row numbers were laid out.
     columns: list[tuple[float, str]] = field(default_factory=list)
     rows: list[tuple[float, int]] = field(default_factory=list)
+    # A spreadsheet page: its column names by letter and the row they are read from (0: none).
+    headers: dict[str, str] = field(default_factory=dict)
+    header_row: int = 0
+    # A document's table rows on this page (x0, y0, x1, y1), where the layout put them.
+    table_rows: list[tuple[float, float, float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +65,58 @@ class CitationMap:
             where = f"{sheet}, rows {rows[0]}-{rows[-1]}"
         return where + info.suffix
 
+    def reading_words(self, page: int, words: list) -> list:
+        """A page's words (PyMuPDF "words" tuples) in reading order for the document's text.
+
+        On a spreadsheet page each row becomes its own block (a paragraph of the
+        text: the unit a passage, a keyword answer and a highlight are made of),
+        its cells in column order, a wrapped cell's lines in order; the row numbers
+        and column letters are left out (the page shows them; no answer holds
+        them). Other pages are returned as they are.
+        """
+        if not 0 <= page < len(self.pages):
+            return words
+        info = self.pages[page]
+        if info.table_rows and info.sheet is None:
+            return _rows_as_blocks(words, info.table_rows)
+        if info.sheet is None or not info.columns or not info.rows:
+            return words
+        left = info.columns[0][0]
+        first_top = info.rows[0][0] - 2.0
+        letters = {letter for _, letter in info.columns}
+        order = {letter: n for n, (_, letter) in enumerate(info.columns)}
+        row_order = {number: n for n, (_, number) in enumerate(info.rows)}
+        keyed = []
+        for n, w in enumerate(words):
+            x, y = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+            if y < first_top:  # above the rows: the sheet's name, then the column letters
+                if not (w[4] in letters and x >= left - 1.0):
+                    keyed.append(((-1, 0, w[5], w[6], n), w))
+                continue
+            if x < left:
+                continue  # a row number
+            cell = _cell_at(info, (w[0], w[1], w[2], w[3]))
+            if cell is None:
+                continue
+            row, letter = cell
+            keyed.append(((row_order.get(row, -1), order.get(letter, 0), w[5], w[6], n), w))
+        keyed.sort(key=lambda item: item[0])
+        lines: dict[tuple, int] = {}
+        out = []
+        for key, w in keyed:
+            line = lines.setdefault(key[:4], len(lines))
+            out.append((w[0], w[1], w[2], w[3], w[4], key[0] + 1, line, key[4]))
+        return out
+
+    def cells(self, page: int, boxes: list[tuple[float, float, float, float]]) -> list:
+        """(row, column letter) of each box on a spreadsheet page; None where not in a cell."""
+        if not 0 <= page < len(self.pages):
+            return [None] * len(boxes)
+        info = self.pages[page]
+        if info.sheet is None or not info.columns or not info.rows:
+            return [None] * len(boxes)
+        return [_cell_at(info, b) for b in boxes]
+
     def to_json(self) -> dict:
         return {
             "version": VERSION,
@@ -70,6 +127,9 @@ class CitationMap:
                     "suffix": p.suffix,
                     "columns": p.columns,
                     "rows": p.rows,
+                    "headers": p.headers,
+                    "header_row": p.header_row,
+                    "table_rows": p.table_rows,
                 }
                 for p in self.pages
             ],
@@ -87,10 +147,43 @@ class CitationMap:
                     suffix=str(p["suffix"]),
                     columns=[(float(x), str(letter)) for x, letter in p["columns"]],
                     rows=[(float(y), int(row)) for y, row in p["rows"]],
+                    headers={str(k): str(v) for k, v in p["headers"].items()},
+                    header_row=int(p["header_row"]),
+                    table_rows=[tuple(float(v) for v in r) for r in p["table_rows"]],
                 )
                 for p in data["pages"]
             ]
         )
+
+
+def _rows_as_blocks(words: list, rows: list[tuple[float, float, float, float]]) -> list:
+    """A document's words with each table row one block (a paragraph of the text), in order.
+
+    A word belongs to the innermost row whose rectangle holds its centre (a nested
+    table's row inside its outer row); the row's words follow its first word.
+    """
+
+    def row_of(w) -> int | None:  # noqa: ANN001
+        x, y = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+        best, area = None, 0.0
+        for n, (x0, y0, x1, y1) in enumerate(rows):
+            if x0 - 1 <= x <= x1 + 1 and y0 - 1 <= y <= y1 + 1:
+                size = (x1 - x0) * (y1 - y0)
+                if best is None or size < area:
+                    best, area = n, size
+        return best
+
+    groups: dict[tuple, list] = {}
+    for w in words:
+        row = row_of(w)
+        groups.setdefault(("row", row) if row is not None else ("block", w[5]), []).append(w)
+    out = []
+    for block, (key, members) in enumerate(groups.items()):
+        lines: dict[tuple, int] = {}
+        for w in members:
+            line = w[6] if key[0] == "block" else lines.setdefault((w[5], w[6]), len(lines))
+            out.append((w[0], w[1], w[2], w[3], w[4], block, line, w[7]))
+    return out
 
 
 def _quote(name: str) -> str:

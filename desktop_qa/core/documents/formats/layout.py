@@ -52,6 +52,44 @@ pre { font-family: monospace; font-size: 9.5pt; }
 FLAT_TABLES_CSS = "table, thead, tbody, tfoot, tr, td, th, caption { display: block; }"
 MAX_RELAYOUTS = 3
 SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 2pt; }"
+SHEET_FONT = 9.0
+# A sheet's page grows as wide as its columns need, up to PDF's page limit (200 inches);
+# past that its font shrinks, to no less than MIN_SHEET_FONT. A cell's text wraps past
+# CELL_WIDTH points (a long note), never inside a word.
+MAX_PAGE_SIDE = 14_400.0
+MIN_SHEET_FONT = 3.0
+CELL_WIDTH = 240.0
+_CELL_PADDING = 6.0  # padding and borders of a cell, points
+_LAYOUT_SLACK = 1.08  # MuPDF's table layout takes a little more than the text's widths
+
+
+def sheet_size(widest: list[str], last_row: str) -> tuple[tuple[float, float], str]:
+    """The page size (and extra CSS) that shows every column of a sheet whole.
+
+    ``widest``: the longest text of each column, in order; ``last_row``: the
+    last row number (the width of the row-number column). A landscape Letter
+    page when that is enough, else as wide as the columns need (the viewer
+    scales it to the window), the font smaller only past the PDF page limit.
+    """
+    import pymupdf
+
+    def width(text: str) -> float:
+        natural = pymupdf.get_text_length(text, fontname="helv", fontsize=SHEET_FONT)
+        words = text.split() or [""]
+        longest = max(pymupdf.get_text_length(w, fontname="helv", fontsize=SHEET_FONT)
+                      for w in words)  # fmt: skip
+        return max(min(natural, CELL_WIDTH), longest) + _CELL_PADDING
+
+    needed = (sum(width(t) for t in widest) + width(last_row)) * _LAYOUT_SLACK + 2 * MARGIN
+    css = ""
+    if needed > MAX_PAGE_SIDE:
+        font = max(SHEET_FONT * (MAX_PAGE_SIDE - 2 * MARGIN) / (needed - 2 * MARGIN),
+                   MIN_SHEET_FONT)  # fmt: skip
+        css = f" body {{ font-size: {font:.2f}pt; }}"
+        needed = MAX_PAGE_SIDE
+    page_width = max(LANDSCAPE[0], needed)
+    page_height = min(max(LANDSCAPE[1], page_width * LANDSCAPE[1] / LANDSCAPE[0]), MAX_PAGE_SIDE)
+    return (round(page_width, 1), round(page_height, 1)), css
 
 
 @dataclass
@@ -64,6 +102,8 @@ class Section:
     column letters) and whose first column is the row numbers: where those
     land on the page says which row and cell a word is in.
     ``suffix`` ends every label (" of attachment a.docx of e-mail ...").
+    ``headers``: a sheet's column names by letter (its first row, when it reads
+    as one), the context an answer in a row below is framed in.
     """
 
     html: str
@@ -73,6 +113,8 @@ class Section:
     sheet: str | None = None
     columns: list[str] = field(default_factory=list)
     suffix: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    header_row: int = 0
 
 
 def render(sections: list[Section], what: str) -> tuple[bytes, CitationMap]:
@@ -199,6 +241,17 @@ def _header(words: list, letters: list[str]) -> list[tuple[float, str]]:
     return []
 
 
+_ROW_TAG = re.compile(r"<tr(?=[\s>])", re.IGNORECASE)
+_ROW_ID = "dqrow"
+
+
+def _number_rows(html: str) -> str:
+    """Every table row of a document (not a sheet: its row numbers say where rows are) gets
+    an id, so the layout reports where each row lands (``PageInfo.table_rows``)."""
+    count = iter(range(1 << 30))
+    return _ROW_TAG.sub(lambda _: f'<tr id="{_ROW_ID}{next(count)}"', html)
+
+
 def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str,  # noqa: ANN001
            index: int = 0, flat: frozenset[int] | set[int] = frozenset()) -> None:  # fmt: skip
     """Pages for one section until its story is placed.
@@ -208,9 +261,18 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str, 
     and whatever follows was cut without a word. Such a section is laid out again
     with its tables as blocks (``_Stalled``); only then is a story that stops cut.
     """
-    html = f"<html><body>{section.html}</body></html>"
+    body = section.html
+    rows: list[tuple[float, float, float, float]] = []
+    if section.sheet is None and "<tr" in body.lower():
+        body = _number_rows(body)
+    html = f"<html><body>{body}</body></html>"
     css = CSS + section.css + (FLAT_TABLES_CSS if index in flat else "")
     story = pymupdf.Story(html=html, user_css=css)
+
+    def row_placed(position) -> None:  # noqa: ANN001
+        if position.open_close & 1 and (position.id or "").startswith(_ROW_ID):
+            rows.append(tuple(float(v) for v in position.rect))
+
     mediabox = pymupdf.Rect(0, 0, *section.size)
     where = mediabox + (MARGIN, MARGIN, -MARGIN, -MARGIN)
     number = 0
@@ -224,11 +286,17 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str, 
             )
         device = writer.begin_page(mediabox)
         more, filled = story.place(where)
+        rows.clear()
+        if body is not section.html:
+            story.element_positions(row_placed)
         number += 1
         info = PageInfo(
             label=section.label.replace("{page}", str(number)) + section.suffix,
             sheet=section.sheet,
             suffix=section.suffix,
+            headers=section.headers,
+            header_row=section.header_row,
+            table_rows=list(rows),
         )
         story.draw(device)
         writer.end_page()

@@ -1,29 +1,22 @@
-"""Word, PowerPoint and Excel files (and their macro-enabled twins) as HTML sections.
+"""Word and PowerPoint files (and their macro-enabled twins) as HTML sections.
+
+Workbooks are read in ``sheets``.
 
 Readers chosen by measurement (docs/formats.md): python-docx (21 ms for a
 300-paragraph file, where mammoth took 670 ms), python-pptx (speaker notes,
-tables) and openpyxl in read-only mode (cells streamed, never the whole
-sheet in memory). Macros are never run: the readers only read XML; ``.docm``,
-``.pptm`` and ``.xlsm`` are read like their macro-free twins.
+tables). Macros are never run: the readers only read XML; ``.docm`` and
+``.pptm`` are read like their macro-free twins.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
-import time
 
 from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.documents.formats.html import escape
-from desktop_qa.core.documents.formats.layout import LANDSCAPE, SHEET_CSS, Section
+from desktop_qa.core.documents.formats.layout import Section
 from desktop_qa.core.errors import UserError
 
-# Spreadsheets: filled cells laid out in all (50,000 lay out in ~8 s on a busy 2-core machine,
-# and layout grows faster than linearly), and cells looked at (empty ones included:
-# a sheet may declare a million-row range); reading stops at either, or after the time.
-MAX_CELLS = 50_000
-MAX_SCANNED = 4_000_000
-MAX_SECONDS = 60.0
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
@@ -229,113 +222,3 @@ def _is_title(shape) -> bool:  # noqa: ANN001
         return "TITLE" in str(shape.placeholder_format.type)
     except (ValueError, AttributeError):
         return False
-
-
-# -- Excel -----------------------------------------------------------------------------------
-def xlsx(data: bytes, name: str) -> list[Section]:
-    """One section per worksheet: a table of its filled rows, row numbers and column letters.
-
-    Cached values are shown (formulas are not evaluated; macros never run). Cells
-    stream from openpyxl's read-only reader, so memory follows the filled cells,
-    which are capped (``MAX_CELLS``), as are the cells looked at and the time.
-    """
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
-    try:
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=True, keep_links=False
-        )
-    except KeyError as exc:
-        raise UserError(f"{name} is not a complete Excel file ({exc}); re-save it") from None
-    sections = []
-    filled = scanned = 0
-    started = time.monotonic()
-    try:
-        for sheet in workbook.worksheets:
-            if not hasattr(sheet, "iter_rows"):
-                continue  # a chart sheet
-            sheet.reset_dimensions()  # the declared range may be huge: follow the cells
-            rows: list[tuple[int, list[tuple[int, str]]]] = []
-            columns: set[int] = set()
-            for row in sheet.iter_rows():
-                values = []
-                number = 0
-                for cell in row:
-                    scanned += 1
-                    value = getattr(cell, "value", None)
-                    if value is None or value == "":
-                        continue
-                    text = _cell_text(value)
-                    budget.spend_text(len(text), f'sheet "{sheet.title}"')  # before any copy
-                    if not text.strip():
-                        continue
-                    values.append((cell.column, text))
-                    number = cell.row
-                    columns.add(cell.column)
-                    filled += 1
-                if scanned > MAX_SCANNED or filled > MAX_CELLS:
-                    raise _too_many(name, sheet.title)
-                if time.monotonic() - started > MAX_SECONDS:
-                    raise UserError(
-                        f"{name}: reading its cells took over {MAX_SECONDS:.0f} s (stopped at "
-                        f'sheet "{sheet.title}"); split the workbook into smaller ones'
-                    )
-                if values:
-                    rows.append((number, values))
-            if not rows:
-                continue
-            sections.append(
-                _sheet_section(len(sections), sheet.title, rows, columns, get_column_letter)
-            )
-    finally:
-        workbook.close()
-    if not sections:
-        raise UserError(f"{name}: no sheet holds any text or numbers; open a workbook with data")
-    return sections
-
-
-def _too_many(name: str, sheet: str) -> UserError:
-    return UserError(
-        f"{name} has more than {MAX_CELLS:,} filled cells (or {MAX_SCANNED:,} cells in all; "
-        f'the limit, reached on sheet "{sheet}"); split the workbook into smaller ones'
-    )
-
-
-def _cell_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, _dt.datetime):
-        return value.isoformat(sep=" ", timespec="minutes" if value.second == 0 else "seconds")
-    if isinstance(value, (_dt.date, _dt.time)):
-        return value.isoformat()
-    return str(value)
-
-
-def _sheet_section(index, title, rows, columns, letter) -> Section:  # noqa: ANN001
-    """A sheet as a table: column letters on top, row numbers on the left (citations read them)."""
-    used = sorted(columns)
-    budget.grid(len(rows), len(used), title)  # the empty cells between filled ones count
-    head = (
-        "<tr><th class='colno'></th>"
-        + "".join(f"<th class='colno'>{letter(c)}</th>" for c in used)
-        + "</tr>"
-    )
-    body = []
-    for number, values in rows:
-        by_column = dict(values)
-        tds = []
-        for c in used:
-            text = by_column.get(c)
-            if text is None:
-                tds.append("<td></td>")
-                continue
-            tds.append(f"<td>{escape(text, counted=False)}</td>")  # counted when read
-        body.append(f"<tr><th class='rowno'>{number}</th>{''.join(tds)}</tr>")
-    html = f"<h2>{escape(title)}</h2><table>{head}{''.join(body)}</table>"
-    columns = [letter(c) for c in used]
-    return Section(
-        html, f'sheet "{title}"', size=LANDSCAPE, css=SHEET_CSS, sheet=title, columns=columns
-    )

@@ -1,12 +1,9 @@
-"""OpenDocument text, spreadsheets and presentations (.odt, .ods, .odp) as HTML sections.
+"""OpenDocument text and presentations (.odt, .odp) as HTML sections (spreadsheets: ``sheets``).
 
 ``content.xml`` is read with lxml (entities never resolved, no network), the
 reader python-docx and python-pptx already bring: odfpy, the alternative,
 builds a pure-Python DOM of the whole file (measured in docs/formats.md) and
-is used by the tests only, to write documents. Repeated rows and cells
-(``number-rows-repeated``, which a sheet uses for its million empty rows) are
-counted, never expanded, unless they hold text, and then within the
-spreadsheet cell limit.
+is used by the tests only, to write documents.
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ import zipfile
 from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.documents.formats.html import escape
 from desktop_qa.core.documents.formats.layout import Section
-from desktop_qa.core.documents.formats.office import MAX_CELLS, MAX_SCANNED, _too_many
 from desktop_qa.core.errors import UserError
 
 NS = {
@@ -211,61 +207,3 @@ def odp(data: bytes, name: str) -> list[Section]:
     if not sections:
         raise UserError(f"{name} has no slides; open a presentation that contains text")
     return sections
-
-
-def ods(data: bytes, name: str) -> list[Section]:
-    """Sheets as tables of their filled rows, cited by row and cell like Excel's."""
-    from openpyxl.utils import get_column_letter
-
-    root = _content(data, name)
-    body = root.find(f"{_q('office:body')}/{_q('office:spreadsheet')}")
-    tables = [] if body is None else body.findall(TABLE)
-    sections = []
-    filled = scanned = 0
-    for table in tables:
-        title = table.get(_q("table:name"), f"Sheet{len(sections) + 1}")
-        rows: list[tuple[int, list[tuple[int, str]]]] = []
-        columns: set[int] = set()
-        row_number = 0
-        for row in table.iter(ROW):
-            repeat = _repeat(row, ROWS_REPEATED)
-            values: list[tuple[int, str]] = []
-            column = 0
-            for cell in row:
-                if cell.tag not in (CELL, COVERED):
-                    continue
-                span = _repeat(cell, COLS_REPEATED)
-                text = " ".join(_text(p) for p in cell.iter(P) if _text(p).strip())
-                scanned += 1
-                if text.strip():
-                    if filled + span * repeat > MAX_CELLS:
-                        raise _too_many(name, title)
-                    budget.spend_text(len(text) * span * repeat, f'sheet "{title}"')  # repeats
-                    for k in range(span):
-                        values.append((column + k + 1, text))
-                        columns.add(column + k + 1)
-                    filled += span * repeat
-                column += span
-            if filled > MAX_CELLS or scanned > MAX_SCANNED:
-                raise _too_many(name, title)
-            for _ in range(repeat if values else 0):
-                row_number += 1
-                rows.append((row_number, values))
-            if not values:
-                row_number += repeat
-        if rows:
-            sections.append(_sheet(len(sections), title, rows, columns, get_column_letter))
-    if not sections:
-        raise UserError(f"{name}: no sheet holds any text or numbers; open a spreadsheet with data")
-    return sections
-
-
-def _repeat(element, attribute: str) -> int:  # noqa: ANN001
-    value = element.get(attribute, "1")
-    return max(int(value), 1) if value.isdigit() else 1
-
-
-def _sheet(index, title, rows, columns, letter) -> Section:  # noqa: ANN001
-    from desktop_qa.core.documents.formats.office import _sheet_section
-
-    return _sheet_section(index, title, rows, columns, letter)
