@@ -189,6 +189,7 @@ def xlsx(data: bytes, name: str) -> list[Section]:
                     number = cell.row
                     budget.filled += 1
                     budget.chars += len(text)
+                    expansion.spend_text(len(text), f'sheet "{worksheet.title}"')  # before a copy
                     if budget.chars > MAX_TEXT_CHARS:
                         budget.check(worksheet.title)
                 budget.check(worksheet.title)
@@ -239,6 +240,7 @@ def xls(data: bytes, name: str) -> list[Section]:
                         values.append((c + 1, text))
                         budget.filled += 1
                         budget.chars += len(text)
+                        expansion.spend_text(len(text), f'sheet "{worksheet.name}"')
                 budget.check(worksheet.name)
                 if values:
                     sheet.rows.append((r + 1, values))
@@ -314,6 +316,7 @@ def ods(data: bytes, name: str) -> list[Section]:
                     values.extend((column + k + 1, text) for k in range(span))
                     budget.filled += span * repeat
                     budget.chars += len(text) * span * repeat
+                    expansion.spend_text(len(text) * span * repeat, f'sheet "{sheet.title}"')
                 column += span
             budget.check(sheet.title)
             for _ in range(repeat if values else 0):
@@ -384,7 +387,7 @@ def sheet_section(sheet: Sheet) -> Section:
                 continue
             if len(text) > len(widest.get(c, "")):
                 widest[c] = text
-            tds.append(f"<td>{escape(text)}</td>")
+            tds.append(f"<td>{escape(text, counted=False)}</td>")  # counted when read
         body.append(f"<tr><th class='rowno'>{number}</th>{''.join(tds)}</tr>")
     html = f"<h2>{escape(sheet.title)}</h2><table>{head}{''.join(body)}</table>"
     size, css = sheet_size(
