@@ -16,6 +16,10 @@ def job(value, note):  # runs in the child
         os._exit(3)
     if value == "sleep":
         time.sleep(3600)
+    if value == "hold":  # C code that keeps the GIL (as MuPDF drawing does): libc sleep via PyDLL
+        import ctypes
+
+        ctypes.PyDLL(None).sleep(60)
     if value == "fail":
         raise child.JobFailed("a.pdf: could not be read")
     if value == "bug":
@@ -133,3 +137,41 @@ def test_a_child_dies_with_its_parent_killed_mid_job(method):
     while time.monotonic() < deadline and not _zombie(pid):
         time.sleep(0.05)
     assert _zombie(pid), "the child outlived its killed parent"
+
+
+HOLD_SCRIPT = """
+import sys
+from desktop_qa.core.system import child
+from tests.test_child import job
+c = child.Child(job, start_method="spawn", daemon=False, hold=5.0)
+c.call("ok", 60)
+print(c.process.pid, flush=True)
+c.call("hold", 3600)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+def test_a_child_holding_the_gil_in_c_code_still_ends_after_its_killed_parent():
+    """MuPDF keeps the GIL while it draws: the watching thread cannot run then, so an alarm
+    it re-arms while it can ends the child ``hold`` seconds after the GIL was last free
+    (longer than any job's deadline: a live parent kills such a child first)."""
+    import signal
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SCRIPT], stdout=subprocess.PIPE, env=env, cwd=root
+    )
+    try:
+        pid = int(proc.stdout.readline())
+        time.sleep(1.5)  # into the C call
+        assert not _zombie(pid)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    deadline = time.monotonic() + 20  # 5 s of hold, far less than the 60 s C call
+    while time.monotonic() < deadline and not _zombie(pid):
+        time.sleep(0.1)
+    assert _zombie(pid), "the child outlived its killed parent while holding the GIL"

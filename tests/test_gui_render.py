@@ -204,6 +204,7 @@ session.shutdown()
 """
 
 
+@pytest.mark.slow  # a window in a process of its own (QT_SCALE_FACTOR is read at start): ~20 s
 def test_a_window_zoomed_to_the_maximum_on_a_dpr2_screen_draws_each_tile_once(tmp_path, pdf):  # type: ignore[no-untyped-def]
     """QT_SCALE_FACTOR=2 (a device pixel ratio of 2): at the highest zoom a letter page is
     7344x9504 pixels, more than the cache; it is drawn in tiles, each once, nothing at rest."""

@@ -90,7 +90,8 @@ class PageRenderer(QObject):
     def request(self, items: Sequence[Piece | tuple[int, float]]) -> None:
         """Replace whatever is still waiting by ``items``: (page, scale in px per point, clip)
         (a clip of None, or a (page, scale) pair: the whole page). Pages that could not be
-        drawn and the piece being drawn now are not asked again."""
+        drawn, the piece being drawn now and pieces on their way to the view are not
+        asked again (one draw per request)."""
         with self._lock:
             wanted = [(it[0], it[1], it[2] if len(it) > 2 else None) for it in items]
             busy = self._sent | {self._drawing}

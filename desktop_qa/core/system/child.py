@@ -12,9 +12,10 @@ files (``core.storage.library``) are read in a ``Child``:
   platform alike: it waits for its next job on the pipe *and* the parent's
   sentinel (multiprocessing's handle that becomes ready when the parent
   process ends), and while a job runs a thread watching that sentinel ends
-  it. Nothing ties it to the *thread* that started it (Linux's
-  PR_SET_PDEATHSIG did, and killed a child whose starting pool thread retired
-  while the app went on);
+  it (and, on POSIX, an alarm that thread re-arms ends a child stuck in C
+  code with the GIL held: ``HOLD_SECONDS``). Nothing ties it to the *thread*
+  that started it (Linux's PR_SET_PDEATHSIG did, and killed a child whose
+  starting pool thread retired while the app went on);
 * its C stderr can go to the null device (Tesseract prints diagnostics,
   and the CLI keeps its one-line error contract);
 * it starts with a given multiprocessing start method (fork starts in
@@ -29,6 +30,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +38,10 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from desktop_qa.core.errors import Cancelled
+
+# Longer than any job's deadline here (a page: 20 s, an OCR page: 60 s, a library file:
+# 60 s + an OCR page between signs of progress): see _die_with_parent.
+HOLD_SECONDS = 300.0
 
 Note = Callable[[Any], None]
 # A job function runs in the child: job -> value, calling note(value) on the way.
@@ -68,28 +74,41 @@ class JobFailed(Exception):
 
 
 # -- in the child ------------------------------------------------------------------------------
-def _die_with_parent() -> None:
+def _die_with_parent(hold: float) -> None:
     """End this child when its parent process ends, even by SIGKILL, even mid-job.
 
     A thread waits on the parent's sentinel (a pipe end on POSIX, the parent's
     process handle on Windows) and ends this process at once. It works with
     fork and spawn alike and whatever thread of the parent started the child.
-    A job stuck in C code that holds the GIL delays it until that call returns
-    (the parent, while alive, kills such a child past its deadline).
+    A job in C code that holds the GIL keeps that thread from running; for
+    that case (POSIX) the thread also re-arms an alarm clock, ``hold`` seconds
+    ahead, whose default action ends the process without Python: a child whose
+    GIL stays held for ``hold`` seconds ends, its parent alive or not. ``hold``
+    is longer than any job's deadline, so a live parent has killed such a
+    child before (a page past ``render.RENDER_SECONDS``, an OCR page past its
+    limit); a dead one no longer can.
     """
     parent = multiprocessing.parent_process()
     if parent is None:
         return
     if not parent.is_alive():  # gone before this thread could watch it
         os._exit(1)
+    if hold > 0 and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # not a Python handler (needs the GIL)
+    else:
+        hold = 0.0
     threading.Thread(
-        target=_exit_when_gone, args=(parent.sentinel,), daemon=True, name="parent-watch"
+        target=_exit_when_gone, args=(parent.sentinel, hold), daemon=True, name="parent-watch"
     ).start()
 
 
-def _exit_when_gone(sentinel: Any) -> None:
-    wait([sentinel])
-    os._exit(1)
+def _exit_when_gone(sentinel: Any, hold: float) -> None:
+    every = min(5.0, hold / 4) if hold else None
+    while True:
+        if hold:
+            signal.setitimer(signal.ITIMER_REAL, hold)
+        if wait([sentinel], every):
+            os._exit(1)
 
 
 def _silence_stderr() -> None:
@@ -106,9 +125,9 @@ def _error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, JobFailed) else f"{exc.__class__.__name__}: {exc}"
 
 
-def _serve(conn: Connection, job_fn: JobFn, quiet: bool) -> None:
+def _serve(conn: Connection, job_fn: JobFn, quiet: bool, hold: float = 0.0) -> None:
     """Child process: run ``job_fn`` on each job received until None (or the parent is gone)."""
-    _die_with_parent()
+    _die_with_parent(hold)
     if quiet:
         _silence_stderr()
     parent = multiprocessing.parent_process()
@@ -142,7 +161,9 @@ def _serve(conn: Connection, job_fn: JobFn, quiet: bool) -> None:
 class Child:
     """One child process serving ``job_fn``; ``deadline`` is when its job in hand is due.
 
-    Raises ``ChildUnavailable`` when no process can be started.
+    ``hold``: seconds a child stuck in C code (the GIL held) outlives a parent
+    that died meanwhile (POSIX; 0: none). Raises ``ChildUnavailable`` when no
+    process can be started.
     """
 
     def __init__(
@@ -153,12 +174,13 @@ class Child:
         daemon: bool = True,
         quiet_stderr: bool = False,
         name: str | None = None,
+        hold: float = HOLD_SECONDS,
     ) -> None:
         try:
             ctx = multiprocessing.get_context(start_method)
             self.conn, child = ctx.Pipe()
             self.process = ctx.Process(
-                target=_serve, args=(child, job_fn, quiet_stderr), daemon=daemon, name=name
+                target=_serve, args=(child, job_fn, quiet_stderr, hold), daemon=daemon, name=name
             )
             self.process.start()
             child.close()
