@@ -402,6 +402,7 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     weights = keyword_weights(scope, query.question) if hits else {}
     kind = sentences.question_kind(query.question)
     top = max((h.score for h in hits), default=0.0)
+    n = len(weights)
     scored: list[tuple[float, int, int, int, int, float, float]] = []
     for rank, hit in enumerate(hits):
         doc = scope.document(hit.source)
@@ -415,7 +416,7 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
                 continue
             score = (
                 share
-                + CLOSE_WEIGHT * sentences.closeness(piece, weights)
+                + (CLOSE_WEIGHT * sentences.closeness(piece, weights) if count * n > 1 else 0.0)
                 + KIND_WEIGHT * sentences.has_kind(kind, piece, weights)
                 + PRIOR_WEIGHT * prior
             )
