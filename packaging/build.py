@@ -1,6 +1,6 @@
 """Build the desktop-qa one-folder bundle, and on Linux its .tar.gz and .deb.
 
-    pip install -e ".[package]"
+    pip install -c constraints.txt -e ".[package]"
     python packaging/build.py                  # bundle the packs in models/, plus archives
     python packaging/build.py --model DIR      # bundle this pack (repeatable)
     python packaging/build.py --no-model       # bundle no pack

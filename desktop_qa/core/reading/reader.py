@@ -19,7 +19,12 @@ import numpy as np
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.reading.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack
 from desktop_qa.core.system import files
-from desktop_qa.core.system.runtime import import_onnxruntime, new_session, session_options
+from desktop_qa.core.system.runtime import (
+    import_onnxruntime,
+    new_session,
+    physical_cores,
+    session_options,
+)
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
@@ -43,19 +48,6 @@ class Window:
     type_ids: np.ndarray  # int64 (seq,)
     context_mask: np.ndarray  # bool (seq,): True for passage tokens
     offsets: np.ndarray  # int64 (seq, 2): document character offsets of each token
-
-
-def physical_cores() -> int:
-    """Physical cores where psutil knows them; int8 GEMMs gain nothing from SMT siblings."""
-    try:
-        import psutil
-
-        count = psutil.cpu_count(logical=False)
-        if count:
-            return int(count)
-    except Exception:
-        pass
-    return os.cpu_count() or 1
 
 
 def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:

@@ -81,3 +81,16 @@ def new_session(path: str | os.PathLike[str], options: Any = None) -> Any:
     with contextlib.suppress(Exception):
         session.disable_fallback()
     return session
+
+
+def physical_cores() -> int:
+    """Physical cores where psutil knows them; int8 GEMMs gain nothing from SMT siblings."""
+    try:
+        import psutil
+
+        count = psutil.cpu_count(logical=False)
+        if count:
+            return int(count)
+    except (ImportError, OSError):  # psutil is optional (not a dependency)
+        pass
+    return os.cpu_count() or 1

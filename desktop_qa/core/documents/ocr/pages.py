@@ -229,7 +229,7 @@ def ocr_jobs(requested: int = 0) -> int:
     """Pages OCR'd at once: ``requested``, or one per physical core when 0."""
     if requested > 0:
         return requested
-    from desktop_qa.core.reading.reader import physical_cores
+    from desktop_qa.core.system.runtime import physical_cores
 
     return max(1, physical_cores())
 
