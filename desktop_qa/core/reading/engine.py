@@ -343,11 +343,11 @@ KEYWORD_PASSAGES = 8
 CLOSE_WEIGHT = 0.2
 KIND_WEIGHT = 0.3
 PRIOR_WEIGHT = 0.5
-# "No answer" in keyword mode: when no listed sentence holds KEYWORD_COVERAGE of the words'
-# weight. Off (None): measured on real questions, no such rule separated answerable from
-# unanswerable ones (docs/performance.md §2), so keyword mode makes no claim about
-# answerability and shows its matches as matches.
-KEYWORD_COVERAGE: float | None = None
+# Keyword mode makes no claim about answerability: "no answer" only when no passage
+# shares a word with the question. A coverage rule (no answer when the best sentence holds
+# less than half the question's words) was measured not to separate answerable from
+# unanswerable real questions (docs/performance.md §2, benchmarks/squad_questions.py
+# --abstention), so a match is shown as a match.
 # Up to this many passages are counted per question word to weigh it (rarer weighs more).
 RARITY_SAMPLE = 200
 
@@ -394,8 +394,7 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     share of the question's content words (weighted by
     rarity) that the sentence holds, the same whatever else is listed: not a
     model probability. "No answer" only when no passage shares a word with
-    the question (or, with ``KEYWORD_COVERAGE`` set, no sentence holds that
-    share of the weight).
+    the question.
     """
     started = time.perf_counter()
     hits = scope.search(query.question, max(query.top_k, KEYWORD_PASSAGES))
@@ -403,7 +402,7 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     kind = sentences.question_kind(query.question)
     top = max((h.score for h in hits), default=0.0)
     n = len(weights)
-    scored: list[tuple[float, int, int, int, int, float, float]] = []
+    scored: list[tuple[float, int, int, int, int, float]] = []
     for rank, hit in enumerate(hits):
         doc = scope.document(hit.source)
         text = doc.text
@@ -420,18 +419,15 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
                 + KIND_WEIGHT * sentences.has_kind(kind, piece, weights)
                 + PRIOR_WEIGHT * prior
             )
-            scored.append((score, rank, a, b, hit.source, share, count))
+            scored.append((score, rank, a, b, hit.source, share))
     scored.sort(key=lambda c: (-c[0], c[1], c[2]))
     answers: list[Answer] = []
-    found = False
     shown: set[tuple[int, int, int]] = set()
-    for score, _rank, a, b, source, share, count in scored:
+    for score, _rank, a, b, source, share in scored:
         if (source, a, b) in shown:  # a sentence two passages share (one cut by a page)
             continue
         shown.add((source, a, b))
         answers.append(make_answer(scope.document(source), a, b, score, share))
-        if KEYWORD_COVERAGE is None or (share >= KEYWORD_COVERAGE and count > 0.5):
-            found = True
         if len(answers) == query.top_k:
             break
     return QueryResult(
@@ -439,11 +435,11 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
         document=scope.name,
         model_name=KEYWORD_MODEL_NAME,
         trained=False,
-        no_answer=not found,
+        no_answer=not answers,
         null_score=None,
         best_span_score=answers[0].score if answers else None,
-        threshold=KEYWORD_COVERAGE if KEYWORD_COVERAGE is not None else 0.0,
-        answers=tuple(answers) if found else (),
+        threshold=0.0,  # no coverage rule (above)
+        answers=tuple(answers),
         candidates=tuple(answers),
         # The keyword index ranks every passage of the scope.
         read=Read(len(hits), 0, scope.total_passages, True, scope.document_count),
