@@ -348,6 +348,7 @@ PRIOR_WEIGHT = 0.5
 # less than half the question's words) was measured not to separate answerable from
 # unanswerable real questions (docs/performance.md §2, benchmarks/squad_questions.py
 # --abstention), so a match is shown as a match.
+
 # Up to this many passages are counted per question word to weigh it (rarer weighs more).
 RARITY_SAMPLE = 200
 
@@ -391,10 +392,9 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     holds (rarity-weighted), how close together they stand, whether it holds
     the kind of answer asked for, and its passage's rank (module constants
     above); ``score`` is that sum (higher is better) and ``probability`` the
-    share of the question's content words (weighted by
-    rarity) that the sentence holds, the same whatever else is listed: not a
-    model probability. "No answer" only when no passage shares a word with
-    the question.
+    share of the question's content words (weighted by rarity) that the
+    sentence holds, the same whatever else is listed: not a model probability.
+    "No answer" only when no passage shares a word with the question.
     """
     started = time.perf_counter()
     hits = scope.search(query.question, max(query.top_k, KEYWORD_PASSAGES))
@@ -402,13 +402,14 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     kind = sentences.question_kind(query.question)
     top = max((h.score for h in hits), default=0.0)
     n = len(weights)
+    stems = query_stems(query.question)
     scored: list[tuple[float, int, int, int, int, float]] = []
     for rank, hit in enumerate(hits):
         doc = scope.document(hit.source)
         text = doc.text
         prior = hit.score / top if top > 0 else 0.0
         for a, b in sentences.split(text, hit.passage.start, hit.passage.end):
-            a, b = edges.whole_sentence(doc, *cut_runon(text, a, b, query_stems(query.question)))
+            a, b = edges.whole_sentence(doc, *cut_runon(text, a, b, stems))
             piece = edges.answer_text(doc, a, b)
             share, count = keyword_coverage(weights, piece)
             if count == 0:
