@@ -35,6 +35,12 @@ abstain on answerable and unanswerable questions and the right first answers
 it would lose; "separates" marks a rule that abstains at least twice as often
 on unanswerable ones and loses at most 2%.
 
+``--pdf`` asks over the same document made a PDF (benchmarks/out/squad.pdf, built
+once: PyMuPDF's Story lays the paragraphs on Letter pages, with a running head
+and page number added on each), opened and extracted as the app does; an answer
+then holds a gold answer when its text, read as letters and digits, holds it and
+lies within the gold paragraph.
+
 ``--factset`` adds the same figures on the generated 240-fact set
 (tests/factset.py, 300 pages): the second measure.
 """
@@ -46,6 +52,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -74,6 +81,8 @@ class Question:
     split: str
     # Gold answer spans as (start, end) offsets in the built document; empty: unanswerable.
     gold: tuple[tuple[int, int], ...]
+    answers: tuple[str, ...] = ()  # the gold answers' texts (judging a PDF's answers)
+    context: str = ""  # the paragraph that holds them
 
 
 def split_of(title: str) -> str:
@@ -111,18 +120,66 @@ def build(data: dict[str, Any]) -> tuple[str, list[Question], dict[str, list[str
                 if not qa.get("is_impossible", False):
                     for answer in qa.get("answers", []):
                         start = int(answer["answer_start"])
-                        text = str(answer["text"])
-                        if start >= 0 and context[start : start + len(text)] == text:
-                            gold.add((at + start, at + start + len(text)))
+                        said = str(answer["text"])
+                        if start >= 0 and context[start : start + len(said)] == said:
+                            gold.add((at + start, at + start + len(said)))
                     if not gold:
                         continue  # answers that do not match their context: not judged
-                questions.append(Question(str(qa["question"]), split, tuple(sorted(gold))))
+                texts = tuple(sorted({context[a - at : b - at] for a, b in gold}))
+                questions.append(
+                    Question(str(qa["question"]), split, tuple(sorted(gold)), texts, context)
+                )
     return "".join(parts), questions, titles
 
 
-def holds(answer: Any, gold: tuple[tuple[int, int], ...]) -> bool:
-    """Whether an answer's span covers one of the gold spans."""
-    return any(answer.start <= s and answer.end >= e for s, e in gold)
+def holds(answer: Any, q: Question) -> bool:
+    """Whether an answer's span covers one of the gold spans (in the text document), or
+    (in the PDF, whose offsets differ) its text, read as letters and digits only, holds a
+    gold answer and lies within the gold paragraph."""
+    if PDF_MODE:
+        shown = _letters(answer.text)
+        return shown in _letters(q.context) and any(_letters(g) in shown for g in q.answers)
+    return any(answer.start <= s and answer.end >= e for s, e in q.gold)
+
+
+PDF_MODE = False
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _letters(text: str) -> str:
+    return _NOT_ALNUM.sub("", text).lower()
+
+
+def write_pdf(text: str, path: Path) -> Path:
+    """The document as a PDF (Letter pages, PyMuPDF's Story), each article's title a
+    heading, with a running head and page number on every page, as in a book."""
+    import html
+
+    import pymupdf
+
+    body = []
+    for block in text.split("\n\n"):
+        if not block:
+            continue
+        tag = "h2" if len(block) < 80 and "." not in block else "p"
+        body.append(f"<{tag}>{html.escape(block)}</{tag}>")
+    story = pymupdf.Story("".join(body))
+    writer = pymupdf.DocumentWriter(str(path))
+    page_rect = pymupdf.paper_rect("letter")
+    where = page_rect + (72, 72, -72, -72)
+    more = True
+    while more:
+        device = writer.begin_page(page_rect)
+        more, _ = story.place(where)
+        story.draw(device)
+        writer.end_page()
+    writer.close()
+    doc = pymupdf.open(str(path))
+    for number, page in enumerate(doc, 1):
+        page.insert_text((72, 50), f"SQuAD 2.0 dev articles    {number}", fontsize=9)
+    doc.save(str(path), incremental=True, encryption=0)
+    doc.close()
+    return path
 
 
 RULES = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
@@ -166,16 +223,16 @@ def measure(
         if rules:
             weights = engine.keyword_weights(scope, q.text)
             share, count = engine.keyword_coverage(weights, top.text) if top else (0.0, 0.0)
-            tops.append((bool(q.gold), share, count, bool(top and q.gold and holds(top, q.gold))))
+            tops.append((bool(q.gold), share, count, bool(top and q.gold and holds(top, q))))
         if not q.gold:
             abstain_u += result.no_answer
             continue
         abstain_a += result.no_answer
-        guess_holds = top is not None and holds(top, q.gold)
+        guess_holds = top is not None and holds(top, q)
         guess += guess_holds
-        first += bool(result.answers) and holds(result.answers[0], q.gold)
-        top5 += any(holds(a, q.gold) for a in result.answers[:5])
-        top5m += any(holds(a, q.gold) for a in result.candidates[:5])
+        first += bool(result.answers) and holds(result.answers[0], q)
+        top5 += any(holds(a, q) for a in result.answers[:5])
+        top5m += any(holds(a, q) for a in result.candidates[:5])
         lost += guess_holds and result.no_answer
     na, nu = max(len(answerable), 1), max(len(impossible), 1)
     return {
@@ -194,7 +251,9 @@ def measure(
 
 
 def factset() -> dict[str, Any]:
-    """The same figures on the generated fact set (every question answerable)."""
+    """The same figures on the generated fact set (every question answerable, text)."""
+    global PDF_MODE
+    PDF_MODE = False
     sys.path.insert(0, str(ROOT))
     from tests.factset import generate
 
@@ -224,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--factset", action="store_true", help="also the generated fact set")
     parser.add_argument("--json", action="store_true", help="one JSON line only")
     parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="ask over the document made a PDF (benchmarks/out/squad.pdf), read as the app does",
+    )
+    parser.add_argument(
         "--abstention", action="store_true", help="would a coverage rule separate? (issue 27)"
     )
     args = parser.parse_args(argv)
@@ -233,9 +297,21 @@ def main(argv: list[str] | None = None) -> int:
     data = json.loads(Path(args.data).read_text(encoding="utf-8"))
     text, questions, titles = build(data)
     started = time.perf_counter()
-    scope = OpenedDocument.from_document(Document.from_text(text, "squad"))
+    if args.pdf:
+        global PDF_MODE
+        PDF_MODE = True
+        out_dir = ROOT / "benchmarks" / "out"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        pdf = out_dir / "squad.pdf"
+        if not pdf.exists():
+            write_pdf(text, pdf)
+        scope = engine.open_document(pdf)
+    else:
+        scope = OpenedDocument.from_document(Document.from_text(text, "squad"))
     out: dict[str, Any] = {
-        "document_chars": len(text),
+        "document": "pdf" if args.pdf else "text",
+        "pages": scope.doc.page_count if args.pdf else None,
+        "document_chars": len(scope.doc.text),
         "passages": scope.total_passages,
         "index_seconds": round(time.perf_counter() - started, 2),
         "held_out": sorted(HELD_OUT),

@@ -8,7 +8,7 @@ import pytest
 
 from desktop_qa.core.documents.document import Document
 from desktop_qa.core.reading import engine
-from desktop_qa.core.reading.engine import KEYWORD_COVERAGE, OpenedDocument
+from desktop_qa.core.reading.engine import OpenedDocument
 from desktop_qa.core.reading.query import Query
 from tests.factset import generate
 
@@ -40,7 +40,6 @@ def test_keyword_mode_shows_a_partial_match_as_a_match_and_no_answer_only_withou
     (benchmarks/squad_questions.py), so a match of half the words is listed as a match,
     its share of the words as its probability; "no answer" only when no passage shares a
     word with the question, worded as keyword search."""
-    assert KEYWORD_COVERAGE is None
     scope, _fd = facts_scope("Congress has already launched proceedings on the rocket.")
     result = engine.keyword_answers(scope, Query("What is the launch code?", top_k=5))
     assert not result.no_answer and result.answers == result.candidates

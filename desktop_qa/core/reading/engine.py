@@ -158,11 +158,12 @@ KEYWORD_PASSAGES = 8
 CLOSE_WEIGHT = 0.2
 KIND_WEIGHT = 0.3
 PRIOR_WEIGHT = 0.5
-# "No answer" in keyword mode: when no listed sentence holds KEYWORD_COVERAGE of the words'
-# weight. Off (None): measured on real questions, no such rule separated answerable from
-# unanswerable ones (docs/performance.md §2), so keyword mode makes no claim about
-# answerability and shows its matches as matches.
-KEYWORD_COVERAGE: float | None = None
+# Keyword mode makes no claim about answerability: "no answer" only when no passage
+# shares a word with the question. A coverage rule (no answer when the best sentence holds
+# less than half the question's words) was measured not to separate answerable from
+# unanswerable real questions (docs/performance.md §2, benchmarks/squad_questions.py
+# --abstention), so a match is shown as a match.
+
 # Up to this many passages are counted per question word to weigh it (rarer weighs more).
 RARITY_SAMPLE = 200
 
@@ -206,11 +207,9 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     holds (rarity-weighted), how close together they stand, whether it holds
     the kind of answer asked for, and its passage's rank (module constants
     above); ``score`` is that sum (higher is better) and ``probability`` the
-    share of the question's content words (weighted by
-    rarity) that the sentence holds, the same whatever else is listed: not a
-    model probability. "No answer" only when no passage shares a word with
-    the question (or, with ``KEYWORD_COVERAGE`` set, no sentence holds that
-    share of the weight).
+    share of the question's content words (weighted by rarity) that the
+    sentence holds, the same whatever else is listed: not a model probability.
+    "No answer" only when no passage shares a word with the question.
     """
     started = time.perf_counter()
     pending = tuple(getattr(scope, "pending_pages", ()))
@@ -218,35 +217,34 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     weights = keyword_weights(scope, query.question) if hits else {}
     kind = sentences.question_kind(query.question)
     top = max((h.score for h in hits), default=0.0)
-    scored: list[tuple[float, int, int, int, int, float, float]] = []
+    n = len(weights)
+    stems = query_stems(query.question)
+    scored: list[tuple[float, int, int, int, int, float]] = []
     for rank, hit in enumerate(hits):
         doc = scope.document(hit.source)
         text = doc.text
         prior = hit.score / top if top > 0 else 0.0
         for a, b in sentences.split(text, hit.passage.start, hit.passage.end):
-            a, b = edges.whole_sentence(doc, *cut_runon(text, a, b, query_stems(query.question)))
+            a, b = edges.whole_sentence(doc, *cut_runon(text, a, b, stems))
             piece = edges.answer_text(doc, a, b)
             share, count = keyword_coverage(weights, piece)
             if count == 0:
                 continue
             score = (
                 share
-                + CLOSE_WEIGHT * sentences.closeness(piece, weights)
+                + (CLOSE_WEIGHT * sentences.closeness(piece, weights) if count * n > 1 else 0.0)
                 + KIND_WEIGHT * sentences.has_kind(kind, piece, weights)
                 + PRIOR_WEIGHT * prior
             )
-            scored.append((score, rank, a, b, hit.source, share, count))
+            scored.append((score, rank, a, b, hit.source, share))
     scored.sort(key=lambda c: (-c[0], c[1], c[2]))
     answers: list[Answer] = []
-    found = False
     shown: set[tuple[int, int, int]] = set()
-    for score, _rank, a, b, source, share, count in scored:
+    for score, _rank, a, b, source, share in scored:
         if (source, a, b) in shown:  # a sentence two passages share (one cut by a page)
             continue
         shown.add((source, a, b))
         answers.append(make_answer(scope.document(source), a, b, score, share))
-        if KEYWORD_COVERAGE is None or (share >= KEYWORD_COVERAGE and count > 0.5):
-            found = True
         if len(answers) == query.top_k:
             break
     return QueryResult(
@@ -254,11 +252,11 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
         document=scope.name,
         model_name=KEYWORD_MODEL_NAME,
         trained=False,
-        no_answer=not found,
+        no_answer=not answers,
         null_score=None,
         best_span_score=answers[0].score if answers else None,
-        threshold=KEYWORD_COVERAGE if KEYWORD_COVERAGE is not None else 0.0,
-        answers=tuple(answers) if found else (),
+        threshold=0.0,  # no coverage rule (above)
+        answers=tuple(answers),
         candidates=tuple(answers),
         # The keyword index ranks every passage of the scope.
         read=Read(

@@ -97,6 +97,8 @@ def before(doc: Document, start: int, *, same_page: bool = False) -> int | None:
 def whole_words(doc: Document, start: int, end: int) -> tuple[int, int]:
     """Widen a span so it neither starts nor ends inside a word hyphenated over a page."""
     text = doc.text
+    if doc.kind == "text" or not (_line_end(text, end + 1) or _line_start(text, start)):
+        return start, end  # within a line: extraction joined its words already
     e = end + 1 if end < len(text) and text[end] in "-‐‑" else end
     nxt = next_after(doc, e) if e > 0 else None
     if nxt is not None and _hyphen_break(doc, e - 1, nxt):  # "busi-" | page | "ness"
@@ -121,6 +123,8 @@ def whole_sentence(doc: Document, start: int, end: int) -> tuple[int, int]:
     "Grisham's right ..."). Then whole words.
     """
     text = doc.text
+    if doc.kind == "text" or not (_line_end(text, end) or _line_start(text, start)):
+        return start, end  # within a line of a paragraph: no break to cross
     nxt = next_after(doc, end, same_page=True)
     if nxt is not None and _goes_on(doc, start, end, nxt):
         pieces = sentences.split(text, nxt, _paragraph_end(text, nxt))
@@ -133,6 +137,21 @@ def whole_sentence(doc: Document, start: int, end: int) -> tuple[int, int]:
         if pieces and _goes_on(doc, pieces[-1][0], last + 1, start):
             start = pieces[-1][0]
     return whole_words(doc, start, end)
+
+
+def _line_end(text: str, end: int) -> bool:
+    """Whether only spaces stand between ``end`` and a line break (or the text's end)."""
+    while end < len(text) and text[end] == " ":
+        end += 1
+    return end >= len(text) or text[end] == "\n"
+
+
+def _line_start(text: str, start: int) -> bool:
+    """Whether only spaces stand between a line break (or the text's start) and ``start``."""
+    start -= 1
+    while start >= 0 and text[start] == " ":
+        start -= 1
+    return start < 0 or text[start] == "\n"
 
 
 def _goes_on(doc: Document, start: int, end: int, nxt: int) -> bool:
