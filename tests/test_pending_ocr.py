@@ -134,6 +134,7 @@ def test_text_output_names_the_pages_not_read_yet(
     assert "not read yet: page 3, scanned, still being OCR'd" in out
 
 
+@pytest.mark.slow  # OCR in a worker, then the question read twice, in the window
 def test_the_window_asks_text_pages_first_and_again_once_the_scan_is_read(
     qtbot, make_window, oracle_pack: Path, tmp_path: Path
 ) -> None:

@@ -150,3 +150,32 @@ def test_model_download_list_names_the_recommended_packs(
         assert row["answer_s_on_book"] > 0 and row["architecture"]
     code, _, err = _run(["model", "download", "some/repo", "--list"], capsys)
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_random_roberta_build_refuses_a_wordpiece_vocab_or_a_bad_tokenizer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One error line each, before any export, and nothing left behind."""
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\nword\n", encoding="utf-8")
+    bad = tmp_path / "tokenizer.json"
+    bad.write_text("{not json", encoding="utf-8")
+    big = tmp_path / "big.json"
+    from desktop_qa.packs.vocab import base_vocab, pad_vocab, write_tokenizer
+
+    write_tokenizer(pad_vocab(base_vocab(), 1500), big)  # 1,500 entries for a 1,000 config
+    cases = [
+        (["--vocab", str(vocab)], "tokenizes with byte-level BPE, not a WordPiece vocab.txt"),
+        (["--tokenizer", str(bad)], "cannot read tokenizer"),
+        (["--vocab", str(vocab), "--tokenizer", str(big)], "not both"),
+        (["--tokenizer", str(big)], "has 1,500 entries but this model config has 1,000"),
+    ]
+    for extra, words in cases:
+        out = tmp_path / "out"
+        code, _, err = _run(
+            ["model", "build", "--random-init", "tiny-roberta", *extra, str(out)], capsys
+        )
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+        assert words in lines[0], lines[0]
+        assert not out.exists()

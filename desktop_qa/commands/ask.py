@@ -259,6 +259,13 @@ def run(args: argparse.Namespace) -> int:
         if completion is not None:
             # Answered before the scans were read: read them now, so the document
             # is cached whole and the next question covers them.
+            if _can_prompt() and sys.stderr.isatty():  # a person is waiting for the prompt
+                print(
+                    "reading the scanned pages (OCR) so the next question covers them; "
+                    "Ctrl+C stops (pages read are kept)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             whole = completion.wait()
             if whole is not None:
                 whole.close()

@@ -400,8 +400,8 @@ def ocr_pages(
         mdoc = pymupdf.open(
             str(path), filetype=suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
         )
-    wanted = sorted(set(pages))
     total = mdoc.page_count
+    wanted = sorted(n for n in set(pages) if 0 <= n < total)  # the file may have changed
 
     def upcoming(after: int) -> Iterator[tuple[int, Any]]:
         for n in wanted:
@@ -414,7 +414,7 @@ def ocr_pages(
         if mdoc.needs_pass:
             _authenticate(mdoc, path, password)
         for n in wanted:
-            if n < total and reader.read(mdoc.load_page(n), n, total) is not None:
+            if reader.read(mdoc.load_page(n), n, total) is not None:
                 read += 1
     finally:
         reader.close(finished=False)  # the words stay stored for the open that joins them
