@@ -242,11 +242,18 @@ def test_an_email_of_a_million_tiny_parts_is_one_line(tmp_path: Path):
     assert result["peak_mb"] < 150, result  # refused from the raw bytes, never parsed
 
 
-def test_an_email_of_hundreds_of_attachments_is_one_line(tmp_path: Path):
+@pytest.mark.parametrize("named", [True, False])  # counted in the raw bytes / as parsed
+def test_an_email_of_hundreds_of_attachments_is_one_line(tmp_path: Path, named: bool):
     docx = gen.docx_bytes()
-    path = gen.eml_many_attachments(tmp_path / "many.eml", 497, docx, "note.docx")
+    path = gen.eml_many_attachments(tmp_path / "many.eml", 497, docx, "note.docx", named)
     assert path.stat().st_size < 4 << 20
     is_refused(find(tmp_path, path), path, "more than 100 attachments")
+    if named:  # refused by the check that runs before any parsing (cached or not)
+        from desktop_qa.core.documents import formats
+        from desktop_qa.core.errors import UserError
+
+        with pytest.raises(UserError, match="more than 100 attachments"):
+            formats.check(path)
 
 
 def test_an_email_whose_attachments_fit_is_read(tmp_path: Path):
