@@ -286,3 +286,30 @@ def test_library_lists_an_expanding_file_as_failed_and_reads_the_rest(tmp_path: 
     assert rows["shared.xlsx"]["state"] == "failed", rows
     assert "characters of text" in rows["shared.xlsx"]["error"], rows
     assert rows["deep.html"]["state"] != "failed", rows
+
+
+def test_a_worker_thread_reads_under_the_same_budgets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The window and the library load documents off the main thread: each thread's
+    conversion gets its own budget (a context variable, fresh in a new thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from desktop_qa.core.documents import formats
+    from desktop_qa.core.documents.document import load_document
+    from desktop_qa.core.documents.formats import budget
+    from desktop_qa.core.errors import UserError
+
+    monkeypatch.setattr(budget, "MAX_TEXT_CHARS", 4 << 20)
+    sheet = gen.xlsx_shared(tmp_path / "five.xlsx", 5)  # 5 MB of text
+    deep = gen.html_nested(tmp_path / "deep.html", 120_000)
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(load_document, path) for path in (sheet, deep)]
+        errors = []
+        for future in futures:
+            with pytest.raises(UserError) as caught:
+                future.result()
+            errors.append(str(caught.value))
+    assert "characters of text" in errors[0] and "levels deep" in errors[1], errors
+    assert budget.current() is None  # nothing leaks into the caller's context
+    formats._RECENT.clear()
