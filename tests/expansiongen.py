@@ -455,3 +455,18 @@ def epub_nested(path: Path, depth: int) -> Path:
             f'<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Intro.</p>{body}</body></html>',
         )
     return path
+
+
+def pptx_nested_groups(path: Path, depth: int) -> Path:
+    """A slide whose text box sits in groups nested ``depth`` deep (the FACT in it)."""
+    import pptx as python_pptx
+    from pptx.util import Inches
+
+    deck = python_pptx.Presentation()
+    shapes = deck.slides.add_slide(deck.slide_layouts[6]).shapes
+    for _ in range(depth):
+        shapes = shapes.add_group_shape().shapes
+    box = shapes.add_textbox(Inches(1), Inches(1), Inches(4), Inches(1))
+    box.text_frame.text = f"The password is {FACT}."
+    deck.save(path)
+    return path

@@ -219,6 +219,11 @@ def test_odt_tables_nested_deep_are_read(tmp_path: Path, depth: int):
     is_read(find(tmp_path, path))
 
 
+def test_pptx_groups_nested_deep_are_read(tmp_path: Path):
+    """Shapes in groups in groups: past 8 levels their text used to vanish."""
+    is_read(find(tmp_path, gen.pptx_nested_groups(tmp_path / "groups.pptx", 40)))
+
+
 def test_odt_lists_nested_a_thousand_deep_are_read(tmp_path: Path):
     is_read(find(tmp_path, gen.odt_nested_lists(tmp_path / "lists.odt", 1000)))
 
