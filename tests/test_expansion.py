@@ -169,6 +169,27 @@ def test_xml_parts_are_counted_as_they_inflate(monkeypatch: pytest.MonkeyPatch):
     assert gen.FACT in formats.sections(data, ".docx", "report.docx")[0].html
 
 
+def test_an_rtf_past_the_text_budget_is_refused_before_it_is_converted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """striprtf converts a whole file (0.5 s of CPU a MB) before its text can be counted."""
+    import striprtf.striprtf
+
+    from desktop_qa.core.documents import formats
+    from desktop_qa.core.documents.formats import budget
+
+    def never(*args: object, **kwargs: object) -> str:
+        raise AssertionError("converted")
+
+    big = gen.rtf_big(tmp_path / "big.rtf", 11).read_bytes()
+    monkeypatch.setattr(striprtf.striprtf, "rtf_to_text", never)
+    with pytest.raises(budget.BudgetExceeded, match="8,000,000 characters of text"):
+        formats.sections(big, ".rtf", "big.rtf")
+    monkeypatch.undo()
+    small = gen.rtf_big(tmp_path / "small.rtf", 0.1).read_bytes()
+    assert gen.FACT in formats.sections(small, ".rtf", "small.rtf")[0].html
+
+
 # -- nesting ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("tag", "depth"), [("div", 350), ("ul", 350), ("blockquote", 350), ("table", 300),
