@@ -8,7 +8,7 @@ disk; the 2 GiB "thumbnails" take a few seconds each to deflate) into
 ``--out`` (a temporary folder by default), then runs ``desktop-qa find FILE
 "Zanzibar quokka" --json`` on each in a child process with its address space
 limited (``RLIMIT_AS``, ``--limit-gb``) and a time limit, from a fresh cache.
-Prints one line per case: seconds, peak RSS (``ru_maxrss`` of the child),
+Prints one line per case: seconds (wall and CPU), peak RSS (``ru_maxrss`` of the child),
 exit code, matches found or the ``error:`` line, and whether that is what the
 case should give (``read``: the fact found; else words of its one line).
 With ``--baseline DIR`` each case also runs on that checkout (say ``main``
@@ -57,11 +57,11 @@ def cases() -> list[Case]:
             d / "thumb.eml", [("r.docx", gen.docx_thumbnail_bomb(d / "t.docx").read_bytes())]),
          "read"),
         ("docx document.xml 4 KB declared, 2 GiB", lambda d: gen.docx_lying_document(
-            d / "lie.docx"), "inflates"),
+            d / "lie.docx"), "damaged zip container"),
         ("docx thumbnail 4 KB declared, 2 GiB", lambda d: gen.docx_lying(
             d / "lie2.docx", "docProps/thumbnail.jpeg"), "read"),
-        ("docx styles.xml 4 KB declared, 2 GiB", lambda d: gen.docx_lying(
-            d / "lie3.docx", "word/numbering.xml"), "inflates"),
+        ("docx numbering.xml 4 KB declared, 2 GiB", lambda d: gen.docx_lying(
+            d / "lie3.docx", "word/numbering.xml"), "damaged zip container"),
         ("odt tables nested 24", lambda d: gen.odt_nested_tables(d / "t24.odt", 24), "read"),
         ("odt tables nested 26", lambda d: gen.odt_nested_tables(d / "t26.odt", 26), "read"),
         ("odt lists nested 1,000", lambda d: gen.odt_nested_lists(d / "l1000.odt", 1000),
@@ -132,6 +132,7 @@ def run(repo: Path, path: Path, limit: int, timeout: float) -> dict:
         pass
     return {
         "seconds": round(seconds, 2),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),  # what a loaded machine hides
         "peak_mb": round(usage.ru_maxrss / 1024),
         "code": "timeout" if killed else child.returncode,
         "matches": matches,

@@ -370,8 +370,11 @@ def eml_many_parts(path: Path, parts: int) -> Path:
     return path
 
 
-def eml_many_attachments(path: Path, count: int, attachment: bytes, name: str) -> Path:
-    """An e-mail carrying ``count`` copies of one attachment (written as MIME by hand: fast)."""
+def eml_many_attachments(
+    path: Path, count: int, attachment: bytes, name: str, named: bool = True
+) -> Path:
+    """An e-mail carrying ``count`` copies of one attachment (written as MIME by hand: fast);
+    ``named=False``: no ``filename=`` parameter (the attachments are then all "attachment")."""
     encoded = base64.encodebytes(attachment)
     with open(path, "wb") as fh:
         fh.write(b"From: a@example.org\r\nSubject: many\r\nMIME-Version: 1.0\r\n"
@@ -381,9 +384,9 @@ def eml_many_attachments(path: Path, count: int, attachment: bytes, name: str) -
         for i in range(count):
             fh.write(
                 b"--zz\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: "
-                b'base64\r\nContent-Disposition: attachment; filename="'
-                + f"{i}-{name}".encode()
-                + b'"\r\n\r\n'
+                b"base64\r\nContent-Disposition: attachment"
+                + (f'; filename="{i}-{name}"'.encode() if named else b"")
+                + b"\r\n\r\n"
                 + encoded
             )
         fh.write(b"--zz--\r\n")
@@ -451,4 +454,19 @@ def epub_nested(path: Path, depth: int) -> Path:
             "c.xhtml",
             f'<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Intro.</p>{body}</body></html>',
         )
+    return path
+
+
+def pptx_nested_groups(path: Path, depth: int) -> Path:
+    """A slide whose text box sits in groups nested ``depth`` deep (the FACT in it)."""
+    import pptx as python_pptx
+    from pptx.util import Inches
+
+    deck = python_pptx.Presentation()
+    shapes = deck.slides.add_slide(deck.slide_layouts[6]).shapes
+    for _ in range(depth):
+        shapes = shapes.add_group_shape().shapes
+    box = shapes.add_textbox(Inches(1), Inches(1), Inches(4), Inches(1))
+    box.text_frame.text = f"The password is {FACT}."
+    deck.save(path)
     return path

@@ -169,6 +169,27 @@ def test_xml_parts_are_counted_as_they_inflate(monkeypatch: pytest.MonkeyPatch):
     assert gen.FACT in formats.sections(data, ".docx", "report.docx")[0].html
 
 
+def test_an_rtf_past_the_text_budget_is_refused_before_it_is_converted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """striprtf converts a whole file (0.5 s of CPU a MB) before its text can be counted."""
+    import striprtf.striprtf
+
+    from desktop_qa.core.documents import formats
+    from desktop_qa.core.documents.formats import budget
+
+    def never(*args: object, **kwargs: object) -> str:
+        raise AssertionError("converted")
+
+    big = gen.rtf_big(tmp_path / "big.rtf", 11).read_bytes()
+    monkeypatch.setattr(striprtf.striprtf, "rtf_to_text", never)
+    with pytest.raises(budget.BudgetExceeded, match="8,000,000 characters of text"):
+        formats.sections(big, ".rtf", "big.rtf")
+    monkeypatch.undo()
+    small = gen.rtf_big(tmp_path / "small.rtf", 0.1).read_bytes()
+    assert gen.FACT in formats.sections(small, ".rtf", "small.rtf")[0].html
+
+
 # -- nesting ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("tag", "depth"), [("div", 350), ("ul", 350), ("blockquote", 350), ("table", 300),
@@ -176,6 +197,18 @@ def test_xml_parts_are_counted_as_they_inflate(monkeypatch: pytest.MonkeyPatch):
 )  # fmt: skip
 def test_a_fact_under_deep_html_nesting_is_found(tmp_path: Path, tag: str, depth: int):
     path = gen.html_nested(tmp_path / "deep.html", depth, tag)
+    is_read(find(tmp_path, path))
+
+
+def test_a_table_cell_taller_than_a_page_keeps_its_text(tmp_path: Path):
+    """A page laid out in one big table cell: MuPDF cannot split the row and used to cut
+    the rest of the page without a word; it is laid out again as blocks."""
+    cell = "".join(f"<p>Paragraph {i} of the page.</p>" for i in range(200))
+    path = tmp_path / "layout-table.html"
+    path.write_text(
+        f"<html><body><table><tr><td>{cell}<p>The password is {gen.FACT}.</p></td>"
+        "<td>menu</td></tr></table></body></html>"
+    )
     is_read(find(tmp_path, path))
 
 
@@ -207,6 +240,11 @@ def test_odt_tables_nested_deep_are_read(tmp_path: Path, depth: int):
     is_read(find(tmp_path, path))
 
 
+def test_pptx_groups_nested_deep_are_read(tmp_path: Path):
+    """Shapes in groups in groups: past 8 levels their text used to vanish."""
+    is_read(find(tmp_path, gen.pptx_nested_groups(tmp_path / "groups.pptx", 40)))
+
+
 def test_odt_lists_nested_a_thousand_deep_are_read(tmp_path: Path):
     is_read(find(tmp_path, gen.odt_nested_lists(tmp_path / "lists.odt", 1000)))
 
@@ -218,8 +256,8 @@ def test_odt_nested_past_the_xml_parser_ceiling_is_one_line(tmp_path: Path):
 
 # -- work multiplied: styles, MIME parts, attachments ----------------------------------------
 def test_a_docx_of_many_styles_and_paragraphs_is_read(tmp_path: Path):
-    """Styles times paragraphs: 4,000 x 6,000 took minutes of CPU (over the 30 s limit)."""
-    path = gen.docx_styles(tmp_path / "styles.docx", 4000, 6000)
+    """Styles times paragraphs: 8,000 x 8,000 took over the 30 s of CPU the child has."""
+    path = gen.docx_styles(tmp_path / "styles.docx", 8000, 8000)
     is_read(find(tmp_path, path))
 
 
@@ -230,11 +268,18 @@ def test_an_email_of_a_million_tiny_parts_is_one_line(tmp_path: Path):
     assert result["peak_mb"] < 150, result  # refused from the raw bytes, never parsed
 
 
-def test_an_email_of_hundreds_of_attachments_is_one_line(tmp_path: Path):
+@pytest.mark.parametrize("named", [True, False])  # counted in the raw bytes / as parsed
+def test_an_email_of_hundreds_of_attachments_is_one_line(tmp_path: Path, named: bool):
     docx = gen.docx_bytes()
-    path = gen.eml_many_attachments(tmp_path / "many.eml", 497, docx, "note.docx")
+    path = gen.eml_many_attachments(tmp_path / "many.eml", 497, docx, "note.docx", named)
     assert path.stat().st_size < 4 << 20
     is_refused(find(tmp_path, path), path, "more than 100 attachments")
+    if named:  # refused by the check that runs before any parsing (cached or not)
+        from desktop_qa.core.documents import formats
+        from desktop_qa.core.errors import UserError
+
+        with pytest.raises(UserError, match="more than 100 attachments"):
+            formats.check(path)
 
 
 def test_an_email_whose_attachments_fit_is_read(tmp_path: Path):
@@ -267,3 +312,30 @@ def test_library_lists_an_expanding_file_as_failed_and_reads_the_rest(tmp_path: 
     assert rows["shared.xlsx"]["state"] == "failed", rows
     assert "characters of text" in rows["shared.xlsx"]["error"], rows
     assert rows["deep.html"]["state"] != "failed", rows
+
+
+def test_a_worker_thread_reads_under_the_same_budgets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The window and the library load documents off the main thread: each thread's
+    conversion gets its own budget (a context variable, fresh in a new thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from desktop_qa.core.documents import formats
+    from desktop_qa.core.documents.document import load_document
+    from desktop_qa.core.documents.formats import budget
+    from desktop_qa.core.errors import UserError
+
+    monkeypatch.setattr(budget, "MAX_TEXT_CHARS", 4 << 20)
+    sheet = gen.xlsx_shared(tmp_path / "five.xlsx", 5)  # 5 MB of text
+    deep = gen.html_nested(tmp_path / "deep.html", 120_000)
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(load_document, path) for path in (sheet, deep)]
+        errors = []
+        for future in futures:
+            with pytest.raises(UserError) as caught:
+                future.result()
+            errors.append(str(caught.value))
+    assert "characters of text" in errors[0] and "levels deep" in errors[1], errors
+    assert budget.current() is None  # nothing leaks into the caller's context
+    formats._RECENT.clear()

@@ -93,10 +93,7 @@ class Budget:
     def attachment(self, filename: str) -> None:
         self.attachments += 1
         if self.attachments > MAX_ATTACHMENTS:
-            raise BudgetExceeded(
-                f"{self.name} carries more than {MAX_ATTACHMENTS} attachments (the limit); "
-                "save the attachments you need and open them on their own"
-            )
+            raise too_many_attachments(self.name)
 
     def depth(self, levels: int, limit: int) -> None:
         if levels > limit:
@@ -112,6 +109,13 @@ def grid(rows: int, columns: int, sheet: str) -> None:
             f"{rows:,} rows by {columns:,} columns, over the {MAX_GRID_CELLS:,} cells of a "
             "sheet's grid (the limit); split it into smaller sheets"
         )
+
+
+def too_many_attachments(name: str) -> BudgetExceeded:
+    return BudgetExceeded(
+        f"{name} carries more than {MAX_ATTACHMENTS} attachments (the limit); "
+        "save the attachments you need and open them on their own"
+    )
 
 
 def too_deep(name: str, limit: int) -> BudgetExceeded:

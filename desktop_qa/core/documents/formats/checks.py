@@ -2,9 +2,9 @@
 
 Everything here reads the file's first bytes or its zip central directory
 (which lists every member's uncompressed size), never a member's content:
-a zip bomb is refused from what it declares, and Python's ``zipfile`` never
-inflates more than a member declares (it stops there and fails the CRC), so
-the declared sizes bound what any converter later reads.
+a zip bomb is refused from what it declares. Declared sizes can lie, and
+``ZipFile.read`` inflates up to 2 GiB in one call before it checks them, so
+what converters read is bounded again while it is inflated (``budget``).
 """
 
 from __future__ import annotations

@@ -70,8 +70,9 @@ def sanitize(data: bytes | str, name: str) -> str:
     target), never as a tree: libxml2 drops, in silence, whatever its tree nests
     past 256 levels (2,048 with its huge option), and a recursive walk would give up
     sooner. Any depth up to ``budget.MAX_HTML_DEPTH`` keeps its text; what nests
-    past ``LAYOUT_DEPTH`` allowed elements is laid out flat (its text, a line break
-    per block), since MuPDF would indent or shrink it off the page.
+    past ``LAYOUT_DEPTH`` allowed elements, and a table in a table, is laid out flat
+    (its text, a line break per block), since MuPDF would indent or shrink it off
+    the page.
     """
     import lxml.etree
 
@@ -111,6 +112,7 @@ class _Sanitizer:
         self.dropped = 0  # open elements inside a dropped one (its content goes too)
         self.emitted = 0  # allowed elements open in the output
         self.flat = 0  # open elements at or under the first one laid out flat
+        self.tables = 0  # tables open in the output (one in another is laid out flat)
 
     def start(self, tag: object, attrib: dict) -> None:
         self.closing.append(None)
@@ -129,10 +131,11 @@ class _Sanitizer:
             self.out.append(f"<{tag}/>")
             self.closing[-1] = ""
             return
-        if self.flat or self.emitted + _ROOM.get(tag, 1) > LAYOUT_DEPTH:
+        nested_table = tag == "table" and self.tables > 0  # MuPDF squeezes it a word a line
+        if self.flat or nested_table or self.emitted + _ROOM.get(tag, 1) > LAYOUT_DEPTH:
             self.flat = self.flat or 1
-            if tag in _BLOCKS:
-                self.out.append("<br/>")
+            if tag in _BLOCKS and self.out and not self.out[-1].startswith("<"):
+                self.out.append("<br/>")  # a break after text only: no run of empty lines
             self.closing[-1] = ""
             return
         attributes = ""
@@ -144,6 +147,7 @@ class _Sanitizer:
         self.out.append(f"<{tag}{attributes}>")
         self.closing[-1] = f"</{tag}>"
         self.emitted += 1
+        self.tables += tag == "table"
 
     def end(self, tag: object) -> None:
         closing = self.closing.pop()
@@ -155,6 +159,7 @@ class _Sanitizer:
         if closing:
             self.out.append(closing)
             self.emitted -= 1
+            self.tables -= closing == "</table>"
 
     def data(self, text: str) -> None:
         if not self.dropped:

@@ -34,6 +34,7 @@ MAX_HEADER_BYTES = 256 * 1024  # the header block of one part
 MAX_ATTACHMENT_DEPTH = 2  # a message attached to a message attached to a message
 _BOUNDARY = re.compile(rb"boundary\s*=", re.I)
 _CONTENT_TYPE = re.compile(rb"^content-type\s*:", re.I | re.M)
+_FILENAME = re.compile(rb"filename\*?\s*=", re.I)  # an attachment's name parameter
 _DECLARED = re.compile(rb'boundary\s*=\s*"?([^";\r\n]{1,200})', re.I)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 TEXT_ATTACHMENTS = (".txt", ".md", ".markdown", ".text", ".rst", ".csv")
@@ -63,6 +64,8 @@ def check_raw(data: bytes, name: str) -> None:
         raise _hostile(name, f"it declares more than {MAX_PARTS} MIME parts")
     if _delimiters(data, 2 * MAX_PARTS) > 2 * MAX_PARTS:
         raise _hostile(name, f"it has more than {MAX_PARTS} MIME parts")
+    if len(_FILENAME.findall(data)) > budget.MAX_ATTACHMENTS:  # before parsing or decoding
+        raise budget.too_many_attachments(name)
 
 
 def _delimiters(data: bytes, stop: int) -> int:

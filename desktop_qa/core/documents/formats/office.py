@@ -185,9 +185,10 @@ def pptx(data: bytes, name: str) -> list[Section]:
 
 
 def _shapes(shapes, title: bool = False, depth: int = 0) -> str:  # noqa: ANN001
-    """Text of shapes in reading order (top to bottom, then left to right); groups recursed."""
-    if depth > 8:
-        return ""
+    """Text of shapes in reading order (top to bottom, then left to right); groups recursed.
+
+    Groups in groups keep their text at any depth (they used to vanish past 8): the
+    recursion is bounded by python-pptx's XML parser, which stops at 256 levels."""
 
     def order(shape) -> tuple[int, int]:  # noqa: ANN001
         return (shape.top or 0, shape.left or 0)

@@ -127,8 +127,8 @@ def _blocks(parent, notes: _Notes) -> str:  # noqa: ANN001
 
     One walk with ``iterwalk`` per child (no recursion: tables in tables any depth
     keep their text, each table's own rows read once); a list or table that would
-    open more than ``LAYOUT_DEPTH`` HTML elements is laid out flat (a line break, its
-    text), and whatever nests in it is laid out afresh.
+    open more than ``LAYOUT_DEPTH`` HTML elements is laid out flat (its paragraphs,
+    one after the other).
     """
     from lxml import etree
 
@@ -158,10 +158,10 @@ def _blocks(parent, notes: _Notes) -> str:  # noqa: ANN001
                     out.append(f"<p>{escape(text)}</p>")
             elif tag in _STRUCTURE:
                 html, room = _STRUCTURE[tag]
-                if tag in (LIST, TABLE):
+                if tag in (LIST, TABLE):  # laid out flat: its paragraphs are blocks anyway
                     live = emitted + room <= LAYOUT_DEPTH
-                    if not live:
-                        out.append("<br/>")
+                    if tag == TABLE and any(end == "</table>" for end, _ in stack):
+                        live = False  # a table in a table: MuPDF squeezes it a word a line
                 if live:
                     out.append(f"<{html}>")
                     emitted += 1
