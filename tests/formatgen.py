@@ -366,3 +366,16 @@ def shared_string_bomb(path: Path, cells: int = 12_000, size: int = 1_000_000) -
     ).encode()
     path.write_bytes(zip_with(members))
     return path
+
+
+def broken_style_xlsx(path: Path, source: Path) -> Path:
+    """``source`` with a cell whose style number is empty (``s=""``), which openpyxl refuses."""
+    with zipfile.ZipFile(source) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    assert '<c r="A1" t="inlineStr">' in sheet
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(
+        '<c r="A1" t="inlineStr">', '<c r="A1" s="" t="inlineStr">'
+    ).encode()
+    path.write_bytes(zip_with(members))
+    return path

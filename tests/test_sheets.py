@@ -165,6 +165,7 @@ def test_one_shared_string_in_every_cell_is_refused_at_the_text_limit(tmp_path, 
 
 
 def test_a_table_row_in_a_document_is_its_own_paragraph_and_answer(tmp_path, capsys):
+    """A Word table: each row a paragraph, the answer a row framed by the column names."""
     import docx as python_docx
 
     document = python_docx.Document()
@@ -186,3 +187,34 @@ def test_a_table_row_in_a_document_is_its_own_paragraph_and_answer(tmp_path, cap
     assert main(["ask", str(path), "Who approved the laptop refresh?", "--json"]) == 0
     best = json.loads(capsys.readouterr().out)["answers"][0]
     assert best["text"] == row
+    assert best["context"] == (  # framed by the table's first row
+        "Name: Ann Lee; Role: approved the laptop refresh; "
+        "Note: in March, after a long review of quotes"
+    )
+
+
+def test_a_sheet_wider_than_a_page_is_cut_into_bands_of_whole_columns(tmp_path, capsys):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for r in range(4):
+        workbook.active.append([f"cell{r}x{c} longer words here {c * 7}" for c in range(150)])
+    path = tmp_path / "huge.xlsx"
+    workbook.save(path)
+    data = text_of(capsys, path)
+    text = "\n\n".join(p["text"] for p in data["pages"])
+    for r in range(4):
+        for c in range(150):
+            assert f"cell{r}x{c} longer words here {c * 7}" in text
+    paragraphs = text.split("\n\n")
+    assert not [p for p in paragraphs if p.split()[0].isdigit()]  # no row number in the text
+    assert len(data["pages"]) > 1
+    with formats.open_laid_out(path) as pdf:
+        assert all(page.rect.width <= 7200 for page in pdf)
+
+
+def test_a_style_openpyxl_refuses_does_not_lose_the_cells(books, tmp_path, capsys):
+    path = formatgen.broken_style_xlsx(tmp_path / "odd-style.xlsx", books / "budget.xlsx")
+    paragraphs = text_of(capsys, path)["pages"][0]["text"].split("\n\n")
+    assert "Item Owner Amount Note" in paragraphs
+    assert "Laptop refresh Marta Silva 24000 approved by the board" in paragraphs  # unstyled

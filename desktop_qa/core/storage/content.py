@@ -33,7 +33,8 @@ from desktop_qa.core.documents.navigation import OutlineEntry
 # documents opened for viewing without text (``unanswerable``).
 # 5: a converted format's citation map stored with its content (``citations``).
 # 6: a line ending in a dash joins the next without a space ("wrong—even").
-# 7: spreadsheets: every column, values as shown, each row its own paragraph (no gutter).
+# 7: spreadsheets: every column, values as shown, each row its own paragraph (no gutter);
+# a table row of a converted document is its own paragraph too.
 PIPELINE_VERSION = 7
 # The per-document arrays stored beside the text.
 ARRAYS = (

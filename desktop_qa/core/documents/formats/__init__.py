@@ -180,19 +180,21 @@ def page_names(doc: Any) -> list[str]:
 
 
 def row_context(doc: Any, start: int, end: int) -> tuple[str, int, int] | None:
-    """An answer inside one spreadsheet row, framed by its column names.
+    """An answer inside one table row (a sheet's or a document's), framed by its column names.
 
     ("Item: Laptop refresh; Owner: Marta Silva; Amount: 24,000", a, b) with
     ``context[a:b]`` the answer; None when the answer is not within one row
-    below a header row (other formats, a sheet without column names).
+    below a header row (other formats, a table without column names).
     """
     if doc.path is None or doc.path.suffix.lower() not in SUFFIXES or doc.kind == "text":
         return None
     page = doc.page_of(start, end)
     cmap = None if page is None else getattr(doc, "citations", None)
-    if cmap is None or not 0 <= page < len(cmap.pages) or not cmap.pages[page].headers:
+    if cmap is None or not 0 <= page < len(cmap.pages):
         return None
     info = cmap.pages[page]
+    if not info.headers and not info.table_headers:
+        return None
     text = doc.text
     para_start = text.rfind("\n\n", 0, start)
     para_start = 0 if para_start < 0 else para_start + 2
@@ -202,23 +204,23 @@ def row_context(doc: Any, start: int, end: int) -> tuple[str, int, int] | None:
         return None
     ids = doc.char_box[para_start:para_end]
     wanted = sorted({int(i) for i in ids if i >= 0})
-    rects = {i: tuple(float(v) for v in doc.boxes[i]) for i in wanted}
-    where = dict(zip(wanted, cmap.cells(page, [rects[i] for i in wanted]), strict=True))
-    rows = {cell[0] for cell in where.values() if cell is not None}
-    if len(rows) != 1 or info.header_row in rows:
+    frame = cmap.row_frame(page, [tuple(float(v) for v in doc.boxes[i]) for i in wanted])
+    if frame is None:
         return None
-    pieces: list[tuple[str, int, int]] = []  # (column letter, start, end) in doc.text
+    keys, names = frame
+    where = dict(zip(wanted, keys, strict=True))
+    pieces: list[tuple[object, int, int]] = []  # (column key, start, end) in doc.text
     for offset, box in enumerate(ids.tolist(), para_start):
-        cell = where.get(box) if box >= 0 else None
-        if cell is None:
+        key = where.get(box) if box >= 0 else None
+        if key is None:
             continue
-        if pieces and pieces[-1][0] == cell[1]:
-            pieces[-1] = (cell[1], pieces[-1][1], offset + 1)
+        if pieces and pieces[-1][0] == key:
+            pieces[-1] = (key, pieces[-1][1], offset + 1)
         else:
-            pieces.append((cell[1], offset, offset + 1))
+            pieces.append((key, offset, offset + 1))
     out, a, b = "", None, None
-    for letter, p0, p1 in pieces:
-        out += ("; " if out else "") + f"{info.headers.get(letter, letter)}: "
+    for key, p0, p1 in pieces:
+        out += ("; " if out else "") + f"{names.get(key, key)}: "
         base = len(out) - p0
         if a is None and start < p1:
             a = base + max(start, p0)

@@ -36,8 +36,12 @@ class PageInfo:
     # A spreadsheet page: its column names by letter and the row they are read from (0: none).
     headers: dict[str, str] = field(default_factory=dict)
     header_row: int = 0
-    # A document's table rows on this page (x0, y0, x1, y1), where the layout put them.
-    table_rows: list[tuple[float, float, float, float]] = field(default_factory=list)
+    # A document's tables on this page, where the layout put them: rows (x0, y0, x1, y1,
+    # table, row), cells (x0, y0, x1, y1, table, row, cell), and the column names of the
+    # tables whose first row reads as a header.
+    table_rows: list[tuple] = field(default_factory=list)
+    table_cells: list[tuple] = field(default_factory=list)
+    table_headers: dict[int, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -117,6 +121,38 @@ class CitationMap:
             return [None] * len(boxes)
         return [_cell_at(info, b) for b in boxes]
 
+    def row_frame(self, page: int, boxes: list[tuple]) -> tuple[list, dict] | None:
+        """Where an answer's word ``boxes`` lie in one table row below a header row: each
+        box's column key (None outside a cell) and the column names by key; else None.
+
+        A spreadsheet's columns are its letters, named by its first row; a document
+        table's are its cells' numbers, named by the table's first row.
+        """
+        if not 0 <= page < len(self.pages) or not boxes:
+            return None
+        info = self.pages[page]
+        if info.sheet is not None:
+            if not info.headers or not info.columns or not info.rows:
+                return None
+            found = [_cell_at(info, b) for b in boxes]
+            rows = {cell[0] for cell in found if cell is not None}
+            if len(rows) != 1 or info.header_row in rows:
+                return None
+            return [cell[1] if cell else None for cell in found], info.headers
+        if not info.table_headers:
+            return None
+        placed = [_innermost(info.table_rows, b) for b in boxes]
+        keys = {row[4:6] for row in placed if row is not None}
+        if len(keys) != 1:
+            return None
+        table, row = keys.pop()
+        if row == 0 or table not in info.table_headers:
+            return None
+        cells = [c for c in info.table_cells if c[4] == table and c[5] == row]
+        found = [_innermost(cells, b) for b in boxes]
+        names = dict(enumerate(info.table_headers[table]))
+        return [cell[6] if cell else None for cell in found], names
+
     def to_json(self) -> dict:
         return {
             "version": VERSION,
@@ -130,6 +166,8 @@ class CitationMap:
                     "headers": p.headers,
                     "header_row": p.header_row,
                     "table_rows": p.table_rows,
+                    "table_cells": p.table_cells,
+                    "table_headers": p.table_headers,
                 }
                 for p in self.pages
             ],
@@ -149,34 +187,47 @@ class CitationMap:
                     rows=[(float(y), int(row)) for y, row in p["rows"]],
                     headers={str(k): str(v) for k, v in p["headers"].items()},
                     header_row=int(p["header_row"]),
-                    table_rows=[tuple(float(v) for v in r) for r in p["table_rows"]],
+                    table_rows=[_numbers(r, 4) for r in p["table_rows"]],
+                    table_cells=[_numbers(c, 4) for c in p["table_cells"]],
+                    table_headers={int(k): list(v) for k, v in p["table_headers"].items()},
                 )
                 for p in data["pages"]
             ]
         )
 
 
-def _rows_as_blocks(words: list, rows: list[tuple[float, float, float, float]]) -> list:
+def _numbers(values: list, floats: int) -> tuple:
+    return tuple(float(v) if n < floats else int(v) for n, v in enumerate(values))
+
+
+def _innermost(rects: list[tuple], box: tuple) -> tuple | None:
+    """The smallest of ``rects`` (x0, y0, x1, y1, ...) holding the centre of ``box``."""
+    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    best, area = None, 0.0
+    for rect in rects:
+        x0, y0, x1, y1 = rect[:4]
+        if x0 - 1 <= x <= x1 + 1 and y0 - 1 <= y <= y1 + 1:
+            size = (x1 - x0) * (y1 - y0)
+            if best is None or size < area:
+                best, area = rect, size
+    return best
+
+
+def _rows_as_blocks(words: list, rows: list[tuple]) -> list:
     """A document's words with each table row one block (a paragraph of the text), in order.
 
     A word belongs to the innermost row whose rectangle holds its centre (a nested
     table's row inside its outer row); the row's words follow its first word.
     """
 
-    def row_of(w) -> int | None:  # noqa: ANN001
-        x, y = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
-        best, area = None, 0.0
-        for n, (x0, y0, x1, y1) in enumerate(rows):
-            if x0 - 1 <= x <= x1 + 1 and y0 - 1 <= y <= y1 + 1:
-                size = (x1 - x0) * (y1 - y0)
-                if best is None or size < area:
-                    best, area = n, size
-        return best
+    def row_of(w) -> tuple | None:  # noqa: ANN001
+        return _innermost(rows, w[:4])
 
     groups: dict[tuple, list] = {}
     for w in words:
         row = row_of(w)
-        groups.setdefault(("row", row) if row is not None else ("block", w[5]), []).append(w)
+        key = ("row", *row[4:6]) if row is not None else ("block", w[5])
+        groups.setdefault(key, []).append(w)
     out = []
     for block, (key, members) in enumerate(groups.items()):
         lines: dict[tuple, int] = {}

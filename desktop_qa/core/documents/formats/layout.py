@@ -51,45 +51,68 @@ pre { font-family: monospace; font-size: 9.5pt; }
 # this (tables as plain blocks, in reading order), up to this many times per document.
 FLAT_TABLES_CSS = "table, thead, tbody, tfoot, tr, td, th, caption { display: block; }"
 MAX_RELAYOUTS = 3
-SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 2pt; }"
+SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 4pt; }"
 SHEET_FONT = 9.0
-# A sheet's page grows as wide as its columns need, up to PDF's page limit (200 inches);
-# past that its font shrinks, to no less than MIN_SHEET_FONT. A cell's text wraps past
-# CELL_WIDTH points (a long note), never inside a word.
-MAX_PAGE_SIDE = 14_400.0
-MIN_SHEET_FONT = 3.0
+# A sheet's page grows as wide as its columns need, up to 100 inches (7,200 pt); a wider
+# sheet is cut into bands of columns. Its height stays landscape Letter's: the viewer draws
+# whole pages, and a page 100 inches wide and as tall would be a 1.3-gigapixel image at the
+# viewer's top zoom. A cell's text wraps past CELL_WIDTH points (a long note), never inside
+# a word.
+MAX_PAGE_SIDE = 7_200.0
 CELL_WIDTH = 240.0
-_CELL_PADDING = 6.0  # padding and borders of a cell, points
-_LAYOUT_SLACK = 1.08  # MuPDF's table layout takes a little more than the text's widths
+MAX_WORD_WIDTH = 1200.0  # a longer unbroken word (a long URL) overflows its cell
+_CELL_PADDING = 10.0  # padding and borders of a cell, points (wide enough that MuPDF
+# never reads two cells' words as one: measured, "あ" and "b" 4 pt apart came out "あb")
+_LAYOUT_SLACK = 1.08  # MuPDF's table layout takes a little more than the columns' widths
+_FONT_SLACK = 1.15  # and its sans-serif a little more than Helvetica's metrics
 
 
-def sheet_size(widest: list[str], last_row: str) -> tuple[tuple[float, float], str]:
-    """The page size (and extra CSS) that shows every column of a sheet whole.
-
-    ``widest``: the longest text of each column, in order; ``last_row``: the
-    last row number (the width of the row-number column). A landscape Letter
-    page when that is enough, else as wide as the columns need (the viewer
-    scales it to the window), the font smaller only past the PDF page limit.
-    """
+def text_width(text: str, fontsize: float = SHEET_FONT) -> float:
+    """Points ``text`` takes in the sheet font: Helvetica's widths, one em for a character it
+    lacks (CJK and other scripts the layout draws from its fallback fonts)."""
     import pymupdf
 
-    def width(text: str) -> float:
-        natural = pymupdf.get_text_length(text, fontname="helv", fontsize=SHEET_FONT)
-        words = text.split() or [""]
-        longest = max(pymupdf.get_text_length(w, fontname="helv", fontsize=SHEET_FONT)
-                      for w in words)  # fmt: skip
-        return max(min(natural, CELL_WIDTH), longest) + _CELL_PADDING
+    latin = "".join(ch for ch in text if ord(ch) < 0x100)
+    others = len(text) - len(latin)
+    return pymupdf.get_text_length(latin, fontname="helv", fontsize=fontsize) + others * fontsize
 
-    needed = (sum(width(t) for t in widest) + width(last_row)) * _LAYOUT_SLACK + 2 * MARGIN
-    css = ""
-    if needed > MAX_PAGE_SIDE:
-        font = max(SHEET_FONT * (MAX_PAGE_SIDE - 2 * MARGIN) / (needed - 2 * MARGIN),
-                   MIN_SHEET_FONT)  # fmt: skip
-        css = f" body {{ font-size: {font:.2f}pt; }}"
-        needed = MAX_PAGE_SIDE
-    page_width = max(LANDSCAPE[0], needed)
-    page_height = min(max(LANDSCAPE[1], page_width * LANDSCAPE[1] / LANDSCAPE[0]), MAX_PAGE_SIDE)
-    return (round(page_width, 1), round(page_height, 1)), css
+
+def cell_width(text: str) -> float:
+    """The width a sheet column needs for ``text``: all of it up to ``CELL_WIDTH`` (longer
+    text wraps at its spaces), never less than its longest word (up to ``MAX_WORD_WIDTH``)."""
+    words = text.split() or [""]
+    longest = min(max(text_width(w) for w in words), MAX_WORD_WIDTH)
+    return max(min(text_width(text), CELL_WIDTH), longest, 4.0) * _FONT_SLACK + 1.0
+
+
+def column_bands(widths: list[float], last_row: str) -> list[tuple[list[int], tuple[float, float]]]:
+    """The sheet's columns in bands that each fit one page, with each band's page size.
+
+    ``widths``: each column's ``cell_width`` (its widest cell), in order;
+    ``last_row``: the last row number (the width of the row-number column). The
+    widths are set on the table: MuPDF's automatic table layout squeezes short
+    columns to give room to long ones (measured: a CJK cell then broke mid-word
+    and a short word ran into the next cell). A band's page is landscape Letter
+    when that is enough, else as wide as its columns need, up to
+    ``MAX_PAGE_SIDE``; a sheet wider than that is cut into bands of whole
+    columns (as a printed sheet is), each repeating the row numbers.
+    """
+    gutter = cell_width(last_row) + _CELL_PADDING
+
+    def page(total: float) -> float:
+        return total * _LAYOUT_SLACK + 2 * MARGIN
+
+    bands: list[tuple[list[int], tuple[float, float]]] = []
+    current: list[int] = []
+    total = gutter
+    for index, width in enumerate(widths):
+        if current and page(total + width + _CELL_PADDING) > MAX_PAGE_SIDE:
+            bands.append((current, (max(LANDSCAPE[0], round(page(total), 1)), LANDSCAPE[1])))
+            current, total = [], gutter
+        current.append(index)
+        total += width + _CELL_PADDING
+    bands.append((current, (max(LANDSCAPE[0], round(page(total), 1)), LANDSCAPE[1])))
+    return bands
 
 
 @dataclass
@@ -241,15 +264,60 @@ def _header(words: list, letters: list[str]) -> list[tuple[float, str]]:
     return []
 
 
-_ROW_TAG = re.compile(r"<tr(?=[\s>])", re.IGNORECASE)
-_ROW_ID = "dqrow"
+_TABLE_PART = re.compile(r"<(/?)(table|tr|td|th)(?=[\s>/])", re.IGNORECASE)
+_NEXT_TAG = re.compile(r"<(?:/?(?:td|th|tr|table))(?=[\s>/])", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_ROW_ID, _CELL_ID = "dqrow", "dqcell"
 
 
-def _number_rows(html: str) -> str:
-    """Every table row of a document (not a sheet: its row numbers say where rows are) gets
-    an id, so the layout reports where each row lands (``PageInfo.table_rows``)."""
-    count = iter(range(1 << 30))
-    return _ROW_TAG.sub(lambda _: f'<tr id="{_ROW_ID}{next(count)}"', html)
+def _number_rows(html: str) -> tuple[str, dict[int, list[str]]]:
+    """A document's tables with ids on their rows (``dqrow{table}.{row}``) and cells
+    (``dqcell{table}.{row}.{cell}``), so the layout reports where each lands
+    (``PageInfo.table_rows``/``table_cells``); and each table's column names, from its
+    first row when it reads as a header (two or more short cells, none a number)."""
+    import html as html_module
+
+    out: list[str] = []
+    pos = 0
+    stack: list[list[int]] = []  # per open table: [table id, row, cell]
+    tables = 0
+    first_rows: dict[int, list[str]] = {}
+    for match in _TABLE_PART.finditer(html):
+        closing, tag = match.group(1), match.group(2).lower()
+        out.append(html[pos : match.end()])
+        pos = match.end()
+        if tag == "table":
+            if closing:
+                if stack:
+                    stack.pop()
+            else:
+                stack.append([tables, -1, -1])
+                tables += 1
+        elif not closing and stack:
+            table = stack[-1]
+            if tag == "tr":
+                table[1], table[2] = table[1] + 1, -1
+                out.append(f' id="{_ROW_ID}{table[0]}.{table[1]}"')
+            else:
+                table[2] += 1
+                out.append(f' id="{_CELL_ID}{table[0]}.{table[1]}.{table[2]}"')
+                if table[1] == 0:
+                    end = html.find(">", pos)
+                    after = _NEXT_TAG.search(html, end + 1) if end >= 0 else None
+                    inner = html[end + 1 : after.start() if after else len(html)]
+                    name = " ".join(html_module.unescape(_TAG.sub(" ", inner)).split())
+                    first_rows.setdefault(table[0], []).append(name)
+    out.append(html[pos:])
+    headers = {
+        t: names
+        for t, names in first_rows.items()
+        if len(names) >= 2 and all(0 < len(n) <= 60 and not _is_number(n) for n in names)
+    }
+    return "".join(out), headers
+
+
+def _is_number(text: str) -> bool:
+    return bool(re.fullmatch(r"[-+($€£¥]*[\d.,\s]+[%)]*", text))
 
 
 def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str,  # noqa: ANN001
@@ -262,16 +330,26 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str, 
     with its tables as blocks (``_Stalled``); only then is a story that stops cut.
     """
     body = section.html
-    rows: list[tuple[float, float, float, float]] = []
+    rows: list[tuple] = []
+    cells: list[tuple] = []
+    headers: dict[int, list[str]] = {}
     if section.sheet is None and "<tr" in body.lower():
-        body = _number_rows(body)
+        body, headers = _number_rows(body)
     html = f"<html><body>{body}</body></html>"
     css = CSS + section.css + (FLAT_TABLES_CSS if index in flat else "")
     story = pymupdf.Story(html=html, user_css=css)
 
     def row_placed(position) -> None:  # noqa: ANN001
-        if position.open_close & 1 and (position.id or "").startswith(_ROW_ID):
-            rows.append(tuple(float(v) for v in position.rect))
+        name = position.id or ""
+        if not position.open_close & 1 or not name.startswith("dq"):
+            return
+        rect = tuple(round(float(v), 2) for v in position.rect)
+        if name.startswith(_ROW_ID):
+            table, row = (int(n) for n in name[len(_ROW_ID) :].split("."))
+            rows.append((*rect, table, row))
+        elif name.startswith(_CELL_ID):
+            table, row, cell = (int(n) for n in name[len(_CELL_ID) :].split("."))
+            cells.append((*rect, table, row, cell))
 
     mediabox = pymupdf.Rect(0, 0, *section.size)
     where = mediabox + (MARGIN, MARGIN, -MARGIN, -MARGIN)
@@ -287,6 +365,7 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str, 
         device = writer.begin_page(mediabox)
         more, filled = story.place(where)
         rows.clear()
+        cells.clear()
         if body is not section.html:
             story.element_positions(row_placed)
         number += 1
@@ -297,6 +376,8 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str, 
             headers=section.headers,
             header_row=section.header_row,
             table_rows=list(rows),
+            table_cells=list(cells),
+            table_headers={t: headers[t] for t in {r[4] for r in rows} if t in headers},
         )
         story.draw(device)
         writer.end_page()

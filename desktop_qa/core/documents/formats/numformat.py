@@ -159,10 +159,18 @@ def _split_sections(code: str) -> list[str]:
 
 
 @lru_cache(maxsize=512)
-def _parse(code: str) -> tuple[list[list[tuple[str, str]]], bool]:
-    sections = [_tokens(s) for s in _split_sections(code)][:4]
+def _parse(code: str) -> tuple[tuple[tuple[tuple[str, str], ...], ...], bool]:
+    sections = tuple(tuple(_tokens(s)) for s in _split_sections(code))[:4]
     is_date = any(k in ("date", "elapsed") for k, _ in sections[0])
     return sections, is_date
+
+
+@lru_cache(maxsize=512)
+def _numeric_sections(sections: tuple) -> tuple[tuple, tuple]:
+    """The sections that show numbers (not the text one) and their conditions."""
+    numeric = tuple(s for s in sections if not any(k == "at" for k, _ in s)) or sections
+    conditions = tuple(next((t for k, t in s if k == "cond"), None) for s in numeric)
+    return numeric, conditions
 
 
 def is_date_code(code: str | None) -> bool:
@@ -181,8 +189,7 @@ def _check(condition: str, value: float) -> bool:
 
 def _section_for(sections: list, value: float) -> tuple[list[tuple[str, str]], float]:
     """The section that shows ``value``, and the value it shows (negatives' sign is its own)."""
-    numeric = [s for s in sections if not any(k == "at" for k, _ in s)] or sections
-    conditions = [next((t for k, t in s if k == "cond"), None) for s in numeric]
+    numeric, conditions = _numeric_sections(sections)
     if any(conditions):
         for section, condition in zip(numeric, conditions, strict=True):
             if condition is None or _check(condition, value):
@@ -268,7 +275,9 @@ def _number(tokens: list[tuple[str, str]], value: float, date1904: bool) -> str:
     return _decimal(tokens, value)
 
 
-def _decimal(tokens: list[tuple[str, str]], value: float) -> str:
+@lru_cache(maxsize=512)
+def _decimal_plan(tokens: tuple) -> tuple:
+    """Where a decimal section's integer and fraction digits go, once per section."""
     digits_at = [i for i, (k, _) in enumerate(tokens) if k == "digit"]
     first, last = digits_at[0], digits_at[-1]
     dot = next((i for i, (k, _) in enumerate(tokens) if k == "dot" and first <= i <= last + 1),
@@ -282,10 +291,13 @@ def _decimal(tokens: list[tuple[str, str]], value: float) -> str:
     scale_end = after
     while scale_end < len(tokens) and tokens[scale_end][0] == "comma":
         scale_end += 1
-    scaling = scale_end - after
-    value /= 1000**scaling
-    places = len(fraction)
-    rounded = _round(abs(value), places)
+    return dot, integer, fraction, grouping, after, scale_end
+
+
+def _decimal(tokens: tuple, value: float) -> str:
+    dot, integer, fraction, grouping, after, scale_end = _decimal_plan(tokens)
+    value /= 1000 ** (scale_end - after)
+    rounded = _round(abs(value), len(fraction))
     whole, _, decimals = rounded.partition(".")
     negative = value < 0 and float(rounded) != 0
     if whole == "0":

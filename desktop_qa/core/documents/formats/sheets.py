@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from desktop_qa.core.documents.formats import budget as expansion
 from desktop_qa.core.documents.formats.html import escape
-from desktop_qa.core.documents.formats.layout import SHEET_CSS, Section, sheet_size
+from desktop_qa.core.documents.formats.layout import SHEET_CSS, Section, cell_width, column_bands
 from desktop_qa.core.documents.formats.numformat import format_value
 from desktop_qa.core.errors import UserError
 
@@ -150,15 +150,50 @@ def _declared_size_only(self) -> None:  # noqa: ANN001
         source.close()
 
 
+_CELL_STYLE = re.compile(rb"(<(?:\w+:)?c\b[^>]*?)\s+s=\"[^\"]*\"")
+
+
+def without_styles(data: bytes) -> bytes:
+    """The package without its stylesheet (``xl/styles.xml``) and its cells' style numbers;
+    ``data`` itself if it has no stylesheet."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if "xl/styles.xml" not in archive.namelist():
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+            for info in archive.infolist():
+                if info.filename == "xl/styles.xml":
+                    continue
+                body = archive.read(info)
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    body = _CELL_STYLE.sub(rb"\1", body)
+                target.writestr(info.filename, body)
+    return out.getvalue()
+
+
 def xlsx(data: bytes, name: str) -> list[Section]:
     """One section per worksheet of an Excel workbook (and its template and macro twins)."""
-    import openpyxl
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     ReadOnlyWorksheet._get_size = _declared_size_only
     _silence_openpyxl()
     data = transitional(data)
+    try:
+        return sections(_xlsx_sheets(data, name), name)
+    except (TypeError, ValueError, IndexError):
+        # openpyxl refuses a whole workbook over a style it does not know (an unknown
+        # attribute, a named style without a name, a cell's empty style number: 3 of 436
+        # real workbooks measured); the cells are still there: read them unstyled.
+        plain = without_styles(data)
+        if plain is data:
+            raise
+        return sections(_xlsx_sheets(plain, name), name)
+
+
+def _xlsx_sheets(data: bytes, name: str) -> list[Sheet]:
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
     try:
         workbook = openpyxl.load_workbook(
             io.BytesIO(data), read_only=True, data_only=True, keep_links=False
@@ -198,7 +233,7 @@ def xlsx(data: bytes, name: str) -> list[Section]:
             sheets.append(sheet)
     finally:
         workbook.close()
-    return sections(sheets, name)
+    return sheets
 
 
 # -- Excel 97-2003 -----------------------------------------------------------------------------
@@ -336,7 +371,7 @@ def _repeat(element, attribute: str) -> int:  # noqa: ANN001
 # -- Layout ------------------------------------------------------------------------------------
 def sections(sheets: list[Sheet], name: str, kind: str = "workbook") -> list[Section]:
     """The sheets that hold something, each a table on pages wide enough for all its columns."""
-    out = [sheet_section(sheet) for sheet in sheets if sheet.rows]
+    out = [section for sheet in sheets if sheet.rows for section in sheet_sections(sheet)]
     if not out:
         raise UserError(f"{name}: no sheet holds any text or numbers; open a {kind} with data")
     return out
@@ -359,48 +394,65 @@ def _is_number(text: str) -> bool:
     return bool(re.fullmatch(r"[-+($€£¥]*[\d.,\s]+[%)]*", text.strip()))
 
 
-def sheet_section(sheet: Sheet) -> Section:
+def sheet_sections(sheet: Sheet) -> list[Section]:
     """A sheet as a table: column letters on top, row numbers on the left (citations read them).
 
-    The page is as wide as the sheet's columns need (``layout.sheet_size``): no column
-    is dropped and no value cut; a long text wraps inside its cell.
+    Each column is as wide as its widest cell and the page as wide as the columns
+    (``layout.column_bands``): no column is dropped and no value cut; a long text
+    wraps inside its cell. A sheet wider than a page's limit is cut into bands of
+    whole columns, one table each.
     """
     from openpyxl.utils import get_column_letter
 
     used = sorted({c for _, values in sheet.rows for c, _ in values})
     expansion.grid(len(sheet.rows), len(used), sheet.title)  # empty cells between filled count
     letters = [get_column_letter(c) for c in used]
-    head = (
-        "<tr><th class='colno'></th>"
-        + "".join(f"<th class='colno'>{letter}</th>" for letter in letters)
-        + "</tr>"
-    )
-    widest: dict[int, str] = {}
-    body = []
-    for number, values in sheet.rows:
-        by_column = dict(values)
-        tds = []
-        for c in used:
-            text = by_column.get(c)
-            if text is None:
-                tds.append("<td></td>")
-                continue
-            if len(text) > len(widest.get(c, "")):
-                widest[c] = text
-            tds.append(f"<td>{escape(text, counted=False)}</td>")  # counted when read
-        body.append(f"<tr><th class='rowno'>{number}</th>{''.join(tds)}</tr>")
-    html = f"<h2>{escape(sheet.title)}</h2><table>{head}{''.join(body)}</table>"
-    size, css = sheet_size(
-        [widest.get(c, letter) for c, letter in zip(used, letters, strict=True)],
-        str(sheet.rows[-1][0]),
-    )
-    return Section(
-        html,
-        f'sheet "{sheet.title}"',
-        size=size,
-        css=SHEET_CSS + css,
-        sheet=sheet.title,
-        columns=letters,
-        headers=(headers := header_names(sheet)),
-        header_row=sheet.rows[0][0] if headers else 0,
-    )
+    widest = {c: cell_width(letter) for c, letter in zip(used, letters, strict=True)}
+    measured: dict[str, float] = {}
+    for _, values in sheet.rows:
+        for c, text in values:
+            width = measured.get(text)
+            if width is None:
+                width = measured[text] = cell_width(text)
+            if width > widest[c]:
+                widest[c] = width
+    widths = [widest[c] for c in used]
+    bands = column_bands(widths, str(sheet.rows[-1][0]))
+    headers = header_names(sheet)
+    out = []
+    for number, (indices, size) in enumerate(bands):
+        columns = [used[i] for i in indices]
+        band_letters = [letters[i] for i in indices]
+        head = (
+            "<tr><th class='colno'></th>"
+            + "".join(
+                f"<th class='colno' style='width: {widths[i]:.1f}pt'>{letters[i]}</th>"
+                for i in indices
+            )
+            + "</tr>"
+        )
+        body = []
+        wanted = set(columns)
+        for row, values in sheet.rows:
+            by_column = {c: t for c, t in values if c in wanted}
+            tds = "".join(
+                f"<td>{escape(by_column[c], counted=False)}</td>" if c in by_column else "<td></td>"
+                for c in columns
+            )
+            body.append(f"<tr><th class='rowno'>{row}</th>{tds}</tr>")
+        title = sheet.title
+        if len(bands) > 1:
+            title += f" (columns {band_letters[0]}-{band_letters[-1]}, part {number + 1})"
+        out.append(
+            Section(
+                f"<h2>{escape(title)}</h2><table>{head}{''.join(body)}</table>",
+                f'sheet "{sheet.title}"',
+                size=size,
+                css=SHEET_CSS,
+                sheet=sheet.title,
+                columns=band_letters,
+                headers=headers,
+                header_row=sheet.rows[0][0] if headers else 0,
+            )
+        )
+    return out
