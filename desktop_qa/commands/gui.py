@@ -15,7 +15,7 @@ from pathlib import Path
 
 from desktop_qa.commands.options import add_model_option
 from desktop_qa.core.errors import UserError, short_reason
-from desktop_qa.core.export import one_line
+from desktop_qa.core.reading.export import one_line
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
