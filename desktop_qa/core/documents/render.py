@@ -209,8 +209,10 @@ class PageDrawer:
         if self._child is not None and self._ready:
             try:
                 self._child.call("close", self.seconds)
-            except (child.ChildError, child.ChildTimeout, child.Cancelled):
-                self._child, self._ready = None, False
+            except (child.ChildTimeout, child.Cancelled):
+                self._child, self._ready = None, False  # killed by ``call``
+            except child.ChildError:  # the close failed there (or the child died): end it,
+                self._drop()  # never leave it running unowned; the next page starts one
 
     def close_here(self) -> None:
         """Close the document opened in this process (the warm-up's), on the drawing thread."""
