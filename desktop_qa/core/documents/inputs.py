@@ -12,6 +12,8 @@ import errno
 import os
 import re
 import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from desktop_qa.core.documents import formats
@@ -50,6 +52,48 @@ MAX_CONVERTED_BYTES |= formats.MAX_FILE_BYTES  # formats hook: Office, HTML, RTF
 # Any other document (PDF, EPUB, XPS): past this, hashing alone takes many seconds and
 # MuPDF may scan it all (a 1 TiB sparse "%PDF" file kept it busy for half an hour).
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024 * 1024
+# The overall time one read of a document may take (conversion, layout, extraction), OCR
+# pages apart (each has its own limit and shows progress: each one started extends this).
+# A 352-page book reads in 2-5 s, a 4 MB Office file converts in 5-20 s; a file that keeps
+# a reader busy longer is hostile or damaged. ``DESKTOP_QA_READ_SECONDS`` changes it.
+READ_SECONDS = 120.0
+
+
+def read_seconds() -> float:
+    """``READ_SECONDS``, or ``DESKTOP_QA_READ_SECONDS`` where it is set to a number."""
+    try:
+        value = float(os.environ.get("DESKTOP_QA_READ_SECONDS", ""))
+    except ValueError:
+        return READ_SECONDS
+    return value if value > 0 else READ_SECONDS
+
+
+class Deadline:
+    """The time limit of one read, as a cancel function: True once the caller cancels or
+    the time is up. ``expired`` tells the two apart; ``extend`` gives more time for
+    progress that has its own limit (an OCR page)."""
+
+    def __init__(self, seconds: float, cancel: Callable[[], bool] | None = None) -> None:
+        self.seconds = seconds
+        self.cancel = cancel
+        self.due = time.monotonic() + seconds
+
+    @property
+    def expired(self) -> bool:
+        return time.monotonic() > self.due
+
+    def extend(self, seconds: float) -> None:
+        self.due = max(self.due, time.monotonic() + seconds)
+
+    def __call__(self) -> bool:
+        return bool(self.cancel is not None and self.cancel()) or self.expired
+
+    def error(self, path: Path) -> UserError:
+        """The one line past the limit."""
+        return UserError(
+            f"{path} took longer than {self.seconds:g} s to read, the limit for one "
+            "document (a damaged or hostile file?); re-save it in another format or split it"
+        )
 
 
 def size_limit(path: str | os.PathLike[str]) -> tuple[int, str, str]:

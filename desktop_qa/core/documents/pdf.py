@@ -218,10 +218,10 @@ def load_mupdf(
     filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
     try:
         if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
-            mdoc = formats.open_laid_out(path)
+            mdoc = formats.open_laid_out(path, cancel)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
-    except UserError:
+    except (UserError, Cancelled):
         raise
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         what = filetype.upper()
