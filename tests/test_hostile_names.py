@@ -1,0 +1,32 @@
+"""Issue 30.5, the smaller breaks: bidirectional controls in names, Ctrl+C during OCR,
+content read by what it is, not by its suffix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from desktop_qa.cli import main
+
+RLO = "\u202e"  # right-to-left override: "report\u202etxt.md" displays as "reportdm.txt"
+
+
+def test_bidirectional_controls_in_names_are_shown_escaped(tmp_path: Path, capsys):
+    path = tmp_path / f"report{RLO}dm.txt"
+    path.write_text("The lease ends in May.\n", encoding="utf-8")
+    assert main(["find", str(path), "lease"]) == 0
+    out = capsys.readouterr().out
+    assert RLO not in out and "report\\u202edm.txt" in out.splitlines()[0]
+    assert main(["find", str(tmp_path / f"gone{RLO}\u2066.pdf"), "lease"]) == 2
+    err = capsys.readouterr().err
+    assert RLO not in err and "\u2066" not in err and "gone\\u202e\\u2066.pdf" in err
+    assert main(["find", str(path), "lease", "--json"]) == 0  # JSON keeps the name as it is
+    assert json.loads(capsys.readouterr().out)["document"] == str(path)
+
+
+def test_the_window_shows_a_name_s_bidirectional_controls_escaped():
+    from desktop_qa.core.errors import UserError
+    from desktop_qa.gui.messages import user_message
+
+    line = user_message(UserError(f"/tmp/invoice{RLO}fdp.exe: unsupported file type"))
+    assert RLO not in line and "invoice\\u202efdp.exe" in line
