@@ -30,3 +30,25 @@ def test_the_window_shows_a_name_s_bidirectional_controls_escaped():
 
     line = user_message(UserError(f"/tmp/invoice{RLO}fdp.exe: unsupported file type"))
     assert RLO not in line and "invoice\\u202efdp.exe" in line
+
+
+def test_a_pdf_named_like_a_web_page_or_text_is_refused_saying_what_it_is(
+    tmp_path: Path, capsys
+):
+    """It was read as HTML: "No answer in this document (read in full)", exit 0."""
+    from tests.pdfgen import handbook
+
+    pdf = handbook(tmp_path / "real.pdf", pages=2, answer_page=1)
+    for name in ("page.html", "notes.txt", "mail.eml"):
+        disguised = tmp_path / name
+        disguised.write_bytes(pdf.read_bytes())
+        for argv in (["ask", str(disguised), "What is the launch code?"],
+                     ["find", str(disguised), "launch"]):  # fmt: skip
+            assert main(argv) == 2
+            out, err = capsys.readouterr()
+            assert out == "" and err.count("\n") == 1, err
+            assert f"{name} is a PDF" in err and "rename it to end in .pdf" in err
+    page = tmp_path / "fine.html"
+    page.write_text("<html><body><p>The launch code is Alpha Bravo.</p></body></html>")
+    assert main(["find", str(page), "launch code"]) == 0
+    assert "1 match" in capsys.readouterr().out

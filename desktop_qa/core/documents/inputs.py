@@ -178,6 +178,7 @@ def check_input(path: str | os.PathLike[str]) -> str:
     suffix = path.suffix.lower()
     if stat.S_ISREG(st.st_mode):
         check_size(path, st.st_size)
+    _check_disguise(path, suffix, read_bytes(path, 1024))
     if suffix in TEXT_SUFFIXES:
         if looks_binary(decode_text(read_bytes(path, PREFIX_BYTES))):
             raise UserError(f"{path} does not look like a text file; pass a PDF or text file")
@@ -201,6 +202,42 @@ def check_input(path: str | os.PathLike[str]) -> str:
         f"{path}: unsupported file type '{suffix or 'none'}'; open a PDF, EPUB, XPS or "
         f"text file ({SUPPORTED})"
     )
+
+
+# What a file is, from its first bytes, where a name says otherwise: (what, its suffix).
+_MAGIC = (
+    (b"%PDF-", "a PDF", ".pdf"),
+    (b"PK\x03\x04", "a zip archive (an Office, OpenDocument or EPUB file?)", ""),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old binary Office file", ""),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", ".png"),
+    (b"\xff\xd8\xff", "a JPEG image", ".jpg"),
+    (b"GIF8", "a GIF image", ".gif"),
+    (b"{\\rtf", "an RTF document", ".rtf"),
+)
+_MARKUP_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".eml"})
+
+
+def _check_disguise(path: Path, suffix: str, head: bytes) -> None:
+    """Content is read by what it is, not by its name: a file whose first bytes say it is
+    something else than its suffix promises (a PDF named ``.html``, a zip named ``.txt``)
+    is refused in one line saying what it is, instead of being read as what it is not
+    (a PDF read as a web page had "no answer", read in full). Container and PDF suffixes
+    have their own checks; this guards the text-like ones, whose readers take anything."""
+    if suffix not in TEXT_SUFFIXES and suffix not in _MARKUP_SUFFIXES:
+        return
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    for magic, what, real in _MAGIC:
+        if start.startswith(magic) and real != suffix:
+            fix = f"rename it to end in {real}" if real else "open it with the app that made it"
+            raise UserError(
+                f"{path} is {what}, not {_named(suffix)} as its name says; {fix} and try again"
+            )
+
+
+def _named(suffix: str) -> str:
+    if suffix in TEXT_SUFFIXES:
+        return "a text file"
+    return "an e-mail" if suffix == ".eml" else "a web page"
 
 
 def _check_zip(path: Path, what: str) -> None:
