@@ -92,7 +92,6 @@ def test_ctrl_c_in_the_middle_of_a_removal_leaves_the_library_as_before(
     assert search(path, "quokka") == 0
 
 
-@pytest.mark.slow
 def test_kill_9_at_random_points_of_a_3000_document_removal(tmp_path: Path):
     """``kill -9`` of ``desktop-qa library remove`` at random moments: each time the store
     is whole (before: 3,000 documents and their folder; after: none), and the next command
