@@ -231,8 +231,9 @@ def load_document(
 ) -> Document:
     """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
 
-    The read has an overall time limit (``seconds``, default ``inputs.read_seconds()``;
-    OCR pages extend it, each by its own page limit): past it, a UserError saying so.
+    The read has an overall time limit (``seconds``, default ``inputs.read_seconds()``,
+    plus ``inputs.PAGE_ALLOWANCE`` a page; OCR pages extend it, each by its own page
+    limit): past it, a UserError saying so.
 
     A file that changes while it is read (still being written or copied,
     truncated) is refused rather than half-read. ``password`` unlocks a
@@ -254,7 +255,8 @@ def load_document(
         else:
             try:
                 timed = _timed(ocr, deadline)
-                pdf = load_mupdf(path, progress, deadline, password=password, ocr=timed)
+                paged = _paged(progress, deadline)
+                pdf = load_mupdf(path, paged, deadline, password=password, ocr=timed)
             except Cancelled:
                 if deadline.expired and not (cancel is not None and cancel()):
                     raise deadline.error(path) from None
@@ -280,6 +282,17 @@ def load_document(
     if _identity(path) != before:
         raise _changed(path)
     return doc
+
+
+def _paged(progress: ProgressFn | None, deadline: Deadline) -> ProgressFn:
+    """Page progress that gives the read its allowance for the document's pages."""
+
+    def paged(done: int, total: int) -> None:
+        deadline.allow_pages(total)
+        if progress is not None:
+            progress(done, total)
+
+    return paged
 
 
 def _timed(ocr: OcrOptions | None, deadline: Deadline) -> OcrOptions:

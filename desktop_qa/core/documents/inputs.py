@@ -53,10 +53,13 @@ MAX_CONVERTED_BYTES |= formats.MAX_FILE_BYTES  # formats hook: Office, HTML, RTF
 # MuPDF may scan it all (a 1 TiB sparse "%PDF" file kept it busy for half an hour).
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024 * 1024
 # The overall time one read of a document may take (conversion, layout, extraction), OCR
-# pages apart (each has its own limit and shows progress: each one started extends this).
-# A 352-page book reads in 2-5 s, a 4 MB Office file converts in 5-20 s; a file that keeps
-# a reader busy longer is hostile or damaged. ``DESKTOP_QA_READ_SECONDS`` changes it.
+# pages apart (each has its own limit and shows progress: each one started extends this),
+# plus ``PAGE_ALLOWANCE`` a page once the page count is known. A 352-page book reads in
+# 6 s of CPU (23 s on a loaded 2-core machine: 65 ms a page), a 4 MB Office file converts
+# in 5-20 s; a file that keeps a reader busy longer is hostile or damaged.
+# ``DESKTOP_QA_READ_SECONDS`` changes READ_SECONDS.
 READ_SECONDS = 120.0
+PAGE_ALLOWANCE = 0.5
 
 
 def read_seconds() -> float:
@@ -77,6 +80,7 @@ class Deadline:
         self.seconds = seconds
         self.cancel = cancel
         self.due = time.monotonic() + seconds
+        self._paged = False
 
     @property
     def expired(self) -> bool:
@@ -84,6 +88,12 @@ class Deadline:
 
     def extend(self, seconds: float) -> None:
         self.due = max(self.due, time.monotonic() + seconds)
+
+    def allow_pages(self, pages: int) -> None:
+        """A document of ``pages`` pages: ``PAGE_ALLOWANCE`` more for each (set once)."""
+        if not self._paged:
+            self._paged = True
+            self.due += pages * PAGE_ALLOWANCE
 
     def __call__(self) -> bool:
         return bool(self.cancel is not None and self.cancel()) or self.expired
