@@ -26,7 +26,7 @@ def stuck_job(job: object, note: object) -> object:
     return None
 
 
-def stuck_in_place(data: bytes, suffix: str, name: str) -> object:
+def stuck_in_place(data: bytes, suffix: str, name: str, depth: int = 0) -> object:
     time.sleep(30)
     raise UserError(f"{name}: gave up")
 
@@ -36,7 +36,7 @@ def stuck(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Every conversion hangs, in a child or in this process."""
     isolated.stop()
     monkeypatch.setattr(isolated, "_job", stuck_job)
-    monkeypatch.setattr(formats, "lay_out", stuck_in_place)
+    monkeypatch.setattr(formats, "sections", stuck_in_place)
     monkeypatch.setattr(formats, "_RECENT", type(formats._RECENT)())
     yield
     isolated.stop()
@@ -84,3 +84,54 @@ def test_closing_the_window_stops_a_conversion_at_once(qtbot, make_window, tmp_p
     assert session.mupdf_pool.activeThreadCount() == 0
     assert time.monotonic() - started < 2
     assert not converting.alive
+
+
+QUIT_SCRIPT = """
+import os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from tests import test_deadline as t
+from desktop_qa.core.documents import formats
+from desktop_qa.core.documents.formats import isolated
+isolated._job = t.stuck_job
+formats.sections = t.stuck_in_place
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from desktop_qa.gui.app import run_app
+app = QApplication(sys.argv[:1])
+started = time.monotonic()
+
+def close_when_converting():
+    runner = isolated._runner
+    if (runner is not None and runner.child is not None) or time.monotonic() - started > 20:
+        time.sleep(0.5)
+        print("closing", flush=True)
+        for widget in QApplication.topLevelWidgets():
+            widget.close()
+    else:
+        QTimer.singleShot(100, close_when_converting)
+
+QTimer.singleShot(100, close_when_converting)
+run_app(sys.argv[1])
+"""
+
+
+def test_the_process_ends_within_2_s_of_closing_the_window_while_it_converts(tmp_path: Path):
+    """The whole app in its own process: a conversion that never ends, the window closed
+    (a hostile file kept the process converting 240 s after the window closed)."""
+    import subprocess
+    import sys
+
+    path = docx(tmp_path / "lease.docx")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    cmd = [sys.executable, "-c", QUIT_SCRIPT, str(path)]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "closing\n"
+        closed = time.monotonic()
+        proc.wait(60)
+        assert time.monotonic() - closed < 2.0
+    finally:
+        proc.kill()
+        proc.wait()
