@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from desktop_qa.core.documents.document import Document  # noqa: E402
-from desktop_qa.core.reading.engine import open_document  # noqa: E402
 from desktop_qa.core.search import edges, sentences  # noqa: E402
+from desktop_qa.core.storage.opening import open_document  # noqa: E402
 
 BOOK = ROOT.parent / "shared" / "corpora" / "books" / "freeculture.pdf"
 OLD = re.compile(r"[^.!?;\n]*(?:[.!?;]+|\n|$)")  # the splitter before issue 27

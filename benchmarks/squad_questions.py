@@ -67,6 +67,7 @@ from desktop_qa.core import Query  # noqa: E402
 from desktop_qa.core.documents.document import Document  # noqa: E402
 from desktop_qa.core.reading import engine  # noqa: E402
 from desktop_qa.core.reading.engine import OpenedDocument  # noqa: E402
+from desktop_qa.core.storage import opening  # noqa: E402
 
 HELD_OUT = frozenset({"Normans", "Computational_complexity_theory", "Rhine"})
 WHERE = (
@@ -305,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         pdf = out_dir / "squad.pdf"
         if not pdf.exists():
             write_pdf(text, pdf)
-        scope = engine.open_document(pdf)
+        scope = opening.open_document(pdf)
     else:
         scope = OpenedDocument.from_document(Document.from_text(text, "squad"))
     out: dict[str, Any] = {

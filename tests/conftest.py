@@ -107,6 +107,7 @@ SLOW = {
     "tests/test_library_ocr_watch.py::test_scan_is_ocrd": "OCRs a scan in a library child",
     "tests/test_formats.py::test_bad_input_is_one_error_line[million]": "a million cells",
     "tests/test_formats.py::test_bad_files_are_listed_failed_in_the_library": "every bad file",
+    "tests/test_library_durable.py::test_kill_9_at_random": "8 kills of a 3,000-document removal",
 }
 
 

@@ -288,3 +288,36 @@ def test_cached_unprotected_document_opens_without_pymupdf(handbook_pdf: Path):
     answer, state = json.loads(out[0]), json.loads(out[-1])
     assert state == {"code": 0, "pymupdf": False}
     assert answer["answers"], answer
+
+
+@pytest.mark.parametrize("damage", [damage_text, damage_bytes, lambda e: e.write_bytes(b"junk")])
+def test_a_damaged_entry_is_a_miss_and_removed(tmp_path: Path, damage):
+    path = tmp_path / "notes.txt"
+    path.write_text("The lease ends in May.\n\n" * 200, encoding="utf-8")
+    opened = opening.open_document(path)
+    digest = opened.doc.content_hash
+    opened.close()
+    entry = cache.entry_path(digest)
+    damage(entry)
+    assert cache.load(digest, path) is None
+    assert not entry.exists()
+
+
+def test_a_bug_while_loading_an_entry_is_raised_and_the_entry_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Issue 29.3: a programming error is not a damaged entry (it was deleted as one)."""
+    path = tmp_path / "notes.txt"
+    path.write_text("The lease ends in May.", encoding="utf-8")
+    opened = opening.open_document(path)
+    digest = opened.doc.content_hash
+    opened.close()
+
+    def buggy(*_args: object, **_kwargs: object) -> Document:
+        raise AttributeError("'Stored' object has no attribute 'txt'")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(content, "decode", buggy)
+        with pytest.raises(AttributeError):
+            cache.load(digest, path)
+    assert cache.entry_path(digest).is_file()

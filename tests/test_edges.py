@@ -14,6 +14,7 @@ import pytest
 from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.query import Query
 from desktop_qa.core.reading.results import make_answer
+from desktop_qa.core.storage import opening
 from tests.pdfgen import page_lines
 
 HEAD = "THE HARBOUR BOOK"
@@ -96,7 +97,7 @@ def book(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def opened(book):
-    with engine.open_document(book) as doc:
+    with opening.open_document(book) as doc:
         yield doc
 
 

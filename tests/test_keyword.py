@@ -10,6 +10,7 @@ from desktop_qa.core.documents.document import Document
 from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.engine import OpenedDocument
 from desktop_qa.core.reading.query import Query
+from desktop_qa.core.storage import opening
 from tests.factset import generate
 
 LAUNCH = "The launch code of the Zephyr rocket is alpha seven bravo."
@@ -185,7 +186,7 @@ def test_the_readme_example_answers_with_the_lease_sentence(tmp_path, suffix):
         for paragraph in LEASE[1:]:
             document.add_paragraph(paragraph)
         document.save(path)
-    with engine.open_document(path) as opened:
+    with opening.open_document(path) as opened:
         result = engine.final(engine.answer(opened, Query("When does the lease end?"), None))
     assert not result.no_answer
     assert result.answers[0].text.startswith(LEASE_ANSWER)

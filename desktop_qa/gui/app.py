@@ -8,6 +8,7 @@ scripted modes are how the GUI is checked headless (offscreen, Xvfb).
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -118,5 +119,25 @@ def run_app(
     if ask:
         session.ask(ask)
     code = app.exec()
-    session.shutdown()
-    return int(outcome["code"] if screenshot is not None else code)
+    result = int(outcome["code"] if screenshot is not None else code)
+    quit_now(session, result)
+    return result
+
+
+QUIT_WAIT_MS = 300  # per pool: closing the window ends the process within about 2 s
+
+
+def quit_now(session: Session, code: int) -> None:
+    """Stop everything at once when the window closes: loading is cancelled (a conversion's
+    child killed, a PDF stopped at its next page), and if a worker is still inside C code
+    after a short wait, the process ends now rather than when that call returns (a
+    hostile file kept one converting 240 s after the window closed)."""
+    from desktop_qa.core.documents.formats import isolated
+
+    session.shutdown(timeout_ms=QUIT_WAIT_MS)
+    isolated.stop()
+    pools = (session.query_pool, session.mupdf_pool, *session.models.pools())
+    if any(pool.activeThreadCount() for pool in pools):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # settings and the state file are written as they change

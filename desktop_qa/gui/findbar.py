@@ -13,14 +13,15 @@ thread and the UI never waits; a newer search drops an older one's result.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from desktop_qa.core.documents import find
 from desktop_qa.core.documents.document import Document
-from desktop_qa.core.errors import UserError
+from desktop_qa.core.errors import Cancelled, UserError
 from desktop_qa.gui.compat import emit, emit_from
 from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.pageview import PdfView
@@ -43,14 +44,21 @@ class _Signals(QObject):
 
 
 class _FindJob(QRunnable):
+    """One search on the pool's thread. ``core.find`` works a megabyte at a time, so the
+    UI thread gets the GIL between steps, and it stops at the next step once ``cancel``
+    is set (a newer search, another document, the bar or the window closed)."""
+
     def __init__(self, generation: int, document: Document, words: str) -> None:
         super().__init__()
         self.generation, self.document, self.words = generation, document, words
         self.signals = _Signals()
+        self.cancelled = threading.Event()
 
     def run(self) -> None:
         try:
-            out: Any = find.find(self.document, self.words)
+            out: Any = find.find(self.document, self.words, cancel=self.cancelled.is_set)
+        except Cancelled:
+            out = None  # nobody waits for it any more: only forget the job
         except UserError as exc:
             out = user_message(exc)
         except Exception as exc:  # never take the app down for a search
@@ -105,6 +113,9 @@ class FindBar(QWidget):
         prev_button.clicked.connect(lambda: self.step(False))
         next_button.clicked.connect(lambda: self.step(True))
         close_button.clicked.connect(self.close_bar)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting never waits for a search
+            app.aboutToQuit.connect(self.cancel)  # type: ignore[attr-defined]
         self.hide()
 
     # -- opening and closing ------------------------------------------------------
@@ -123,6 +134,7 @@ class FindBar(QWidget):
         emit(self.changed)
 
     def close_bar(self) -> None:
+        self.cancel()
         self.hide()
         emit(self.closed)
         emit(self.changed)
@@ -130,6 +142,7 @@ class FindBar(QWidget):
     def set_document(self, document: Document | None) -> None:
         """A new document: the old hits go (the bar stays as it was, the words kept)."""
         self.document = document
+        self.cancel()
         self._generation += 1
         self.hits, self.current, self.searched = [], None, None
         self.count.setText("")
@@ -147,6 +160,7 @@ class FindBar(QWidget):
 
     def search(self, words: str, forward: bool = True) -> None:
         """Find ``words`` off the UI thread; the first hit from the page shown is shown."""
+        self.cancel()
         self._generation += 1
         if self.document is None:
             self._set_count("Open a document first")
@@ -159,7 +173,7 @@ class FindBar(QWidget):
 
     def _found(self, generation: int, out: Any, words: str, forward: bool) -> None:
         self._jobs.pop(generation, None)
-        if generation != self._generation:
+        if out is None or generation != self._generation:
             return  # a newer search (or document) came since
         if isinstance(out, str):
             self.hits, self.current, self.searched = [], None, None
@@ -171,6 +185,11 @@ class FindBar(QWidget):
         if self.current is not None and not forward:
             self.current = find.step(self.hits, self.current, False)
         self._show(scroll=True)
+
+    def cancel(self) -> None:
+        """Stop the searches under way (their results would be dropped anyway)."""
+        for job in self._jobs.values():
+            job.cancelled.set()
 
     def wait(self, timeout_ms: int = 10000) -> bool:
         """Block until the running search reported (tests, scripts)."""

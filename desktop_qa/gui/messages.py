@@ -6,6 +6,7 @@ The core says what is wrong; the window says what to do in its own terms.
 from __future__ import annotations
 
 from desktop_qa.core.errors import UserError
+from desktop_qa.core.reading.export import escape_bidi
 
 SETTINGS = "Tools ▸ Settings"
 CHOOSE_PACK = "Choose Model Pack Folder…"  # the Tools menu action for a pack folder
@@ -58,8 +59,9 @@ HINTS = {
 
 
 def user_message(exc: UserError) -> str:
-    """A user error's one line in the app's terms (menus, never command-line flags)."""
-    return exc.describe(SETTING_NAMES, HINTS)
+    """A user error's one line in the app's terms (menus, never command-line flags); a
+    name's bidirectional controls shown as ``\\u202e``, so it cannot display reversed."""
+    return escape_bidi(exc.describe(SETTING_NAMES, HINTS))
 
 
 def duration_text(seconds: float) -> str:

@@ -251,7 +251,9 @@ class MainWindow(QMainWindow):
         st.geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
         self.session.save_settings()
         self.library.shutdown()
-        self.session.shutdown()
+        # Everything is cancelled; what has not stopped within 0.3 s a pool is inside C
+        # code, and ``app.quit_now`` ends the process (the window must close at once).
+        self.session.shutdown(timeout_ms=300)
         self.pdf_view.renderer.close()  # its drawing process
         super().closeEvent(event)
 

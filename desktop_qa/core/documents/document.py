@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,15 +23,17 @@ from desktop_qa.core.documents.inputs import (
     MUPDF_SUFFIXES,
     SUPPORTED,
     TEXT_SUFFIXES,
+    Deadline,
     check_input,
     check_size,
     read_bytes,
+    read_seconds,
     size_limit,
 )
 from desktop_qa.core.documents.navigation import OutlineEntry, section_at
 from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.documents.pdf import CancelFn, ProgressFn, check_password, load_mupdf
-from desktop_qa.core.errors import UserError, mb
+from desktop_qa.core.errors import Cancelled, UserError, mb
 
 # Names other modules take from here (the input checks and PDF unlocking live apart).
 __all__ = [
@@ -234,8 +236,13 @@ def load_document(
     ocr: OcrOptions | None = None,
     require_text: bool = True,
     defer_ocr: bool = False,
+    seconds: float | None = None,
 ) -> Document:
     """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
+
+    The read has an overall time limit (``seconds``, default ``inputs.read_seconds()``,
+    plus ``inputs.PAGE_ALLOWANCE`` a page; OCR pages extend it, each by its own page
+    limit): past it, a UserError saying so.
 
     A file that changes while it is read (still being written or copied,
     truncated) is refused rather than half-read. ``password`` unlocks a
@@ -251,13 +258,21 @@ def load_document(
     path = Path(path).expanduser()
     kind = check_input(path)
     before = _identity(path)
+    deadline = Deadline(read_seconds() if seconds is None else seconds, cancel)
     try:
         if kind == "text":
             doc = load_text_file(path)
         else:
-            pdf = load_mupdf(
-                path, progress, cancel, password=password, ocr=ocr, defer_ocr=defer_ocr
-            )
+            try:
+                timed = _timed(ocr, deadline)
+                paged = _paged(progress, deadline)
+                pdf = load_mupdf(
+                    path, paged, deadline, password=password, ocr=timed, defer_ocr=defer_ocr
+                )
+            except Cancelled:
+                if deadline.expired and not (cancel is not None and cancel()):
+                    raise deadline.error(path) from None
+                raise
             doc = Document(
                 path=path,
                 kind="pdf",
@@ -281,6 +296,30 @@ def load_document(
     if _identity(path) != before:
         raise _changed(path)
     return doc
+
+
+def _paged(progress: ProgressFn | None, deadline: Deadline) -> ProgressFn:
+    """Page progress that gives the read its allowance for the document's pages."""
+
+    def paged(done: int, total: int) -> None:
+        deadline.allow_pages(total)
+        if progress is not None:
+            progress(done, total)
+
+    return paged
+
+
+def _timed(ocr: OcrOptions | None, deadline: Deadline) -> OcrOptions:
+    """OCR options whose progress (an OCR page started) gives the read that page's time."""
+    ocr = OcrOptions() if ocr is None else ocr
+    heard = ocr.progress
+
+    def progress(done: int, total: int) -> None:
+        deadline.extend(ocr.page_seconds + deadline.seconds)
+        if heard is not None:
+            heard(done, total)
+
+    return replace(ocr, progress=progress)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

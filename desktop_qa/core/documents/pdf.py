@@ -239,10 +239,10 @@ def load_mupdf(
     cmap = None
     try:
         if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
-            mdoc, cmap = formats.laid_out(path)
+            mdoc, cmap = formats.laid_out(path, cancel)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
-    except UserError:
+    except (UserError, Cancelled):
         raise
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         what = filetype.upper()

@@ -237,9 +237,10 @@ class PassageIndex:
         uri = "file:" + urllib.parse.quote(Path(path).absolute().as_posix())  # "#", "?", "%"
         conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
         try:
-            tokenizer = conn.execute(
-                "SELECT value FROM index_meta WHERE key = 'tokenizer'"
-            ).fetchone()[0]
+            row = conn.execute("SELECT value FROM index_meta WHERE key = 'tokenizer'").fetchone()
+            if row is None:
+                raise sqlite3.DatabaseError("index without its tokenizer")
+            tokenizer = row[0]
             rows = conn.execute("SELECT id, start, end FROM passage ORDER BY id").fetchall()
             if tokenizer not in TOKENIZERS or [r[0] for r in rows] != list(range(len(rows))):
                 raise sqlite3.DatabaseError("index tables are inconsistent")

@@ -111,6 +111,15 @@ def _exit_when_gone(sentinel: Any, hold: float) -> None:
             os._exit(1)
 
 
+def _ignore_ctrl_c() -> None:
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):
+        pass
+
+
 def _silence_stderr() -> None:
     """Send the C stderr (fd 2) to the null device."""
     try:
@@ -126,7 +135,14 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _serve(conn: Connection, job_fn: JobFn, quiet: bool, hold: float = 0.0) -> None:
-    """Child process: run ``job_fn`` on each job received until None (or the parent is gone)."""
+    """Child process: run ``job_fn`` on each job received until None (or the parent is gone).
+
+    Ctrl+C is the parent's: the terminal sends SIGINT to every process of its group,
+    and a child dying of it first made the parent's unwinding meet closed pipes ("Bad
+    file descriptor", exit 2 instead of "cancelled", 130). The parent kills its
+    children as it stops.
+    """
+    _ignore_ctrl_c()
     _die_with_parent(hold)
     if quiet:
         _silence_stderr()

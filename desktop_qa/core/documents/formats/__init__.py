@@ -18,6 +18,7 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import (  # doc: a core.documents.document.Document (no import: no circle)
     TYPE_CHECKING,
@@ -126,8 +127,23 @@ def _sections(data: bytes, suffix: str, name: str, depth: int) -> list[Section]:
         ) from None
 
 
-def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
-    """The laid-out PDF (bytes) of a document and its citation map; UserError when refused."""
+def lay_out(data: bytes, suffix: str, name: str) -> tuple[bytes, CitationMap]:
+    """The laid-out PDF (bytes) and citation map of a document's bytes; UserError when
+    refused (in this process: ``convert`` runs it in a child when it can be cancelled)."""
+    parts = sections(data, suffix, name)
+    if not any(s.html.strip() for s in parts):
+        raise UserError(f"{name} contains no text; pass a document that contains text")
+    return render(parts, name)
+
+
+def convert(
+    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
+) -> tuple[bytes, CitationMap]:
+    """The laid-out PDF (bytes) of a document and its citation map; UserError when refused.
+
+    With ``cancel`` (the user's, or a read's deadline) the layout runs in a child
+    process, killed the moment ``cancel()`` is true (Cancelled).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     limit = MAX_FILE_BYTES.get(suffix)
@@ -140,10 +156,12 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
         if hit is not None:
             _RECENT.move_to_end(digest)
             return hit
-    parts = sections(data, suffix, str(path))
-    if not any(s.html.strip() for s in parts):
-        raise UserError(f"{path} contains no text; pass a document that contains text")
-    pdf, cmap = render(parts, str(path))
+    if cancel is None:
+        pdf, cmap = lay_out(data, suffix, str(path))
+    else:  # in a child, stopped at once when ``cancel()`` (formats.isolated)
+        from desktop_qa.core.documents.formats import isolated
+
+        pdf, cmap = isolated.lay_out(data, suffix, str(path), cancel, lay_out)
     from desktop_qa.core.documents.formats import citations
 
     citations.store(digest, cmap)
@@ -154,17 +172,21 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
     return pdf, cmap
 
 
-def open_laid_out(path: str | os.PathLike[str]) -> pymupdf.Document:
+def open_laid_out(
+    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
+) -> pymupdf.Document:
     """The document as MuPDF pages (for extraction and for the viewer: the same layout)."""
-    return laid_out(path)[0]
+    return laid_out(path, cancel)[0]
 
 
-def laid_out(path: str | os.PathLike[str]) -> tuple[pymupdf.Document, CitationMap]:
+def laid_out(
+    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
+) -> tuple[pymupdf.Document, CitationMap]:
     """The MuPDF pages and the citation map (``CitationMap.reading_words``: a sheet's rows
     as paragraphs when its text is extracted)."""
     import pymupdf
 
-    pdf, cmap = convert(path)
+    pdf, cmap = convert(path, cancel)
     return pymupdf.open("pdf", pdf), cmap
 
 

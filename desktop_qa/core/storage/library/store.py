@@ -254,18 +254,23 @@ class Store:
         return path
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> int:
-        """Forget a folder and every document only it held; returns documents removed."""
+        """Forget a folder and every document only it held; returns documents removed.
+
+        One transaction: a kill or Ctrl+C at any moment leaves the library as it was
+        before (SQLite rolls the unfinished removal back at the next open) or after,
+        never a folder gone with its documents still listed and answerable.
+        """
         path = str(Path(folder).expanduser().resolve())
         if path not in self.folders():
             raise UserError(f"{path} is not a library folder", hint="library_folders")
+        removed = 0
         with self.conn:
             self.conn.execute("DELETE FROM folder WHERE path = ?", (to_db(path),))
-        others = self.folders()
-        removed = 0
-        for row in self.documents(under=path):
-            if not any(_under(row.path, f) for f in others):
-                self._remove_document(row.id)
-                removed += 1
+            others = self.folders()
+            for row in self.documents(under=path):
+                if not any(_under(row.path, f) for f in others):
+                    self._drop_document(row.id)
+                    removed += 1
         return removed
 
     def covering_folder(self, folder: Path) -> str | None:
@@ -355,14 +360,19 @@ class Store:
         return content.get_text(self.conn, content_hash) or ""
 
     def _remove_document(self, doc_id: int) -> None:
-        """Drop a document, its passages from the keyword index, and unshared content."""
+        """Drop a document, its passages from the keyword index, and unshared content
+        (one transaction)."""
+        with self.conn:
+            self._drop_document(doc_id)
+
+    def _drop_document(self, doc_id: int) -> None:
+        """``_remove_document`` inside the caller's transaction."""
         row = self.conn.execute("SELECT hash FROM document WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             return
-        with self.conn:
-            self._unindex(doc_id, row["hash"])
-            self.conn.execute("DELETE FROM document WHERE id = ?", (doc_id,))
-            self._drop_content_if_unused(row["hash"])
+        self._unindex(doc_id, row["hash"])
+        self.conn.execute("DELETE FROM document WHERE id = ?", (doc_id,))
+        self._drop_content_if_unused(row["hash"])
 
     def _unindex(self, doc_id: int, content_hash: str | None) -> None:
         rows = self.conn.execute(
