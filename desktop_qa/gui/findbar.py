@@ -6,7 +6,7 @@ first hit on or after the page shown), Enter again or F3 goes to the next hit,
 Shift+Enter / Shift+F3 to the previous one, across pages, wrapping; Esc closes
 the bar and the window puts the answer highlights back. Every hit on the
 pages in view is tinted and the current one framed, through the viewer's one
-``set_highlights`` call. ``core.find`` takes 1-30 ms for words on the 352-page
+``set_highlights`` call. ``core.documents.find`` takes 1-30 ms for words on the 352-page
 book but ~150 ms for one letter ("e": 62,718 hits), so it runs on a worker
 thread and the UI never waits; a newer search drops an older one's result.
 """
@@ -18,8 +18,8 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-from desktop_qa.core import find
-from desktop_qa.core.document import Document
+from desktop_qa.core.documents import find
+from desktop_qa.core.documents.document import Document
 from desktop_qa.core.errors import UserError
 from desktop_qa.gui.compat import emit, emit_from
 from desktop_qa.gui.messages import user_message
