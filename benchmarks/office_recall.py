@@ -150,7 +150,7 @@ def _ours(path: str) -> tuple[str | None, str | None, float]:
     try:
         from desktop_qa.core.documents.document import load_document
     except ImportError:  # before the stage packages
-        from desktop_qa.core.document import load_document
+        from desktop_qa.core.documents.document import load_document
     from desktop_qa.core.errors import UserError
 
     started = time.perf_counter()
