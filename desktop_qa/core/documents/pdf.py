@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.documents import formats, inputs, navigation
-from desktop_qa.core.documents.furniture import running_lines
+from desktop_qa.core.documents.furniture import marked_lines, merge_ranges, running_lines
 from desktop_qa.core.documents.inputs import MUPDF_SUFFIXES, is_pdf, too_much_text
 from desktop_qa.core.documents.ocr import pages as ocr_mod
 from desktop_qa.core.documents.ocr.pages import OcrOptions
@@ -121,7 +121,12 @@ class _Builder:
 
 
 def _extract_page(
-    builder: _Builder, page: object, page_no: int, line_base: int, words: list | None = None
+    builder: _Builder,
+    page: object,
+    page_no: int,
+    line_base: int,
+    words: list | None = None,
+    keep_hyphens: bool = False,
 ) -> int:
     """Append one page's paragraphs; return the number of line ids used.
 
@@ -132,6 +137,8 @@ def _extract_page(
     that a line ending in a hyphenated fragment followed by a lowercase word on
     the next line is joined without the hyphen ("hyphen-" + "ated"); before an
     uppercase word the hyphen stays and no space is added ("Jean-" + "Paul").
+    ``keep_hyphens``: every line-end hyphen is the text's own (a converted
+    document's layout never hyphenates: "off-" + "white" is "off-white").
     """
     if words is None:
         words = page.get_text("words")  # type: ignore[attr-defined]
@@ -156,7 +163,7 @@ def _extract_page(
         joined_prev = (
             nxt is not None and nxt[5] == block and nxt[6] != line and _is_hyphenated(word)
         )
-        drop_hyphen = joined_prev and nxt is not None and nxt[4][:1].islower()
+        drop_hyphen = joined_prev and not keep_hyphens and nxt is not None and nxt[4][:1].islower()
         builder.add(word[:-1] if drop_hyphen else word, box, page_no)
         prev_key = key
     return lines_used
@@ -217,8 +224,9 @@ def load_mupdf(
     suffix = path.suffix.lower()
     filetype = suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
     try:
+        laid = None  # a converted file's map: its words where shaping garbles them, furniture
         if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
-            mdoc = formats.open_laid_out(path)
+            mdoc, laid = formats.laid_out(path)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
     except UserError:
@@ -279,11 +287,13 @@ def load_mupdf(
                 if not builder.ends_with_break():
                     builder.add(PARAGRAPH_BREAK, -1, page_no)
                 words = page.get_text("words")
+                if laid is not None and laid.words is not None:
+                    words = laid.words.get(page_no, words)
                 if ocr_mod.needs_ocr(page, words, ocr.mode):
                     words = reader.read(page, page_no, total) or []
                     if words:
                         page_ocr.append(page_no)
-                lines += _extract_page(builder, page, page_no, lines, words)
+                lines += _extract_page(builder, page, page_no, lines, words, laid is not None)
             except (UserError, Cancelled):
                 raise
             except Exception:
@@ -323,6 +333,11 @@ def load_mupdf(
         "page_ocr": ocr_flags,
         "furniture": running_lines(text, char_box, boxes, box_page, box_line, page_sizes),
     }
+    if laid is not None and any(p.furniture for p in laid.pages):  # a Word file's headers
+        marked = marked_lines(
+            char_box, boxes, box_page, box_line, {n: p.furniture for n, p in enumerate(laid.pages)}
+        )
+        arrays["furniture"] = merge_ranges(arrays["furniture"], marked)
     return PdfText(
         text,
         page_sizes,

@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     import pymupdf
 
 
-__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "check", "convert", "locate", "open_laid_out"]
+__all__ = [
+    "MAX_FILE_BYTES", "SUFFIXES", "check", "convert", "laid_out", "locate", "open_laid_out",
+]  # fmt: skip
 
 _PREFIX = 64 * 1024
 # Laid-out PDFs of the last few files, so the viewer does not convert what was just read.
@@ -74,11 +76,12 @@ def check(path: Path) -> str:
 
 def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Section]:
     """The HTML sections of a document's bytes (``name`` says which, in messages)."""
-    from desktop_qa.core.documents.formats import html, mail, office, opendoc, rtf
+    from desktop_qa.core.documents.formats import html, mail, office, opendoc, rtf, word
 
     check_bytes(data, suffix, name)
     converters = {
-        ".docx": office.docx, ".docm": office.docx, ".pptx": office.pptx, ".pptm": office.pptx,
+        **dict.fromkeys((".docx", ".docm", ".dotx", ".dotm"), word.docx),
+        **dict.fromkeys((".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm"), office.pptx),
         ".xlsx": office.xlsx, ".xlsm": office.xlsx, ".odt": opendoc.odt, ".odp": opendoc.odp,
         ".ods": opendoc.ods, ".rtf": rtf.rtf,
     }  # fmt: skip
@@ -122,10 +125,19 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
             _RECENT.move_to_end(digest)
             return hit
     parts = sections(data, suffix, str(path))
-    if not any(s.html.strip() for s in parts):
+    if not any(
+        s.html.strip()
+        or any(m.strip() for m in s.header.values())
+        or any(m.strip() for m in s.footer.values())
+        for s in parts
+    ):
         raise UserError(f"{path} contains no text; pass a document that contains text")
     pdf, cmap = render(parts, str(path))
-    from desktop_qa.core.documents.formats import citations
+    from desktop_qa.core.documents.formats import citations, logical
+
+    cmap.words = logical.page_words(
+        pdf, [s.html for s in parts], [(p.furniture, p.furniture_markup) for p in cmap.pages]
+    )
 
     citations.store(digest, cmap)
     with _lock:
@@ -133,6 +145,15 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
         while len(_RECENT) > _RECENT_MAX:
             _RECENT.popitem(last=False)
     return pdf, cmap
+
+
+def laid_out(path: str | os.PathLike[str]) -> tuple[pymupdf.Document, CitationMap]:
+    """The laid-out pages and their map: the words to read (``CitationMap.words``, when
+    they differ from MuPDF's) and each page's furniture rectangles (``PageInfo.furniture``)."""
+    import pymupdf
+
+    pdf, cmap = convert(path)
+    return pymupdf.open("pdf", pdf), cmap
 
 
 def open_laid_out(path: str | os.PathLike[str]) -> pymupdf.Document:

@@ -15,13 +15,15 @@ from pathlib import Path
 
 from desktop_qa.core.errors import UserError, mb, short_reason
 
-OOXML = {".docx": "Word", ".docm": "Word", ".pptx": "PowerPoint", ".pptm": "PowerPoint",
+WORD = (".docx", ".docm", ".dotx", ".dotm")
+POWERPOINT = (".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm")
+OOXML = {**dict.fromkeys(WORD, "Word"), **dict.fromkeys(POWERPOINT, "PowerPoint"),
          ".xlsx": "Excel", ".xlsm": "Excel"}  # fmt: skip
 ODF = {".odt": "OpenDocument text", ".odp": "OpenDocument presentation",
        ".ods": "OpenDocument spreadsheet"}  # fmt: skip
 # The member a container of each kind must hold, and the ODF mimetype it must declare.
-REQUIRED = {".docx": "word/document.xml", ".docm": "word/document.xml",
-            ".pptx": "ppt/presentation.xml", ".pptm": "ppt/presentation.xml",
+REQUIRED = {**dict.fromkeys(WORD, "word/document.xml"),
+            **dict.fromkeys(POWERPOINT, "ppt/presentation.xml"),
             ".xlsx": "xl/workbook.xml", ".xlsm": "xl/workbook.xml",
             ".odt": "content.xml", ".odp": "content.xml", ".ods": "content.xml"}  # fmt: skip
 ODF_MIMETYPES = {".odt": b"application/vnd.oasis.opendocument.text",

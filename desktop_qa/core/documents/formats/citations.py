@@ -33,11 +33,17 @@ class PageInfo:
     # (y, row number), from where the header and the row numbers were laid out.
     columns: list[tuple[float, str]] = field(default_factory=list)
     rows: list[tuple[float, int]] = field(default_factory=list)
+    # Rectangles of the page's header and footer (Word): furniture, kept out of passages.
+    furniture: list[tuple[float, float, float, float]] = field(default_factory=list)
+    furniture_markup: list[str] = field(default_factory=list)  # what was drawn there
 
 
 @dataclass
 class CitationMap:
     pages: list[PageInfo]
+    # Per page, the words with the source's own text where MuPDF's shaping garbles them
+    # (``logical.page_words``; None when it does not). Not stored: made by converting.
+    words: dict[int, list[tuple]] | None = None
 
     def locate(self, page: int, boxes: list[tuple[float, float, float, float]]) -> str | None:
         """The location of an answer on 0-based ``page`` whose word boxes are ``boxes``."""

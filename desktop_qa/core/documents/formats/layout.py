@@ -14,7 +14,9 @@ lists (no images, stylesheets, fonts or links), and Story gets no archive.
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import re
 from dataclasses import dataclass, field
 
 from desktop_qa.core.documents.formats.citations import CitationMap, PageInfo
@@ -58,6 +60,12 @@ class Section:
     column letters) and whose first column is the row numbers: where those
     land on the page says which row and cell a word is in.
     ``suffix`` ends every label (" of attachment a.docx of e-mail ...").
+    ``continues``: its pages are numbered on from the previous section's (the
+    sections of one Word document). ``header`` and ``footer`` (a Word page's
+    furniture: markup per kind of page, "default", "first" (the section's first
+    page), "even") are drawn in every page's top and bottom margins; their
+    rectangles are the page's ``PageInfo.furniture``, which extraction keeps
+    out of passages.
     """
 
     html: str
@@ -67,6 +75,9 @@ class Section:
     sheet: str | None = None
     columns: list[str] = field(default_factory=list)
     suffix: str = ""
+    continues: bool = False
+    header: dict[str, str] = field(default_factory=dict)
+    footer: dict[str, str] = field(default_factory=dict)
 
 
 def render(sections: list[Section], what: str) -> tuple[bytes, CitationMap]:
@@ -80,23 +91,67 @@ def render(sections: list[Section], what: str) -> tuple[bytes, CitationMap]:
         )
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
+    for _ in range(len(sections) + 1):
+        try:
+            out, pages, owners = _write(pymupdf, sections, what)
+            break
+        except _Stuck as stuck:  # lay that section out again, its tables as plain blocks
+            sections = list(sections)
+            sections[stuck.index] = dataclasses.replace(
+                sections[stuck.index],
+                html=flatten_tables(sections[stuck.index].html),
+                css=sections[stuck.index].css + FLAT_CSS,
+            )
+    pdf = out.getvalue()
+    if any(s.sheet is not None for s in sections):
+        _grid(pymupdf, pdf, pages, owners)
+    return pdf, CitationMap(pages)
+
+
+class _Stuck(Exception):  # noqa: N818 - a signal, not an error
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _write(pymupdf, sections: list[Section], what: str):  # noqa: ANN001, ANN202
     out = io.BytesIO()
     writer = pymupdf.DocumentWriter(out)
     pages: list[PageInfo] = []
     owners: list[Section] = []
     try:
-        for section in sections:
-            _place(pymupdf, writer, section, pages, what)
+        number = 0
+        for index, section in enumerate(sections):
+            start = number if section.continues else 0
+            number = _place(pymupdf, writer, section, pages, what, start, index)
             owners.extend([section] * (len(pages) - len(owners)))
     finally:
         if not pages:  # a writer with no page cannot close cleanly
             writer.begin_page(pymupdf.Rect(0, 0, *LETTER))
             writer.end_page()
         writer.close()
-    pdf = out.getvalue()
-    if any(s.sheet is not None for s in sections):
-        _grid(pymupdf, pdf, pages, owners)
-    return pdf, CitationMap(pages)
+    return out, pages, owners
+
+
+# A table row taller than a page is beyond MuPDF's story layout: it reports the same
+# content as "more" page after page, or draws it past the page's bottom edge (measured
+# on POI's form_footnotes.docx). Such a section is laid out again with its tables as blocks.
+_TABLE_TAGS = re.compile(r"<(/?)(table|tr|td|th)\b[^>]*>")
+FLAT_CSS = (
+    " div.flat-table { margin: 4pt 0 6pt 0; } div.flat-row { border-top: 0.5pt solid #999999;"
+    " padding-top: 2pt; } div.flat-cell { margin-left: 8pt; }"
+)
+
+
+def flatten_tables(html: str) -> str:
+    """Markup with every table as nested blocks (rows, then cells, in order)."""
+
+    def block(match: re.Match[str]) -> str:
+        if match.group(1):
+            return "</div>"
+        kind = {"table": "table", "tr": "row"}.get(match.group(2), "cell")
+        return f"<div class='flat-{kind}'>"
+
+    return _TABLE_TAGS.sub(block, html)
 
 
 def _grid(pymupdf, pdf: bytes, pages: list[PageInfo], owners: list[Section]) -> None:  # noqa: ANN001
@@ -140,13 +195,26 @@ def _header(words: list, letters: list[str]) -> list[tuple[float, str]]:
     return []
 
 
-def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) -> None:  # noqa: ANN001
-    """Pages for one section until its story is placed; a story that stops moving is cut."""
+def _place(
+    pymupdf,  # noqa: ANN001
+    writer,  # noqa: ANN001
+    section: Section,
+    pages: list[PageInfo],
+    what: str,
+    number: int,
+    index: int = 0,
+) -> int:
+    """Pages for one section until its story is placed; a story that stops moving is cut.
+
+    Returns the last page number (labels of a section that ``continues`` go on from it).
+    """
     html = f"<html><body>{section.html}</body></html>"
     story = pymupdf.Story(html=html, user_css=CSS + section.css)
     mediabox = pymupdf.Rect(0, 0, *section.size)
-    where = mediabox + (MARGIN, MARGIN, -MARGIN, -MARGIN)
-    number = 0
+    top = _band(pymupdf, section.header, section.size)
+    bottom = _band(pymupdf, section.footer, section.size)
+    where = mediabox + (MARGIN, MARGIN + top, -MARGIN, -MARGIN - bottom)
+    first = number
     stalled = 0
     more = 1
     while more:
@@ -164,10 +232,58 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
             suffix=section.suffix,
         )
         story.draw(device)
+        kind = "first" if number == first + 1 else "even" if number % 2 == 0 else "default"
+        for parts, y in ((section.header, MARGIN * 0.5), (section.footer, None)):
+            markup = parts.get(kind, parts.get("default", ""))
+            if markup.strip():
+                rect = _furniture(pymupdf, device, markup, section.size, y)
+                if rect is not None:
+                    info.furniture.append(rect)
+                    info.furniture_markup.append(markup)
         writer.end_page()
         pages.append(info)
         # Content MuPDF cannot fit (an unbreakable element taller than a page) is
         # reported as "more" for ever; two empty pages in a row end the section.
         stalled = stalled + 1 if pymupdf.Rect(filled).is_empty else 0
+        if (
+            section.sheet is None
+            and "<table" in section.html
+            and (filled[3] > where.y1 + 2 or number - first > 5 + len(section.html) // 200)
+        ):
+            raise _Stuck(index)
         if stalled >= 2:
             break
+    return number
+
+
+FURNITURE_CSS = "body { font-size: 8.5pt; color: #555555; } p { margin: 0; } table { margin: 0; }"
+MAX_BAND = 0.25  # of the page's height: a header or footer taller than this is cut
+
+
+def _band(pymupdf, parts: dict[str, str], size: tuple[float, float]) -> float:  # noqa: ANN001
+    """Height a header or footer needs beyond the margin (0 when it fits in it)."""
+    tallest = 0.0
+    for markup in set(parts.values()):
+        if markup.strip():
+            tallest = max(tallest, _measure(pymupdf, markup, size))
+    return max(0.0, min(tallest, size[1] * MAX_BAND) + MARGIN * 0.5 + 6.0 - MARGIN)
+
+
+def _measure(pymupdf, markup: str, size: tuple[float, float]) -> float:  # noqa: ANN001
+    story = pymupdf.Story(html=f"<html><body>{markup}</body></html>", user_css=CSS + FURNITURE_CSS)
+    _, filled = story.place(pymupdf.Rect(MARGIN, 0, size[0] - MARGIN, size[1] * MAX_BAND))
+    return float(pymupdf.Rect(filled).height)
+
+
+def _furniture(pymupdf, device, markup: str, size: tuple[float, float], y: float | None):  # noqa: ANN001, ANN202
+    """Draw a header (at ``y``) or a footer (``y`` None: above the bottom edge); its rectangle."""
+    height = min(_measure(pymupdf, markup, size), size[1] * MAX_BAND)
+    if height <= 0:
+        return None
+    if y is None:
+        y = size[1] - MARGIN * 0.5 - height
+    story = pymupdf.Story(html=f"<html><body>{markup}</body></html>", user_css=CSS + FURNITURE_CSS)
+    rect = pymupdf.Rect(MARGIN, y, size[0] - MARGIN, y + height + 1)
+    story.place(rect)
+    story.draw(device)
+    return (float(rect.x0), float(rect.y0), float(rect.x1), float(rect.y1))
