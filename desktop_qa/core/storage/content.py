@@ -30,7 +30,9 @@ from desktop_qa.core.documents.navigation import OutlineEntry
 # library content made before are then made again from their files.
 # 4: running heads and footers kept out of passages (``furniture``), outline, page labels,
 # documents opened for viewing without text (``unanswerable``).
-PIPELINE_VERSION = 4
+# 5: converted documents: Word read in full with headers and footers as furniture, the
+# source's characters for shaped scripts, an e-mail's subject as furniture (formats/).
+PIPELINE_VERSION = 5
 # The per-document arrays stored beside the text.
 ARRAYS = (
     "char_box",

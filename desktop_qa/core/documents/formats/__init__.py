@@ -76,7 +76,7 @@ def check(path: Path) -> str:
 
 def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Section]:
     """The HTML sections of a document's bytes (``name`` says which, in messages)."""
-    from desktop_qa.core.documents.formats import html, mail, office, opendoc, rtf, word
+    from desktop_qa.core.documents.formats import html, legacy, mail, office, opendoc, rtf, word
 
     check_bytes(data, suffix, name)
     converters = {
@@ -88,10 +88,18 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
     try:
         if suffix in (".html", ".htm", ".xhtml"):
             return [Section(html.sanitize(data, name), "page {page}")]
-        if suffix == ".eml":
+        if suffix in (".eml", ".msg"):
             if depth > mail.MAX_ATTACHMENT_DEPTH:
                 raise UserError(f"{name}: messages attached too deeply")
-            return mail.eml(data, name, sections, depth)
+            return (mail.eml if suffix == ".eml" else mail.msg)(data, name, sections, depth)
+        if suffix in legacy.SUFFIXES:
+            head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+            if head.startswith(b"{\\rtf"):  # Word saves RTF and web pages as .doc too
+                return rtf.rtf(data, name)
+            if head.startswith((b"<html", b"<!doctype html")):
+                return [Section(html.sanitize(data, name), "page {page}")]
+            modern = legacy.convert(data, suffix, name)
+            return sections(modern, "." + legacy.kind(suffix)[1], name, depth)
         converter = converters.get(suffix)
         if converter is None:
             raise UserError(f"{name}: unsupported file type '{suffix}'")

@@ -30,10 +30,15 @@ ODF_MIMETYPES = {".odt": b"application/vnd.oasis.opendocument.text",
                  ".odp": b"application/vnd.oasis.opendocument.presentation",
                  ".ods": b"application/vnd.oasis.opendocument.spreadsheet"}  # fmt: skip
 HTML = frozenset({".html", ".htm", ".xhtml"})
-SUFFIXES = frozenset(OOXML) | frozenset(ODF) | HTML | {".rtf", ".eml"}
+# Old binary files (OLE compound files): Word and PowerPoint through LibreOffice (legacy.py),
+# Outlook messages through extract-msg (mail.py).
+LEGACY = {**dict.fromkeys((".doc", ".dot"), "Word 97-2003"),
+          **dict.fromkeys((".ppt", ".pps", ".pot"), "PowerPoint 97-2003"),
+          ".msg": "Outlook message"}  # fmt: skip
+SUFFIXES = frozenset(OOXML) | frozenset(ODF) | HTML | {".rtf", ".eml"} | frozenset(LEGACY)
 
 # File sizes (docs/formats.md "Limits"); an Office file is mostly its pictures, never read.
-MAX_FILE_BYTES = {**{s: 256 * 1024 * 1024 for s in (*OOXML, *ODF)},
+MAX_FILE_BYTES = {**{s: 256 * 1024 * 1024 for s in (*OOXML, *ODF, *LEGACY)},
                   **{s: 32 * 1024 * 1024 for s in HTML},
                   ".rtf": 64 * 1024 * 1024, ".eml": 64 * 1024 * 1024}  # fmt: skip
 # What the XML members of a container may unpack to in all (declared sizes), and how many
@@ -50,6 +55,7 @@ def kind_name(suffix: str) -> str:
     return (
         OOXML.get(suffix)
         or ODF.get(suffix)
+        or LEGACY.get(suffix)
         or {".rtf": "RTF", ".eml": "e-mail"}.get(suffix, "HTML")
     )
 
@@ -78,6 +84,8 @@ def check_bytes(data: bytes, suffix: str, name: str, source: bytes | Path | None
                 f"{name} is not an RTF file (no {{\\rtf header at its start); the file may be "
                 "damaged or of another type: re-save it as RTF"
             )
+        return
+    if suffix in LEGACY:  # OLE compound files (or RTF/HTML saved as .doc): the readers check
         return
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UserError(

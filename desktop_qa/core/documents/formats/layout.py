@@ -76,6 +76,10 @@ class Section:
     columns: list[str] = field(default_factory=list)
     suffix: str = ""
     continues: bool = False
+    # An e-mail's subject (``heading``: furniture) and header lines (``lead``), drawn above
+    # the body on its first page but read after it: context for the body, not its rival.
+    heading: str = ""
+    lead: str = ""
     header: dict[str, str] = field(default_factory=dict)
     footer: dict[str, str] = field(default_factory=dict)
 
@@ -214,6 +218,12 @@ def _place(
     top = _band(pymupdf, section.header, section.size)
     bottom = _band(pymupdf, section.footer, section.size)
     where = mediabox + (MARGIN, MARGIN + top, -MARGIN, -MARGIN - bottom)
+    # An e-mail's subject (``heading``, furniture) and header lines (``lead``) above the body.
+    tops = [
+        (markup, min(_measure(pymupdf, markup, section.size, section.css), where.height / 4))
+        for markup in (section.heading, section.lead)
+    ]
+    lead = sum(height for markup, height in tops if markup.strip())
     first = number
     stalled = 0
     more = 1
@@ -224,7 +234,8 @@ def _place(
                 "split it into smaller documents"
             )
         device = writer.begin_page(mediabox)
-        more, filled = story.place(where)
+        body = where + (0, lead + 4, 0, 0) if lead and number == first else where
+        more, filled = story.place(body)
         number += 1
         info = PageInfo(
             label=section.label.replace("{page}", str(number)) + section.suffix,
@@ -232,6 +243,21 @@ def _place(
             suffix=section.suffix,
         )
         story.draw(device)
+        if lead and number == first + 1:  # drawn after the body: their text comes after too
+            y = where.y0
+            for n, (markup, height) in enumerate(tops):
+                if not markup.strip():
+                    continue
+                rect = pymupdf.Rect(where.x0, y, where.x1, y + height + 1)
+                top = pymupdf.Story(
+                    html=f"<html><body>{markup}</body></html>", user_css=CSS + section.css
+                )
+                top.place(rect)
+                top.draw(device)
+                y += height
+                if n == 0:  # the heading is furniture: shown and found, never an answer
+                    info.furniture.append(tuple(rect))
+                    info.furniture_markup.append(markup)
         kind = "first" if number == first + 1 else "even" if number % 2 == 0 else "default"
         for parts, y in ((section.header, MARGIN * 0.5), (section.footer, None)):
             markup = parts.get(kind, parts.get("default", ""))
@@ -269,9 +295,9 @@ def _band(pymupdf, parts: dict[str, str], size: tuple[float, float]) -> float:  
     return max(0.0, min(tallest, size[1] * MAX_BAND) + MARGIN * 0.5 + 6.0 - MARGIN)
 
 
-def _measure(pymupdf, markup: str, size: tuple[float, float]) -> float:  # noqa: ANN001
-    story = pymupdf.Story(html=f"<html><body>{markup}</body></html>", user_css=CSS + FURNITURE_CSS)
-    _, filled = story.place(pymupdf.Rect(MARGIN, 0, size[0] - MARGIN, size[1] * MAX_BAND))
+def _measure(pymupdf, markup: str, size: tuple[float, float], css: str = FURNITURE_CSS) -> float:  # noqa: ANN001, E501
+    story = pymupdf.Story(html=f"<html><body>{markup}</body></html>", user_css=CSS + css)
+    _, filled = story.place(pymupdf.Rect(MARGIN, 0, size[0] - MARGIN, size[1]))
     return float(pymupdf.Rect(filled).height)
 
 

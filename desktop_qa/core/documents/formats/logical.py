@@ -23,10 +23,12 @@ from collections.abc import Sequence
 
 # Scripts MuPDF shapes (joining, reordering, conjuncts): Hebrew, Arabic, Syriac, Thaana,
 # NKo, Samaritan, Mandaic, the Indic scripts, Sinhala, Thai, Lao, Tibetan, Myanmar,
-# Khmer, Mongolian; Arabic presentation forms.
+# Khmer, Mongolian; Arabic presentation forms. Also what MuPDF draws from fallback fonts
+# and reads back as other letters: private-use symbols, mathematical alphanumerics
+# (a Word equation's "𝑃" came back as "ᵅ").
 COMPLEX = re.compile(
     "[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u18af"
-    "\ua8e0-\ua8ff\ufb1d-\ufdff\ufe70-\ufeff]"
+    "\ua8e0-\ua8ff\ue000-\uf8ff\ufb1d-\ufdff\ufe70-\ufeff\U0001d400-\U0001d7ff]"
 )
 _BLOCK = re.compile(
     r"<(?:/?(?:p|h[1-6]|li|ul|ol|table|thead|tbody|tr|td|th|div|blockquote|pre|dl|dt|dd|"

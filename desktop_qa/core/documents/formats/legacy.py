@@ -1,0 +1,165 @@
+"""Old binary Word and PowerPoint files (.doc, .dot, .ppt, .pps, .pot) through LibreOffice.
+
+No maintained Python reader with an AGPL-compatible licence reads these
+formats' text in full, and LibreOffice does. When it is installed
+(``soffice`` on PATH, or in its usual place on Linux, macOS or Windows),
+a copy of the file's bytes is converted in a private temporary folder
+(``soffice --headless --convert-to docx|pptx``, with a profile of its own in
+that folder, so a LibreOffice the user has open is neither used nor
+disturbed), within ``SECONDS``; the result is read like any .docx or .pptx.
+The user's file is never given to LibreOffice, let alone written. Without
+LibreOffice the refusal is one line saying how to save the file in a format
+read here.
+
+A ".doc" that is really RTF or HTML (Word saves both under that name) is read
+as what it is, without LibreOffice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from desktop_qa.core.errors import UserError
+
+SECONDS = 120.0  # one conversion; a large .doc takes a few seconds, LibreOffice's start ~3 s
+WORD = (".doc", ".dot")
+POWERPOINT = (".ppt", ".pps", ".pot")
+SUFFIXES = WORD + POWERPOINT
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Where LibreOffice installs itself when it is not on PATH.
+_PLACES = {
+    "linux": (
+        "/usr/bin/soffice",
+        "/usr/local/bin/soffice",
+        "/usr/lib/libreoffice/program/soffice",
+        "/opt/libreoffice/program/soffice",
+        "/snap/bin/libreoffice",
+    ),
+    "darwin": ("/Applications/LibreOffice.app/Contents/MacOS/soffice",),
+    "win32": (
+        r"%ProgramFiles%\LibreOffice\program\soffice.exe",
+        r"%ProgramFiles(x86)%\LibreOffice\program\soffice.exe",
+    ),
+}
+
+
+def find_soffice() -> str | None:
+    """LibreOffice's ``soffice``: ``DESKTOP_QA_SOFFICE``, PATH, then its usual places."""
+    named = os.environ.get("DESKTOP_QA_SOFFICE")
+    if named:
+        return named if Path(named).is_file() else None
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    platform = "linux" if sys.platform.startswith("linux") else sys.platform
+    for place in _PLACES.get(platform, ()):
+        path = Path(os.path.expandvars(place))
+        if path.is_file():
+            return str(path)
+    if platform == "linux":
+        for path in sorted(Path("/opt").glob("libreoffice*/program/soffice"), reverse=True):
+            return str(path)
+    return None
+
+
+def kind(suffix: str) -> tuple[str, str]:
+    """(what a user calls the file, the format it is converted to)."""
+    if suffix in WORD:
+        return "Word 97-2003", "docx"
+    return "PowerPoint 97-2003", "pptx"
+
+
+def _save_as(suffix: str) -> str:
+    what, target = kind(suffix)
+    app = "Word" if suffix in WORD else "PowerPoint"
+    return f"open it in {app} or LibreOffice and save it as .{target} (or PDF)"
+
+
+def convert(data: bytes, suffix: str, name: str) -> bytes:
+    """The .docx or .pptx bytes of an old binary file, converted by LibreOffice."""
+    what, target = kind(suffix)
+    if not data.startswith(CFB_MAGIC):
+        raise UserError(
+            f"{name} is not a {what} file (it does not start like one); the file may be "
+            f"damaged or of another type: {_save_as(suffix)}"
+        )
+    soffice = find_soffice()
+    if soffice is None:
+        raise UserError(
+            f"{name} is an old {what} file ({suffix}), which is read through LibreOffice, "
+            f"not installed here; install LibreOffice, or {_save_as(suffix)}"
+        )
+    with tempfile.TemporaryDirectory(prefix="desktop-qa-soffice-") as folder:
+        work = Path(folder)
+        source = work / f"document{suffix}"
+        source.write_bytes(data)  # our copy: LibreOffice never sees the user's file
+        out = work / "out"
+        profile = (work / "profile").as_uri()
+        command = [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless", "--invisible", "--norestore", "--nolockcheck", "--nodefault",
+            "--nologo", "--convert-to", target, "--outdir", str(out), str(source),
+        ]  # fmt: skip
+        _run(command, work, name, what)
+        result = out / f"document.{target}"
+        if not result.is_file() or result.stat().st_size == 0:
+            raise UserError(
+                f"{name}: LibreOffice could not convert this {what} file (damaged, or "
+                f"password-protected?); {_save_as(suffix)}"
+            )
+        return result.read_bytes()
+
+
+def _run(command: list[str], work: Path, name: str, what: str) -> None:
+    """Run LibreOffice quietly in ``work``, within ``SECONDS``; its whole process group ends."""
+    env = {**os.environ, "HOME": str(work), "TMPDIR": str(work), "SAL_USE_VCLPLUGIN": "svp"}
+    posix = os.name == "posix"
+    try:
+        process = subprocess.Popen(  # noqa: S603 - a fixed program and arguments, no shell
+            command,
+            cwd=work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=posix,
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
+        )
+    except OSError as exc:
+        raise UserError(
+            f"{name}: LibreOffice could not be started to read this {what} file "
+            f"({exc.strerror}); check its installation"
+        ) from None
+    try:
+        process.wait(timeout=SECONDS)
+    except subprocess.TimeoutExpired:
+        _kill(process, posix)
+        raise UserError(
+            f"{name}: LibreOffice took over {SECONDS:.0f} s to convert this {what} file and "
+            "was stopped; save it as a current format from the application that made it"
+        ) from None
+    finally:
+        if process.poll() is None:
+            _kill(process, posix)
+
+
+def _kill(process: subprocess.Popen, posix: bool) -> None:
+    try:
+        if posix:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    except OSError:
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
