@@ -79,20 +79,65 @@ def _paragraph_text(root, p_tags: tuple[str, ...], t_tags, breaks, skipped) -> s
     return "\n".join("".join(out[p]) for p in order)
 
 
+def _names(path: Path, pattern: str) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return sorted(n for n in archive.namelist() if re.fullmatch(pattern, n))
+
+
 def _members(path: Path, pattern: str) -> list[bytes]:
     with zipfile.ZipFile(path) as archive:
-        names = sorted(n for n in archive.namelist() if re.fullmatch(pattern, n))
-        return [archive.read(n) for n in names]
+        return [archive.read(n) for n in _names(path, pattern)]
+
+
+STRICT = False  # --strict: every part's text, shown by Word or not
+
+
+def _shown_furniture(path: Path) -> set[str]:
+    """The header and footer parts Word shows: referenced as a section's default, as its
+    first page's when it has a title page, as even pages' when the document has them."""
+    from lxml import etree
+
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        rels = _xml(archive.read("word/_rels/document.xml.rels"))
+        document = _xml(archive.read("word/document.xml"))
+        settings = _xml(archive.read("word/settings.xml")) if "word/settings.xml" in names else None
+    targets = {r.get("Id"): "word/" + (r.get("Target") or "").lstrip("/").removeprefix("word/")
+               for r in rels}  # fmt: skip
+    even = settings is not None and any(
+        etree.QName(e).localname == "evenAndOddHeaders" for e in settings.iter()
+    )
+    shown = set()
+    for sectpr in document.iter(f"{W}sectPr", f"{STRICT_W}sectPr"):
+        title = any(etree.QName(e).localname == "titlePg" for e in sectpr)
+        for ref in sectpr:
+            if etree.QName(ref).localname not in ("headerReference", "footerReference"):
+                continue
+            kind = next((v for k, v in ref.attrib.items() if k.endswith("}type")), "default")
+            rid = next((v for k, v in ref.attrib.items() if k.endswith("}id")), "")
+            if kind == "default" or (kind == "first" and title) or (kind == "even" and even):
+                shown.add(targets.get(rid, ""))
+    return shown
 
 
 def word_reference(path: Path) -> str | None:
-    """Every w:t of the body, headers, footers, notes, comments and SmartArt data (a:t)."""
+    """Every w:t of the body, notes, comments, SmartArt data (a:t) and the headers and
+    footers Word shows (``--strict``: every header and footer part)."""
     try:
         parts = _members(
             path,
-            r"word/(document\d*|header\d+|footer\d+|footnotes|endnotes|comments)\.xml"
-            r"|word/diagrams/data\d+\.xml",
+            r"word/(document\d*|footnotes|endnotes|comments)\.xml|word/diagrams/data\d+\.xml",
         )
+        furniture = _members(path, r"word/(header|footer)\d+\.xml")
+        if not STRICT:
+            shown = _shown_furniture(path)
+            furniture = [
+                data
+                for name, data in zip(_names(path, r"word/(header|footer)\d+\.xml"), furniture,
+                                      strict=True)
+                if name in shown
+            ]  # fmt: skip
+        parts += furniture
     except (zipfile.BadZipFile, OSError, KeyError):
         return None
     texts = []
@@ -106,26 +151,47 @@ def word_reference(path: Path) -> str | None:
                 root,
                 (f"{W}p", f"{A}p", f"{STRICT_W}p", f"{STRICT_A}p"),
                 (f"{W}t", f"{A}t", f"{STRICT_W}t", f"{STRICT_A}t"),
-                (f"{W}tab", f"{W}br", f"{W}cr", f"{A}br", f"{STRICT_W}tab", f"{STRICT_W}br"),
+                (
+                    f"{W}tab",
+                    f"{W}ptab",
+                    f"{W}br",
+                    f"{W}cr",
+                    f"{A}br",
+                    f"{STRICT_W}tab",
+                    f"{STRICT_W}br",
+                ),  # fmt: skip
                 skipped,
             )
         )
     return "\n".join(texts)
 
 
+NOTES_PAGE = ("dt", "ftr", "hdr", "sldNum", "sldImg")  # a notes page's own furniture
+
+
 def slide_reference(path: Path) -> str | None:
-    """Every a:t of the slides, their notes and SmartArt data."""
+    """Every a:t of the slides, their speaker notes and SmartArt data (``--strict``: also
+    the notes pages' own date, number, header and footer placeholders, not notes)."""
     try:
+        names = _names(
+            path, r"ppt/(slides/slide\d+|notesSlides/notesSlide\d+|diagrams/data\d+)\.xml"
+        )
         parts = _members(
             path, r"ppt/(slides/slide\d+|notesSlides/notesSlide\d+|diagrams/data\d+)\.xml"
         )
     except (zipfile.BadZipFile, OSError, KeyError):
         return None
     texts = []
-    for data in parts:
+    for name, data in zip(names, parts, strict=True):
         root = _xml(data)
         if root is None:
             continue
+        if "notesSlides" in name and not STRICT:
+            for ph in list(root.iter("{*}ph")):
+                if ph.get("type") in NOTES_PAGE:
+                    shape = next((a for a in ph.iterancestors() if a.tag.endswith("}sp")), None)
+                    if shape is not None and shape.getparent() is not None:
+                        shape.getparent().remove(shape)
         texts.append(
             _paragraph_text(
                 root,
@@ -147,20 +213,32 @@ LEGACY = (".doc", ".ppt")
 
 def _ours(path: str) -> tuple[str | None, str | None, float]:
     """(text, error line, seconds): the text questions run on, as the app makes it."""
-    try:
-        from desktop_qa.core.documents.document import load_document
-    except ImportError:  # before the stage packages
-        from desktop_qa.core.documents.document import load_document
+    import os
+    import tempfile
+
+    from desktop_qa.core.documents.document import load_document
     from desktop_qa.core.errors import UserError
 
     started = time.perf_counter()
-    try:
-        doc = load_document(path)
-    except UserError as exc:
-        return None, str(exc).splitlines()[0][:200], time.perf_counter() - started
-    except Exception as exc:  # noqa: BLE001 - a crash is a finding, reported per file
-        return None, f"CRASH {type(exc).__name__}: {exc}"[:200], time.perf_counter() - started
-    return doc.text, None, time.perf_counter() - started
+    saved = os.dup(2)  # anything written to stderr while reading (warnings, C libraries)
+    with tempfile.TemporaryFile() as err:
+        os.dup2(err.fileno(), 2)
+        try:
+            doc = load_document(path)
+            text, error = doc.text, None
+        except UserError as exc:
+            text, error = None, str(exc).splitlines()[0][:200]
+        except Exception as exc:  # noqa: BLE001 - a crash is a finding, reported per file
+            text, error = None, f"CRASH {type(exc).__name__}: {exc}"[:200]
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        err.seek(0)
+        noise = err.read().decode("utf-8", "replace").strip()
+    if noise:
+        error = (error or "") + f" STDERR: {noise.splitlines()[0][:120]}"
+    return text, error, time.perf_counter() - started
 
 
 def recall(reference: list[str], ours: list[str]) -> tuple[float, float]:
@@ -189,6 +267,10 @@ def measure(files: list[Path], timeout: float) -> list[dict]:
                 pool = mp.get_context("spawn").Pool(1, maxtasksperchild=50)
                 text, error, seconds = None, f"TIMEOUT after {timeout:.0f} s", timeout
             row = {"file": str(path), "format": suffix, "seconds": round(seconds, 2)}
+            row["stderr"] = bool(error and "STDERR: " in error)
+            if row["stderr"] and text is not None:
+                print(f"  stderr: {path.name}: {error}", file=sys.stderr)
+                error = None
             row["error"] = error
             if reference is not None:
                 ref_words = words(reference)
@@ -238,6 +320,10 @@ def report(rows: list[dict], worst: int) -> None:
             f"{'all':8} {len(everything):5d} {'':5} {statistics.median(everything):7.3f} "
             f"{min(everything):6.3f} {sum(v >= 0.95 for v in everything) / len(everything):7.1%}"
         )
+    noisy = [r for r in rows if r.get("stderr")]
+    print(f"files that wrote to stderr while read: {len(noisy)} of {len(rows)}")
+    for row in noisy[:worst]:
+        print(f"  {Path(row['file']).name}")
     print(f"\nworst {worst}:")
     scored = sorted((r for r in rows if "recall" in r), key=lambda r: r["recall"])
     for row in scored[:worst]:
@@ -258,7 +344,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--worst", type=int, default=12)
     parser.add_argument("--json", type=Path, help="write every file's row here")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="count every header, footer and notes-page placeholder, shown or not",
+    )
     args = parser.parse_args(argv)
+    global STRICT
+    STRICT = args.strict
     wanted = {s.strip().lower() for s in args.only.split(",") if s.strip()}
     suffixes = set(HOOKS) | (set(LEGACY) if args.legacy else set())
     files = sorted(

@@ -13,6 +13,7 @@ breaks) have no box. Pages without a usable text layer are OCR'd
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -63,6 +64,16 @@ def fold(word: str) -> str:
     match "first". Full-width letters and odd spaces fold the same way.
     """
     return word if word.isascii() else unicodedata.normalize("NFKC", word)
+
+
+_CJK = re.compile(
+    "[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
+)
+
+
+def _cjk(char: str) -> bool:
+    """A Chinese or Japanese character (ideograph, kana, their punctuation)."""
+    return bool(char) and _CJK.match(char) is not None
 
 
 def _is_hyphenated(word: str) -> bool:
@@ -126,7 +137,7 @@ def _extract_page(
     page_no: int,
     line_base: int,
     words: list | None = None,
-    keep_hyphens: bool = False,
+    laid_out: bool = False,
 ) -> int:
     """Append one page's paragraphs; return the number of line ids used.
 
@@ -137,8 +148,10 @@ def _extract_page(
     that a line ending in a hyphenated fragment followed by a lowercase word on
     the next line is joined without the hyphen ("hyphen-" + "ated"); before an
     uppercase word the hyphen stays and no space is added ("Jean-" + "Paul").
-    ``keep_hyphens``: every line-end hyphen is the text's own (a converted
-    document's layout never hyphenates: "off-" + "white" is "off-white").
+    ``laid_out`` (a converted document, laid out by us): every line-end hyphen
+    is the text's own (our layout never hyphenates: "off-" + "white" is
+    "off-white"), and a line broken before or after a Chinese or Japanese
+    character joins without a space (those scripts have none between words).
     """
     if words is None:
         words = page.get_text("words")  # type: ignore[attr-defined]
@@ -146,6 +159,7 @@ def _extract_page(
     lines_used = 0
     joined_prev = False
     prev_key: tuple[int, int] | None = None
+    prev_word = ""
     line_id = line_base
     for i, (x0, y0, x1, y1, word, block, line, _) in enumerate(words):
         word = fold(word.replace("\x00", ""))
@@ -153,7 +167,9 @@ def _extract_page(
         if prev_key is not None:
             if block != prev_key[0]:
                 builder.add(PARAGRAPH_BREAK, -1, page_no)
-            elif not joined_prev:
+            elif not joined_prev and not (
+                laid_out and key != prev_key and (_cjk(prev_word[-1:]) or _cjk(word[:1]))
+            ):
                 builder.add(" ", -1, page_no)
         if key != prev_key:
             line_id = line_base + lines_used
@@ -163,9 +179,10 @@ def _extract_page(
         joined_prev = (
             nxt is not None and nxt[5] == block and nxt[6] != line and _is_hyphenated(word)
         )
-        drop_hyphen = joined_prev and not keep_hyphens and nxt is not None and nxt[4][:1].islower()
+        drop_hyphen = joined_prev and not laid_out and nxt is not None and nxt[4][:1].islower()
         builder.add(word[:-1] if drop_hyphen else word, box, page_no)
         prev_key = key
+        prev_word = word
     return lines_used
 
 

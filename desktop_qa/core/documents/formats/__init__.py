@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import (  # doc: a core.documents.document.Document (no import: no circle)
@@ -103,7 +104,9 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
         converter = converters.get(suffix)
         if converter is None:
             raise UserError(f"{name}: unsupported file type '{suffix}'")
-        return converter(data, name)
+        with warnings.catch_warnings():  # the readers' warnings never reach the terminal
+            warnings.simplefilter("ignore")
+            return converter(data, name)
     except (UserError, MemoryError):
         raise
     except RecursionError:

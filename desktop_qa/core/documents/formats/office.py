@@ -84,7 +84,7 @@ def _shapes(shapes, title: bool = False, depth: int = 0) -> str:  # noqa: ANN001
                     "<tr>" + "".join(f"<td>{_lines(c.text)}</td>" for c in row.cells) + "</tr>"
                 )
             out.append("<table>" + "".join(rows) + "</table>")
-        elif shape.shape_type is not None and shape.shape_type == 7:  # a SmartArt frame
+        elif _is_frame(shape):  # SmartArt (a chart or an embedded object: no text here)
             out.append(_smartart(shape))
         elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
             is_title = title and getattr(shape, "is_placeholder", False) and _is_title(shape)
@@ -129,6 +129,11 @@ def _as_presentation(data: bytes) -> bytes:
                 body = types if info.filename == "[Content_Types].xml" else archive.read(info)
                 copy.writestr(info, body)
     return out.getvalue()
+
+
+def _is_frame(shape) -> bool:  # noqa: ANN001
+    element = getattr(shape, "_element", None)
+    return element is not None and str(element.tag).endswith("}graphicFrame")
 
 
 def _smartart(frame) -> str:  # noqa: ANN001

@@ -479,8 +479,10 @@ def docx(data: bytes, name: str) -> list[Section]:
         headers = {**headers, **run.headers}
         footers = {**footers, **run.footers}
         html = "".join(run.html)
-        if not html.strip() and (sections or run is not runs[-1]):
-            continue
+        header = _pick(headers, run.title_page and not run.wide, even)
+        footer = _pick(footers, run.title_page and not run.wide, even)
+        if not html.strip() and not header and not footer and (sections or run is not runs[-1]):
+            continue  # an empty Word section (Word still shows its page of headers: we do too)
         size = run.size
         if run.wide and size[0] < size[1]:
             size = (size[1], size[0])
@@ -493,8 +495,8 @@ def docx(data: bytes, name: str) -> list[Section]:
                 if run.wide
                 else "",
                 continues=bool(sections),
-                header=_pick(headers, run.title_page and not run.wide, even),
-                footer=_pick(footers, run.title_page and not run.wide, even),
+                header=header,
+                footer=footer,
             )
         )
     return sections
