@@ -142,18 +142,6 @@ def marked_lines(
     return np.asarray(sorted(out), np.int32).reshape(-1, 2)
 
 
-def merge_ranges(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The union of two sorted range arrays, sorted, overlapping ranges joined."""
-    both = sorted(map(tuple, np.concatenate([a, b]).tolist()))
-    out: list[list[int]] = []
-    for start, end in both:
-        if out and start <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], end)
-        else:
-            out.append([start, end])
-    return np.asarray(out, np.int32).reshape(-1, 2)
-
-
 def excluded_chars(ranges: np.ndarray, start: int, end: int) -> list[tuple[int, int]]:
     """The furniture ranges that overlap ``[start, end)``, clipped to it, in order."""
     if not len(ranges) or end <= start:

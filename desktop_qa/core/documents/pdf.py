@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.documents import formats, inputs, navigation
-from desktop_qa.core.documents.furniture import marked_lines, merge_ranges, running_lines
+from desktop_qa.core.documents.furniture import marked_lines, running_lines
 from desktop_qa.core.documents.inputs import MUPDF_SUFFIXES, is_pdf, too_much_text
 from desktop_qa.core.documents.ocr import pages as ocr_mod
 from desktop_qa.core.documents.ocr.pages import OcrOptions
@@ -350,11 +350,13 @@ def load_mupdf(
         "page_ocr": ocr_flags,
         "furniture": running_lines(text, char_box, boxes, box_page, box_line, page_sizes),
     }
-    if laid is not None and any(p.furniture for p in laid.pages):  # a Word file's headers
-        marked = marked_lines(
+    if laid is not None:
+        # A converted document's furniture is what our layout drew in the margins (a Word
+        # file's headers and footers, an e-mail's subject), never guessed from repetition:
+        # alike body lines at page edges (a sheet's rows, "Paragraph 3 of ...") are text.
+        arrays["furniture"] = marked_lines(
             char_box, boxes, box_page, box_line, {n: p.furniture for n, p in enumerate(laid.pages)}
         )
-        arrays["furniture"] = merge_ranges(arrays["furniture"], marked)
     return PdfText(
         text,
         page_sizes,

@@ -28,7 +28,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from desktop_qa.core.documents.formats.html import escape
-from desktop_qa.core.documents.formats.layout import LETTER, Section
+from desktop_qa.core.documents.formats.layout import LETTER, MARGIN, Section
 from desktop_qa.core.errors import UserError
 
 _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -38,6 +38,10 @@ _R_NS = (
 )
 MAX_DEPTH = 48  # nested tables, content controls and text boxes inside each other
 WIDE_COLUMNS = 9  # a table with more columns than this gets a landscape page run
+# A table too wide for its page gets a run of pages of its own, landscape, its font made
+# smaller (down to MIN_FONT) until its longest words fit; wider still, the page grows.
+BODY_FONT, WIDE_FONT, MIN_FONT = 11.0, 8.0, 5.0
+MAX_WIDTH = 2000.0  # points: the widest page laid out (layout clamps sizes to this)
 _SKIP = frozenset(
     "pPr rPr sdtPr sdtEndPr tblPr tblGrid trPr tcPr sectPr del moveFrom delText instrText "
     "delInstrText Fallback footnoteReference endnoteReference commentReference "
@@ -134,7 +138,7 @@ class _WordSection:
     headers: dict[str, str] = field(default_factory=dict)  # "default" / "first" / "even" -> html
     footers: dict[str, str] = field(default_factory=dict)
     title_page: bool = False
-    wide: bool = False  # a run of pages for one wide table
+    wide: tuple[float, float] | None = None  # a run for one wide table: (font size, page width)
     finished: bool = False  # its w:sectPr was read
 
 
@@ -439,9 +443,43 @@ def _page_size(sectpr) -> tuple[float, float]:  # noqa: ANN001
     return (min(max(width, 200.0), 2000.0), min(max(height, 200.0), 2000.0))
 
 
-def _columns(tbl) -> int:  # noqa: ANN001
-    """The most cells a row of the table has (a form's fine grid of merged cells is not wide)."""
-    return max((sum(1 for _ in _cells(tr)) for tr in _rows(tbl)), default=0)
+def _fit(tbl, page: tuple[float, float]) -> tuple[float, float] | None:  # noqa: ANN001
+    """(font size, page width) for a table too wide for ``page``; None when it fits there.
+
+    A table is too wide with more than ``WIDE_COLUMNS`` cells in a row, or when
+    its columns' longest words (which MuPDF never breaks: a column narrower
+    than its longest word is cut at the page's edge) do not fit at the body's
+    font. A form's fine grid of merged cells counts its cells, not its grid.
+    """
+    widths = _min_widths(tbl)
+    if not widths:
+        return None
+    columns = len(widths)
+    text = sum(widths)
+    if columns <= WIDE_COLUMNS and text * BODY_FONT + columns * 8 <= page[0] - 2 * MARGIN:
+        return None
+    width = max(page)
+    font = min(WIDE_FONT, (width - 2 * MARGIN - columns * 5) / max(text, 1e-6))
+    if font < MIN_FONT:
+        font = max(MIN_FONT, (MAX_WIDTH - 2 * MARGIN - columns * 5) / max(text, 1e-6))
+        width = min(MAX_WIDTH, text * font + columns * 5 + 2 * MARGIN)
+    return round(font - 0.05, 1), width
+
+
+def _min_widths(tbl) -> list[float]:  # noqa: ANN001
+    """Each column's longest word, in points at a 1-point font (with a margin for the font)."""
+    import pymupdf
+
+    widths: list[float] = []
+    for tr in _rows(tbl):
+        for i, tc in enumerate(_cells(tr)):
+            text = "".join(t.text or "" for t in tc.iter() if local(t.tag) == "t")
+            longest = max((len(w), w) for w in text.split())[1] if text.split() else ""
+            width = pymupdf.get_text_length(longest, fontname="helv", fontsize=1) * 1.15
+            if i >= len(widths):
+                widths.append(0.0)
+            widths[i] = max(widths[i], width)
+    return widths
 
 
 def docx(data: bytes, name: str) -> list[Section]:
@@ -459,8 +497,9 @@ def docx(data: bytes, name: str) -> list[Section]:
         if kind == "sectPr":
             _finish(reader, child, runs)
             continue
-        if kind == "tbl" and _columns(child) > WIDE_COLUMNS:
-            runs.append(_WordSection(wide=True, html=[reader.table(child, 0, part)]))
+        fit = _fit(child, runs[-1].size) if kind == "tbl" else None
+        if fit is not None:
+            runs.append(_WordSection(wide=fit, html=[reader.table(child, 0, part)]))
             runs.append(_WordSection())
             continue
         runs[-1].html.append(reader.blocks([child], 0, part))
@@ -479,21 +518,21 @@ def docx(data: bytes, name: str) -> list[Section]:
         headers = {**headers, **run.headers}
         footers = {**footers, **run.footers}
         html = "".join(run.html)
-        header = _pick(headers, run.title_page and not run.wide, even)
-        footer = _pick(footers, run.title_page and not run.wide, even)
+        header = _pick(headers, run.title_page and run.wide is None, even)
+        footer = _pick(footers, run.title_page and run.wide is None, even)
         if not html.strip() and not header and not footer and (sections or run is not runs[-1]):
             continue  # an empty Word section (Word still shows its page of headers: we do too)
-        size = run.size
-        if run.wide and size[0] < size[1]:
-            size = (size[1], size[0])
+        size, css = run.size, ""
+        if run.wide is not None:
+            font, width = run.wide
+            size = (max(width, *run.size), min(run.size))
+            css = f"table {{ font-size: {font:.1f}pt; }} td, th {{ padding: 0.5pt 1.5pt; }}"
         sections.append(
             Section(
                 html,
                 "page {page}",
                 size=size,
-                css="table { font-size: 8pt; } td, th { padding: 0.5pt 1.5pt; }"
-                if run.wide
-                else "",
+                css=css,
                 continues=bool(sections),
                 header=header,
                 footer=footer,
