@@ -13,6 +13,7 @@ box read twice shows there.
 
     python benchmarks/office_recall.py /tmp/office-corpus          # every format
     python benchmarks/office_recall.py DIR --only .docx,.pptx --worst 10 --json out.json
+    python benchmarks/office_recall.py DIR --checkout OTHER_CHECKOUT   # the same, before
 
 Prints, per format: files, read (opened without an error), median and worst
 recall, the share of files at 0.95 or more, median precision; then the worst
@@ -41,7 +42,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent.parent
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -248,9 +249,20 @@ def recall(reference: list[str], ours: list[str]) -> tuple[float, float]:
     return (common / max(sum(ref.values()), 1), common / max(sum(got.values()), 1))
 
 
-def measure(files: list[Path], timeout: float) -> list[dict]:
+def _use(checkout: str) -> None:
+    """A worker reads with this checkout's code."""
+    sys.path.insert(0, checkout)
+
+
+def _pool(checkout: Path):  # noqa: ANN202
+    return mp.get_context("spawn").Pool(
+        1, initializer=_use, initargs=(str(checkout),), maxtasksperchild=50
+    )
+
+
+def measure(files: list[Path], timeout: float, checkout: Path = HERE) -> list[dict]:
     rows: list[dict] = []
-    pool = mp.get_context("spawn").Pool(1, maxtasksperchild=50)
+    pool = _pool(checkout)
     try:
         for path in files:
             suffix = path.suffix.lower()
@@ -264,7 +276,7 @@ def measure(files: list[Path], timeout: float) -> list[dict]:
                 text, error, seconds = job.get(timeout)
             except mp.TimeoutError:
                 pool.terminate()
-                pool = mp.get_context("spawn").Pool(1, maxtasksperchild=50)
+                pool = _pool(checkout)
                 text, error, seconds = None, f"TIMEOUT after {timeout:.0f} s", timeout
             row = {"file": str(path), "format": suffix, "seconds": round(seconds, 2)}
             row["stderr"] = bool(error and "STDERR: " in error)
@@ -345,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worst", type=int, default=12)
     parser.add_argument("--json", type=Path, help="write every file's row here")
     parser.add_argument(
+        "--checkout", type=Path, default=HERE, help="measure another checkout's code (before)"
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="count every header, footer and notes-page placeholder, shown or not",
@@ -362,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         and (not wanted or p.suffix.lower() in wanted)
     )
     started = time.perf_counter()
-    rows = measure(files, args.timeout)
+    rows = measure(files, args.timeout, args.checkout.resolve())
     report(rows, args.worst)
     print(f"\n{len(rows)} files in {time.perf_counter() - started:.0f} s")
     if args.json:

@@ -241,7 +241,7 @@ def test_an_outlook_message_that_is_not_one_is_one_line(
     path.write_bytes(b"From: someone\r\n\r\nnot an Outlook file")
     assert main(["find", str(path), "x"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and err[0].startswith(f"error: {path}") and "Outlook" in err[0]
+    assert len(err) == 1 and err[0].startswith(f"error: {path} is not an Outlook message")
 
 
 def test_an_unsupported_type_says_what_is_read_and_what_to_do(
