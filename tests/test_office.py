@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -268,10 +269,18 @@ def test_converters_warnings_never_reach_stderr(
         warnings.warn("a reader's warning", UserWarning, stacklevel=1)
         return real(data, name)
 
+    def to_stderr(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001, ANN202
+        print(f"{category.__name__}: {message}", file=sys.stderr)  # as Python prints them
+
     monkeypatch.setattr(word, "docx", noisy)
     path = officegen.word_file(tmp_path / "quiet.docx")
-    assert find(capsys, path, officegen.WORDS["footnote"])["matches"] == 1
-    assert capsys.readouterr().err == ""
+    with warnings.catch_warnings():  # pytest records warnings: show them as a terminal would
+        warnings.simplefilter("always")
+        monkeypatch.setattr(warnings, "showwarning", to_stderr)
+        assert main(["find", str(path), officegen.WORDS["footnote"], "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["matches"] == 1
+    assert err == ""
 
 
 # -- old binary files ------------------------------------------------------------------------
@@ -342,7 +351,8 @@ def test_libreoffice_gets_a_private_copy_and_profile(
             calls.append(command)
 
         def wait(self, timeout: float | None = None) -> int:
-            raise subprocess.TimeoutExpired("soffice", timeout or 0)
+            assert timeout is not None, "LibreOffice waited for without a time limit"
+            raise subprocess.TimeoutExpired("soffice", timeout)
 
         def poll(self) -> int:
             return 0
