@@ -209,7 +209,7 @@ HOOKS: dict[str, Callable[[Path], str | None]] = {
     **dict.fromkeys((".docx", ".docm", ".dotx", ".dotm"), word_reference),
     **dict.fromkeys((".pptx", ".pptm", ".ppsx", ".potx", ".ppsm", ".potm"), slide_reference),
 }
-LEGACY = (".doc", ".ppt")
+LEGACY = (".doc", ".ppt", ".msg")  # read or refused only (the reader is the reference)
 
 
 def _ours(path: str) -> tuple[str | None, str | None, float]:
@@ -352,7 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--only", default="", help="suffixes, comma-separated (.docx,.pptx)")
-    parser.add_argument("--legacy", action="store_true", help="also .doc/.ppt: read or refused")
+    parser.add_argument(
+        "--legacy",
+        action="store_true",
+        help="also .doc/.ppt (LibreOffice) and .msg: read or refused",
+    )
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--worst", type=int, default=12)
     parser.add_argument("--json", type=Path, help="write every file's row here")

@@ -391,3 +391,47 @@ def test_soffice_is_found_in_its_usual_places(
     assert legacy.find_soffice() == str(program)
     monkeypatch.setenv("DESKTOP_QA_SOFFICE", str(tmp_path / "missing"))
     assert legacy.find_soffice() is None
+
+
+def _odt(path: Path) -> Path:
+    """An OpenDocument text with a table nested in a cell and a page header and footer."""
+    from odf.opendocument import OpenDocumentText
+    from odf.style import Footer, Header, MasterPage, PageLayout
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentText()
+    outer, row = Table(name="Outer"), TableRow()
+    cell = TableCell()
+    cell.addElement(P(text="Outer cell"))
+    inner, inner_row, inner_cell = Table(name="Inner"), TableRow(), TableCell()
+    inner_cell.addElement(P(text="Quillback inner cell"))
+    inner_row.addElement(inner_cell)
+    inner.addElement(inner_row)
+    holder = TableCell()
+    holder.addElement(inner)
+    row.addElement(cell)
+    row.addElement(holder)
+    outer.addElement(row)
+    document.text.addElement(outer)
+    document.text.addElement(P(text="The minutes were approved."))
+    layout = PageLayout(name="pm1")
+    document.automaticstyles.addElement(layout)
+    master = MasterPage(name="Standard", pagelayoutname=layout)
+    header, footer = Header(), Footer()
+    header.addElement(P(text="Headerword council minutes"))
+    footer.addElement(P(text="Footerword draft"))
+    master.addElement(header)
+    master.addElement(footer)
+    document.masterstyles.addElement(master)
+    document.save(str(path))
+    return path
+
+
+def test_opendocument_nested_tables_once_and_headers_as_furniture(tmp_path: Path) -> None:
+    doc = load_document(_odt(tmp_path / "minutes.odt"))
+    assert doc.text.count("Quillback") == 1  # a nested table's rows are not the outer's too
+    passages = " ".join(p.text(doc.text) for p in make_passages(doc.text, exclude=doc.furniture))
+    for word in ("Headerword", "Footerword"):
+        assert word in doc.text and word not in passages
+    assert "The minutes were approved." in passages
