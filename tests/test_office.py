@@ -435,3 +435,38 @@ def test_opendocument_nested_tables_once_and_headers_as_furniture(tmp_path: Path
     for word in ("Headerword", "Footerword"):
         assert word in doc.text and word not in passages
     assert "The minutes were approved." in passages
+
+
+def test_a_cancelled_open_stops_libreoffice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's Cancel (or a newer file opened) ends a conversion at once, not after 120 s."""
+    from desktop_qa.core.errors import Cancelled
+
+    stopped: list[int] = []
+    waits: list[float | None] = []
+
+    class Running:
+        pid = 4242
+
+        def __init__(self, command: list[str], **_: object) -> None:
+            pass
+
+        def wait(self, timeout: float | None = None) -> int:
+            waits.append(timeout)
+            raise subprocess.TimeoutExpired("soffice", timeout or 0)
+
+        def poll(self) -> None:
+            return None  # still running until stopped
+
+    monkeypatch.setattr(legacy, "find_soffice", lambda: "/opt/lo/soffice")
+    monkeypatch.setattr(legacy.subprocess, "Popen", Running)
+    monkeypatch.setattr(legacy.os, "killpg", lambda pid, sig: stopped.append(pid))
+    monkeypatch.setattr(legacy, "SECONDS", 5.0)  # a regression fails in 5 s, not 120
+    path = tmp_path / "old.ppt"
+    path.write_bytes(legacy.CFB_MAGIC + bytes(1024))
+    asked = []
+    with pytest.raises(Cancelled):
+        load_document(path, cancel=lambda: asked.append(1) or len(asked) > 2)
+    assert stopped == [4242] and len(asked) == 3
+    assert all(w is not None and w <= 0.25 for w in waits[:3])  # polled in short waits

@@ -243,10 +243,10 @@ def load_mupdf(
     try:
         laid = None  # a converted file's map: its words where shaping garbles them, furniture
         if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
-            mdoc, laid = formats.laid_out(path)
+            mdoc, laid = formats.laid_out(path, cancel)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
-    except UserError:
+    except (UserError, Cancelled):  # Cancelled: an old file's conversion was stopped
         raise
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         what = filetype.upper()

@@ -19,6 +19,7 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import (  # doc: a core.documents.document.Document (no import: no circle)
     TYPE_CHECKING,
@@ -33,7 +34,7 @@ from desktop_qa.core.documents.formats.checks import (
 )
 from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.formats.layout import Section, render
-from desktop_qa.core.errors import UserError, mb
+from desktop_qa.core.errors import Cancelled, UserError, mb
 
 if TYPE_CHECKING:
     import pymupdf
@@ -107,7 +108,7 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
         with warnings.catch_warnings():  # the readers' warnings never reach the terminal
             warnings.simplefilter("ignore")
             return converter(data, name)
-    except (UserError, MemoryError):
+    except (UserError, MemoryError, Cancelled):
         raise
     except RecursionError:
         raise UserError(
@@ -121,8 +122,13 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
         ) from None
 
 
-def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
-    """The laid-out PDF (bytes) of a document and its citation map; UserError when refused."""
+def convert(
+    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
+) -> tuple[bytes, CitationMap]:
+    """The laid-out PDF (bytes) of a document and its citation map; UserError when refused.
+
+    ``cancel`` is polled while LibreOffice converts an old file (``Cancelled``).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     limit = MAX_FILE_BYTES.get(suffix)
@@ -135,7 +141,10 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
         if hit is not None:
             _RECENT.move_to_end(digest)
             return hit
-    parts = sections(data, suffix, str(path))
+    from desktop_qa.core.documents.formats import legacy
+
+    with legacy.cancelled_by(cancel):
+        parts = sections(data, suffix, str(path))
     if not any(
         s.html.strip()
         or any(m.strip() for m in s.header.values())
@@ -158,12 +167,14 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
     return pdf, cmap
 
 
-def laid_out(path: str | os.PathLike[str]) -> tuple[pymupdf.Document, CitationMap]:
+def laid_out(
+    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
+) -> tuple[pymupdf.Document, CitationMap]:
     """The laid-out pages and their map: the words to read (``CitationMap.words``, when
     they differ from MuPDF's) and each page's furniture rectangles (``PageInfo.furniture``)."""
     import pymupdf
 
-    pdf, cmap = convert(path)
+    pdf, cmap = convert(path, cancel)
     return pymupdf.open("pdf", pdf), cmap
 
 

@@ -17,15 +17,19 @@ as what it is, without LibreOffice.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from desktop_qa.core.errors import UserError
+from desktop_qa.core.errors import Cancelled, UserError
 
 SECONDS = 120.0  # one conversion; a large .doc takes a few seconds, LibreOffice's start ~3 s
 WORD = (".doc", ".dot")
@@ -47,6 +51,20 @@ _PLACES = {
         r"%ProgramFiles(x86)%\LibreOffice\program\soffice.exe",
     ),
 }
+
+
+_local = threading.local()  # the open's cancel check, polled while LibreOffice runs
+
+
+@contextlib.contextmanager
+def cancelled_by(cancel: Callable[[], bool] | None) -> Iterator[None]:
+    """Conversions in this thread stop (``Cancelled``) when ``cancel()`` turns true."""
+    previous = getattr(_local, "cancel", None)
+    _local.cancel = cancel
+    try:
+        yield
+    finally:
+        _local.cancel = previous
 
 
 def find_soffice() -> str | None:
@@ -138,14 +156,22 @@ def _run(command: list[str], work: Path, name: str, what: str) -> None:
             f"{name}: LibreOffice could not be started to read this {what} file "
             f"({exc.strerror}); check its installation"
         ) from None
+    cancel = getattr(_local, "cancel", None)
+    deadline = time.monotonic() + SECONDS
     try:
-        process.wait(timeout=SECONDS)
-    except subprocess.TimeoutExpired:
-        _kill(process, posix)
-        raise UserError(
-            f"{name}: LibreOffice took over {SECONDS:.0f} s to convert this {what} file and "
-            "was stopped; save it as a current format from the application that made it"
-        ) from None
+        while True:  # in short waits, so a cancelled open stops LibreOffice at once
+            try:
+                process.wait(timeout=max(0.0, min(0.25, deadline - time.monotonic())))
+                break
+            except subprocess.TimeoutExpired:
+                if cancel is not None and cancel():
+                    raise Cancelled() from None
+                if time.monotonic() >= deadline:
+                    raise UserError(
+                        f"{name}: LibreOffice took over {SECONDS:.0f} s to convert this {what} "
+                        "file and was stopped; save it as a current format from the application "
+                        "that made it"
+                    ) from None
     finally:
         if process.poll() is None:
             _kill(process, posix)
