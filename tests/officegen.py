@@ -145,8 +145,18 @@ def _rels(*rels: tuple[str, str, str]) -> bytes:
     ).encode()
 
 
-def word_file(path: Path, body: str | None = None) -> Path:
-    """A Word package (.docx, .docm or .dotx by ``path``'s suffix) of ``word_body()``."""
+STRICT = {  # Strict OOXML (ISO 29500 strict) names the same parts in other namespaces
+    W_NS: "http://purl.oclc.org/ooxml/wordprocessingml/main",
+    R_NS: "http://purl.oclc.org/ooxml/officeDocument/relationships",
+    DOC_REL: "http://purl.oclc.org/ooxml/officeDocument/relationships",
+    "http://schemas.openxmlformats.org/drawingml/2006/main": "http://purl.oclc.org/ooxml/drawingml/main",
+    "http://schemas.openxmlformats.org/drawingml/2006/diagram": "http://purl.oclc.org/ooxml/drawingml/diagram",
+}
+
+
+def word_file(path: Path, body: str | None = None, strict: bool = False) -> Path:
+    """A Word package (.docx, .docm or .dotx by ``path``'s suffix) of ``word_body()``;
+    ``strict``: in Strict OOXML's namespaces."""
     main = MAIN_TYPES.get(path.suffix.lower(), MAIN_TYPES[".docx"])
     w = WORDS
     types = (
@@ -187,6 +197,11 @@ def word_file(path: Path, body: str | None = None) -> Path:
         "word/footer1.xml": _xml("w:ftr", _p(_run(f"{w['footer']} confidential"))),
         "word/diagrams/data1.xml": diagram,
     }
+    if strict:
+        for name, data in members.items():
+            for transitional, strict_ns in STRICT.items():
+                data = data.replace(transitional.encode(), strict_ns.encode())
+            members[name] = data
     path.write_bytes(zip_with(members))
     return path
 

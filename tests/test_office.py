@@ -43,9 +43,13 @@ def keyword_ask(capsys: pytest.CaptureFixture[str], path: Path, question: str) -
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("suffix", [".docx", ".docm", ".dotx"])
-def test_word_structures_are_read_once_with_changes_accepted(tmp_path: Path, suffix: str) -> None:
-    path = officegen.word_file(tmp_path / f"structures{suffix}")
+@pytest.mark.parametrize(
+    ("suffix", "strict"), [(".docx", False), (".docm", False), (".dotx", False), (".docx", True)]
+)
+def test_word_structures_are_read_once_with_changes_accepted(
+    tmp_path: Path, suffix: str, strict: bool
+) -> None:
+    path = officegen.word_file(tmp_path / f"structures{suffix}", strict=strict)
     text = load_document(path).text
     missing = [what for what, word in officegen.WORDS.items() if word not in text]
     assert not missing, f"not read: {missing}"
@@ -137,6 +141,7 @@ def _deck(path: Path, content_type: str | None = None) -> Path:
         ("deck.pptx", None),
         ("show.ppsx", "presentationml.slideshow.main+xml"),
         ("template.potx", "presentationml.template.main+xml"),
+        ("show-saved-as.pptx", "presentationml.slideshow.main+xml"),
     ],
 )
 def test_slides_keep_words_apart_at_line_breaks(
@@ -170,10 +175,26 @@ def _script_files(folder: Path) -> dict[str, Path]:
     message.set_content("\n\n".join(lines))
     out["eml"] = folder / "scripts.eml"
     out["eml"].write_bytes(bytes(message))
+    import pptx as python_pptx
+
+    deck = python_pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Scripts"
+    slide.placeholders[1].text_frame.text = "\n".join(lines)
+    out["pptx"] = folder / "scripts.pptx"
+    deck.save(out["pptx"])
+    from odf.opendocument import OpenDocumentText
+    from odf.text import P
+
+    text = OpenDocumentText()
+    for line in lines:
+        text.text.addElement(P(text=line))
+    out["odt"] = folder / "scripts.odt"
+    text.save(str(out["odt"]))
     return out
 
 
-@pytest.mark.parametrize("kind", ["docx", "html", "rtf", "eml"])
+@pytest.mark.parametrize("kind", ["docx", "pptx", "odt", "html", "rtf", "eml"])
 def test_every_script_keeps_its_characters(
     tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
