@@ -225,6 +225,7 @@ def _place(
     ]
     lead = sum(height for markup, height in tops if markup.strip())
     first = number
+    stories: dict[str, tuple] = {}  # header and footer stories, reused page after page
     stalled = 0
     more = 1
     while more:
@@ -262,7 +263,7 @@ def _place(
         for parts, y in ((section.header, MARGIN * 0.5), (section.footer, None)):
             markup = parts.get(kind, parts.get("default", ""))
             if markup.strip():
-                rect = _furniture(pymupdf, device, markup, section.size, y)
+                rect = _furniture(pymupdf, device, markup, section.size, y, stories)
                 if rect is not None:
                     info.furniture.append(rect)
                     info.furniture_markup.append(markup)
@@ -301,15 +302,27 @@ def _measure(pymupdf, markup: str, size: tuple[float, float], css: str = FURNITU
     return float(pymupdf.Rect(filled).height)
 
 
-def _furniture(pymupdf, device, markup: str, size: tuple[float, float], y: float | None):  # noqa: ANN001, ANN202
-    """Draw a header (at ``y``) or a footer (``y`` None: above the bottom edge); its rectangle."""
-    height = min(_measure(pymupdf, markup, size), size[1] * MAX_BAND)
+def _furniture(
+    pymupdf, device, markup: str, size: tuple[float, float], y: float | None, memo: dict
+):  # noqa: ANN001, ANN202, E501
+    """Draw a header (at ``y``) or a footer (``y`` None: above the bottom edge); its rectangle.
+
+    ``memo`` keeps each header's story and height for the section: one story
+    laid out again (``reset``) on every page, not made and measured anew.
+    """
+    if markup not in memo:
+        story = pymupdf.Story(
+            html=f"<html><body>{markup}</body></html>", user_css=CSS + FURNITURE_CSS
+        )
+        _, filled = story.place(pymupdf.Rect(MARGIN, 0, size[0] - MARGIN, size[1]))
+        memo[markup] = (story, min(float(pymupdf.Rect(filled).height), size[1] * MAX_BAND))
+    story, height = memo[markup]
     if height <= 0:
         return None
     if y is None:
         y = size[1] - MARGIN * 0.5 - height
-    story = pymupdf.Story(html=f"<html><body>{markup}</body></html>", user_css=CSS + FURNITURE_CSS)
     rect = pymupdf.Rect(MARGIN, y, size[0] - MARGIN, y + height + 1)
+    story.reset()
     story.place(rect)
     story.draw(device)
     return (float(rect.x0), float(rect.y0), float(rect.x1), float(rect.y1))
