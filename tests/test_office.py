@@ -491,3 +491,21 @@ def test_a_cancelled_open_stops_libreoffice(
         load_document(path, cancel=lambda: asked.append(1) or len(asked) > 2)
     assert stopped == [4242] and len(asked) == 3
     assert all(w is not None and w <= 0.25 for w in waits[:3])  # polled in short waits
+
+
+def test_an_emails_header_block_keeps_its_script_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The subject and From line are drawn apart from the body: read against their own text."""
+    import email.message
+
+    message = email.message.EmailMessage()
+    message["Subject"] = "اجتماع الميزانية"  # "the budget meeting"
+    message["From"] = "أحمد <ahmad@example.org>"
+    message.set_content(f"{ARABIC}.\n\n{DEVANAGARI}.\n")
+    path = tmp_path / "arabic.eml"
+    path.write_bytes(bytes(message))
+    text = " ".join(load_document(path).text.split())
+    for words in ("اجتماع الميزانية", "أحمد", ARABIC, DEVANAGARI):
+        assert words in text
+        assert find(capsys, path, words)["matches"] == 1

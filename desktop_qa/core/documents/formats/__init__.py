@@ -155,9 +155,7 @@ def convert(
     pdf, cmap = render(parts, str(path))
     from desktop_qa.core.documents.formats import citations, logical
 
-    cmap.words = logical.page_words(
-        pdf, [s.html for s in parts], [(p.furniture, p.furniture_markup) for p in cmap.pages]
-    )
+    cmap.words = logical.page_words(pdf, [s.html for s in parts], [p.drawn for p in cmap.pages])
 
     citations.store(digest, cmap)
     with _lock:

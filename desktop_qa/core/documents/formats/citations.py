@@ -35,7 +35,9 @@ class PageInfo:
     rows: list[tuple[float, int]] = field(default_factory=list)
     # Rectangles of the page's header and footer (Word): furniture, kept out of passages.
     furniture: list[tuple[float, float, float, float]] = field(default_factory=list)
-    furniture_markup: list[str] = field(default_factory=list)  # what was drawn there
+    # What was drawn apart from the section's flow, and where: headers, footers, an e-mail's
+    # subject and header lines (``logical.page_words`` reads their words against it).
+    drawn: list[tuple[tuple[float, float, float, float], str]] = field(default_factory=list)
 
 
 @dataclass

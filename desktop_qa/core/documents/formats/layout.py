@@ -256,9 +256,9 @@ def _place(
                 top.place(rect)
                 top.draw(device)
                 y += height
+                info.drawn.append((tuple(rect), markup))
                 if n == 0:  # the heading is furniture: shown and found, never an answer
                     info.furniture.append(tuple(rect))
-                    info.furniture_markup.append(markup)
         kind = "first" if number == first + 1 else "even" if number % 2 == 0 else "default"
         for parts, y in ((section.header, MARGIN * 0.5), (section.footer, None)):
             markup = parts.get(kind, parts.get("default", ""))
@@ -266,7 +266,7 @@ def _place(
                 rect = _furniture(pymupdf, device, markup, section.size, y, stories)
                 if rect is not None:
                     info.furniture.append(rect)
-                    info.furniture_markup.append(markup)
+                    info.drawn.append((rect, markup))
         writer.end_page()
         pages.append(info)
         # Content MuPDF cannot fit (an unbreakable element taller than a page) is

@@ -158,33 +158,36 @@ def _distribute(stretch: list[Word], words: list[str]) -> list[Word]:
     return [w for w in out if w[4]]
 
 
-def page_words(pdf: bytes, markup: Sequence[str], furniture) -> dict[int, list[Word]] | None:  # noqa: ANN001
+def page_words(pdf: bytes, markup: Sequence[str], drawn) -> dict[int, list[Word]] | None:  # noqa: ANN001
     """Every page's words with the source's text (None: no complex script, MuPDF's are right).
 
-    ``markup``: the sections' markup in layout order; ``furniture``: per page,
-    (rectangles, markup) of what was drawn in its margins (aligned on its own).
+    ``markup``: the sections' markup in layout order; ``drawn``: per page, the
+    (rectangle, markup) of what was drawn apart from the flow (headers, footers,
+    an e-mail's header block), each read against its own markup.
     """
     if not any(has_complex(m) for m in markup) and not any(
-        has_complex(m) for _, marks in furniture for m in marks
+        has_complex(m) for page in drawn for _, m in page
     ):
         return None
     import pymupdf
 
     body: list[Word] = []
-    margins: dict[int, list[Word]] = {}
+    apart: dict[tuple[int, int], list[Word]] = {}
     with pymupdf.open("pdf", pdf) as doc:
         for number, page in enumerate(doc):
-            rects = furniture[number][0] if number < len(furniture) else []
+            rects = [r for r, _ in drawn[number]] if number < len(drawn) else []
             for w in page.get_text("words"):
                 if not w[4].strip():
                     continue
                 x, y = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
-                inside = any(r[0] <= x <= r[2] and r[1] <= y <= r[3] for r in rects)
-                (margins.setdefault(number, []) if inside else body).append((*w, number))
-    out: dict[int, list[Word]] = {n: [] for n in range(len(furniture))}
+                inside = [k for k, r in enumerate(rects) if r[0] <= x <= r[2] and r[1] <= y <= r[3]]
+                if inside:
+                    apart.setdefault((number, inside[0]), []).append((*w, number))
+                else:
+                    body.append((*w, number))
+    out: dict[int, list[Word]] = {n: [] for n in range(len(drawn))}
     for w in align(body, tokens(" ".join(markup))):
         out.setdefault(w[8], []).append(w[:8])
-    for number, words in margins.items():
-        source = tokens(" ".join(furniture[number][1]))
-        out[number].extend(w[:8] for w in align(words, source))
+    for (number, k), words in sorted(apart.items()):
+        out.setdefault(number, []).extend(w[:8] for w in align(words, tokens(drawn[number][k][1])))
     return out
