@@ -6,7 +6,8 @@ formats' text in full, and LibreOffice does. When it is installed
 a copy of the file's bytes is converted in a private temporary folder
 (``soffice --headless --convert-to docx|pptx``, with a profile of its own in
 that folder, so a LibreOffice the user has open is neither used nor
-disturbed), within ``SECONDS``; the result is read like any .docx or .pptx.
+disturbed), within ``SECONDS`` (then stopped with its whole process group), and a
+cancelled open stops it at once; the result is read like any .docx or .pptx.
 The user's file is never given to LibreOffice, let alone written. Without
 LibreOffice the refusal is one line saying how to save the file in a format
 read here.
@@ -31,7 +32,10 @@ from pathlib import Path
 
 from desktop_qa.core.errors import Cancelled, UserError
 
-SECONDS = 120.0  # one conversion; a large .doc takes a few seconds, LibreOffice's start ~3 s
+# One conversion (a 300-page .doc takes about 10 s, LibreOffice's start 3-5 s of it); under
+# the library's 60 s a file may go without progress (library/workers.py FILE_TIME_LIMIT), so
+# LibreOffice is stopped here, its process group with it, before a worker would be killed.
+SECONDS = 50.0
 WORD = (".doc", ".dot")
 POWERPOINT = (".ppt", ".pps", ".pot")
 SUFFIXES = WORD + POWERPOINT
