@@ -383,7 +383,7 @@ def test_libreoffice_gets_a_private_copy_and_profile(
 
     monkeypatch.setattr(legacy, "find_soffice", lambda: "/opt/lo/soffice")
     monkeypatch.setattr(legacy.subprocess, "Popen", Hung)
-    monkeypatch.setattr(legacy.os, "killpg", lambda *a: None)
+    monkeypatch.setattr(legacy.os, "killpg", lambda *a: None, raising=False)
     monkeypatch.setattr(legacy, "SECONDS", 0.01)
     path = tmp_path / "user" / "old.doc"
     path.parent.mkdir()
@@ -480,9 +480,12 @@ def test_a_cancelled_open_stops_libreoffice(
         def poll(self) -> None:
             return None  # still running until stopped
 
+        def kill(self) -> None:  # Windows: no process groups
+            stopped.append(self.pid)
+
     monkeypatch.setattr(legacy, "find_soffice", lambda: "/opt/lo/soffice")
     monkeypatch.setattr(legacy.subprocess, "Popen", Running)
-    monkeypatch.setattr(legacy.os, "killpg", lambda pid, sig: stopped.append(pid))
+    monkeypatch.setattr(legacy.os, "killpg", lambda pid, sig: stopped.append(pid), raising=False)
     monkeypatch.setattr(legacy, "SECONDS", 5.0)  # a regression fails in 5 s, not 120
     path = tmp_path / "old.ppt"
     path.write_bytes(legacy.CFB_MAGIC + bytes(1024))
