@@ -118,7 +118,10 @@ def convert(data: bytes, suffix: str, name: str) -> bytes:
             f"{name} is an old {what} file ({suffix}), which is read through LibreOffice, "
             f"not installed here; install LibreOffice, or {_save_as(suffix)}"
         )
-    with tempfile.TemporaryDirectory(prefix="desktop-qa-soffice-") as folder:
+    # ignore_cleanup_errors: on Windows a LibreOffice still closing may hold a file there.
+    with tempfile.TemporaryDirectory(
+        prefix="desktop-qa-soffice-", ignore_cleanup_errors=True
+    ) as folder:
         work = Path(folder)
         source = work / f"document{suffix}"
         source.write_bytes(data)  # our copy: LibreOffice never sees the user's file
