@@ -512,3 +512,24 @@ def test_an_emails_header_block_keeps_its_script_too(
     for words in ("اجتماع الميزانية", "أحمد", ARABIC, DEVANAGARI):
         assert words in text
         assert find(capsys, path, words)["matches"] == 1
+
+
+def test_the_quick_resync_agrees_with_the_full_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``logical._resync`` looks at the nearest agreements first; it must pick what the full
+    search picks (a wrong pick shifts the source's words onto the wrong boxes)."""
+    import random
+
+    from desktop_qa.core.documents.formats import logical
+
+    rng = random.Random(7)
+    cases = []
+    while len(cases) < 4000:
+        vocabulary = [str(k) for k in range(rng.randint(2, 6))]
+        a = [rng.choice(vocabulary) for _ in range(rng.randint(2, 30))]
+        b = [rng.choice(vocabulary) for _ in range(rng.randint(2, 30))]
+        i, j = rng.randrange(len(a)), rng.randrange(len(b))
+        if a[i] != b[j]:  # align() asks only where the two sides differ
+            cases.append((a, b, i, j))
+    quick = [logical._resync(*case) for case in cases]
+    monkeypatch.setattr(logical, "_NEAR", [])
+    assert quick == [logical._resync(*case) for case in cases]
