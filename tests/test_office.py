@@ -533,3 +533,17 @@ def test_the_quick_resync_agrees_with_the_full_search(monkeypatch: pytest.Monkey
     quick = [logical._resync(*case) for case in cases]
     monkeypatch.setattr(logical, "_NEAR", [])
     assert quick == [logical._resync(*case) for case in cases]
+
+
+def test_a_wide_table_on_a_web_page_keeps_every_value(tmp_path: Path) -> None:
+    rows = [[f"W{r}K{c}x{r * 100 + c}.75" for c in range(20)] for r in range(5)]
+    cells = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in rows)
+    path = tmp_path / "report.html"
+    path.write_text(
+        f"<html><body><p>Quarterly figures.</p><table>{cells}</table></body></html>", "utf-8"
+    )
+    doc = load_document(path)
+    missing = [v for row in rows for v in row if v not in doc.text.split()]
+    assert not missing, f"cut or lost: {missing[:5]}"
+    width, height = doc.page_sizes[0]
+    assert width > height

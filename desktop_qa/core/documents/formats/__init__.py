@@ -89,7 +89,7 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
     }  # fmt: skip
     try:
         if suffix in (".html", ".htm", ".xhtml"):
-            return [Section(html.sanitize(data, name), "page {page}")]
+            return [html.page(html.sanitize(data, name))]
         if suffix in (".eml", ".msg"):
             if depth > mail.MAX_ATTACHMENT_DEPTH:
                 raise UserError(f"{name}: messages attached too deeply")
@@ -99,7 +99,7 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
             if head.startswith(b"{\\rtf"):  # Word saves RTF and web pages as .doc too
                 return rtf.rtf(data, name)
             if head.startswith((b"<html", b"<!doctype html")):
-                return [Section(html.sanitize(data, name), "page {page}")]
+                return [html.page(html.sanitize(data, name))]
             modern = legacy.convert(data, suffix, name)
             return sections(modern, "." + legacy.kind(suffix)[1], name, depth)
         converter = converters.get(suffix)

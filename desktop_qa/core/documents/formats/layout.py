@@ -50,6 +50,44 @@ pre { font-family: monospace; font-size: 9.5pt; }
 SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 2pt; }"
 
 
+# A document's table too wide for its page (Word, HTML) gets landscape pages and a smaller
+# font (down to MIN_FONT) until its columns' longest words fit; wider still, the page grows.
+WIDE_COLUMNS = 9  # more cells than this in a row: too wide for a portrait page whatever
+BODY_FONT, WIDE_FONT, MIN_FONT = 11.0, 8.0, 5.0
+MAX_WIDTH = 2000.0  # points: the widest page a document's table gets
+WIDE_CSS = "table {{ font-size: {font:.1f}pt; }} td, th {{ padding: 0.5pt 1.5pt; }}"
+
+
+def word_width(word: str) -> float:
+    """A word's width at a 1-point font (Helvetica's, with a margin for the layout's font)."""
+    import pymupdf
+
+    return pymupdf.get_text_length(word, fontname="helv", fontsize=1) * 1.15
+
+
+def fit_columns(widths: list[float], page: tuple[float, float]) -> tuple[float, float] | None:
+    """(font size, page width) for a table whose columns' longest words are ``widths`` (at 1
+    pt); None when it fits ``page`` at the body's font.
+
+    MuPDF never breaks a word, and a table wider than its page is cut at the
+    page's edge: a value lost. More than ``WIDE_COLUMNS`` cells in a row, or
+    longest words that do not fit, get a landscape page, a font down to
+    ``MIN_FONT``, and past that a page as wide as needed (up to ``MAX_WIDTH``).
+    """
+    if not widths:
+        return None
+    columns = len(widths)
+    text = sum(widths)
+    if columns <= WIDE_COLUMNS and text * BODY_FONT + columns * 8 <= page[0] - 2 * MARGIN:
+        return None
+    width = max(page)
+    font = min(WIDE_FONT, (width - 2 * MARGIN - columns * 5) / max(text, 1e-6))
+    if font < MIN_FONT:
+        font = max(MIN_FONT, (MAX_WIDTH - 2 * MARGIN - columns * 5) / max(text, 1e-6))
+        width = min(MAX_WIDTH, text * font + columns * 5 + 2 * MARGIN)
+    return round(font - 0.05, 1), width
+
+
 @dataclass
 class Section:
     """One run of pages: ``html`` (a safe body fragment) on pages of ``size`` points.

@@ -28,7 +28,13 @@ import zipfile
 from dataclasses import dataclass, field
 
 from desktop_qa.core.documents.formats.html import escape
-from desktop_qa.core.documents.formats.layout import LETTER, MARGIN, Section
+from desktop_qa.core.documents.formats.layout import (
+    LETTER,
+    WIDE_CSS,
+    Section,
+    fit_columns,
+    word_width,
+)
 from desktop_qa.core.errors import UserError
 
 _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -37,11 +43,6 @@ _R_NS = (
     "http://purl.oclc.org/ooxml/officeDocument/relationships",
 )
 MAX_DEPTH = 48  # nested tables, content controls and text boxes inside each other
-WIDE_COLUMNS = 9  # a table with more columns than this gets a landscape page run
-# A table too wide for its page gets a run of pages of its own, landscape, its font made
-# smaller (down to MIN_FONT) until its longest words fit; wider still, the page grows.
-BODY_FONT, WIDE_FONT, MIN_FONT = 11.0, 8.0, 5.0
-MAX_WIDTH = 2000.0  # points: the widest page laid out (layout clamps sizes to this)
 _SKIP = frozenset(
     "pPr rPr sdtPr sdtEndPr tblPr tblGrid trPr tcPr sectPr del moveFrom delText instrText "
     "delInstrText Fallback footnoteReference endnoteReference commentReference "
@@ -444,38 +445,19 @@ def _page_size(sectpr) -> tuple[float, float]:  # noqa: ANN001
 
 
 def _fit(tbl, page: tuple[float, float]) -> tuple[float, float] | None:  # noqa: ANN001
-    """(font size, page width) for a table too wide for ``page``; None when it fits there.
-
-    A table is too wide with more than ``WIDE_COLUMNS`` cells in a row, or when
-    its columns' longest words (which MuPDF never breaks: a column narrower
-    than its longest word is cut at the page's edge) do not fit at the body's
-    font. A form's fine grid of merged cells counts its cells, not its grid.
-    """
-    widths = _min_widths(tbl)
-    if not widths:
-        return None
-    columns = len(widths)
-    text = sum(widths)
-    if columns <= WIDE_COLUMNS and text * BODY_FONT + columns * 8 <= page[0] - 2 * MARGIN:
-        return None
-    width = max(page)
-    font = min(WIDE_FONT, (width - 2 * MARGIN - columns * 5) / max(text, 1e-6))
-    if font < MIN_FONT:
-        font = max(MIN_FONT, (MAX_WIDTH - 2 * MARGIN - columns * 5) / max(text, 1e-6))
-        width = min(MAX_WIDTH, text * font + columns * 5 + 2 * MARGIN)
-    return round(font - 0.05, 1), width
+    """(font size, page width) for a table too wide for ``page``; None when it fits there
+    (``layout.fit_columns``). A form's fine grid of merged cells counts its cells."""
+    return fit_columns(_min_widths(tbl), page)
 
 
 def _min_widths(tbl) -> list[float]:  # noqa: ANN001
-    """Each column's longest word, in points at a 1-point font (with a margin for the font)."""
-    import pymupdf
-
+    """Each column's longest word, in points at a 1-point font (``layout.word_width``)."""
     widths: list[float] = []
     for tr in _rows(tbl):
         for i, tc in enumerate(_cells(tr)):
             text = "".join(t.text or "" for t in tc.iter() if local(t.tag) == "t")
             longest = max((len(w), w) for w in text.split())[1] if text.split() else ""
-            width = pymupdf.get_text_length(longest, fontname="helv", fontsize=1) * 1.15
+            width = word_width(longest)
             if i >= len(widths):
                 widths.append(0.0)
             widths[i] = max(widths[i], width)
@@ -526,7 +508,7 @@ def docx(data: bytes, name: str) -> list[Section]:
         if run.wide is not None:
             font, width = run.wide
             size = (max(width, *run.size), min(run.size))
-            css = f"table {{ font-size: {font:.1f}pt; }} td, th {{ padding: 0.5pt 1.5pt; }}"
+            css = WIDE_CSS.format(font=font)
         sections.append(
             Section(
                 html,
