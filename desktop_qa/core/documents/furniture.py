@@ -113,6 +113,35 @@ def running_lines(
     return out[np.argsort(out[:, 0], kind="stable")]
 
 
+def marked_lines(
+    char_box: np.ndarray,
+    boxes: np.ndarray,
+    box_page: np.ndarray,
+    box_line: np.ndarray,
+    rects: dict[int, list[tuple[float, float, float, float]]],
+) -> np.ndarray:
+    """Character ranges of the lines laid out inside ``rects`` (per page): furniture the
+    source marks itself (a Word file's headers and footers, ``formats.layout``)."""
+    empty = np.zeros((0, 2), np.int32)
+    positions = np.flatnonzero(char_box >= 0)
+    if not len(positions) or not any(rects.values()):
+        return empty
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    inside = np.zeros(len(boxes), bool)
+    for page, page_rects in rects.items():
+        on_page = box_page == page
+        for x0, y0, x1, y1 in page_rects:
+            inside |= on_page & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+    char_line = box_line[char_box[positions]]
+    flagged = inside[char_box[positions]]
+    out = []
+    for line in np.unique(char_line[flagged]).tolist():
+        where = positions[char_line == line]
+        out.append((int(where[0]), int(where[-1]) + 1))
+    return np.asarray(sorted(out), np.int32).reshape(-1, 2)
+
+
 def excluded_chars(ranges: np.ndarray, start: int, end: int) -> list[tuple[int, int]]:
     """The furniture ranges that overlap ``[start, end)``, clipped to it, in order."""
     if not len(ranges) or end <= start:

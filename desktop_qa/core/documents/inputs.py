@@ -28,6 +28,28 @@ TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # (core/formats: the hook is marked "formats hook").
 MUPDF_SUFFIXES = frozenset({".pdf", ".epub", ".xps", ".oxps", ".fb2", ".mobi"}) | formats.SUFFIXES
 SUPPORTED = ", ".join(sorted(TEXT_SUFFIXES | MUPDF_SUFFIXES))
+_FAMILIES = {".pdf": "PDF", ".epub": "EPUB", ".xps": "XPS", ".oxps": "XPS", ".fb2": "FB2",
+             ".mobi": "MOBI", ".md": "Markdown", ".markdown": "Markdown"}  # fmt: skip
+
+
+def supported_kinds() -> str:
+    """What is read, by kind a user knows, each with its extensions: "Word (.doc, .docx, ...)"."""
+    families: dict[str, list[str]] = {}
+    for suffix in sorted(TEXT_SUFFIXES | MUPDF_SUFFIXES):
+        if suffix in _FAMILIES:
+            family = _FAMILIES[suffix]
+        elif suffix in TEXT_SUFFIXES:
+            family = "text"
+        else:
+            family = formats.kind_name(suffix).split()[0]
+            family = {"Outlook": "e-mail"}.get(family, family)
+        families.setdefault(family, []).append(suffix)
+    order = ["PDF", "Word", "PowerPoint", "Excel", "OpenDocument", "e-mail", "HTML", "RTF",
+             "EPUB", "XPS", "FB2", "MOBI", "text", "Markdown"]  # fmt: skip
+    ranked = sorted(families, key=lambda f: order.index(f) if f in order else len(order))
+    return ", ".join(f"{family} ({' '.join(families[family])})" for family in ranked)
+
+
 PDF_MAGIC = re.compile(rb"%PDF-")
 
 # Input limits (docs/performance.md "Limits"): the checks below run on the file's
@@ -210,8 +232,8 @@ def check_input(path: str | os.PathLike[str]) -> str:
     if PDF_MAGIC.search(head):
         return "pdf"
     raise UserError(
-        f"{path}: unsupported file type '{suffix or 'none'}'; open a PDF, EPUB, XPS or "
-        f"text file ({SUPPORTED})"
+        f"{path}: unsupported file type '{suffix or 'none'}'; save or export it as one of the "
+        f"kinds read here (most applications can print to PDF): {supported_kinds()}"
     )
 
 

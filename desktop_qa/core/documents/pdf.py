@@ -13,6 +13,7 @@ breaks) have no box. Pages without a usable text layer are OCR'd
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.documents import formats, inputs, navigation
-from desktop_qa.core.documents.furniture import running_lines
+from desktop_qa.core.documents.furniture import marked_lines, running_lines
 from desktop_qa.core.documents.inputs import MUPDF_SUFFIXES, is_pdf, too_much_text
 from desktop_qa.core.documents.ocr import pages as ocr_mod
 from desktop_qa.core.documents.ocr.pages import OcrOptions
@@ -68,6 +69,16 @@ def fold(word: str) -> str:
     match "first". Full-width letters and odd spaces fold the same way.
     """
     return word if word.isascii() else unicodedata.normalize("NFKC", word)
+
+
+_CJK = re.compile(
+    "[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
+)
+
+
+def _cjk(char: str) -> bool:
+    """A Chinese or Japanese character (ideograph, kana, their punctuation)."""
+    return bool(char) and _CJK.match(char) is not None
 
 
 def _is_hyphenated(word: str) -> bool:
@@ -126,7 +137,12 @@ class _Builder:
 
 
 def _extract_page(
-    builder: _Builder, page: object, page_no: int, line_base: int, words: list | None = None
+    builder: _Builder,
+    page: object,
+    page_no: int,
+    line_base: int,
+    words: list | None = None,
+    laid_out: bool = False,
 ) -> int:
     """Append one page's paragraphs; return the number of line ids used.
 
@@ -138,6 +154,10 @@ def _extract_page(
     the next line is joined without the hyphen ("hyphen-" + "ated"); before an
     uppercase word the hyphen stays and no space is added ("Jean-" + "Paul"); a
     line ending in a dash goes on without a space ("wrong—" + "even").
+    ``laid_out`` (a converted document, laid out by us): every line-end hyphen
+    is the text's own (our layout never hyphenates: "off-" + "white" is
+    "off-white"), and a line broken before or after a Chinese or Japanese
+    character joins without a space (those scripts have none between words).
     """
     if words is None:
         words = page.get_text("words")  # type: ignore[attr-defined]
@@ -145,6 +165,7 @@ def _extract_page(
     lines_used = 0
     joined_prev = False
     prev_key: tuple[int, int] | None = None
+    prev_word = ""
     line_id = line_base
     for i, (x0, y0, x1, y1, word, block, line, _) in enumerate(words):
         word = fold(word.replace("\x00", ""))
@@ -152,7 +173,9 @@ def _extract_page(
         if prev_key is not None:
             if block != prev_key[0]:
                 builder.add(PARAGRAPH_BREAK, -1, page_no)
-            elif not joined_prev:
+            elif not joined_prev and not (
+                laid_out and key != prev_key and (_cjk(prev_word[-1:]) or _cjk(word[:1]))
+            ):
                 builder.add(" ", -1, page_no)
         if key != prev_key:
             line_id = line_base + lines_used
@@ -168,10 +191,15 @@ def _extract_page(
             and (_is_hyphenated(word) or (len(word) > 1 and word.endswith(_DASHES)))
         )
         drop_hyphen = (
-            joined_prev and _is_hyphenated(word) and nxt is not None and nxt[4][:1].islower()
+            joined_prev
+            and _is_hyphenated(word)
+            and not laid_out
+            and nxt is not None
+            and nxt[4][:1].islower()
         )
         builder.add(word[:-1] if drop_hyphen else word, box, page_no)
         prev_key = key
+        prev_word = word
     return lines_used
 
 
@@ -242,7 +270,7 @@ def load_mupdf(
             mdoc, cmap = formats.laid_out(path, cancel)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
-    except (UserError, Cancelled):
+    except (UserError, Cancelled):  # Cancelled: the read's deadline, or the user's
         raise
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         what = filetype.upper()
@@ -302,6 +330,8 @@ def load_mupdf(
                 if not builder.ends_with_break():
                     builder.add(PARAGRAPH_BREAK, -1, page_no)
                 words = page.get_text("words")
+                if cmap is not None and cmap.words is not None:  # shaped scripts' own words
+                    words = cmap.words.get(page_no, words)
                 if cmap is not None:  # formats hook: a sheet's rows as paragraphs, no gutter
                     words = cmap.reading_words(page_no, words)
                 if ocr_mod.needs_ocr(page, words, ocr.mode):
@@ -314,7 +344,7 @@ def load_mupdf(
                         words = words or []
                     if words:
                         page_ocr.append(page_no)
-                lines += _extract_page(builder, page, page_no, lines, words)
+                lines += _extract_page(builder, page, page_no, lines, words, cmap is not None)
             except (UserError, Cancelled):
                 raise
             except Exception:
@@ -359,6 +389,13 @@ def load_mupdf(
         "page_ocr": ocr_flags,
         "furniture": running_lines(text, char_box, boxes, box_page, box_line, page_sizes),
     }
+    if cmap is not None:
+        # A converted document's furniture is what our layout drew in the margins (a Word
+        # file's headers and footers, an e-mail's subject), never guessed from repetition:
+        # alike body lines at page edges (a sheet's rows, "Paragraph 3 of ...") are text.
+        arrays["furniture"] = marked_lines(
+            char_box, boxes, box_page, box_line, {n: p.furniture for n, p in enumerate(cmap.pages)}
+        )
     return PdfText(
         text,
         page_sizes,

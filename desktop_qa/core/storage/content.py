@@ -35,7 +35,9 @@ from desktop_qa.core.documents.navigation import OutlineEntry
 # 6: a line ending in a dash joins the next without a space ("wrong—even").
 # 7: spreadsheets: every column, values as shown, each row its own paragraph (no gutter);
 # a table row of a converted document is its own paragraph too.
-PIPELINE_VERSION = 7
+# 8: converted documents: Word read in full with headers and footers as furniture, the
+# source's characters for shaped scripts, an e-mail's subject as furniture (formats/).
+PIPELINE_VERSION = 8
 # The per-document arrays stored beside the text.
 ARRAYS = (
     "char_box",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -35,21 +36,16 @@ from desktop_qa.core.documents.formats.checks import (
 )
 from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.formats.layout import Section, render
-from desktop_qa.core.errors import UserError, mb
+from desktop_qa.core.errors import Cancelled, UserError, mb
 
 if TYPE_CHECKING:
     import pymupdf
 
 
 __all__ = [
-    "MAX_FILE_BYTES",
-    "SUFFIXES",
-    "CitationMap",
-    "check",
-    "convert",
-    "locate",
+    "MAX_FILE_BYTES", "SUFFIXES", "CitationMap", "check", "convert", "laid_out", "locate",
     "open_laid_out",
-]
+]  # fmt: skip
 
 _PREFIX = 64 * 1024
 # Laid-out PDFs of the last few files, so the viewer does not convert what was just read.
@@ -92,28 +88,48 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
 
 
 def _sections(data: bytes, suffix: str, name: str, depth: int) -> list[Section]:
-    from desktop_qa.core.documents.formats import html, mail, office, opendoc, rtf, sheets
+    from desktop_qa.core.documents.formats import (
+        html,
+        legacy,
+        mail,
+        office,
+        opendoc,
+        rtf,
+        sheets,
+        word,
+    )
 
     converters = {
-        ".docx": office.docx, ".docm": office.docx, ".pptx": office.pptx, ".pptm": office.pptx,
+        **dict.fromkeys((".docx", ".docm", ".dotx", ".dotm"), word.docx),
+        **dict.fromkeys((".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm"), office.pptx),
         ".odt": opendoc.odt, ".odp": opendoc.odp, ".rtf": rtf.rtf,
         ".xlsx": sheets.xlsx, ".xlsm": sheets.xlsx, ".xltx": sheets.xlsx, ".xltm": sheets.xlsx,
         ".xls": sheets.xls, ".ods": sheets.ods,
     }  # fmt: skip
     try:
         if suffix in (".html", ".htm", ".xhtml"):
-            return [Section(html.sanitize(data, name), "page {page}")]
-        if suffix == ".eml":
+            return [html.page(html.sanitize(data, name))]
+        if suffix in (".eml", ".msg"):
             if depth > mail.MAX_ATTACHMENT_DEPTH:
                 raise UserError(f"{name}: messages attached too deeply")
-            return mail.eml(data, name, sections, depth)
+            return (mail.eml if suffix == ".eml" else mail.msg)(data, name, sections, depth)
+        if suffix in legacy.SUFFIXES:
+            head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+            if head.startswith(b"{\\rtf"):  # Word saves RTF and web pages as .doc too
+                return rtf.rtf(data, name)
+            if head.startswith((b"<html", b"<!doctype html")):
+                return [html.page(html.sanitize(data, name))]
+            modern = legacy.convert(data, suffix, name)
+            return sections(modern, "." + legacy.kind(suffix)[1], name, depth)
         converter = converters.get(suffix)
         if converter is None:
             raise UserError(f"{name}: unsupported file type '{suffix}'")
         if suffix in REQUIRED:  # a zip container: its XML parts only, inflated within budget
             data = budget.package(data, name)
-        return converter(data, name)
-    except (UserError, MemoryError):
+        with warnings.catch_warnings():  # the readers' warnings never reach the terminal
+            warnings.simplefilter("ignore")
+            return converter(data, name)
+    except (UserError, MemoryError, Cancelled):
         raise
     except RecursionError:
         raise UserError(
@@ -129,11 +145,21 @@ def _sections(data: bytes, suffix: str, name: str, depth: int) -> list[Section]:
 
 def lay_out(data: bytes, suffix: str, name: str) -> tuple[bytes, CitationMap]:
     """The laid-out PDF (bytes) and citation map of a document's bytes; UserError when
-    refused (in this process: ``convert`` runs it in a child when it can be cancelled)."""
+    refused (in this process: ``convert`` runs it in a child when it can be cancelled).
+    The map holds the words to read where they differ from MuPDF's (``logical``)."""
     parts = sections(data, suffix, name)
-    if not any(s.html.strip() for s in parts):
+    if not any(
+        s.html.strip()
+        or any(m.strip() for m in s.header.values())
+        or any(m.strip() for m in s.footer.values())
+        for s in parts
+    ):
         raise UserError(f"{name} contains no text; pass a document that contains text")
-    return render(parts, name)
+    pdf, cmap = render(parts, name)
+    from desktop_qa.core.documents.formats import logical
+
+    cmap.words = logical.page_words(pdf, [s.html for s in parts], [p.drawn for p in cmap.pages])
+    return pdf, cmap
 
 
 def convert(
@@ -142,7 +168,8 @@ def convert(
     """The laid-out PDF (bytes) of a document and its citation map; UserError when refused.
 
     With ``cancel`` (the user's, or a read's deadline) the layout runs in a child
-    process, killed the moment ``cancel()`` is true (Cancelled).
+    process, killed the moment ``cancel()`` is true (Cancelled); without it, in this
+    process (library workers and the page drawer are child processes already).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -172,22 +199,23 @@ def convert(
     return pdf, cmap
 
 
+def laid_out(
+    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
+) -> tuple[pymupdf.Document, CitationMap]:
+    """The laid-out pages and their map: the words to read (``CitationMap.words``, when
+    they differ from MuPDF's; ``CitationMap.reading_words``: a sheet's rows as paragraphs),
+    and each page's furniture rectangles (``PageInfo.furniture``)."""
+    import pymupdf
+
+    pdf, cmap = convert(path, cancel)
+    return pymupdf.open("pdf", pdf), cmap
+
+
 def open_laid_out(
     path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
 ) -> pymupdf.Document:
     """The document as MuPDF pages (for extraction and for the viewer: the same layout)."""
     return laid_out(path, cancel)[0]
-
-
-def laid_out(
-    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
-) -> tuple[pymupdf.Document, CitationMap]:
-    """The MuPDF pages and the citation map (``CitationMap.reading_words``: a sheet's rows
-    as paragraphs when its text is extracted)."""
-    import pymupdf
-
-    pdf, cmap = convert(path, cancel)
-    return pymupdf.open("pdf", pdf), cmap
 
 
 def page_names(doc: Any) -> list[str]:

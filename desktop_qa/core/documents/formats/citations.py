@@ -42,11 +42,19 @@ class PageInfo:
     table_rows: list[tuple] = field(default_factory=list)
     table_cells: list[tuple] = field(default_factory=list)
     table_headers: dict[int, list[str]] = field(default_factory=dict)
+    # Rectangles of the page's header and footer (Word): furniture, kept out of passages.
+    furniture: list[tuple[float, float, float, float]] = field(default_factory=list)
+    # What was drawn apart from the section's flow, and where: headers, footers, an e-mail's
+    # subject and header lines (``logical.page_words`` reads their words against it).
+    drawn: list[tuple[tuple[float, float, float, float], str]] = field(default_factory=list)
 
 
 @dataclass
 class CitationMap:
     pages: list[PageInfo]
+    # Per page, the words with the source's own text where MuPDF's shaping garbles them
+    # (``logical.page_words``; None when it does not). Not stored: made by converting.
+    words: dict[int, list[tuple]] | None = None
 
     def locate(self, page: int, boxes: list[tuple[float, float, float, float]]) -> str | None:
         """The location of an answer on 0-based ``page`` whose word boxes are ``boxes``."""

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import html as _html
 import re
+from typing import TYPE_CHECKING
 
 from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.errors import UserError
+
+if TYPE_CHECKING:
+    from desktop_qa.core.documents.formats.layout import Section
 
 ALLOWED = frozenset(
     "p h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table thead tbody tfoot tr td th caption "
@@ -31,6 +35,47 @@ _CELL_ATTRIBUTES = ("colspan", "rowspan")
 _CHARSET = re.compile(rb"<meta[^>]{0,200}charset", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def page(markup: str) -> Section:
+    """A web page's section: on pages wide enough for its widest table (``fit_columns``:
+    a landscape page and a smaller font for the tables, a wider page past that), so no
+    value of a wide table is cut at the page's edge."""
+    from desktop_qa.core.documents.formats.layout import WIDE_CSS, Section, fit_columns
+
+    fits = [fit_columns(widths, (612.0, 792.0)) for widths in table_widths(markup)]
+    fits = [f for f in fits if f is not None]
+    if not fits:
+        return Section(markup, "page {page}")
+    font = min(f[0] for f in fits)
+    width = max(f[1] for f in fits)
+    return Section(markup, "page {page}", size=(width, 612.0), css=WIDE_CSS.format(font=font))
+
+
+def table_widths(markup: str) -> list[list[float]]:
+    """Each outermost table's columns' longest words (points at 1 pt), from safe markup."""
+    if "<table" not in markup:
+        return []
+    import lxml.html
+
+    from desktop_qa.core.documents.formats.layout import word_width
+
+    root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    out = []
+    for table in root.iter("table"):
+        if any(a.tag == "table" for a in table.iterancestors()):
+            continue
+        widths: list[float] = []
+        for row in table.iter("tr"):
+            if next(row.iterancestors("table"), None) is not table:
+                continue  # a nested table's row
+            for i, cell in enumerate(c for c in row if c.tag in ("td", "th")):
+                longest = max(cell.text_content().split(), key=len, default="")
+                if i >= len(widths):
+                    widths.append(0.0)
+                widths[i] = max(widths[i], word_width(longest))
+        out.append(widths)
+    return out
 
 
 def escape(text: str, counted: bool = True) -> str:

@@ -182,7 +182,37 @@ def odt(data: bytes, name: str) -> list[Section]:
         raise UserError(f"{name} holds no text body; open an OpenDocument text file")
     notes = _Notes()
     html = _blocks(body, notes)
-    return [Section(html + notes.html(), "page {page}")]
+    header, footer = _furniture(data)
+    return [Section(html + notes.html(), "page {page}", header=header, footer=footer)]
+
+
+_STYLE_NS = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+# A master page's header and footer elements, by the pages they are on (formats.layout).
+_KINDS = {"header": "default", "header-first": "first", "header-left": "even",
+          "footer": "default", "footer-first": "first", "footer-left": "even"}  # fmt: skip
+
+
+def _furniture(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """The first master page's headers and footers (styles.xml), as Word's are: furniture."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("styles.xml") as fh:
+            xml = fh.read()
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        root = etree.fromstring(xml, parser)
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, OSError):
+        return {}, {}
+    master = root.find(f"{_q('office:master-styles')}/{{{_STYLE_NS}}}master-page")
+    header: dict[str, str] = {}
+    footer: dict[str, str] = {}
+    for child in [] if master is None else master:
+        local = child.tag.rsplit("}", 1)[-1]
+        if local in _KINDS and child.get(f"{{{_STYLE_NS}}}display") != "false":
+            html = _blocks(child, _Notes())
+            if html.strip():
+                (header if local.startswith("header") else footer)[_KINDS[local]] = html
+    return header, footer
 
 
 def odp(data: bytes, name: str) -> list[Section]:
