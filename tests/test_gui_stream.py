@@ -181,8 +181,8 @@ def test_a_worker_whose_signals_are_deleted_drops_its_reports(qtbot):  # type: i
     live = Worker(2, steps, keep=lambda _item: True)
     live.setAutoDelete(False)
     got: list[object] = []
-    live.signals.progress.connect(lambda _req, item: got.append(item))
-    live.signals.finished.connect(lambda _req, out: got.append(out))
+    live.signals.yielded.connect(lambda _req, item: got.append(item))
+    live.signals.returned.connect(lambda _req, out: got.append(out))
     live.run()
     assert got == ["a step", "the result"]  # a live worker still reports everything
 

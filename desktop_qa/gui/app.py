@@ -8,6 +8,7 @@ scripted modes are how the GUI is checked headless (offscreen, Xvfb).
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from pathlib import Path
@@ -34,6 +35,17 @@ def _install_excepthook(window: MainWindow) -> None:
             pass
 
     sys.excepthook = hook
+
+
+def freeze_startup_objects() -> None:
+    """Once, after start-up: the long-lived objects (modules, widgets) leave the cyclic
+    GC's view, so its full passes during a query stay short (they hold the GIL).
+
+    Only once: whatever is frozen is never collected, so freezing again later
+    (at every document open) would keep each old document's cycles for good.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def run_app(
@@ -112,6 +124,7 @@ def run_app(
         QTimer.singleShot(300_000, lambda: finish(1, "timed out"))
 
     window.show()
+    freeze_startup_objects()
     session.load_model(model)
     if file:
         session.open_document(file)

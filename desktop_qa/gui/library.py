@@ -97,6 +97,7 @@ class LibraryPanel(QWidget):
         self.update_button.clicked.connect(controller.update)
         self.stop_button.clicked.connect(controller.cancel)
         controller.changed.connect(self.refresh)
+        controller.removalFailed.connect(self._removal_failed)
         controller.indexingStarted.connect(self._buttons)
         controller.indexingCancelled.connect(self._buttons)
         self.refresh()
@@ -105,7 +106,13 @@ class LibraryPanel(QWidget):
         busy = self.controller.indexing
         self.stop_button.setEnabled(busy)
         self.update_button.setEnabled(not busy and bool(self.controller.folders()))
-        self.remove_button.setEnabled(bool(self.controller.folders()))
+        self.remove_button.setEnabled(
+            bool(self.controller.folders()) and not self.controller.removing
+        )
+
+    def _removal_failed(self, message: str) -> None:
+        self.summary.setText(self._error(message))
+        self._buttons()
 
     def indexing(self, p: IndexProgress | None, eta: float | None = None) -> None:
         """Indexing moved on (None: it ended): the counts now, the rows of the files done
@@ -214,10 +221,8 @@ class LibraryPanel(QWidget):
         if item is None and self.tree.topLevelItemCount() == 1:
             item = self.tree.topLevelItem(0)
         if item is not None:
-            try:
-                self.controller.remove_folder(str(item.data(0, 256)))
-            except UserError as exc:
-                self.summary.setText(self._error(user_message(exc)))
+            self.remove_button.setEnabled(False)  # until the removal has run
+            self.controller.remove_folder(str(item.data(0, 256)))
 
 
 class LibraryUi(QObject):

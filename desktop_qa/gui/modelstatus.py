@@ -69,7 +69,7 @@ class ModelStatus(QObject):
 
     def _missing(self, message: str) -> None:
         self.label.setText("Model: none (keyword search only)")
-        self.first_run.set_reason(message)
+        self.first_run.set_reason("")  # none installed: the panel's own line says so
         self.first_run.show()
 
     def _failed(self, message: str) -> None:

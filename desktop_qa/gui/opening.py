@@ -1,10 +1,12 @@
 """The session's document side: opening a file off the UI thread (pages, OCR, passwords),
 and loading a library answer's document from the library store.
 
-PyMuPDF is not thread-safe, so opening shares the page renderer's one-thread
-pool (``pool``). Every OCR page is reported as a named step: each takes
-seconds. What an open ends in goes to the callbacks of that ``open`` call;
-the session decides what it means for a waiting question.
+Opening has a thread of its own (``pool``) and so have library answers'
+documents (``answer_pool``): neither waits on the other, and page drawing
+(the page view's pool, its pages drawn in a child process) waits on neither.
+Every OCR page is reported as a named step: each takes seconds. What an open
+ends in goes to the callbacks of that ``open`` call; the session decides what
+it means for a waiting question.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from desktop_qa.core.errors import PasswordRequired, UserError
 from desktop_qa.core.ocr import OcrOptions
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
-from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
+from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
 
 
 class DocumentOpener:
@@ -29,9 +31,12 @@ class DocumentOpener:
 
     def __init__(self, jobs: Jobs, signals: SessionSignals) -> None:
         self.jobs, self.signals = jobs, signals
-        self.pool = single_pool()  # shared with the page renderer (``mupdf_pool``)
-        self._worker: Worker | None = None
-        self._answer_worker: Worker | None = None
+        # Its own thread: opening (OCR: seconds a page) never holds up page drawing,
+        # which has a pool of its own (the page view's).
+        self.pool = single_pool()
+        self.answer_pool = single_pool()  # a library answer's document: never behind OCR
+        self._worker: Handle | None = None
+        self._answer_worker: Handle | None = None
 
     @property
     def loading(self) -> bool:
@@ -92,24 +97,24 @@ class DocumentOpener:
 
             return end
 
+        self.cancel(notify=False)  # the newest open wins
         emit(self.signals.documentLoading, str(path))
         self._worker = self.jobs.start(
             self.pool,
             job,
-            live=lambda request: newest(self._worker, request),
-            progress=on_progress,
-            finished=finished,
-            failed=ended(lambda message, _bug: failed(message)),
-            cancelled=ended(cancelled),
+            yielded=on_progress,
+            returned=finished,
+            errored=ended(lambda exc: failed(error_text(exc))),
+            aborted=ended(cancelled),
         )
 
-    def cancel(self) -> bool:
-        """Stop the running open (its outcome is dropped); True if one was running."""
+    def cancel(self, *, notify: bool = True) -> bool:
+        """Stop the running open; True if one was running. ``notify``: its ``cancelled``
+        callback runs now (Esc); else it is dropped without a word (a newer open)."""
         worker, self._worker = self._worker, None
         if worker is None:
             return False
-        worker.cancel()
-        return True
+        return worker.cancel(now=notify, quiet=not notify)
 
     def open_from_library(
         self,
@@ -122,7 +127,7 @@ class DocumentOpener:
         from desktop_qa.core.library import Library
 
         if self._answer_worker is not None:
-            self._answer_worker.cancel()
+            self._answer_worker.cancel(quiet=True)  # a newer answer's document wins
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             with Library(read_only=True) as lib:
@@ -135,18 +140,17 @@ class DocumentOpener:
             self._answer_worker = None
             opened(out)
 
-        def error(message: str, bug: bool) -> None:
+        def error(exc: BaseException) -> None:
             self._answer_worker = None
-            failed(message)
+            failed(error_text(exc))
 
         def dropped() -> None:
             self._answer_worker = None
 
         self._answer_worker = self.jobs.start(
-            self.pool,
+            self.answer_pool,
             job,
-            live=lambda request: newest(self._answer_worker, request),
-            finished=ready,
-            failed=error,
-            cancelled=dropped,
+            returned=ready,
+            errored=error,
+            aborted=dropped,
         )

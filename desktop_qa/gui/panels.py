@@ -160,8 +160,9 @@ class FirstRunPanel(QWidget):
         return not self.busy.isHidden()
 
     def set_reason(self, reason: str) -> None:
-        """One line: keyword search until a pack is installed; a reason other than "none
-        installed" (a broken pack) follows once, in red."""
+        """One line: keyword search until a pack is installed; ``reason``, why the pack
+        found could not be used (a broken pack; "" when none is installed), follows once
+        in red."""
         where = html.escape(str(paths.user_models_dir()))
         self.setToolTip(
             "Answering questions needs a model pack: a folder holding model.json, model.onnx "
@@ -171,7 +172,7 @@ class FirstRunPanel(QWidget):
             "<b>No model installed</b>: questions are answered by keyword search. "
             f"<span style='color:#555'>(Packs: <tt>{where}</tt>)</span>"
         )
-        if reason and not reason.startswith("no model pack installed"):
+        if reason:
             text += f"<br><span style='color:#a00'>{html.escape(reason)}</span>"
         self.text.setText(text)
 

@@ -16,11 +16,12 @@ answers on screen in one pass.
 
 from __future__ import annotations
 
-import gc
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from PySide6.QtCore import QThreadPool
 
 from desktop_qa.core import engine
 from desktop_qa.core import ocr as ocr_mod
@@ -38,7 +39,7 @@ from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.models import ModelSlot
 from desktop_qa.gui.opening import DocumentOpener
 from desktop_qa.gui.reading import AnswersSoFar, document_reading, library_reading
-from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
+from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
 SCOPE_DOCUMENT, SCOPE_LIBRARY = "document", "library"  # what a question asks
@@ -79,7 +80,8 @@ class Session(SessionSignals):
         self.jobs = Jobs()
         self.documents = DocumentOpener(self.jobs, self)
         self.models = ModelSlot(self.jobs, self, self._run_pending, hub=hub)
-        self.mupdf_pool = self.documents.pool  # the page renderer's too: PyMuPDF, one thread
+        # The page view's pool: drawing never queues behind opening, OCR or library loads.
+        self.mupdf_pool = single_pool()
         self.query_pool = single_pool()
 
         self.opened: OpenedDocument | None = None  # the document and its index
@@ -101,7 +103,7 @@ class Session(SessionSignals):
         self.progress: tuple[int, int] = (0, 0)
         self._so_far = AnswersSoFar(self._show_partial, self)
 
-        self._query_worker: Worker | None = None
+        self._query_worker: Handle | None = None
         self._pending_question: str | None = None
         self._pending_scope = SCOPE_DOCUMENT
         # A question waiting for a protected document's password (``--ask`` on such a file).
@@ -214,10 +216,6 @@ class Session(SessionSignals):
     def _document_ready(self, opened: OpenedDocument, password: str | None) -> None:
         self.document_password = password
         doc = opened.doc
-        # Long-lived objects (modules, widgets, the document) leave the cyclic GC's
-        # view, so its full passes during a query stay short (they hold the GIL).
-        gc.collect()
-        gc.freeze()
         # The previous document's index is released with its last reference
         # (a query still running on it keeps it alive until it ends).
         self.opened = opened
@@ -250,12 +248,9 @@ class Session(SessionSignals):
         emit(self.documentCancelled)
 
     def cancel_loading(self, *, notify: bool = True) -> bool:
-        """Stop opening; ``notify``: the user stopped it (Esc), a waiting question goes too."""
-        if not self.documents.cancel():
-            return False
-        if notify:
-            self._document_cancelled()
-        return True
+        """Stop opening; ``notify``: the user stopped it (Esc), a waiting question goes too
+        (the open's ``cancelled`` outcome, at once)."""
+        return self.documents.cancel(notify=notify)
 
     # -- asking -----------------------------------------------------------------
     def _query(self, question: str) -> Query | None:
@@ -362,11 +357,10 @@ class Session(SessionSignals):
         self._query_worker = self.jobs.start(
             self.query_pool,
             job,
-            live=lambda request: newest(self._query_worker, request),
-            progress=self._query_progress,
-            finished=self._query_ready,
-            failed=self._query_error,
-            cancelled=self._query_cancelled,
+            yielded=self._query_progress,
+            returned=self._query_ready,
+            errored=self._query_error,
+            aborted=self._query_cancelled,
             keep=lambda step: getattr(step, "result", None) is not None,
         )
 
@@ -408,13 +402,14 @@ class Session(SessionSignals):
         emit(self.queryFinished, result)
         self._set_shown(Shown(tuple(result.answers), False), keep=True)
 
-    def _query_error(self, message: str, bug: bool) -> None:
+    def _query_error(self, exc: BaseException) -> None:
         self._drop_partial()
         self._query_worker = None
         self.status = DONE
-        emit(self.queryFailed, message)
+        emit(self.queryFailed, error_text(exc))
 
     def _query_cancelled(self) -> None:
+        """The one way a reading ends stopped (Esc, or the job's own stop)."""
         self._query_worker = None
         self._stopped()
         emit(self.queryCancelled)
@@ -436,13 +431,14 @@ class Session(SessionSignals):
         pending, self._pending_question = self._pending_question, None
         if worker is None and pending is None:
             return False
-        if worker is not None:
-            worker.cancel()
         if not notify:
             self._drop_partial()
-        if notify:
-            self._stopped()
-            emit(self.queryCancelled)
+            if worker is not None:
+                worker.cancel(quiet=True)
+        elif worker is not None:
+            worker.cancel(now=True)  # ``_query_cancelled``, at once
+        else:  # a question waiting for its document or model
+            self._query_cancelled()
         return True
 
     # -- asking the library (issue 11) -----------------------------------------
@@ -523,10 +519,16 @@ class Session(SessionSignals):
         return self.shown.answers[self.current] if self.current >= 0 else None
 
     # -- shutdown ---------------------------------------------------------------
-    def shutdown(self, timeout_ms: int = 3000) -> None:
-        """Cancel everything and wait briefly, so no worker outlives the window."""
+    def shutdown(self) -> None:
+        """Quitting: every job is asked to stop and nothing more reaches the window.
+
+        Nothing is waited for here (the UI thread never waits on a worker): a job
+        stops at its next check, and Qt's pools are joined as the app exits.
+        """
         self._pending_question = None
-        self.models.stop()
         self.jobs.cancel_all()
-        for pool in (self.query_pool, self.mupdf_pool, *self.models.pools()):
-            pool.waitForDone(timeout_ms)
+
+    def pools(self) -> tuple[QThreadPool, ...]:
+        """Every pool of the session (tests wait on them; the window never does)."""
+        docs = self.documents
+        return (self.query_pool, docs.pool, docs.answer_pool, *self.models.pools())
