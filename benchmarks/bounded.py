@@ -35,10 +35,11 @@ sys.path.insert(0, str(REPO))
 
 from timing import answer_timed  # noqa: E402  (benchmarks/timing.py)
 
-from desktop_qa.core import Document, OpenedDocument, Query, engine, load_pack  # noqa: E402
-from desktop_qa.core.index import TOP_PASSAGES  # noqa: E402
-from desktop_qa.core.qa import FOCUS_TOKENS, Reading  # noqa: E402
-from desktop_qa.core.reader import Reader  # noqa: E402
+from desktop_qa.core import Document, OpenedDocument, Query, load_pack  # noqa: E402
+from desktop_qa.core.reading import engine  # noqa: E402
+from desktop_qa.core.reading.loop import FOCUS_TOKENS, Reading  # noqa: E402
+from desktop_qa.core.reading.reader import Reader  # noqa: E402
+from desktop_qa.core.search.index import TOP_PASSAGES  # noqa: E402
 from tests.factset import generate  # noqa: E402
 
 BOOK = REPO.parent / "shared" / "corpora" / "books" / "freeculture.pdf"

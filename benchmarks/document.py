@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from timing import answer_timed  # noqa: E402  (benchmarks/timing.py)
 
-from desktop_qa.core.index import TOKENIZERS, TOP_PASSAGES, PassageIndex  # noqa: E402
-from desktop_qa.core.pack import load_pack  # noqa: E402
-from desktop_qa.core.passages import make_passages  # noqa: E402
+from desktop_qa.core.reading.pack import load_pack  # noqa: E402
+from desktop_qa.core.search.index import TOKENIZERS, TOP_PASSAGES, PassageIndex  # noqa: E402
+from desktop_qa.core.search.passages import make_passages  # noqa: E402
 from desktop_qa.packs.write import write_manifest  # noqa: E402
 from tests.factset import FactDocument, generate  # noqa: E402
 
@@ -180,8 +180,10 @@ def app(pdf: Path, pack_dir: Path, pages: int, full_scan: bool, questions: int) 
     """Everything the app does, timed; peak RSS is this process's."""
     import gc
 
-    from desktop_qa.core import Query, cache, engine
-    from desktop_qa.core.reader import Reader
+    from desktop_qa.core import Query
+    from desktop_qa.core.reading import engine
+    from desktop_qa.core.reading.reader import Reader
+    from desktop_qa.core.storage import cache
 
     fd = fact_document(pages)
     cache.clear()
@@ -255,12 +257,12 @@ def run_app(pdf: Path, pack: Path, pages: int, full_scan: bool, questions: int) 
 # -- session tuning ----------------------------------------------------------------------------
 def tuning(pdf: Path, pack_dir: Path, pages: int, rounds: int = 3) -> dict:
     """Per-window latency of session options on the windows the app reads first."""
-    from desktop_qa.core.runtime import import_onnxruntime
+    from desktop_qa.core.system.runtime import import_onnxruntime
 
     ort = import_onnxruntime()
 
-    from desktop_qa.core import engine
-    from desktop_qa.core.reader import Reader
+    from desktop_qa.core.reading import engine
+    from desktop_qa.core.reading.reader import Reader
 
     fd = fact_document(pages)
     opened = engine.open_document(pdf)

@@ -1,4 +1,4 @@
-"""Find words on the book: how long ``core.find.find`` takes (target: well under 100 ms).
+"""Find words on the book: how long ``core.documents.find.find`` takes (target: well under 100 ms).
 
     python benchmarks/find.py [PDF] [--repeat N]
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_qa.core import engine  # noqa: E402
-from desktop_qa.core.find import find  # noqa: E402
+from desktop_qa.core.documents.find import find  # noqa: E402
+from desktop_qa.core.reading import engine  # noqa: E402
 
 BOOK = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "books" / "freeculture.pdf"
 QUERIES = ("free culture", "Creative Commons", "the", "Mickey Mouse", "ﬁrst")

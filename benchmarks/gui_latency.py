@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop_qa.core.pack import load_pack
-    from desktop_qa.core.reader import Reader
+    from desktop_qa.core.reading.pack import load_pack
+    from desktop_qa.core.reading.reader import Reader
     from desktop_qa.gui.session import Session
     from desktop_qa.gui.window import MainWindow
     from desktop_qa.packs.oracle import build_oracle_pack
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(1280, 900)
     window.show()
     t0 = time.perf_counter()
-    from desktop_qa.core.reader import DEFAULT_BATCH_SIZE
+    from desktop_qa.core.reading.reader import DEFAULT_BATCH_SIZE
     from desktop_qa.gui.models import reader_threads
 
     threads = args.threads or reader_threads()

@@ -145,8 +145,8 @@ def generate(folder: Path, docs: int, pages: int) -> float:
 
 STEP = r"""
 import json, resource, sys, time
-from desktop_qa.core import engine
-from desktop_qa.core.library import Library, default_workers
+from desktop_qa.core.reading import engine
+from desktop_qa.core.storage.library import Library, default_workers
 folders = json.loads(sys.argv[1])
 with Library() as lib:
     for f in folders:
@@ -174,10 +174,11 @@ print(json.dumps({"seconds": seconds, "report": report.to_json(), "stats": stats
 
 QUERY = r"""
 import json, resource, statistics, sys, time
-from desktop_qa.core import engine, find_pack
-from desktop_qa.core.library import Library, LibraryScope
-from desktop_qa.core.query import Query
-from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader
+from desktop_qa.core import find_pack
+from desktop_qa.core.reading import engine
+from desktop_qa.core.storage.library import Library, LibraryScope
+from desktop_qa.core.reading.query import Query
+from desktop_qa.core.reading.reader import DEFAULT_BATCH_SIZE, Reader
 pack_dir, questions = sys.argv[1], json.loads(sys.argv[2])
 reader = None
 if pack_dir:
@@ -214,8 +215,8 @@ print(json.dumps({
 
 LOAD = r"""
 import json, statistics, sys, time, random
-from desktop_qa.core.document import load_document
-from desktop_qa.core.library import Library
+from desktop_qa.core.documents.document import load_document
+from desktop_qa.core.storage.library import Library
 with Library(read_only=True) as lib:
     rows = lib.documents(state="indexed")
     rng = random.Random(0)

@@ -45,10 +45,11 @@ def main() -> None:
     os.environ["DESKTOP_QA_DATA_DIR"] = str(work / "data")
     os.environ["DESKTOP_QA_CACHE_DIR"] = str(work / "cache")
     sys.path.insert(0, str(REPO))
-    from desktop_qa.core import engine, find_pack
-    from desktop_qa.core.library import Library, LibraryScope, default_workers
-    from desktop_qa.core.query import Query
-    from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader
+    from desktop_qa.core import find_pack
+    from desktop_qa.core.reading import engine
+    from desktop_qa.core.reading.query import Query
+    from desktop_qa.core.reading.reader import DEFAULT_BATCH_SIZE, Reader
+    from desktop_qa.core.storage.library import Library, LibraryScope, default_workers
 
     folder = work / "docs"
     folder.mkdir()

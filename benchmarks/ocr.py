@@ -41,7 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 import pymupdf  # noqa: E402
 
-from desktop_qa.core import ocr, ocr_engine, ocr_languages  # noqa: E402
+from desktop_qa.core.documents.ocr import engine as ocr_engine  # noqa: E402
+from desktop_qa.core.documents.ocr import languages as ocr_languages  # noqa: E402
+from desktop_qa.core.documents.ocr import pages as ocr  # noqa: E402
 from tests import pdfgen  # noqa: E402
 from tests.pdfgen import edit_distance  # noqa: E402
 

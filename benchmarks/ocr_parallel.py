@@ -7,7 +7,7 @@ generated two-line pages (the shape of tests/test_ocr.py's 40-page case) into
 ``benchmarks/out/``. Each round extracts it with ``OcrOptions(jobs=1)`` (one page
 at a time, the previous behaviour) and ``jobs=N`` (default: one per physical
 core, the CLI's setting), interleaved so load on the shared machine hits both.
-No cache is used (``core.pdf`` extraction directly). Prints one JSON line:
+No cache is used (``core.documents.pdf`` extraction directly). Prints one JSON line:
 seconds per page of each, their ratio, and the load average before and after.
 """
 
@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from desktop_qa.core.document import load_document  # noqa: E402
-from desktop_qa.core.ocr import OcrOptions, ocr_jobs  # noqa: E402
+from desktop_qa.core.documents.document import load_document  # noqa: E402
+from desktop_qa.core.documents.ocr.pages import OcrOptions, ocr_jobs  # noqa: E402
 from tests import pdfgen  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"

@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from desktop_qa.core.pack import load_pack  # noqa: E402
+from desktop_qa.core.reading.pack import load_pack  # noqa: E402
 from desktop_qa.packs import export, quantize  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
@@ -94,7 +94,7 @@ def median_ms(fn: Callable[[], Any], warmup: int, repeats: int) -> float:
 
 
 def ort_session(path: Path, threads: int, level: str = "ORT_ENABLE_ALL") -> Any:
-    from desktop_qa.core.runtime import import_onnxruntime, new_session, session_options
+    from desktop_qa.core.system.runtime import import_onnxruntime, new_session, session_options
 
     ort = import_onnxruntime()
     return new_session(path, session_options(threads, getattr(ort.GraphOptimizationLevel, level)))
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         CLOCK = time.thread_time
     warmup, repeats = (1, 3) if args.quick else (2, 10)
 
-    from desktop_qa.core.runtime import import_onnxruntime
+    from desktop_qa.core.system.runtime import import_onnxruntime
 
     ort = import_onnxruntime()
     import torch

@@ -4,7 +4,7 @@
 
 MuPDF keeps Python's GIL while it draws, so a page drawn on a worker thread
 stops the UI thread too. This draws the pages on a worker thread, once with
-MuPDF in this process (how the viewer drew before ``core.render``) and once
+MuPDF in this process (how the viewer drew before ``core.documents.render``) and once
 through ``PageDrawer`` (a child process, after its warm-up), side by side,
 while the main thread ticks every 2 ms as an event loop would. Printed per
 way: the longest and the 99th-percentile gap between ticks (what a user
@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_qa.core.render import DrawJob, PageDrawer, draw, open_for_drawing  # noqa: E402
+from desktop_qa.core.documents.render import DrawJob, PageDrawer, draw, open_for_drawing  # noqa: E402
 
 BOOK = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "books" / "freeculture.pdf"
 

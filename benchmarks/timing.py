@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from desktop_qa.core import Query, QueryResult, engine
+from desktop_qa.core import Query, QueryResult
+from desktop_qa.core.reading import engine
 
 
 def answer_timed(scope: Any, query: Query, reader: Any) -> tuple[float, float, QueryResult]:

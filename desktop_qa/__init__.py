@@ -9,7 +9,7 @@ before anything can load onnxruntime:
 * ``ORT_DISABLE_TELEMETRY=1``: onnxruntime reads it once, when its native
   module loads, and otherwise writes a device id and an event store under
   ``~/.cache/Microsoft/DeveloperTools/`` and contacts Microsoft's collector.
-  An inherited ``0`` is overridden. ``core/runtime.py`` sets it again for code
+  An inherited ``0`` is overridden. ``core/system/runtime.py`` sets it again for code
   that imports onnxruntime through it.
 * PyMuPDF 2.0's ``import pymupdf`` also imports its layout analyser
   (``pymupdf.layout``, which builds three ONNX sessions) and ``pymupdf4llm``

@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _error(message: str) -> None:
     """The one ``error:`` line: no terminal escapes, no line break, bytes as ``\\xNN``."""
-    from desktop_qa.core.export import one_line
+    from desktop_qa.core.reading.export import one_line
 
     print(f"error: {one_line(message)}", file=sys.stderr, flush=True)
 
@@ -125,7 +125,7 @@ def _log_traceback() -> str | None:
     import traceback
 
     try:
-        from desktop_qa.core import paths
+        from desktop_qa.core.system import paths
 
         log = paths.cache_dir() / "crash.log"
         log.parent.mkdir(parents=True, exist_ok=True)

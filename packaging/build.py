@@ -1,6 +1,6 @@
 """Build the desktop-qa one-folder bundle, and on Linux its .tar.gz and .deb.
 
-    pip install -e ".[package]"
+    pip install -c constraints.txt -e ".[package]"
     python packaging/build.py                  # bundle the packs in models/, plus archives
     python packaging/build.py --model DIR      # bundle this pack (repeatable)
     python packaging/build.py --no-model       # bundle no pack
@@ -68,7 +68,7 @@ def stage_models(sources: list[Path], staging: Path) -> list[str]:
     """Verify each pack (checksums) and copy it to staging/<pack name>/."""
     sys.path.insert(0, str(ROOT))
     from desktop_qa.core.errors import UserError
-    from desktop_qa.core.pack import load_pack
+    from desktop_qa.core.reading.pack import load_pack
     from desktop_qa.packs.write import make_readable
 
     if staging.exists():

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_qa.core.reader import Reader, Window
+from desktop_qa.core.reading.reader import Reader, Window
 
 
 class SlowReader(Reader):

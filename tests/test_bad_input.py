@@ -102,7 +102,7 @@ def test_missing_pack(handbook_pdf: Path, tmp_path: Path, capsys):
 
 def test_no_pack_anywhere_answers_by_keyword(handbook_pdf: Path, capsys, monkeypatch):
     """No pack is not bad input: keyword matches, and one warning line saying so."""
-    from desktop_qa.core import paths
+    from desktop_qa.core.system import paths
 
     monkeypatch.setattr(paths, "bundled_models_dir", lambda: Path("/nonexistent"))
     code = main(["ask", str(handbook_pdf), "launch code?", "--json"])

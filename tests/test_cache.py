@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_qa.core import cache, content, engine
-from desktop_qa.core.document import Document
-from desktop_qa.core.files import sha256_file
+from desktop_qa.core.documents.document import Document
+from desktop_qa.core.reading import engine
+from desktop_qa.core.storage import cache, content
+from desktop_qa.core.system.files import sha256_file
 
 
 def same(a: Document, b: Document) -> None:
@@ -120,7 +121,9 @@ def test_prune_keeps_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_ocr_store_and_graph_cache_keep_their_newest(tmp_path: Path):
     """Partial OCR results and optimized graphs stay bounded: the newest few are kept,
     and a graph leaves with its checksum file (a lone .sha256 would never be cleaned)."""
-    from desktop_qa.core import ocr, paths, reader
+    from desktop_qa.core.documents.ocr import pages as ocr
+    from desktop_qa.core.reading import reader
+    from desktop_qa.core.system import paths
 
     def files(folder: Path, suffix: str, n: int) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
@@ -178,8 +181,9 @@ def _sidecar(saved: Path) -> dict:
 
 
 def test_saved_optimized_graph_is_reused_and_rebuilt_when_damaged(oracle_pack: Path):
-    from desktop_qa.core import load_pack, paths
-    from desktop_qa.core.reader import Reader
+    from desktop_qa.core import load_pack
+    from desktop_qa.core.reading.reader import Reader
+    from desktop_qa.core.system import paths
 
     pack = load_pack(oracle_pack)
     Reader(pack, cache_optimized=True)

@@ -1,4 +1,4 @@
-"""The one child-process runner (``core.child``) that OCR and library workers share."""
+"""The one child-process runner (``core.system.child``) that OCR and library workers share."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from desktop_qa.core import child
 from desktop_qa.core.errors import Cancelled
+from desktop_qa.core.system import child
 
 
 def job(value, note):  # runs in the child
@@ -59,7 +59,7 @@ def _zombie(pid: int) -> bool:
 
 SCRIPT = """
 import sys
-from desktop_qa.core import child
+from desktop_qa.core.system import child
 from tests.test_child import job
 c = child.Child(job, start_method=sys.argv[1], daemon=False)
 print(c.process.pid, flush=True)

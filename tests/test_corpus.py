@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_qa.core.ocr import PAGE_SECONDS
+from desktop_qa.core.documents.ocr.pages import PAGE_SECONDS
 from desktop_qa.packs.oracle import build_oracle_pack
 from tests.conftest import CORPUS, need_shared
 
@@ -25,7 +25,7 @@ DRIVER = r"""
 import contextlib, io, json, sys, time
 from pathlib import Path
 from desktop_qa.cli import main
-from desktop_qa.core import ocr
+from desktop_qa.core.documents.ocr import pages as ocr
 pack, files = sys.argv[1], sys.argv[2:]
 ocr_calls = []
 real_page_job = ocr._page_job

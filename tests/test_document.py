@@ -11,7 +11,7 @@ import pymupdf
 import pytest
 
 from desktop_qa.core import UserError, load_document
-from desktop_qa.core.passages import make_passages
+from desktop_qa.core.search.passages import make_passages
 from tests.pdfgen import write_pdf
 
 
@@ -175,7 +175,8 @@ def test_boxes_of_part_words_leave_out_punctuation(tmp_path: Path):
 
 def test_ligatures_are_expanded_and_keep_their_boxes(tmp_path: Path, oracle_pack: Path):
     """A text layer with "ﬁ"/"ﬂ" glyphs reads as "fi"/"fl" for the index, the reader and answers."""
-    from desktop_qa.core import Query, Reader, engine, load_pack
+    from desktop_qa.core import Query, Reader, load_pack
+    from desktop_qa.core.reading import engine
 
     path = tmp_path / "ligatures.pdf"
     with pymupdf.open() as pdf:

@@ -11,9 +11,12 @@ import pytest
 
 from desktop_qa import cli
 from desktop_qa.cli import main
-from desktop_qa.core import Query, Reader, UserError, engine, load_pack, paths, qa
-from desktop_qa.core.index import TOP_PASSAGES
-from desktop_qa.core.query import DEFAULT_DEPTH
+from desktop_qa.core import Query, Reader, UserError, load_pack
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading import loop as qa
+from desktop_qa.core.reading.query import DEFAULT_DEPTH
+from desktop_qa.core.search.index import TOP_PASSAGES
+from desktop_qa.core.system import paths
 from tests.factset import generate
 
 QUESTION = "What is the launch code of the Zephyr rocket?"
@@ -358,8 +361,8 @@ def test_first_answer_comes_after_one_window_then_batches(long_text: Path, oracl
 
 def test_the_core_says_what_is_wrong_and_each_front_end_what_to_do():
     """One error, three wordings: the core's (no flag, no menu), the CLI's, the app's."""
-    from desktop_qa.core.ocr import OcrOptions
-    from desktop_qa.core.query import MAX_TOP_K
+    from desktop_qa.core.documents.ocr.pages import OcrOptions
+    from desktop_qa.core.reading.query import MAX_TOP_K
     from desktop_qa.gui.messages import user_message as app_message
 
     with pytest.raises(UserError) as caught:

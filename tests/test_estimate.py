@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop_qa.core import engine
-from desktop_qa.core.pack import load_pack
-from desktop_qa.core.query import Query
-from desktop_qa.core.reader import Reader
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading.pack import load_pack
+from desktop_qa.core.reading.query import Query
+from desktop_qa.core.reading.reader import Reader
 from tests.factset import generate
 
 

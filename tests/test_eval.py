@@ -21,8 +21,8 @@ import pytest
 from desktop_qa import cli
 from desktop_qa.core import load_pack
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.evaluate import evaluate, load_squad
-from desktop_qa.core.reader import Reader
+from desktop_qa.core.reading.evaluate import evaluate, load_squad
+from desktop_qa.core.reading.reader import Reader
 from desktop_qa.packs.oracle import build_oracle_pack
 
 

@@ -18,7 +18,7 @@ transformers = pytest.importorskip(
 onnx = pytest.importorskip("onnx", reason="export tests need onnx (the export extra)")
 
 from desktop_qa.core.errors import UserError  # noqa: E402
-from desktop_qa.core.pack import REQUIRED_INPUTS, REQUIRED_OUTPUTS, load_pack  # noqa: E402
+from desktop_qa.core.reading.pack import REQUIRED_INPUTS, REQUIRED_OUTPUTS, load_pack  # noqa: E402
 from desktop_qa.packs import export, quantize  # noqa: E402
 from desktop_qa.packs.vocab import base_vocab  # noqa: E402
 
@@ -112,8 +112,9 @@ def test_tiny_pack_answers_through_the_app(tiny_pack: Path) -> None:
     """The app's answer is the best span of the exported graph's own logits."""
     import numpy as np
 
-    from desktop_qa.core import Document, Reader, spans
-    from desktop_qa.core.qa import snap_to_words
+    from desktop_qa.core import Document, Reader
+    from desktop_qa.core.reading import spans
+    from desktop_qa.core.reading.loop import snap_to_words
     from tests.asking import ask_text
 
     text = (

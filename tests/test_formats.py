@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import formats
+from desktop_qa.core.documents import formats
 from tests import formatgen
 from tests.formatgen import ANSWER, PLANTED
 
@@ -98,7 +98,7 @@ def test_library_indexes_every_format(every_format: Path, oracle_pack: Path, cap
 
 
 def test_supported_types_reach_the_library_and_the_open_dialog() -> None:
-    from desktop_qa.core import library
+    from desktop_qa.core.storage import library
     from desktop_qa.gui import window
 
     for suffix in (".docx", ".pptm", ".xlsx", ".odt", ".ods", ".odp", ".htm", ".rtf", ".eml"):

@@ -20,14 +20,15 @@ import pytest
 
 from desktop_qa.cli import main
 from desktop_qa.commands import messages as cli_messages
-from desktop_qa.core import content, export
-from desktop_qa.core.content import ContentError
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.evaluate import _limit
-from desktop_qa.core.library import Library, database_path
-from desktop_qa.core.library import store as library_store
-from desktop_qa.core.library.connection import _marker, store_error
-from desktop_qa.core.library.store import Store
+from desktop_qa.core.reading import export
+from desktop_qa.core.reading.evaluate import _limit
+from desktop_qa.core.storage import content
+from desktop_qa.core.storage.content import ContentError
+from desktop_qa.core.storage.library import Library, database_path
+from desktop_qa.core.storage.library import store as library_store
+from desktop_qa.core.storage.library.connection import _marker, store_error
+from desktop_qa.core.storage.library.store import Store
 from desktop_qa.gui import messages as gui_messages
 
 STORE = Path("/data/library.sqlite")
@@ -265,7 +266,7 @@ def test_the_window_says_a_locked_library_in_its_own_words(
 
 def test_times_read_the_same_in_the_read_more_button_and_the_indexing_line() -> None:
     """75 s is "75 s" everywhere (it once said "1 min" under the answers), minutes past 90 s."""
-    from desktop_qa.core.library import IndexProgress
+    from desktop_qa.core.storage.library import IndexProgress
     from desktop_qa.gui.indexing import progress_text
 
     words = gui_messages.duration_text

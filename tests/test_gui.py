@@ -13,11 +13,11 @@ import pytest
 from PySide6.QtCore import QRectF, Qt, QTimer
 
 from desktop_qa import __version__
-from desktop_qa.core.document import Box
-from desktop_qa.core.pack import load_pack
-from desktop_qa.core.query import EMPTY_QUESTION
-from desktop_qa.core.reader import Reader
-from desktop_qa.core.settings import Settings, save_settings, settings_path
+from desktop_qa.core.documents.document import Box
+from desktop_qa.core.reading.pack import load_pack
+from desktop_qa.core.reading.query import EMPTY_QUESTION
+from desktop_qa.core.reading.reader import Reader
+from desktop_qa.core.storage.settings import Settings, save_settings, settings_path
 from desktop_qa.gui.panels import TEST_MODEL_WARNING, about_html
 from desktop_qa.gui.window import MainWindow
 from desktop_qa.packs.oracle import build_oracle_pack
@@ -350,7 +350,7 @@ def test_settings_round_trip_is_atomic(user_dirs):
     st = Settings(top_k=7, strictness=2.5)
     st.add_recent(__file__)
     save_settings(st)
-    from desktop_qa.core.settings import load_settings
+    from desktop_qa.core.storage.settings import load_settings
 
     loaded, warning = load_settings()
     assert warning is None and loaded == st
@@ -402,7 +402,7 @@ def test_cancel_loading_and_drop_a_file(qtbot, make_window, oracle_pack, handboo
 
 
 def test_settings_dialog_changes_top_k_and_strictness(qtbot, make_window):
-    from desktop_qa.core.settings import load_settings
+    from desktop_qa.core.storage.settings import load_settings
     from desktop_qa.gui.panels import SettingsDialog
 
     window = make_window()

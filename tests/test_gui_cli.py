@@ -64,7 +64,8 @@ def test_screenshot_exits_1_on_a_bad_document(tmp_path, oracle_pack):
 
 def test_core_never_imports_qt():
     code = (
-        "import sys, desktop_qa.core, desktop_qa.core.engine, desktop_qa.core.settings, "
+        "import sys, desktop_qa.core, desktop_qa.core.reading.engine, "
+        "desktop_qa.core.storage.settings, "
         "desktop_qa.cli; desktop_qa.cli.build_parser(); "
         "print(any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules))"
     )

@@ -77,7 +77,9 @@ def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # Never the real hub, its cache, nor packs bundled in the source tree.
     _set_endpoint(monkeypatch, UNREACHABLE)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setattr("desktop_qa.core.paths.bundled_models_dir", lambda: tmp_path / "bundled")
+    monkeypatch.setattr(
+        "desktop_qa.core.system.paths.bundled_models_dir", lambda: tmp_path / "bundled"
+    )
     return tmp_path / "user"
 
 

@@ -16,8 +16,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from desktop_qa.core.pack import load_pack
-from desktop_qa.core.reader import Reader
+from desktop_qa.core.reading.pack import load_pack
+from desktop_qa.core.reading.reader import Reader
 from tests.gui_helpers import env_for_subprocess
 from tests.test_keep_answers import FIELDS, parse_markdown
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop_qa.core.library import FAILED, INDEXED, IndexReport
-from desktop_qa.core.pack import load_pack
-from desktop_qa.core.reader import Reader
+from desktop_qa.core.reading.pack import load_pack
+from desktop_qa.core.reading.reader import Reader
+from desktop_qa.core.storage.library import FAILED, INDEXED, IndexReport
 from desktop_qa.gui.library import SCOPE_DOCUMENT, SCOPE_LIBRARY
 from desktop_qa.gui.results import READ_WHOLE_KEY, ResultsPanel
 from desktop_qa.gui.window import MainWindow
@@ -198,7 +198,7 @@ def test_library_no_answer_offers_read_more(qtbot, window, folder):
 def _store_refusing(monkeypatch, error: type, *, reads: bool) -> None:  # type: ignore[no-untyped-def]
     """The window's library opens raise ``error`` as a read-only (``reads``: for writing
     only) or locked store does; the core's own checks are tested in test_library_store."""
-    from desktop_qa.core import library as core_library
+    from desktop_qa.core.storage import library as core_library
     from desktop_qa.gui import indexing as gui_indexing
 
     real = core_library.Library
@@ -214,7 +214,7 @@ def _store_refusing(monkeypatch, error: type, *, reads: bool) -> None:  # type: 
 def test_a_read_only_library_is_listed_and_says_why_it_cannot_change(
     qtbot, make_window, oracle_pack, folder, monkeypatch
 ):
-    from desktop_qa.core.library import Library, LibraryReadOnly
+    from desktop_qa.core.storage.library import Library, LibraryReadOnly
 
     with Library() as lib:
         lib.add_folder(folder)
@@ -237,7 +237,7 @@ def test_a_read_only_library_is_listed_and_says_why_it_cannot_change(
 
 
 def test_a_locked_library_opens_the_window_and_says_why(qtbot, make_window, folder, monkeypatch):
-    from desktop_qa.core.library import Library, LibraryBusy
+    from desktop_qa.core.storage.library import Library, LibraryBusy
 
     with Library() as lib:
         lib.add_folder(folder)

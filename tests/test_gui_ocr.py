@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop_qa.core.pack import load_pack
-from desktop_qa.core.reader import Reader
-from desktop_qa.core.settings import Settings
+from desktop_qa.core.reading.pack import load_pack
+from desktop_qa.core.reading.reader import Reader
+from desktop_qa.core.storage.settings import Settings
 from desktop_qa.gui.panels import SettingsDialog
 from desktop_qa.gui.results import HTML_ROLE
 from desktop_qa.gui.session import Session

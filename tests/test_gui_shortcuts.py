@@ -8,8 +8,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtGui import QKeySequence
 
-from desktop_qa.core.pack import load_pack
-from desktop_qa.core.reader import Reader
+from desktop_qa.core.reading.pack import load_pack
+from desktop_qa.core.reading.reader import Reader
 
 
 def test_every_shortcut_fires_from_the_question_bar(qtbot, make_window, oracle_pack):

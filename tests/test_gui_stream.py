@@ -8,7 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import Qt
 
-from desktop_qa.core.pack import load_pack
+from desktop_qa.core.reading.pack import load_pack
 from desktop_qa.gui.session import DONE, READING, STOPPED
 from tests.gui_helpers import SlowReader
 
@@ -131,7 +131,7 @@ def test_a_burst_of_answers_so_far_is_drawn_once_then_the_newest(
     shows the newest at once. Each redraw costs the UI thread; a burst froze the window."""
     from dataclasses import replace
 
-    from desktop_qa.core.results import Progress
+    from desktop_qa.core.reading.results import Progress
 
     window, reader, final = answered_then_slow(qtbot, make_window, oracle_pack, handbook_pdf)
     s = window.session
@@ -194,7 +194,7 @@ def test_the_current_answer_follows_the_best_unless_the_user_picked_one(
     at the end, the final best; an answer the user picked (F3, the list) stays current."""
     from dataclasses import replace
 
-    from desktop_qa.core.results import Progress
+    from desktop_qa.core.reading.results import Progress
 
     window, reader, final = answered_then_slow(qtbot, make_window, oracle_pack, handbook_pdf)
     s = window.session
@@ -223,7 +223,7 @@ def test_the_page_renderer_and_find_job_drop_reports_once_the_window_is_gone(qtb
     import shiboken6
     from PySide6.QtCore import QThreadPool
 
-    from desktop_qa.core.document import load_document
+    from desktop_qa.core.documents.document import load_document
     from desktop_qa.gui.findbar import _FindJob
     from desktop_qa.gui.rendering import PageRenderer
 

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-from desktop_qa.core.pack import load_pack
-from desktop_qa.core.reader import Reader
+from desktop_qa.core.reading.pack import load_pack
+from desktop_qa.core.reading.reader import Reader
 from desktop_qa.gui.results import HTML_ROLE
 from tests.conftest import CORPUS, need_shared
 from tests.pdfgen import handbook, page_lines, write_pdf
@@ -380,7 +380,7 @@ def test_a_page_that_cannot_be_drawn_says_so_and_the_others_are_drawn(qtbot, mak
     the window stays live, the page says it could not be drawn, the pages around it
     are drawn, and a screenshot run does not wait for it.
     """
-    from desktop_qa.core.render import PageDrawer
+    from desktop_qa.core.documents.render import PageDrawer
     from desktop_qa.gui.pageview import CANNOT_DRAW
     from tests.test_render import CRASHES, HANGS, troubled_job
 

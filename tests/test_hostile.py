@@ -28,11 +28,13 @@ import pymupdf
 import pytest
 
 from desktop_qa import cli
-from desktop_qa.core import cache, engine, paths
-from desktop_qa.core.document import load_document
+from desktop_qa.core.documents.document import load_document
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.files import sha256_file
-from desktop_qa.core.pack import load_pack
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading.pack import load_pack
+from desktop_qa.core.storage import cache
+from desktop_qa.core.system import paths
+from desktop_qa.core.system.files import sha256_file
 from desktop_qa.packs.write import write_manifest
 from tests.pdfgen import write_pdf
 
@@ -572,7 +574,7 @@ def test_cache_never_stores_an_entry_over_its_limit(tmp_path: Path, monkeypatch)
 def test_document_text_over_the_limit_is_one_error_line(
     tmp_path: Path, oracle_pack: Path, capsys, monkeypatch
 ):
-    from desktop_qa.core import inputs
+    from desktop_qa.core.documents import inputs
 
     pages = [[[f"Page {i} holds some words about alpha and bravo."]] for i in range(30)]
     pdf = write_pdf(tmp_path / "long.pdf", pages)
@@ -720,7 +722,7 @@ def test_unexpected_exception_is_one_line_exit_3(monkeypatch, doc: Path, capsys)
 
 # -- 13: the saved optimized graph belongs to the pack's own model.onnx -----------------
 def test_swapped_optimized_graph_is_not_trusted(oracle_pack: Path, tmp_path: Path, doc: Path):
-    from desktop_qa.core.reader import Reader
+    from desktop_qa.core.reading.reader import Reader
     from desktop_qa.packs.oracle import build_oracle_pack
 
     other = build_oracle_pack(tmp_path / "other", {"one": 10.0}, {"one": 10.0}, null_score=0.0)

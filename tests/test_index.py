@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from desktop_qa.core.index import (
+from desktop_qa.core.search.index import (
     TOKENIZERS,
     TOP_PASSAGES,
     PassageIndex,
@@ -17,7 +17,7 @@ from desktop_qa.core.index import (
     match_expression,
     query_terms,
 )
-from desktop_qa.core.passages import make_passages
+from desktop_qa.core.search.passages import make_passages
 from tests.factset import FactDocument, generate
 
 

@@ -19,7 +19,7 @@ import sys
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import export
+from desktop_qa.core.reading import export
 from tests.gui_helpers import env_for_subprocess
 
 QUESTION = "What is the launch code?"

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from desktop_qa.core import engine
-from desktop_qa.core.document import Document
-from desktop_qa.core.engine import KEYWORD_COVERAGE, OpenedDocument
-from desktop_qa.core.query import Query
+from desktop_qa.core.documents.document import Document
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading.engine import KEYWORD_COVERAGE, OpenedDocument
+from desktop_qa.core.reading.query import Query
 from tests.factset import generate
 
 LAUNCH = "The launch code of the Zephyr rocket is alpha seven bravo."

@@ -11,11 +11,11 @@ import pymupdf
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import engine, export
-from desktop_qa.core.document import load_document
+from desktop_qa.core.documents.document import load_document
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.library import FAILED, INDEXED, Library, LibraryScope, walk
-from desktop_qa.core.query import Query
+from desktop_qa.core.reading import engine, export
+from desktop_qa.core.reading.query import Query
+from desktop_qa.core.storage.library import FAILED, INDEXED, Library, LibraryScope, walk
 from tests.pdfgen import handbook, page_lines, write_pdf
 
 QUESTION = "What is the launch code?"
@@ -252,7 +252,7 @@ def test_killed_indexer_loses_only_files_in_flight(folder: Path) -> None:
     import sys
     import time
 
-    from desktop_qa.core.library import database_path
+    from desktop_qa.core.storage.library import database_path
 
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     cmd = [sys.executable, "-m", "desktop_qa", "library", "add", str(folder)]

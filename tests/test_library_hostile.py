@@ -15,7 +15,7 @@ import pytest
 
 from desktop_qa.cli import main
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.library import FAILED, INDEXED, Library, extract, hash_document
+from desktop_qa.core.storage.library import FAILED, INDEXED, Library, extract, hash_document
 
 SECRET = "BEGIN OPENSSH PRIVATE KEY quokka"
 

@@ -17,12 +17,15 @@ from pathlib import Path
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import engine, library, ocr, paths
+from desktop_qa.core.documents.ocr import pages as ocr
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.library import FAILED, FolderWatcher, Library, LibraryScope
-from desktop_qa.core.library import workers as library_workers
-from desktop_qa.core.query import Query
-from desktop_qa.core.results import Answer
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading.query import Query
+from desktop_qa.core.reading.results import Answer
+from desktop_qa.core.storage import library
+from desktop_qa.core.storage.library import FAILED, FolderWatcher, Library, LibraryScope
+from desktop_qa.core.storage.library import workers as library_workers
+from desktop_qa.core.system import paths
 from tests import pdfgen
 from tests.test_ocr import short_pages
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from desktop_qa.core import engine
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.library import FAILED, INDEXED, Library, LibraryScope, extract
-from desktop_qa.core.library import scope as library_scope
-from desktop_qa.core.library import update as library_update
-from desktop_qa.core.query import Query
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading.query import Query
+from desktop_qa.core.storage.library import FAILED, INDEXED, Library, LibraryScope, extract
+from desktop_qa.core.storage.library import scope as library_scope
+from desktop_qa.core.storage.library import update as library_update
 
 FILLER = "Nothing of note happens in this paragraph, which talks about the weather. " * 12
 

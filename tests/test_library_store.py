@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import content
-from desktop_qa.core.library import Library, database_path, schema
-from desktop_qa.core.library import store as library_store
+from desktop_qa.core.storage import content
+from desktop_qa.core.storage.library import Library, database_path, schema
+from desktop_qa.core.storage.library import store as library_store
 
 QUESTION = "What is the launch code?"
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from desktop_qa.core.library import workers
+from desktop_qa.core.storage.library import workers
 
 
 def job(task, note):  # runs in a forked worker instead of extracting a file

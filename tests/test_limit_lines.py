@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_qa.core import formats, inputs
+from desktop_qa.core.documents import formats, inputs
+from desktop_qa.core.documents.formats import checks, layout
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.formats import checks, layout
 
 MIB = 1024 * 1024
 

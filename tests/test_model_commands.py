@@ -57,7 +57,9 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _set_endpoint(monkeypatch, UNREACHABLE)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     # Packs bundled in the source tree must not leak into "model list" here.
-    monkeypatch.setattr("desktop_qa.core.paths.bundled_models_dir", lambda: tmp_path / "bundled")
+    monkeypatch.setattr(
+        "desktop_qa.core.system.paths.bundled_models_dir", lambda: tmp_path / "bundled"
+    )
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -288,7 +290,7 @@ def test_download_cli_with_tokenizer_json_and_renamed_outputs(
     assert info["name"] == "qa-model-int8"
     assert info["source"] == "hf://other/qa-model@v1"
     pack = load_pack(info["path"])
-    from desktop_qa.core.runtime import import_onnxruntime
+    from desktop_qa.core.system.runtime import import_onnxruntime
 
     ort = import_onnxruntime()
 

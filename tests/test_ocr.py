@@ -15,9 +15,13 @@ import pymupdf
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import Cancelled, UserError, cache, engine, ocr, ocr_languages
-from desktop_qa.core.document import load_document
-from desktop_qa.core.ocr import OcrOptions, reading_order
+from desktop_qa.core import Cancelled, UserError
+from desktop_qa.core.documents.document import load_document
+from desktop_qa.core.documents.ocr import languages as ocr_languages
+from desktop_qa.core.documents.ocr import pages as ocr
+from desktop_qa.core.documents.ocr.pages import OcrOptions, reading_order
+from desktop_qa.core.reading import engine
+from desktop_qa.core.storage import cache
 from tests import pdfgen
 from tests.pdfgen import edit_distance
 from tests.test_bad_input import assert_one_error, run_cli
@@ -303,7 +307,7 @@ def test_ocr_resume_store_is_private():
     """The per-page store holds the text of the owner's scans: 0600 in a 0700 folder."""
     import stat
 
-    from desktop_qa.core.ocr_store import PageStore
+    from desktop_qa.core.documents.ocr.store import PageStore
 
     old = os.umask(0o022)
     try:

@@ -82,7 +82,7 @@ def test_bad_manifests(tmp_path: Path, oracle_pack: Path):
 
 
 def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from desktop_qa.core import paths
+    from desktop_qa.core.system import paths
 
     build_oracle_pack(paths.user_models_dir() / ".staging-pack", name="half-installed")
     user = build_oracle_pack(paths.user_models_dir() / "user-pack", name="user-pack")
@@ -139,7 +139,7 @@ def test_pack_messages_name_the_flag_on_the_cli_and_the_menu_in_the_app(
     """The core says what is wrong; the CLI prints the line it always printed (--model DIR),
     the app names its own menu action, and neither wording leaks into the other."""
     from desktop_qa import cli
-    from desktop_qa.core import paths
+    from desktop_qa.core.system import paths
     from desktop_qa.gui.messages import CHOOSE_PACK_MENU
     from desktop_qa.gui.messages import user_message as app_message
 

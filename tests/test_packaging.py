@@ -129,7 +129,7 @@ def test_ask_uses_the_bundled_pack(bundle, clean_env, launch_pdf):
 
 
 def test_bundle_keeps_onnxruntime_telemetry_off(bundle, clean_env, launch_pdf):
-    """The bundle goes through desktop_qa/core/runtime.py too: no telemetry store appears."""
+    """The bundle goes through desktop_qa/core/system/runtime.py too: no telemetry store appears."""
     env = {**clean_env, "ORT_DISABLE_TELEMETRY": "0"}  # an inherited "0" must not win
     proc = _run(bundle, env, "ask", str(launch_pdf), QUESTION, "--json")
     assert proc.returncode == 0, proc.stderr

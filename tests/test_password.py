@@ -19,10 +19,10 @@ import pytest
 
 from desktop_qa.cli import main
 from desktop_qa.commands import ask as ask_command
-from desktop_qa.core import engine
-from desktop_qa.core.cache import documents_dir
 from desktop_qa.core.errors import PasswordRequired
-from desktop_qa.core.settings import Settings, save_settings
+from desktop_qa.core.reading import engine
+from desktop_qa.core.storage.cache import documents_dir
+from desktop_qa.core.storage.settings import Settings, save_settings
 
 PASSWORD = "correct horse 7"
 QUESTION = "What is the launch code?"
@@ -140,8 +140,8 @@ def test_cli_follows_the_settings_switch(capsys, locked_pdf, oracle_pack):
 def test_dialog_retries_a_wrong_password_then_opens_and_esc_cancels(qtbot, locked_pdf, oracle_pack):
     from PySide6.QtCore import Qt
 
-    from desktop_qa.core.pack import load_pack
-    from desktop_qa.core.reader import Reader
+    from desktop_qa.core.reading.pack import load_pack
+    from desktop_qa.core.reading.reader import Reader
     from desktop_qa.gui.session import Session
     from desktop_qa.gui.window import MainWindow
 
@@ -202,8 +202,8 @@ def test_a_question_asked_while_opening_waits_for_the_password(qtbot, locked_pdf
     """`desktop-qa gui FILE --ask Q` on a protected file: asked once the password opens it."""
     from PySide6.QtCore import Qt
 
-    from desktop_qa.core.pack import load_pack
-    from desktop_qa.core.reader import Reader
+    from desktop_qa.core.reading.pack import load_pack
+    from desktop_qa.core.reading.reader import Reader
     from desktop_qa.gui.session import Session
     from desktop_qa.gui.window import MainWindow
 

@@ -15,13 +15,15 @@ import numpy as np
 import pymupdf
 import pytest
 
-from desktop_qa.core import Cancelled, Query, Reader, UserError, cache, engine, load_pack
+from desktop_qa.core import Cancelled, Query, Reader, UserError, load_pack
+from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.errors import PasswordRequired
-from desktop_qa.core.files import sha256_file
-from desktop_qa.core.index import TOP_PASSAGES
-from desktop_qa.core.ocr import OcrOptions
-from desktop_qa.core.query import EMPTY_QUESTION, MAX_QUESTION_CHARS, MAX_TOP_K
-from desktop_qa.core.results import no_answer_text
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading.query import EMPTY_QUESTION, MAX_QUESTION_CHARS, MAX_TOP_K
+from desktop_qa.core.reading.results import no_answer_text
+from desktop_qa.core.search.index import TOP_PASSAGES
+from desktop_qa.core.storage import cache
+from desktop_qa.core.system.files import sha256_file
 from desktop_qa.packs.oracle import build_oracle_pack
 
 QUESTION = "What is the launch code of the Zephyr rocket?"

@@ -1,4 +1,4 @@
-"""Pages drawn in a child process (``core.render``): the same pixels, hangs and crashes given up.
+"""Pages drawn in a child process (``render``): same pixels, hangs and crashes given up.
 
 The child runs the real drawing job; ``troubled_job`` (importable by the
 child, as the real one is) hangs on one page and crashes the process on
@@ -15,8 +15,9 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from desktop_qa.core import child, render
-from desktop_qa.core.render import DrawJob, PageDrawer
+from desktop_qa.core.documents import render
+from desktop_qa.core.documents.render import DrawJob, PageDrawer
+from desktop_qa.core.system import child
 from tests.pdfgen import handbook
 
 HANGS, CRASHES = 2, 3  # the pages troubled_job cannot draw
@@ -71,7 +72,7 @@ def test_an_ebook_and_a_converted_document_are_drawn_as_they_were_read(
     tmp_path: Path, kind: str
 ) -> None:
     """The child lays a document out as reading did: its pages are the Document's pages."""
-    from desktop_qa.core.document import load_document
+    from desktop_qa.core.documents.document import load_document
     from tests import formatgen
     from tests.test_viewer_core import epub_with_toc
 

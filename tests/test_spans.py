@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from desktop_qa.core import spans
+from desktop_qa.core.reading import spans
 
 
 def test_null_score_is_cls_start_plus_end():

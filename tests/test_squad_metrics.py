@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_qa.core import squad
+from desktop_qa.core.reading import squad
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,12 @@ import pymupdf
 import pytest
 
 from desktop_qa.cli import main
-from desktop_qa.core import engine, export
+from desktop_qa.core.documents.find import find, first_from_page, hits_on_page, step
+from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.find import find, first_from_page, hits_on_page, step
-from desktop_qa.core.ocr import OcrOptions
-from desktop_qa.core.query import Query
-from desktop_qa.core.results import make_answer
+from desktop_qa.core.reading import engine, export
+from desktop_qa.core.reading.query import Query
+from desktop_qa.core.reading.results import make_answer
 from tests.conftest import CORPUS, need_shared
 from tests.factset import generate
 from tests.pdfgen import handbook, page_lines, scan_pdf, write_pdf

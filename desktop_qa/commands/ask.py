@@ -1,7 +1,7 @@
 """``desktop-qa ask FILE QUESTION``: the scriptable contract other tools rely on.
 
 Reading (open, answer) and printing are apart: the printing half renders the
-result's JSON dict with ``core.export`` (text, json, csv, markdown), strips
+result's JSON dict with ``core.reading.export`` (text, json, csv, markdown), strips
 terminal control characters from everything but JSON, and writes bytes that
 are valid UTF-8 whatever the file names hold.
 """
@@ -18,13 +18,14 @@ from typing import Any
 
 from desktop_qa.commands.messages import HINTS
 from desktop_qa.commands.options import add_model_option, add_threshold_option
-from desktop_qa.core import Query, UserError, export, find_pack
-from desktop_qa.core.engine import OpenedDocument, answer, final, open_document
+from desktop_qa.core import Query, UserError, find_pack
+from desktop_qa.core.documents.ocr.pages import DEFAULT_LANGUAGES, MODES, OcrOptions
 from desktop_qa.core.errors import PasswordRequired
-from desktop_qa.core.ocr import DEFAULT_LANGUAGES, MODES, OcrOptions
-from desktop_qa.core.pack import candidate_dirs
-from desktop_qa.core.query import DEFAULT_DEPTH
-from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader
+from desktop_qa.core.reading import export
+from desktop_qa.core.reading.engine import OpenedDocument, answer, final, open_document
+from desktop_qa.core.reading.pack import candidate_dirs
+from desktop_qa.core.reading.query import DEFAULT_DEPTH
+from desktop_qa.core.reading.reader import DEFAULT_BATCH_SIZE, Reader
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -92,7 +93,7 @@ def open_with_password(
     extracted text of a protected file is cached only if Settings allow it.
     ``require_text=False``: a document without readable text opens (``find``).
     """
-    from desktop_qa.core.settings import load_settings
+    from desktop_qa.core.storage.settings import load_settings
 
     allow = load_settings()[0].cache_protected
     password = args.password
@@ -207,7 +208,7 @@ def _open_scope(
     if args.file is not None and not Path(args.file).expanduser().is_dir():
         return open_with_password(args, ocr), None, None
     from desktop_qa.commands.library import open_library, run_update
-    from desktop_qa.core.library import (
+    from desktop_qa.core.storage.library import (
         IndexReport,
         Library,
         LibraryReadOnly,

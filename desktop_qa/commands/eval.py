@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from desktop_qa.commands.options import add_model_option, add_threshold_option
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import find_pack, load_pack, read_manifest
+from desktop_qa.core.reading.pack import find_pack, load_pack, read_manifest
 from desktop_qa.packs.write import write_manifest
 
 
@@ -126,8 +126,8 @@ def calibrate(pack_path: Any, threshold: float) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from desktop_qa.core.evaluate import evaluate, load_squad
-    from desktop_qa.core.reader import Reader
+    from desktop_qa.core.reading.evaluate import evaluate, load_squad
+    from desktop_qa.core.reading.reader import Reader
 
     if args.squad2_dev and args.data:
         raise UserError("pass either DATA.json or --squad2-dev, not both")

@@ -1,6 +1,6 @@
 """``desktop-qa find FILE WORDS``: every occurrence of exact words, with page, boxes, context.
 
-The viewer's find (case- and ligature-insensitive, no model, ``core.find``)
+The viewer's find (case- and ligature-insensitive, no model, ``core.documents.find``)
 on the command line: a table of pages and contexts, or with ``--json`` one
 object (``document``, ``words``, ``matches``, ``hits`` each with ``page``,
 ``page_label``, ``start``, ``end``, ``boxes``, ``context``; ``unanswerable``
@@ -16,9 +16,9 @@ from pathlib import PurePath
 from typing import Any
 
 from desktop_qa.commands.ask import open_with_password, print_result
-from desktop_qa.core import export
-from desktop_qa.core.find import find, pattern
-from desktop_qa.core.ocr import DEFAULT_LANGUAGES, MODES, OcrOptions
+from desktop_qa.core.documents.find import find, pattern
+from desktop_qa.core.documents.ocr.pages import DEFAULT_LANGUAGES, MODES, OcrOptions
+from desktop_qa.core.reading import export
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

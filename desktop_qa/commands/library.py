@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.commands.messages import HINTS
-from desktop_qa.core import export
-from desktop_qa.core.library import (
+from desktop_qa.core.reading import export
+from desktop_qa.core.storage.library import (
     FAILED,
     FolderWatcher,
     IndexProgress,

@@ -6,8 +6,8 @@ has always printed; ``gui/messages.py`` words the same keys for the app.
 
 from __future__ import annotations
 
-from desktop_qa.core import paths
 from desktop_qa.core.errors import UserError
+from desktop_qa.core.system import paths
 
 SETTING_FLAGS = {
     "top_k": "--top-k",

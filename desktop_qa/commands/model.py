@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.commands.messages import user_message
-from desktop_qa.core import paths
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import (
+from desktop_qa.core.reading.pack import (
     MANIFEST,
     MAX_FILES,
     ModelPack,
@@ -25,6 +24,7 @@ from desktop_qa.core.pack import (
     load_pack,
     read_manifest,
 )
+from desktop_qa.core.system import paths
 
 RANDOM_CONFIGS = ("tiny", "mobilebert")
 

@@ -6,7 +6,7 @@ import argparse
 
 
 def add_model_option(p: argparse.ArgumentParser) -> None:
-    """``--model DIR``: the pack folder (else the discovery order of ``core.pack``)."""
+    """``--model DIR``: the pack folder (else the discovery order of ``core.reading.pack``)."""
     p.add_argument("--model", metavar="DIR", help="model pack folder")
 
 

@@ -12,43 +12,43 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 # Where each public name lives. They load on first use (PEP 562): importing
-# ``desktop_qa.core.paths`` or ``errors`` must not load numpy, PyMuPDF's helpers,
+# ``desktop_qa.core.system.paths`` or ``errors`` must not load numpy, PyMuPDF's helpers,
 # the reader and the library, which cost a CLI start 0.3-0.6 s before any question.
 _PUBLIC = {
-    "Box": "document",
-    "Document": "document",
-    "load_document": "document",
-    "OpenedDocument": "engine",
-    "answer": "engine",
-    "final": "engine",
-    "open_document": "engine",
+    "Box": "documents.document",
+    "Document": "documents.document",
+    "load_document": "documents.document",
+    "OpenedDocument": "reading.engine",
+    "answer": "reading.engine",
+    "final": "reading.engine",
+    "open_document": "reading.engine",
     "Cancelled": "errors",
     "UserError": "errors",
-    "ModelPack": "pack",
-    "find_pack": "pack",
-    "load_pack": "pack",
-    "Passage": "passages",
-    "make_passages": "passages",
-    "Scope": "qa",
-    "Query": "query",
-    "Reader": "reader",
-    "Answer": "results",
-    "Progress": "results",
-    "QueryResult": "results",
-    "Read": "results",
-    "ReadingState": "results",
+    "ModelPack": "reading.pack",
+    "find_pack": "reading.pack",
+    "load_pack": "reading.pack",
+    "Passage": "search.passages",
+    "make_passages": "search.passages",
+    "Scope": "reading.loop",
+    "Query": "reading.query",
+    "Reader": "reading.reader",
+    "Answer": "reading.results",
+    "Progress": "reading.results",
+    "QueryResult": "reading.results",
+    "Read": "reading.results",
+    "ReadingState": "reading.results",
 }
 
 if TYPE_CHECKING:
-    from desktop_qa.core.document import Box, Document, load_document
-    from desktop_qa.core.engine import OpenedDocument, answer, final, open_document
+    from desktop_qa.core.documents.document import Box, Document, load_document
     from desktop_qa.core.errors import Cancelled, UserError
-    from desktop_qa.core.pack import ModelPack, find_pack, load_pack
-    from desktop_qa.core.passages import Passage, make_passages
-    from desktop_qa.core.qa import Scope
-    from desktop_qa.core.query import Query
-    from desktop_qa.core.reader import Reader
-    from desktop_qa.core.results import Answer, Progress, QueryResult, Read, ReadingState
+    from desktop_qa.core.reading.engine import OpenedDocument, answer, final, open_document
+    from desktop_qa.core.reading.loop import Scope
+    from desktop_qa.core.reading.pack import ModelPack, find_pack, load_pack
+    from desktop_qa.core.reading.query import Query
+    from desktop_qa.core.reading.reader import Reader
+    from desktop_qa.core.reading.results import Answer, Progress, QueryResult, Read, ReadingState
+    from desktop_qa.core.search.passages import Passage, make_passages
 
 
 def __getattr__(name: str) -> Any:

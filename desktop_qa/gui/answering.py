@@ -17,8 +17,8 @@ from typing import Protocol
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QStackedWidget, QStatusBar
 
-from desktop_qa.core import export
-from desktop_qa.core.results import QueryResult
+from desktop_qa.core.reading import export
+from desktop_qa.core.reading.results import QueryResult
 from desktop_qa.gui.findbar import FindBar
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.questionbar import QuestionBar

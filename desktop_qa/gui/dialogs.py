@@ -11,8 +11,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from desktop_qa.core.pack import ModelPack
-from desktop_qa.core.settings import Settings
+from desktop_qa.core.reading.pack import ModelPack
+from desktop_qa.core.storage.settings import Settings
 from desktop_qa.gui.panels import PasswordDialog, SettingsDialog, about_html
 
 

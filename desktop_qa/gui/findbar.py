@@ -6,7 +6,7 @@ first hit on or after the page shown), Enter again or F3 goes to the next hit,
 Shift+Enter / Shift+F3 to the previous one, across pages, wrapping; Esc closes
 the bar and the window puts the answer highlights back. Every hit on the
 pages in view is tinted and the current one framed, through the viewer's one
-``set_highlights`` call. ``core.find`` takes 1-30 ms for words on the 352-page
+``set_highlights`` call. ``core.documents.find`` takes 1-30 ms for words on the 352-page
 book but ~150 ms for one letter ("e": 62,718 hits), so it runs on a worker
 thread and the UI never waits; a newer search drops an older one's result.
 """
@@ -18,8 +18,8 @@ from typing import Any
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-from desktop_qa.core import find
-from desktop_qa.core.document import Document
+from desktop_qa.core.documents import find
+from desktop_qa.core.documents.document import Document
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.questionbar import QuestionBar, keeps_enter_and_esc

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 
-from desktop_qa.core.document import Box
+from desktop_qa.core.documents.document import Box
 
 STRONG = QColor(255, 170, 0, 110)
 STRONG_EDGE = QColor(230, 110, 0, 230)

@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.library import (
+from desktop_qa.core.storage.library import (
     FolderWatcher,
     IndexProgress,
     IndexReport,

@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_qa.core import export
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.library import (
+from desktop_qa.core.reading import export
+from desktop_qa.core.storage.library import (
     FAILED,
     IndexProgress,
     IndexReport,

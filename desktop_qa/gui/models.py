@@ -14,8 +14,9 @@ from typing import Any
 from PySide6.QtCore import QThreadPool
 
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import ModelPack, find_pack, load_pack
-from desktop_qa.core.reader import DEFAULT_BATCH_SIZE, Reader, physical_cores
+from desktop_qa.core.reading.pack import ModelPack, find_pack, load_pack
+from desktop_qa.core.reading.reader import DEFAULT_BATCH_SIZE, Reader
+from desktop_qa.core.system.runtime import physical_cores
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
 from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool

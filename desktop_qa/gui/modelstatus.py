@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel
 
-from desktop_qa.core.pack import ModelPack
+from desktop_qa.core.reading.pack import ModelPack
 from desktop_qa.gui.panels import Banner, FirstRunPanel
 from desktop_qa.gui.session import Session
 

@@ -16,11 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core import engine
-from desktop_qa.core import ocr as ocr_mod
-from desktop_qa.core.engine import OpenedDocument
+from desktop_qa.core.documents.ocr import pages as ocr_mod
+from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.errors import PasswordRequired, UserError
-from desktop_qa.core.ocr import OcrOptions
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading.engine import OpenedDocument
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
 from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
@@ -124,7 +124,7 @@ class DocumentOpener:
         failed: Callable[[str], None],
     ) -> None:
         """A library answer's document, from the library store (no re-reading)."""
-        from desktop_qa.core.library import Library
+        from desktop_qa.core.storage.library import Library
 
         if self._answer_worker is not None:
             self._answer_worker.cancel(quiet=True)  # a newer answer's document wins

@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
 
-from desktop_qa.core.navigation import OutlineEntry, section_at
+from desktop_qa.core.documents.navigation import OutlineEntry, section_at
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.questionbar import keeps_enter_and_esc
 

@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
-from desktop_qa.core.document import Box, Document
+from desktop_qa.core.documents.document import Box, Document
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.highlights import Highlights
 from desktop_qa.gui.rendering import PageRenderer
@@ -42,7 +42,9 @@ ZOOM_STEP = 1.2
 CACHE_BYTES = 256 * 1024 * 1024
 
 SELECTION = QColor(60, 120, 230, 70)
-CANNOT_DRAW = "This page could not be drawn"  # damaged, or past core.render.RENDER_SECONDS
+CANNOT_DRAW = (
+    "This page could not be drawn"  # damaged, or past core.documents.render.RENDER_SECONDS
+)
 
 
 @dataclass(frozen=True)

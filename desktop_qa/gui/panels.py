@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_qa import __version__
-from desktop_qa.core import ocr_languages, paths
-from desktop_qa.core.pack import ModelPack
-from desktop_qa.core.settings import STRICTNESS_RANGE, TOP_K_RANGE, Settings
+from desktop_qa.core.documents.ocr import languages as ocr_languages
+from desktop_qa.core.reading.pack import ModelPack
+from desktop_qa.core.storage.settings import STRICTNESS_RANGE, TOP_K_RANGE, Settings
+from desktop_qa.core.system import paths
 from desktop_qa.gui.messages import CHOOSE_PACK_MENU
 
 TEST_MODEL_WARNING = "Test model: answers are meaningless"

@@ -16,12 +16,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
-from desktop_qa.core import engine
-from desktop_qa.core.engine import OpenedDocument
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.query import Query
-from desktop_qa.core.reader import Reader
-from desktop_qa.core.results import QueryResult
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading.engine import OpenedDocument
+from desktop_qa.core.reading.query import Query
+from desktop_qa.core.reading.reader import Reader
+from desktop_qa.core.reading.results import QueryResult
 
 NO_LIBRARY = (
     "the library has no readable document yet; "
@@ -45,7 +45,7 @@ def document_reading(
 
 def library_reading(query: Query, reader: Reader | None, resume: QueryResult | None) -> Job:
     """The worker job reading the library, on the worker thread's own read-only connection."""
-    from desktop_qa.core.library import Library, LibraryScope
+    from desktop_qa.core.storage.library import Library, LibraryScope
 
     def job(report: Callable[..., None], cancelled: Callable[[], bool]) -> Any:
         def steps() -> Any:

@@ -3,7 +3,7 @@
 Only the newest request is kept ("latest request wins"): scrolling fast asks
 for the pages now in view and drops what was asked before. The loop runs on
 the shared single-thread PyMuPDF pool; the drawing itself is done in a child
-process (``core.render``: MuPDF keeps the GIL while it draws, and a page it
+process (``core.documents.render``: MuPDF keeps the GIL while it draws, and a page it
 never finishes must not hang the window), and each page comes back as a
 QImage in the screen's own format. A page that cannot be drawn is reported
 once as a null image and not asked for again.
@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from desktop_qa.core.render import DrawJob, PageDrawer, PageImage
+from desktop_qa.core.documents.render import DrawJob, PageDrawer, PageImage
 from desktop_qa.gui.compat import emit_from
 
 

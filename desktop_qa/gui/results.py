@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_qa.core.engine import whole_read_seconds
-from desktop_qa.core.results import Answer, QueryResult, no_answer_text
+from desktop_qa.core.reading.engine import whole_read_seconds
+from desktop_qa.core.reading.results import Answer, QueryResult, no_answer_text
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.messages import duration_text
 

@@ -23,16 +23,16 @@ from typing import Any
 
 from PySide6.QtCore import QThreadPool
 
-from desktop_qa.core import engine
-from desktop_qa.core import ocr as ocr_mod
-from desktop_qa.core.document import Document
-from desktop_qa.core.engine import OpenedDocument
+from desktop_qa.core.documents.document import Document
+from desktop_qa.core.documents.ocr import pages as ocr_mod
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import ModelPack
-from desktop_qa.core.query import Query
-from desktop_qa.core.reader import Reader
-from desktop_qa.core.results import Answer, Progress, QueryResult
-from desktop_qa.core.settings import Settings, load_settings, save_settings
+from desktop_qa.core.reading import engine
+from desktop_qa.core.reading.engine import OpenedDocument
+from desktop_qa.core.reading.pack import ModelPack
+from desktop_qa.core.reading.query import Query
+from desktop_qa.core.reading.reader import Reader
+from desktop_qa.core.reading.results import Answer, Progress, QueryResult
+from desktop_qa.core.storage.settings import Settings, load_settings, save_settings
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
 from desktop_qa.gui.messages import user_message

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QKeyEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
-from desktop_qa.core.document import Document
+from desktop_qa.core.documents.document import Document
 from desktop_qa.gui.compat import emit
 
 STRONG = QColor(255, 170, 0, 150)

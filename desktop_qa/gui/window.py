@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_qa.core.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
+from desktop_qa.core.documents.document import MUPDF_SUFFIXES, TEXT_SUFFIXES, Document
 from desktop_qa.gui import dialogs, shortcuts
 from desktop_qa.gui.answering import AnswerFlow
 from desktop_qa.gui.findbar import FindBar

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core import paths
 from desktop_qa.core.errors import Cancelled, UserError
-from desktop_qa.core.pack import ModelPack, load_pack
+from desktop_qa.core.reading.pack import ModelPack, load_pack
+from desktop_qa.core.system import paths
 from desktop_qa.packs.graph import fix_graph_io, is_quantized
 from desktop_qa.packs.hub import HfHub, Hub, RepoInfo, StepFn
 from desktop_qa.packs.write import write_manifest
@@ -175,11 +175,11 @@ def _lower_case(repo_id: str, tok_config: dict[str, Any]) -> bool:
 
 def validate_pack(pack_dir: Path) -> dict[str, Any]:
     """Answer the built-in question; refuse a pack that cannot produce a span at all."""
-    from desktop_qa.core.document import Document
-    from desktop_qa.core.engine import OpenedDocument, answer, final
-    from desktop_qa.core.query import Query
-    from desktop_qa.core.reader import Reader
-    from desktop_qa.core.squad import compute_exact
+    from desktop_qa.core.documents.document import Document
+    from desktop_qa.core.reading.engine import OpenedDocument, answer, final
+    from desktop_qa.core.reading.query import Query
+    from desktop_qa.core.reading.reader import Reader
+    from desktop_qa.core.reading.squad import compute_exact
 
     pack = load_pack(pack_dir)
     try:

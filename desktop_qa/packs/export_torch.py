@@ -215,7 +215,7 @@ def _single_file(tmp: Path, out_path: Path) -> None:
 def _verify(
     torch: Any, wrapper: Any, names: list[str], onnx_path: Path, vocab_size: int, atol: float
 ) -> float:
-    from desktop_qa.core.runtime import new_session
+    from desktop_qa.core.system.runtime import new_session
 
     sess = new_session(onnx_path)
     declared = [i.name for i in sess.get_inputs()]

@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from desktop_qa.core import paths
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.pack import MANIFEST, ModelPack, load_pack
+from desktop_qa.core.reading.pack import MANIFEST, ModelPack, load_pack
+from desktop_qa.core.system import paths
 from desktop_qa.packs.write import copy_pack_file
 
 STAGING = ".staging"

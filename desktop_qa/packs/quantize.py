@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop_qa.core import spans
+from desktop_qa.core.reading import spans
 
 # Chosen by measurement on a random full-size MobileBERT (benchmarks/reader.py,
 # see benchmarks/README.md): quantizing MatMul (the weights of every dense
@@ -78,7 +78,7 @@ def quantize_int8(
     The output is written to a temporary file beside ``int8_onnx`` and renamed, so
     an interrupted run never leaves a half-written model where a pack expects one.
     """
-    from desktop_qa.core.runtime import import_onnxruntime
+    from desktop_qa.core.system.runtime import import_onnxruntime
 
     import_onnxruntime()  # telemetry off before onnxruntime loads
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -115,7 +115,7 @@ class _DropPreprocessHint(logging.Filter):
 
 
 def _session(path: Path) -> Any:
-    from desktop_qa.core.runtime import new_session
+    from desktop_qa.core.system.runtime import new_session
 
     return new_session(path)
 

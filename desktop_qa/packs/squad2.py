@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core import paths
 from desktop_qa.core.errors import UserError
+from desktop_qa.core.system import paths
 from desktop_qa.packs.hub import HfHub, Hub, StepFn
 
 SQUAD2_DATASET = "rajpurkar/squad_v2"

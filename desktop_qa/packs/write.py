@@ -1,6 +1,6 @@
 """Writing model packs: the manifest with its checksums, listed files copied, readable modes.
 
-The core only reads and verifies packs (``core.pack``); everything that
+The core only reads and verifies packs (``core.reading.pack``); everything that
 builds, downloads or installs one writes it through here, so a pack written by
 any of them passes the same checks when it is loaded.
 """
@@ -15,8 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core.files import BLOCK, open_nofollow
-from desktop_qa.core.pack import (
+from desktop_qa.core.reading.pack import (
     DEFAULTS,
     FORMAT,
     MANIFEST,
@@ -25,6 +24,7 @@ from desktop_qa.core.pack import (
     pack_file_digest,
     safe_name,
 )
+from desktop_qa.core.system.files import BLOCK, open_nofollow
 
 
 def copy_pack_file(src_root: Path, name: str, dest_root: Path) -> None:

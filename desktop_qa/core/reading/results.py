@@ -1,0 +1,258 @@
+"""What a question produces: ``Answer``, ``Read``, ``QueryResult``, ``Progress``.
+
+Plain immutable values, shared by the engine, the CLI, the export and the GUI.
+A result also carries ``ReadingState``: where its reading stood when the
+result was made, a snapshot of its own, so "read the whole document" goes on
+from exactly that point and a result already yielded never changes while the
+reading goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from desktop_qa.core.documents import formats
+from desktop_qa.core.documents.document import Box, Document
+from desktop_qa.core.documents.furniture import without
+
+CONTEXT_CHARS = 90
+_NONE = np.zeros((0, 2), np.int32)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    score: float  # start + end logit (bm25 in keyword mode)
+    probability: float  # softmax over all candidate spans and the null answer
+    page: int | None  # 1-based; None for text files
+    start: int  # character offsets in Document.text
+    end: int
+    boxes: tuple[Box, ...]
+    context: str  # snippet around the answer, whitespace collapsed
+    context_start: int  # the answer's offsets inside ``context``
+    context_end: int
+    document: str = ""  # path of the document the answer is in
+    ocr: bool = False  # read from an OCR'd page: the text may hold recognition errors
+    # Where it is in the document's own terms ("slide 3"; 'sheet "Budget", row 7, cell B7');
+    # None for formats cited by page alone (core/documents/formats/citations.py).
+    location: str | None = None
+    # The page's printed label ("xiv", from the PDF's /PageLabels); None where the document
+    # defines none (then ``page`` is what a reader cites).
+    page_label: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "score": round(self.score, 4),
+            "probability": round(self.probability, 6),
+            "page": self.page,
+            "page_label": self.page_label,
+            "start": self.start,
+            "end": self.end,
+            "boxes": [[round(v, 2) for v in b.rect] for b in self.boxes],
+            "context": self.context,
+            "document": self.document,
+            "ocr": self.ocr,
+            "location": self.location,
+        }
+
+
+@dataclass(frozen=True)
+class Read:
+    """How much of the scope a result rests on: what "no answer" may claim."""
+
+    passages: int  # passages of which windows were read
+    windows: int
+    total_passages: int
+    whole_document: bool  # every passage of the scope was read
+    documents: int = 1  # documents in the scope
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passages": self.passages,
+            "windows": self.windows,
+            "total_passages": self.total_passages,
+            "whole_document": self.whole_document,
+            "documents": self.documents,
+        }
+
+
+@dataclass(frozen=True)
+class ReadingState:
+    """A reading's state at one moment, immutable: what resuming it needs.
+
+    ``read`` maps (source, passage index) to a bit mask of the passage's
+    windows read; ``spans`` the distinct candidate spans (source, start, end)
+    with their best scores; ``spilled`` the log-sum-exp of spans dropped to
+    keep memory flat; ``null`` the scope's null score so far; the tallies
+    give the pace of what is left to read. The mappings are read-only copies:
+    the reading that made it goes on with its own.
+    """
+
+    question: str
+    read: Mapping[tuple[int, int], int]
+    windows: int
+    null: float | None
+    spans: Mapping[tuple[int, int, int], float]
+    spilled: float
+    # Tallies for the whole-read estimate (``engine.whole_read_seconds``): model
+    # tokens fed, passage tokens and the characters they cover, passages' length.
+    tokens: int = 0
+    context_tokens: int = 0
+    context_chars: int = 0
+    passage_chars: int = 0
+    # The pack's full window (tokens) and the overlap of a passage's windows.
+    window_tokens: int = 0
+    stride: int = 0
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    question: str
+    document: str
+    model_name: str
+    trained: bool
+    no_answer: bool
+    null_score: float | None
+    best_span_score: float | None
+    threshold: float
+    answers: tuple[Answer, ...]  # ranked; empty when no_answer
+    candidates: tuple[Answer, ...]  # ranked, whatever the decision
+    read: Read
+    seconds: float = 0.0
+    # "reader": spans the model picked; "keyword": best-matching sentences from the
+    # keyword index (no model pack installed), scores are bm25, not logits.
+    mode: str = "reader"
+    # Where the reading behind this result stood, so "read the whole document" goes on
+    # from it (None: keyword answers, nothing to resume).
+    state: ReadingState | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def whole_document(self) -> bool:
+        return self.read.whole_document
+
+    @property
+    def best_guess(self) -> Answer | None:
+        """The top span even when the model abstains (shown greyed in the GUI)."""
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def summary(self) -> str:
+        """The one line saying what was found, worded by what was read."""
+        if self.no_answer:
+            return no_answer_text(self.read, self.mode)
+        return f"{len(self.answers)} answers"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "document": self.document,
+            "question": self.question,
+            "model": {"name": self.model_name, "trained": self.trained},
+            "no_answer": self.no_answer,
+            "null_score": None if self.null_score is None else round(self.null_score, 4),
+            "answers": [a.to_json() for a in self.answers],
+            "best_guess": self.best_guess.to_json() if self.best_guess else None,
+            "threshold": self.threshold,
+            "seconds": round(self.seconds, 3),
+            "mode": self.mode,
+            "whole_document": self.read.whole_document,
+            "read": self.read.to_json(),
+            "message": no_answer_text(self.read, self.mode) if self.no_answer else None,
+        }
+
+
+def no_answer_text(read: Read, mode: str = "reader") -> str:
+    """ "No answer" worded by what was read: never "not in this document" unless it all was.
+
+    In keyword mode no model read anything: the words are what was matched.
+    """
+    where = "document" if read.documents <= 1 else f"{read.documents} documents"
+    if mode == "keyword":
+        return (
+            f"No passage of this {where} holds most of your question's words "
+            "(keyword search; no model read it)."
+        )
+    if read.whole_document:
+        return f"No answer in this {where} (read in full)."
+    if read.passages == 0:
+        return (
+            f"No passage shares a word with your question (of {read.total_passages}); "
+            "reword it, or read the whole document."
+        )
+    return (
+        f"No answer in the {read.passages} passages that best match your question "
+        f"(of {read.total_passages})."
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int  # windows read in this reading
+    total: int  # windows it will read (an estimate while long readings stream)
+    # Answers so far: after the first batch, then at most every RESULT_INTERVAL
+    # seconds (building it costs more than a batch of a small model). None in between.
+    result: QueryResult | None
+
+
+# -- answers ---------------------------------------------------------------------------------
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def make_context(
+    text: str,
+    start: int,
+    end: int,
+    width: int = CONTEXT_CHARS,
+    furniture: np.ndarray | None = None,
+) -> tuple[str, int, int]:
+    """Snippet around text[start:end], cut at word boundaries; returns (snippet, a, b).
+
+    ``furniture`` (``Document.furniture``): running heads and footers around the
+    span are left out of the snippet, so a context never reads "... 284 FREE
+    CULTURE <http://...> launched a war".
+    """
+    left = max(0, start - width)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    right = min(len(text), end + width)
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space >= 0 else right
+    skip = furniture if furniture is not None else _NONE
+    before = _collapse(without(text, left, start, skip))
+    answer = _collapse(text[start:end])
+    after = _collapse(without(text, end, right, skip))
+    prefix = (
+        ("… " if left > 0 else "") + before + (" " if before and text[start - 1].isspace() else "")
+    )
+    suffix = (" " if after and end < len(text) and text[end].isspace() else "") + after
+    suffix += " …" if right < len(text) else ""
+    return prefix + answer + suffix, len(prefix), len(prefix) + len(answer)
+
+
+def make_answer(doc: Document, start: int, end: int, score: float, probability: float) -> Answer:
+    """An Answer for ``doc.text[start:end]``: page, boxes and context filled in."""
+    page = doc.page_of(start, end)
+    context, a, b = make_context(doc.text, start, end, furniture=doc.furniture)
+    return Answer(
+        text=doc.text[start:end],
+        score=score,
+        probability=probability,
+        page=None if page is None else page + 1,
+        start=start,
+        end=end,
+        boxes=tuple(doc.boxes_for(start, end)),
+        context=context,
+        context_start=a,
+        context_end=b,
+        document=str(doc.path) if doc.path else doc.name,
+        ocr=doc.is_ocr(start, end),
+        location=formats.locate(doc, start, end),
+        page_label=doc.page_label(page),
+    )
