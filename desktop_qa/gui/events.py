@@ -15,7 +15,7 @@ class SessionSignals(QObject):
 
     documentLoading = Signal(str)  # path
     documentProgress = Signal(int, int)  # pages done, total
-    documentStatus = Signal(str, int, int)  # step text ("OCR page 3 of 8"), done, total
+    documentStatus = Signal(str, int, int)  # step ("OCR: page 2 of 8 scanned pages"), done, total
     documentLoaded = Signal(object)  # Document
     documentFailed = Signal(str)  # one line
     documentCancelled = Signal()

@@ -41,7 +41,8 @@ def progress_text(p: IndexProgress, eta: float | None = None) -> str:
     if eta is not None:
         text += f" · about {duration_text(eta)} left"
     if p.file_pages:
-        text += f" · {p.current}: OCR page {p.file_page} of {p.file_pages}"
+        scanned = "scanned page" + ("s" if p.file_pages != 1 else "")
+        text += f" · OCR of {p.current}: page {p.file_page} of {p.file_pages} {scanned}"
     return text
 
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
@@ -77,8 +78,11 @@ class LibraryPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Document", "State", "Reason"])
         self.tree.setRootIsDecorated(True)
-        self.tree.setColumnWidth(0, 170)
-        self.tree.setColumnWidth(1, 60)
+        # Each column as wide as its longest text (a long reason scrolls sideways, never
+        # cut off; the selected document's whole reason also shows, wrapped, below).
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.currentItemChanged.connect(self._show_detail)
         layout.addWidget(self.tree, 1)
         # The selected document's path and reason in full (the column cuts them off).

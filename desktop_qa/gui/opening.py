@@ -25,6 +25,8 @@ from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
 from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
 
+LOOKING = "Looking for scanned pages"  # the open's first step when OCR may be needed
+
 
 class DocumentOpener:
     """Opens one document at a time (the newest open wins), and library answers' documents."""
@@ -62,6 +64,9 @@ class DocumentOpener:
             def ocr_step(done: int, total: int) -> None:  # unthrottled: seconds a page
                 report((ocr_mod.progress_text(done, total), done - 1, total), True)
 
+            def looking(done: int, total: int) -> None:  # before OCR: which pages need it
+                report((LOOKING, done, total), done == total)
+
             try:
                 return engine.open_document(
                     path,
@@ -69,7 +74,7 @@ class DocumentOpener:
                     cancel=is_cancelled,
                     password=password,
                     cache_protected=cache_protected,
-                    ocr=replace(ocr, progress=ocr_step),
+                    ocr=replace(ocr, progress=ocr_step, scanning=looking),
                     # Issue 19: every page-based document opens for viewing; a text-less
                     # one carries its ``unanswerable`` line, which ``engine.answer`` raises.
                     require_text=False,

@@ -90,6 +90,8 @@ class FirstRunPanel(QWidget):
             repo_id = DEFAULT_REPO
         self.download.setToolTip(DOWNLOAD_TOOLTIP.format(repo=repo_id))
         self.download.clicked.connect(self.downloadRequested)
+        for button in (self.download, self.choose):  # never narrower than their words
+            button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(self.download)
@@ -137,6 +139,11 @@ class FirstRunPanel(QWidget):
         self.download.setEnabled(True)
         self.choose.setEnabled(True)
         self.cancel.setEnabled(True)
+
+    def clear_error(self) -> None:
+        """The last download's error goes at the user's next action (a question, an open)."""
+        self.error.clear()
+        self.error.hide()
 
     def start_download(self, repo_id: str) -> None:
         self.download.setEnabled(False)

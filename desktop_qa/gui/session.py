@@ -55,6 +55,22 @@ class Shown:
     guess: bool  # True when ``answers`` is just the greyed best guess
 
 
+def percent(answer: Answer) -> int:
+    """The score as the list shows it ("54%")."""
+    return round(answer.probability * 100)
+
+
+def on_screen(result: QueryResult) -> tuple[Answer, ...]:
+    """The answers as the list shows them, in the order of the percentage shown (a 54%
+    keyword match never above a 100% one; ties keep the reading's order); F3 steps in
+    this order too. A keyword match holding 0% of the question's words is no match and
+    is not listed (a list of only such keeps its first)."""
+    answers = list(result.answers)
+    if result.mode == "keyword":
+        answers = [a for a in answers if percent(a) > 0] or answers[:1]
+    return tuple(sorted(answers, key=lambda a: -percent(a)))
+
+
 def _looks(answers: tuple[Answer, ...]) -> list[tuple[str, int, int, int]]:
     """What the list shows of answers (place and rounded percentage), to skip redraws."""
     return [(a.document, a.start, a.end, round(a.probability * 100)) for a in answers]
@@ -387,7 +403,7 @@ class Session(SessionSignals):
         if self.status != READING:
             return
         self.result = result
-        answers = tuple(result.answers)
+        answers = on_screen(result)
         if _looks(answers) != _looks(self.shown.answers):  # redraw only what changed
             self._set_shown(Shown(answers, False), keep=True)
 
@@ -400,7 +416,7 @@ class Session(SessionSignals):
         self.result = result
         self.status = DONE
         emit(self.queryFinished, result)
-        self._set_shown(Shown(tuple(result.answers), False), keep=True)
+        self._set_shown(Shown(on_screen(result), False), keep=True)
 
     def _query_error(self, exc: BaseException) -> None:
         self._drop_partial()

@@ -259,7 +259,9 @@ def answer(
         # The whole scope asked: the rest of the ranking next, in full windows.
         yield from reading.phase(reading.stream(deeper), len(deeper))
     # The whole scope, best-matching passages first (already read ones are skipped).
-    left = total - len(reading.state.read)
+    # Counted out of the passages not yet read in full (a short window reads a part).
+    full = (1 << FOCUS_BASE) - 1
+    left = total - sum(1 for mask in reading.state.read.values() if mask & full)
     yield from reading.phase(reading.stream(scope.passages()), left)
     return reading.result(whole=True)
 

@@ -55,8 +55,10 @@ ProgressFn = Callable[[int, int], None]
 class OcrOptions:
     """How a document is OCR'd; ``signature`` is what its cache entry depends on.
 
-    ``progress(i, n)`` is called before the i-th of n pages to OCR (the GUI
-    shows "OCR page i of n"); ``resume_key`` (the file's sha256) lets finished
+    ``scanning(done, total)`` is called as the pages are checked for a usable
+    text layer before any is read (the GUI shows "Looking for scanned pages");
+    ``progress(i, n)`` before the i-th of the n pages that need OCR (the GUI
+    shows "OCR: page i of n scanned pages"); ``resume_key`` (the file's sha256) lets finished
     pages of an interrupted OCR be reused.
     """
 
@@ -66,6 +68,7 @@ class OcrOptions:
     dpi: int = DPI
     resume_key: str = ""
     progress: ProgressFn | None = field(default=None, compare=False, repr=False)
+    scanning: ProgressFn | None = field(default=None, compare=False, repr=False)
     # Pages OCR'd at once, each in its own child process: 0 means one per physical
     # core (the CLI), the app leaves one core for its window, a library worker
     # (already one per core) uses 1. Not part of the signature: the result is the same.
@@ -265,6 +268,11 @@ class DocumentOcr:
         self._free: list[OcrRunner] = []
         self._runners: list[OcrRunner] = []
         self._pending: dict[int, Any] = {}  # page number -> Future of its words
+        self._planned: dict[int, int] | None = None  # page number -> its rank among the scanned
+
+    def plan(self, pages: Sequence[int]) -> None:
+        """The pages that need OCR, found before any is read: ``progress`` counts out of them."""
+        self._planned = {page_no: i for i, page_no in enumerate(pages)}
 
     def read(self, page: Any, page_no: int, total: int) -> list[Word] | None:
         """The page's OCR'd words, or None when it could not be read."""
@@ -272,7 +280,11 @@ class DocumentOcr:
         if self.cancel is not None and self.cancel():
             raise Cancelled()
         if self.options.progress is not None:
-            self.options.progress(page_no + 1, total)
+            planned = self._planned
+            if planned is not None and page_no in planned:
+                self.options.progress(planned[page_no] + 1, len(planned))
+            else:
+                self.options.progress(page_no + 1, total)
         try:
             resolve_languages(self.options.languages)
         except UserError as exc:
@@ -382,5 +394,5 @@ class DocumentOcr:
 
 
 def progress_text(done: int, total: int) -> str:
-    """The status line the GUI shows while OCR runs."""
-    return f"OCR page {done} of {total}"
+    """The status line the GUI shows while OCR runs: counted out of the scanned pages."""
+    return f"OCR: page {done} of {total} scanned page{'s' if total != 1 else ''}"
