@@ -150,7 +150,8 @@ def remove_folder(app: object, window: object, files: int) -> float:
     then remove it: the longest UI-thread gap from the click until the panel is redrawn."""
     import shutil
 
-    corpus = sorted((REPO.parent / "shared/corpora/pymupdf-tests").glob("*.pdf"))[:files]
+    shared = Path(os.environ.get("DESKTOP_QA_SHARED", "/work/shared"))
+    corpus = sorted((shared / "corpora/pymupdf-tests").glob("*.pdf"))[:files]
     folder = Path(tempfile.mkdtemp(prefix="gui-latency-lib-"))
     for path in corpus:
         shutil.copy(path, folder / path.name)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("DESKTOP_QA_SHARED", "/work/shared"))
 
 
 def main(argv: list[str] | None = None) -> int:
