@@ -62,11 +62,13 @@ class _SlowUpdate:
 
     def __init__(self, real: type) -> None:
         self.real = real
+        self.running = threading.Event()
 
     def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         lib = self.real(*args, **kwargs)
 
         def update(*, cancel, **_kw):  # type: ignore[no-untyped-def]
+            self.running.set()
             time.sleep(2.0)
             if cancel():
                 raise Cancelled()
@@ -88,9 +90,10 @@ def test_removing_a_folder_while_indexing_never_waits_on_the_ui_thread(
     write_pdf(folder / "a.pdf", [[page_lines(1)]])
     window = make_window(size=(1280, 820))
     ui = window.library
-    monkeypatch.setattr(indexing, "Library", _SlowUpdate(Library))
-    with qtbot.waitSignal(ui.controller.indexingStarted, timeout=WAIT):
-        ui.panel.add(str(folder))
+    slow = _SlowUpdate(Library)
+    monkeypatch.setattr(indexing, "Library", slow)
+    ui.panel.add(str(folder))
+    assert slow.running.wait(WAIT / 1000)  # the indexing is under way, in a file
     assert ui.controller.indexing
     started = time.perf_counter()
     ui.panel.remove_selected()
