@@ -142,7 +142,9 @@ class LibraryPanel(QWidget):
             counts = f"{row.indexed} indexed · {row.failed} failed"
             if not Path(row.path).is_dir():  # unplugged or moved: its documents are kept
                 counts += " · folder absent"
-            item = QTreeWidgetItem([row.path, "", counts])
+            # The folder's name (its whole path in the tooltip and, selected, below the
+            # list): a long path would widen the column and push the reasons out of view.
+            item = QTreeWidgetItem([Path(row.path).name or row.path, "", counts])
             item.setData(0, 256, row.path)
             item.setToolTip(0, row.path)
             self.tree.addTopLevelItem(item)
@@ -185,8 +187,12 @@ class LibraryPanel(QWidget):
 
     def _show_detail(self, item: QTreeWidgetItem | None, _previous: object = None) -> None:
         """The selected document's full path and, if it failed, the whole reason."""
-        if item is None or item.parent() is None:
+        if item is None:
             self.detail.hide()
+            return
+        if item.parent() is None:  # a folder: its whole path
+            self.detail.setText(str(item.data(0, 256)))
+            self.detail.show()
             return
         error = str(item.data(0, 256) or "")
         path = item.toolTip(0)
