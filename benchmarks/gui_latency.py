@@ -87,9 +87,25 @@ class GapTimer:
         from PySide6.QtCore import QTimer
 
         self.ticks: list[float] = []
+        self.stacks: list[str] = []  # with ``diagnose``: the other threads after a long gap
+        self.diagnose = False
         self.timer = QTimer()
         self.timer.setInterval(20)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.diagnose and self.ticks and now - self.ticks[-1] > 0.1:
+            import threading
+
+            me = threading.get_ident()
+            for ident, frame in sys._current_frames().items():
+                if ident != me:
+                    self.stacks.append(
+                        f"gap {1000 * (now - self.ticks[-1]):.0f} ms; thread {ident}:\n"
+                        + "".join(traceback.format_stack(frame, limit=5))
+                    )
+        self.ticks.append(now)
 
     def run(self, app: object, until: object, limit: float) -> float:
         """Tick while ``until()`` is false (at most ``limit`` s); the seconds it took."""
@@ -113,7 +129,9 @@ class GapTimer:
         return text, gaps[-1]
 
 
-def ocr_open(app: object, session: object, window: object, pdf: Path, pages: int) -> float:
+def ocr_open(
+    app: object, session: object, window: object, pdf: Path, pages: int, diagnose: bool = False
+) -> float:
     """Open a scanned copy of ``pdf``'s first pages (OCR in the open's worker) while the
     300-page PDF's pages are drawn (zoomed in and out); the longest UI-thread gap."""
     scan = make_scan(OUT / f"latency-scan-{pages}p.pdf", pdf, pages)
@@ -123,6 +141,7 @@ def ocr_open(app: object, session: object, window: object, pdf: Path, pages: int
     renderer = window.pdf_view.renderer  # type: ignore[attr-defined]
     renderer.rendered.connect(lambda *_a: drawn.append(1))
     gaps = GapTimer()
+    gaps.diagnose = diagnose
     session.open_document(scan)  # type: ignore[attr-defined]
     zoom = [0]
 
@@ -142,6 +161,8 @@ def ocr_open(app: object, session: object, window: object, pdf: Path, pages: int
         f"{len(drawn)} pages drawn meanwhile"
     )
     print(f"  {text}")
+    for stack in gaps.stacks[:8]:
+        print(stack)
     return worst
 
 
@@ -249,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     window.when_rendered(lambda: None)
     worst: list[float] = []
     if "ocr-open" in scenarios:
-        worst.append(ocr_open(app, session, window, pdf, args.scan_pages))
+        worst.append(ocr_open(app, session, window, pdf, args.scan_pages, args.diagnose))
         loaded.clear()
         session.open_document(pdf)
         while not loaded and time.perf_counter() - t0 < 300:
