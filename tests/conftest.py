@@ -96,3 +96,26 @@ def make_window(qtbot) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyp
         pools = (*window.session.pools(), window.library.controller.pool, window.findbar.pool)
         for pool in pools:
             pool.waitForDone(10000)
+
+
+# The slow tests (figures from a full run with --durations: each takes 20 s or more, or
+# builds something big), marked here in one place so `-m "not slow and not x11"` is the
+# everyday subset (README, "Run the tests"). A node id prefix marks every test under it.
+SLOW = {
+    "tests/test_packaging.py": "builds the installer with PyInstaller (minutes)",
+    "tests/test_corpus.py": "asks every file of the 167-file corpus",
+    "tests/test_ocr.py::test_forty_page_scan": "OCRs a forty-page scan",
+    "tests/test_ocr.py::test_pages_in_parallel": "OCRs pages in parallel, twice",
+    "tests/test_ocr.py::test_ask_answers_from_a_scan": "OCRs a scan through the CLI",
+    "tests/test_viewer_core.py::test_find_counts_every_occurrence_in_the_book": "the book",
+    "tests/test_library_ocr_watch.py::test_stalled_scan": "waits for a stalled OCR, twice",
+    "tests/test_library_ocr_watch.py::test_scan_is_ocrd": "OCRs a scan in a library child",
+    "tests/test_formats.py::test_bad_input_is_one_error_line[million]": "a million cells",
+    "tests/test_formats.py::test_bad_files_are_listed_failed_in_the_library": "every bad file",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.nodeid.startswith(prefix) for prefix in SLOW):
+            item.add_marker(pytest.mark.slow)

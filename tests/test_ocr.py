@@ -328,7 +328,7 @@ def test_in_process_ocr_keeps_engine_noise_off_the_terminal(tmp_path):
 
     script = (
         "import os\n"
-        "from desktop_qa.core import ocr_engine as ocr\n"
+        "from desktop_qa.core.documents.ocr import engine as ocr\n"
         "def noisy(*job):\n"
         "    os.write(2, b'Image too small to scale!!\\n')\n"
         "    return []\n"
