@@ -37,6 +37,9 @@ def _install_excepthook(window: MainWindow) -> None:
     sys.excepthook = hook
 
 
+EXIT_WAIT_MS = 5000  # after the window has closed: how long a job may take to stop
+
+
 def freeze_startup_objects() -> None:
     """Once, after start-up: the long-lived objects (modules, widgets) leave the cyclic
     GC's view, so its full passes during a query stay short (they hold the GIL).
@@ -132,4 +135,8 @@ def run_app(
         session.ask(ask)
     code = app.exec()
     session.shutdown()
+    # The window is gone: now each job may finish its step (never longer than this), so
+    # no worker thread is still running Python as the interpreter exits.
+    for pool in (*session.pools(), window.library.controller.pool, window.findbar.pool):
+        pool.waitForDone(EXIT_WAIT_MS)
     return int(outcome["code"] if screenshot is not None else code)

@@ -547,4 +547,5 @@ class Session(SessionSignals):
     def pools(self) -> tuple[QThreadPool, ...]:
         """Every pool of the session (tests wait on them; the window never does)."""
         docs = self.documents
-        return (self.query_pool, docs.pool, docs.answer_pool, *self.models.pools())
+        pools = (self.query_pool, docs.pool, docs.answer_pool, self.mupdf_pool)
+        return (*pools, *self.models.pools())
