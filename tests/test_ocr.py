@@ -340,3 +340,20 @@ def test_in_process_ocr_keeps_engine_noise_off_the_terminal(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stderr == b"after\n"
+
+
+def test_a_scanned_pdf_page_is_rendered_in_the_ocr_child_not_here(tmp_path, monkeypatch):
+    """Rendering a page at 300 dpi holds Python's GIL for up to a second: in the app it froze
+    the window during an OCR open. A PDF page goes to the OCR child as a one-page PDF and is
+    rendered there; nothing is rendered at OCR resolution in this process."""
+    src = pdfgen.write_pdf(tmp_path / "src.pdf", short_pages(1, 1, lines=3))
+    scan = pdfgen.scan_pdf(src, tmp_path / "scan.pdf", dpi=200)
+
+    def no_render_here(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a page was rendered for OCR in the app's process")
+
+    monkeypatch.setattr(ocr, "render", no_render_here)
+    doc = load_document(scan, ocr=OcrOptions(jobs=1))
+    assert "Alpha Bravo" in doc.text and doc.page_ocr.tolist() == [1]
+    start = doc.text.index("Alpha Bravo")
+    assert doc.is_ocr(start, start + 11) and doc.page_of(start) == 0

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_qa.core.documents.ocr.engine import DPI, CancelFn, OcrRunner, render
+from desktop_qa.core.documents.ocr.engine import DPI, CancelFn, OcrRunner, render, render_dpi
 from desktop_qa.core.documents.ocr.languages import DEFAULT_LANGUAGES, resolve_languages
 from desktop_qa.core.documents.ocr.layout import Word, reading_order
 from desktop_qa.core.documents.ocr.store import PageStore
@@ -205,17 +205,44 @@ def ocr_page(
 
 
 def _page_job(page: Any, options: OcrOptions) -> tuple[tuple[Any, ...], Any]:
-    """The child's job for a page (its rendered image) and the matrix back to page points.
+    """The child's job for a page and the matrix back to page points.
 
-    Runs in the thread that owns the PyMuPDF document (MuPDF is not thread-safe).
+    Runs in the thread that owns the PyMuPDF document (MuPDF is not thread-safe). A PDF
+    page goes to the child as a one-page PDF (copied, not drawn: milliseconds), which the
+    child renders: rendering at 300 dpi holds Python's GIL, and here it froze the window.
+    Other documents' pages are rendered here, as an image.
     """
     import pymupdf
 
     folder, langs = resolve_languages(options.languages)
-    pix, dpi = render(page, options.dpi)
-    job = (pix.samples, pix.width, pix.height, dpi, "+".join(langs), str(folder))
+    data = _one_page_pdf(page)
+    if data is not None:
+        dpi = render_dpi(page, options.dpi)
+        job: tuple[Any, ...] = ("page", data, dpi, "+".join(langs), str(folder))
+    else:
+        pix, dpi = render(page, options.dpi)
+        job = (pix.samples, pix.width, pix.height, dpi, "+".join(langs), str(folder))
     # Image pixels -> rotated page points -> the unrotated coordinates of get_text.
     return job, pymupdf.Matrix(72.0 / dpi, 72.0 / dpi) * page.derotation_matrix
+
+
+def _one_page_pdf(page: Any) -> bytes | None:
+    """The page alone as PDF bytes (its image streams copied as they are), or None when the
+    document is no PDF or the copy fails (the page is then rendered here)."""
+    import pymupdf
+
+    doc = page.parent
+    if doc is None or not getattr(doc, "is_pdf", False):
+        return None
+    try:
+        single = pymupdf.open()
+        try:
+            single.insert_pdf(doc, from_page=page.number, to_page=page.number)
+            return bytes(single.tobytes())
+        finally:
+            single.close()
+    except Exception:
+        return None
 
 
 def _page_words(raw: list[tuple[float, float, float, float, str]], matrix: Any) -> list[Word]:
