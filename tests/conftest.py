@@ -91,6 +91,11 @@ def make_window(qtbot) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyp
     for window in made:
         window.library.shutdown()
         window.session.shutdown()
+    # The window never waits on its workers; a test does, so none outlives it.
+    for window in made:
+        pools = (*window.session.pools(), window.library.controller.pool, window.findbar.pool)
+        for pool in pools:
+            pool.waitForDone(10000)
 
 
 # The slow tests (figures from a full run with --durations: each takes 20 s or more, or

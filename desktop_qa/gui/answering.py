@@ -23,7 +23,7 @@ from desktop_qa.gui.findbar import FindBar
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.questionbar import QuestionBar
 from desktop_qa.gui.results import ResultsPanel
-from desktop_qa.gui.session import DONE, Session, Shown
+from desktop_qa.gui.session import DONE, SCOPE_LIBRARY, Session, Shown
 from desktop_qa.gui.textview import TextView
 
 EXPORT_FILTERS = {
@@ -117,7 +117,10 @@ class AnswerFlow(QObject):
         if self.question.text().split() != question.split():
             self.question.setText(question)
         self.host.set_busy("Reading…")
-        self.results.start_reading(question, self.session.scope)
+        # Reading on from answers on screen ("Go on reading", read more): they stay listed.
+        self.results.start_reading(
+            question, self.session.scope, keep=self.session.result is not None
+        )
         if self.findbar.active:  # the answers' highlights, not the words'
             self.findbar.close_bar()
 
@@ -154,6 +157,7 @@ class AnswerFlow(QObject):
             progress=s.progress,
             more_seconds=s.read_more_seconds() if s.status == DONE else None,
             current=s.current,
+            library=s.scope == SCOPE_LIBRARY,
         )
 
     def show_current(self, index: int) -> None:

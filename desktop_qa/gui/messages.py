@@ -67,8 +67,9 @@ def user_message(exc: UserError) -> str:
 def duration_text(seconds: float) -> str:
     """ "40 s", "75 s" or "5 min": a time as a person reads it, the same in every panel.
 
-    Seconds up to 90 (a minute and a half is not "2 min"); whole minutes after.
+    Seconds up to 90 (a minute and a half is not "2 min"); whole minutes after. The
+    number and its unit are joined by a no-break space: a wrapped line never starts "s)".
     """
     if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    return f"{round(seconds / 60)} min"
+        return f"{max(1, round(seconds))}\u00a0s"
+    return f"{round(seconds / 60)}\u00a0min"

@@ -1,10 +1,12 @@
 """The session's document side: opening a file off the UI thread (pages, OCR, passwords),
 and loading a library answer's document from the library store.
 
-PyMuPDF is not thread-safe, so opening shares the page renderer's one-thread
-pool (``pool``). Every OCR page is reported as a named step: each takes
-seconds. What an open ends in goes to the callbacks of that ``open`` call;
-the session decides what it means for a waiting question.
+Opening has a thread of its own (``pool``) and so have library answers'
+documents (``answer_pool``): neither waits on the other, and page drawing
+(the page view's pool, its pages drawn in a child process) waits on neither.
+Every OCR page is reported as a named step: each takes seconds. What an open
+ends in goes to the callbacks of that ``open`` call; the session decides what
+it means for a waiting question.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from desktop_qa.core.reading.engine import OpenedDocument
 from desktop_qa.core.storage.opening import complete_document, open_document
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
-from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
+from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
+
+LOOKING = "Looking for scanned pages"  # the open's first step when OCR may be needed
 
 
 def _pending_line(pages: int) -> str:
@@ -34,10 +38,13 @@ class DocumentOpener:
 
     def __init__(self, jobs: Jobs, signals: SessionSignals) -> None:
         self.jobs, self.signals = jobs, signals
-        self.pool = single_pool()  # shared with the page renderer (``mupdf_pool``)
-        self._worker: Worker | None = None
-        self._answer_worker: Worker | None = None
-        self._complete_worker: Worker | None = None
+        # Its own thread: opening (OCR: seconds a page) never holds up page drawing,
+        # which has a pool of its own (the page view's).
+        self.pool = single_pool()
+        self.answer_pool = single_pool()  # a library answer's document: never behind OCR
+        self._worker: Handle | None = None
+        self._answer_worker: Handle | None = None
+        self._complete_worker: Handle | None = None
 
     @property
     def loading(self) -> bool:
@@ -63,6 +70,9 @@ class DocumentOpener:
             def ocr_step(done: int, total: int) -> None:  # unthrottled: seconds a page
                 report((ocr_mod.progress_text(done, total), done - 1, total), True)
 
+            def looking(done: int, total: int) -> None:  # before OCR: which pages need it
+                report((LOOKING, done, total), done == total)
+
             try:
                 return open_document(
                     path,
@@ -72,7 +82,7 @@ class DocumentOpener:
                     cancel=is_cancelled,
                     password=password,
                     cache_protected=cache_protected,
-                    ocr=replace(ocr, progress=ocr_step),
+                    ocr=replace(ocr, progress=ocr_step, scanning=looking),
                     # Issue 19: every page-based document opens for viewing; a text-less
                     # one carries its ``unanswerable`` line, which ``engine.answer`` raises.
                     require_text=False,
@@ -100,25 +110,25 @@ class DocumentOpener:
 
             return end
 
+        self.cancel(notify=False)  # the newest open wins
         emit(self.signals.documentLoading, str(path))
         self._worker = self.jobs.start(
             self.pool,
             job,
-            live=lambda request: newest(self._worker, request),
-            progress=on_progress,
-            finished=finished,
-            failed=ended(lambda message, _bug: failed(message)),
-            cancelled=ended(cancelled),
+            yielded=on_progress,
+            returned=finished,
+            errored=ended(lambda exc: failed(error_text(exc))),
+            aborted=ended(cancelled),
         )
 
-    def cancel(self) -> bool:
-        """Stop the running open (its outcome is dropped); True if one was running."""
+    def cancel(self, *, notify: bool = True) -> bool:
+        """Stop the running open; True if one was running. ``notify``: its ``cancelled``
+        callback runs now (Esc); else it is dropped without a word (a newer open)."""
         self.cancel_completion()
         worker, self._worker = self._worker, None
         if worker is None:
             return False
-        worker.cancel()
-        return True
+        return worker.cancel(now=notify, quiet=not notify)
 
     @property
     def completing(self) -> bool:
@@ -159,9 +169,9 @@ class DocumentOpener:
             self._complete_worker = None
             done(opened, whole)
 
-        def failed(message: str, _bug: bool) -> None:
+        def failed(exc: BaseException) -> None:
             self._complete_worker = None
-            emit(self.signals.warning, f"the scanned pages could not be read: {message}")
+            emit(self.signals.warning, f"the scanned pages could not be read: {error_text(exc)}")
 
         def dropped() -> None:
             self._complete_worker = None
@@ -171,18 +181,17 @@ class DocumentOpener:
         self._complete_worker = self.jobs.start(
             self.pool,
             job,
-            live=lambda request: newest(self._complete_worker, request),
-            progress=lambda text: emit(self.signals.documentPending, text),
-            finished=finished,
-            failed=failed,
-            cancelled=dropped,
+            yielded=lambda text: emit(self.signals.documentPending, text),
+            returned=finished,
+            errored=failed,
+            aborted=dropped,
         )
 
     def cancel_completion(self) -> bool:
         worker, self._complete_worker = self._complete_worker, None
         if worker is None:
             return False
-        worker.cancel()
+        worker.cancel(quiet=True)
         return True
 
     def open_from_library(
@@ -196,7 +205,7 @@ class DocumentOpener:
         from desktop_qa.core.storage.library import Library
 
         if self._answer_worker is not None:
-            self._answer_worker.cancel()
+            self._answer_worker.cancel(quiet=True)  # a newer answer's document wins
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             with Library(read_only=True) as lib:
@@ -209,18 +218,17 @@ class DocumentOpener:
             self._answer_worker = None
             opened(out)
 
-        def error(message: str, bug: bool) -> None:
+        def error(exc: BaseException) -> None:
             self._answer_worker = None
-            failed(message)
+            failed(error_text(exc))
 
         def dropped() -> None:
             self._answer_worker = None
 
         self._answer_worker = self.jobs.start(
-            self.pool,
+            self.answer_pool,
             job,
-            live=lambda request: newest(self._answer_worker, request),
-            finished=ready,
-            failed=error,
-            cancelled=dropped,
+            returned=ready,
+            errored=error,
+            aborted=dropped,
         )

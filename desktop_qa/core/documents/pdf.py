@@ -236,6 +236,44 @@ def char_positions(text: str, char_box: np.ndarray) -> np.ndarray:
     return out
 
 
+def _find_scanned(
+    mdoc: Any,
+    ocr: OcrOptions,
+    cancel: CancelFn | None,
+    scan: dict[int, bool],
+    layer_words: dict[int, Any],
+) -> list[int]:
+    """Look for the pages that need OCR before reading any, so OCR is counted out of
+    them ("OCR: page 2 of 2 scanned pages", not "page 255 of 352" of a book with a text
+    layer); ``ocr.scanning`` hears each page checked.
+
+    Fills ``scan`` (page -> needs OCR) and ``layer_words`` (the words of pages with a
+    text layer, up to a document's text limit: the main loop uses them instead of
+    reading them again). A page that cannot be checked here is left to the main loop.
+    """
+    total = mdoc.page_count
+    if ocr.mode == "never":
+        return []
+    if ocr.mode == "always":
+        return list(range(total))
+    kept = 0
+    for n in range(total):
+        if cancel is not None and cancel():
+            raise Cancelled()
+        try:
+            page = mdoc.load_page(n)
+            words = page.get_text("words")
+            scan[n] = ocr_mod.needs_ocr(page, words, ocr.mode)
+            if not scan[n] and kept <= inputs.MAX_DOCUMENT_CHARS:
+                layer_words[n] = words
+                kept += sum(len(w[4]) + 1 for w in words)
+        except Exception:
+            pass  # the main loop reads it again and reports a broken page
+        if ocr.scanning is not None:
+            ocr.scanning(n + 1, total)
+    return [n for n in range(total) if scan.get(n)]
+
+
 def load_mupdf(
     path: Path,
     progress: ProgressFn | None = None,
@@ -279,12 +317,19 @@ def load_mupdf(
             f"not a {what}: re-export or re-download it"
         ) from None
 
+    # Found by the look for scanned pages (``_find_scanned``): page -> needs OCR, and the
+    # words of the pages with a text layer, read once and used by the main loop.
+    scan: dict[int, bool] = {}
+    layer_words: dict[int, Any] = {}
+
     def upcoming(after: int) -> Iterator[tuple[int, Any]]:
         """Pages after ``after`` without a usable text layer: OCR'd ahead, in parallel."""
         for n in range(after + 1, mdoc.page_count):
+            if scan.get(n) is False:
+                continue
             try:
                 page = mdoc.load_page(n)
-                if ocr_mod.needs_ocr(page, page.get_text("words"), ocr.mode):
+                if scan.get(n) or ocr_mod.needs_ocr(page, page.get_text("words"), ocr.mode):
                     yield n, page
             except Exception:
                 continue  # the main loop reports a broken page
@@ -318,6 +363,7 @@ def load_mupdf(
         lines = 0
         total = pages
         failed_pages = 0
+        reader.plan(_find_scanned(mdoc, ocr, cancel, scan, layer_words))
         for page_no in range(total):
             if cancel is not None and cancel():
                 raise Cancelled()
@@ -329,12 +375,15 @@ def load_mupdf(
                     labels.append(navigation.page_label(page))
                 if not builder.ends_with_break():
                     builder.add(PARAGRAPH_BREAK, -1, page_no)
-                words = page.get_text("words")
+                words = layer_words.pop(page_no, None) or page.get_text("words")
                 if cmap is not None and cmap.words is not None:  # shaped scripts' own words
                     words = cmap.words.get(page_no, words)
                 if cmap is not None:  # formats hook: a sheet's rows as paragraphs, no gutter
                     words = cmap.reading_words(page_no, words)
-                if ocr_mod.needs_ocr(page, words, ocr.mode):
+                needs = scan.get(page_no)
+                if needs is None:
+                    needs = ocr_mod.needs_ocr(page, words, ocr.mode)
+                if needs:
                     stored = reader.stored(page_no) if defer_ocr else None
                     if defer_ocr and stored is None:
                         pending.append(page_no)

@@ -362,9 +362,17 @@ class Reading:
 
     # -- reading --------------------------------------------------------------------------
     def phase(self, items: Iterable[_Item], estimate: int) -> Iterator[Progress]:
-        """Read the windows not read yet, batch by batch; yield progress and answers so far."""
+        """Read the windows not read yet, batch by batch; yield progress and answers so far.
+
+        Progress counts passages (each may have several windows), out of ``estimate``
+        passages, so a reading is counted out of what it covers and the count and a bar
+        move together ("passage 40 of 8544", never "8544 of 8544" from the start).
+        """
         batch_size = self.reader.batch_size
         max_len = self.reader.pack.max_answer_length
+        if isinstance(items, list):  # the windows are known: count their passages
+            estimate = len({i.passage_key for i in items if not self.state.seen(i)})
+        touched: set[tuple[int, int]] = set()
         done = 0
         last_result = 0.0
         batch: list[_Item] = []
@@ -394,10 +402,12 @@ class Reading:
                     item.source, text, window, start_logits[row], end_logits[row], max_len
                 )
                 self.state.mark(item, window)
-            done += len(batch)
+            first_batch = not touched
+            touched.update(i.passage_key for i in batch)
+            done = len(touched)
             estimate = max(estimate, done)
             now = time.perf_counter()
-            if done == len(batch) or now - last_result >= RESULT_INTERVAL:
+            if first_batch or now - last_result >= RESULT_INTERVAL:
                 last_result = now
                 yield Progress(done, estimate, self.result())
             else:
@@ -489,7 +499,9 @@ def read_scope(
         # The whole scope asked: the rest of the ranking next, in full windows.
         yield from reading.phase(reading.stream(deeper), len(deeper))
     # The whole scope, best-matching passages first (already read ones are skipped).
-    left = total - len(reading.state.read)
+    # Counted out of the passages not yet read in full (a short window reads a part).
+    full = (1 << FOCUS_BASE) - 1
+    left = total - sum(1 for mask in reading.state.read.values() if mask & full)
     yield from reading.phase(reading.stream(scope.passages()), left)
     return reading.result(whole=True)
 

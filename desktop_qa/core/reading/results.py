@@ -192,29 +192,29 @@ def no_answer_text(read: Read, mode: str = "reader") -> str:
 
 
 def _no_answer_text(read: Read, mode: str) -> str:
-    where = "document" if read.documents <= 1 else f"{read.documents} documents"
+    # "this document", "these 38 documents" (never "this 38 documents").
+    where = "this document" if read.documents <= 1 else f"these {read.documents} documents"
     if mode == "keyword":
         return (
-            f"No passage of this {where} shares a word with your question "
+            f"No passage of {where} shares a word with your question "
             "(keyword search; no model read it)."
         )
     if read.whole_document:
-        return f"No answer in this {where} (read in full)."
+        return f"No answer in {where} (read in full)."
     if read.passages == 0:
         return (
             f"No passage shares a word with your question (of {read.total_passages}); "
-            "reword it, or read the whole document."
+            f"reword it, or read {'the whole document' if read.documents <= 1 else 'more'}."
         )
-    return (
-        f"No answer in the {read.passages} passages that best match your question "
-        f"(of {read.total_passages})."
-    )
+    n = read.passages
+    best = "the passage that best matches" if n == 1 else f"the {n} passages that best match"
+    return f"No answer in {best} your question (of {read.total_passages})."
 
 
 @dataclass(frozen=True)
 class Progress:
-    done: int  # windows read in this reading
-    total: int  # windows it will read (an estimate while long readings stream)
+    done: int  # passages read so far in this phase of the reading (any of their windows)
+    total: int  # passages the phase will read (at least ``done``)
     # Answers so far: after the first batch, then at most every RESULT_INTERVAL
     # seconds (building it costs more than a batch of a small model). None in between.
     result: QueryResult | None

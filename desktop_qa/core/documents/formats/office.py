@@ -143,5 +143,3 @@ def _smartart(frame) -> str:  # noqa: ANN001
                     return ""
                 return smartart_html(parse_xml(part.blob))
     return ""
-
-
