@@ -323,10 +323,13 @@ def test_a_worker_thread_reads_under_the_same_budgets(
 
     from desktop_qa.core.documents import formats
     from desktop_qa.core.documents.document import load_document
-    from desktop_qa.core.documents.formats import budget
+    from desktop_qa.core.documents.formats import budget, isolated
     from desktop_qa.core.errors import UserError
 
     monkeypatch.setattr(budget, "MAX_TEXT_CHARS", 4 << 20)
+    # In place, as library workers and the page drawer convert (the window's conversions
+    # run one at a time in the warm child, which the patched budget does not reach).
+    monkeypatch.setattr(isolated, "in_child_process", lambda: True)
     sheet = gen.xlsx_shared(tmp_path / "five.xlsx", 5)  # 5 MB of text
     deep = gen.html_nested(tmp_path / "deep.html", 120_000)
     with ThreadPoolExecutor(2) as pool:

@@ -183,8 +183,13 @@ def convert(
         if hit is not None:
             _RECENT.move_to_end(digest)
             return hit
-    if cancel is None:
-        pdf, cmap = lay_out(data, suffix, str(path))
+    from desktop_qa.core.documents.formats import legacy
+
+    if cancel is None or suffix in legacy.SUFFIXES:
+        # In place: an old .doc or .ppt is converted by LibreOffice, a process of its own,
+        # bounded in time and stopped when ``cancel()`` (``legacy.cancelled_by``).
+        with legacy.cancelled_by(cancel):
+            pdf, cmap = lay_out(data, suffix, str(path))
     else:  # in a child, stopped at once when ``cancel()`` (formats.isolated)
         from desktop_qa.core.documents.formats import isolated
 
