@@ -190,6 +190,19 @@ def test_an_rtf_past_the_text_budget_is_refused_before_it_is_converted(
     assert gen.FACT in formats.sections(small, ".rtf", "small.rtf")[0].html
 
 
+def test_a_very_long_paragraph_is_laid_out_in_runs_keeping_every_character():
+    """MuPDF lays a paragraph out again from its start on each page (a 6 MB one took
+    23 s of CPU): text over 64 KB goes out as blocks cut at spaces, nothing lost."""
+    import html as std_html
+
+    from desktop_qa.core.documents.formats import html
+
+    text = "".join(f"word{i} & <more> " for i in range(20_000)) + "x&y" * 30_000
+    out = html.escape(text)
+    assert out.count("<div>") > 5
+    assert std_html.unescape(out.replace("<div>", "").replace("</div>", "")) == text
+
+
 # -- nesting ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("tag", "depth"), [("div", 350), ("ul", 350), ("blockquote", 350), ("table", 300),
