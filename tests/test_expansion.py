@@ -225,6 +225,18 @@ def test_a_table_cell_taller_than_a_page_keeps_its_text(tmp_path: Path):
     is_read(find(tmp_path, path))
 
 
+def test_a_table_in_a_table_is_laid_out_flat():
+    """MuPDF squeezes a table inside a table to a word a line: its text goes in the cell."""
+    from desktop_qa.core.documents.formats import html
+
+    page = (
+        "<table><tr><td>out<table><tr><td>in one</td><td>in two</td></tr></table></td></tr></table>"
+    )
+    out = html.sanitize(page, "page.html")
+    assert out.count("<table>") == 1 and out.count("<td>") == 1, out
+    assert "in one" in out and "in two" in out and out.index("in one") < out.index("in two")
+
+
 def test_html_nested_past_the_stated_depth_is_one_line(tmp_path: Path):
     path = gen.html_nested(tmp_path / "deeper.html", 120_000)
     is_refused(find(tmp_path, path), path, "nested more than 100,000 levels")
