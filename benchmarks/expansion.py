@@ -64,6 +64,8 @@ def cases() -> list[Case]:
             d / "lie3.docx", "word/numbering.xml"), "damaged zip container"),
         ("odt tables nested 24", lambda d: gen.odt_nested_tables(d / "t24.odt", 24), "read"),
         ("odt tables nested 26", lambda d: gen.odt_nested_tables(d / "t26.odt", 26), "read"),
+        ("pptx groups nested 40", lambda d: gen.pptx_nested_groups(d / "groups.pptx", 40),
+         "read"),
         ("odt lists nested 1,000", lambda d: gen.odt_nested_lists(d / "l1000.odt", 1000),
          "read"),
         ("odt lists nested 5,000", lambda d: gen.odt_nested_lists(d / "l5000.odt", 5000),

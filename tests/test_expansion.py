@@ -190,6 +190,19 @@ def test_an_rtf_past_the_text_budget_is_refused_before_it_is_converted(
     assert gen.FACT in formats.sections(small, ".rtf", "small.rtf")[0].html
 
 
+def test_a_very_long_paragraph_is_laid_out_in_runs_keeping_every_character():
+    """MuPDF lays a paragraph out again from its start on each page (a 6 MB one took
+    23 s of CPU): text over 64 KB goes out as blocks cut at spaces, nothing lost."""
+    import html as std_html
+
+    from desktop_qa.core.documents.formats import html
+
+    text = "".join(f"word{i} & <more> " for i in range(20_000)) + "x&y" * 30_000
+    out = html.escape(text)
+    assert out.count("<div>") > 5
+    assert std_html.unescape(out.replace("<div>", "").replace("</div>", "")) == text
+
+
 # -- nesting ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("tag", "depth"), [("div", 350), ("ul", 350), ("blockquote", 350), ("table", 300),
@@ -210,6 +223,18 @@ def test_a_table_cell_taller_than_a_page_keeps_its_text(tmp_path: Path):
         "<td>menu</td></tr></table></body></html>"
     )
     is_read(find(tmp_path, path))
+
+
+def test_a_table_in_a_table_is_laid_out_flat():
+    """MuPDF squeezes a table inside a table to a word a line: its text goes in the cell."""
+    from desktop_qa.core.documents.formats import html
+
+    page = (
+        "<table><tr><td>out<table><tr><td>in one</td><td>in two</td></tr></table></td></tr></table>"
+    )
+    out = html.sanitize(page, "page.html")
+    assert out.count("<table>") == 1 and out.count("<td>") == 1, out
+    assert "in one" in out and "in two" in out and out.index("in one") < out.index("in two")
 
 
 def test_html_nested_past_the_stated_depth_is_one_line(tmp_path: Path):
