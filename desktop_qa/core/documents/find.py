@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.documents.document import Box, Document
+from desktop_qa.core.documents.furniture import make_context
 from desktop_qa.core.errors import Cancelled, UserError
-from desktop_qa.core.reading.results import make_context
 
 MAX_HITS = 100_000  # a bound, not a page of results: "the" in a long book is ~10k
 MAX_WORDS_CHARS = 1000

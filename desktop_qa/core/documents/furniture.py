@@ -159,3 +159,49 @@ def without(text: str, start: int, end: int, ranges: np.ndarray) -> str:
         pos = b
     parts.append(text[pos:end])
     return " ".join(parts) if len(parts) > 1 else parts[0]
+
+
+# A context shows this many characters either side of an answer (cut at word boundaries).
+CONTEXT_CHARS = 90
+_NONE = np.zeros((0, 2), np.int32)
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def make_context(
+    text: str,
+    start: int,
+    end: int,
+    width: int = CONTEXT_CHARS,
+    furniture: np.ndarray | None = None,
+    shown: str | None = None,
+) -> tuple[str, int, int]:
+    """Snippet around text[start:end], cut at word boundaries; returns (snippet, a, b).
+
+    Here, beside ``without``, because every snippet of a document (an answer's
+    context, a find hit's) leaves its page furniture out: with ``furniture``
+    (``Document.furniture``) the running heads and footers around the span are
+    left out, so a context never reads "... 284 FREE CULTURE <http://...>
+    launched a war". ``shown``: the answer's text as it is shown
+    (``edges.answer_text``), else ``text[start:end]``.
+    """
+    left = max(0, start - width)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    right = min(len(text), end + width)
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space >= 0 else right
+    skip = furniture if furniture is not None else _NONE
+    before = _collapse(without(text, left, start, skip))
+    answer = _collapse(text[start:end] if shown is None else shown)
+    after = _collapse(without(text, end, right, skip))
+    prefix = (
+        ("… " if left > 0 else "") + before + (" " if before and text[start - 1].isspace() else "")
+    )
+    suffix = (" " if after and end < len(text) and text[end].isspace() else "") + after
+    suffix += " …" if right < len(text) else ""
+    return prefix + answer + suffix, len(prefix), len(prefix) + len(answer)
