@@ -33,6 +33,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from desktop_qa.core.errors import Cancelled
+from desktop_qa.core.system import processes
 
 Note = Callable[[Any], None]
 # A job function runs in the child: job -> value, calling note(value) on the way.
@@ -155,7 +156,7 @@ class Child:
         name: str | None = None,
     ) -> None:
         try:
-            ctx = multiprocessing.get_context(start_method)
+            ctx = multiprocessing.get_context(processes.start_method(start_method))
             self.conn, child = ctx.Pipe()
             self.process = ctx.Process(
                 target=_serve, args=(child, job_fn, quiet_stderr), daemon=daemon, name=name

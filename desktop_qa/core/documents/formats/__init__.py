@@ -33,6 +33,7 @@ from desktop_qa.core.documents.formats.checks import (
 from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.formats.layout import Section, render
 from desktop_qa.core.errors import UserError, mb
+from desktop_qa.core.system.portable import unreadable
 
 if TYPE_CHECKING:
     import pymupdf
@@ -52,7 +53,7 @@ def _read(path: Path, limit: int | None = None) -> bytes:
         with open(path, "rb") as fh:  # read-only: user documents are never written
             return fh.read() if limit is None else fh.read(limit)
     except OSError as exc:
-        raise UserError(f"{path}: cannot read the file ({exc.strerror}); check it") from None
+        raise unreadable(path, exc) from None
 
 
 def check(path: Path) -> str:
