@@ -160,13 +160,20 @@ def test_a_document_another_program_holds_is_one_line_saying_to_close_it(
     def held(*args: object, **kwargs: object) -> object:
         raise sharing_violation()
 
-    monkeypatch.setattr(inputs, "open", held, raising=False)
+    messages = []
+    with monkeypatch.context() as m:
+        m.setattr(os, "stat", held)  # refused at the first look
+        with pytest.raises(UserError) as caught:
+            inputs.check_input(doc)
+        messages.append(caught.value.message)
+    monkeypatch.setattr(inputs, "open", held, raising=False)  # refused when read
     with pytest.raises(UserError) as caught:
         inputs.check_input(doc)
-    message = caught.value.message
-    assert message.startswith(f"{doc}: another program has the file open")
-    assert "close it there" in message and "\n" not in message
-    assert "permission" not in message  # EACCES on Windows, but no permission is missing
+    messages.append(caught.value.message)
+    for message in messages:
+        assert message.startswith(f"{doc}: another program has the file open")
+        assert "close it there" in message and "\n" not in message
+        assert "permission" not in message  # EACCES on Windows, but no permission is missing
     plain = portable.unreadable(doc, PermissionError(errno.EACCES, "Permission denied"))
     assert plain.message == f"{doc}: cannot read the file (Permission denied); check it"
 
