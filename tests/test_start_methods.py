@@ -59,6 +59,9 @@ def test_the_switch_forces_spawn_on_every_child_and_refuses_other_values(
         processes.start_method("spawn")
     monkeypatch.setenv(processes.ENV, " ")
     assert processes.start_method("spawn") == "spawn"
+    # Windows has no fork: a child asked to fork (tests, Linux defaults) is spawned there.
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert processes.start_method("fork") == "spawn"
 
 
 @pytest.mark.parametrize("method", METHODS)
