@@ -37,7 +37,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop_qa.core.system import portable
 from desktop_qa.gui.window import MainWindow
 
 
@@ -181,6 +180,6 @@ class StateFile(QObject):
             fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(data)
-            portable.replace(tmp, self.path)
+            os.replace(tmp, self.path)
         except OSError:
             pass  # a test harness problem must not disturb the app

@@ -33,7 +33,6 @@ from desktop_qa.core.documents.formats.checks import (
 from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.formats.layout import Section, render
 from desktop_qa.core.errors import UserError, mb
-from desktop_qa.core.system.portable import unreadable
 
 if TYPE_CHECKING:
     import pymupdf
@@ -53,6 +52,8 @@ def _read(path: Path, limit: int | None = None) -> bytes:
         with open(path, "rb") as fh:  # read-only: user documents are never written
             return fh.read() if limit is None else fh.read(limit)
     except OSError as exc:
+        from desktop_qa.core.system.portable import unreadable
+
         raise unreadable(path, exc) from None
 
 

@@ -258,8 +258,8 @@ class Store:
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> int:
         """Forget a folder and every document only it held; returns documents removed."""
-        asked = str(Path(folder).expanduser().resolve())
-        path = self._folder_as_added(asked) or asked
+        path = str(Path(folder).expanduser().resolve())
+        path = self._folder_as_added(path) or path  # c:\docs for C:\Docs (Windows, macOS)
         if path not in self.folders():
             raise UserError(f"{path} is not a library folder", hint="library_folders")
         with self.conn:
