@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_qa.core.errors import UserError
 from desktop_qa.core.storage.library import Library, workers
 from desktop_qa.core.system import child, processes
 
@@ -55,7 +56,7 @@ def test_the_switch_forces_spawn_on_every_child_and_refuses_other_values(
     assert workers.WorkerPool(1, start_method="fork").start_method == "spawn"
     assert workers.WorkerPool(1).start_method == "spawn"
     monkeypatch.setenv(processes.ENV, "fork")  # never forced: threads may be running
-    with pytest.raises(ValueError, match=f"^{processes.ENV}='fork': use spawn"):
+    with pytest.raises(UserError, match=f"^{processes.ENV}='fork': use spawn"):
         processes.start_method("spawn")
     monkeypatch.setenv(processes.ENV, " ")
     assert processes.start_method("spawn") == "spawn"
@@ -110,3 +111,16 @@ def test_library_workers_index_a_folder_under_each_start_method(
         assert (report.extracted, report.failed) == (1, 1), report.errors
         assert "empty" in report.errors[0][1]
         assert [Path(d.path).name for d in lib.documents() if d.state == "indexed"] == ["lease.txt"]
+
+
+def test_a_mistyped_switch_is_one_error_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop_qa.cli import main
+
+    (tmp_path / "a.txt").write_text("Otters hold hands while they sleep.\n", encoding="utf-8")
+    monkeypatch.setenv(processes.ENV, "sapwn")
+    assert main(["library", "add", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    expected = f"error: {processes.ENV}='sapwn': use spawn (or forkserver on Linux and macOS)"
+    assert err == expected + ", or unset it\n"

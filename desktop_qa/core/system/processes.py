@@ -15,6 +15,8 @@ import multiprocessing
 import os
 import sys
 
+from desktop_qa.core.errors import UserError
+
 ENV = "DESKTOP_QA_START_METHOD"
 # fork is not a choice: callers with threads running must not fork, and Windows has no fork.
 FORCEABLE = ("spawn", "forkserver")
@@ -23,14 +25,14 @@ FORCEABLE = ("spawn", "forkserver")
 def forced() -> str | None:
     """The start method ``DESKTOP_QA_START_METHOD`` forces, or None when unset or empty.
 
-    Raises ValueError naming the variable for a value other than spawn or forkserver
-    (or forkserver where the platform has none), so a typo is not silently ignored.
+    Raises UserError (one line: the CLI exits 2) naming the variable for a value other
+    than spawn or forkserver (or forkserver on Windows), so a typo is not ignored.
     """
     value = os.environ.get(ENV, "").strip().lower()
     if not value:
         return None
     if value not in FORCEABLE or (value == "forkserver" and sys.platform == "win32"):
-        raise ValueError(
+        raise UserError(
             f"{ENV}={value!r}: use spawn (or forkserver on Linux and macOS), or unset it"
         )
     return value
