@@ -303,6 +303,8 @@ def _open_scope(
     try:
         under, added = None, False
         folder = None if args.file is None else Path(args.file).expanduser().resolve()
+        if folder is not None:  # c:\docs for C:\Docs (Windows, macOS): the documents as stored
+            folder = library.spelt_as_added(folder)
         if read_only is not None:
             if folder is not None and library.covering_folder(folder) is None:
                 raise read_only

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QStackedWidget,
 
 from desktop_qa.core.reading import export
 from desktop_qa.core.reading.results import QueryResult
+from desktop_qa.core.system import portable
 from desktop_qa.gui.findbar import FindBar
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.questionbar import QuestionBar
@@ -210,7 +211,7 @@ class AnswerFlow(QObject):
         if result is None:
             self._status("No answers to export: ask a question first", 3000)
             return
-        stem = Path(result.document).stem or "answers"
+        stem = portable.portable_name(Path(result.document).stem, "answers")
         start = str(Path.home() / f"{stem}-answers.md")
         path, chosen = QFileDialog.getSaveFileName(
             self.results.window(), "Export answers", start, ";;".join(EXPORT_FILTERS)

@@ -21,6 +21,7 @@ from desktop_qa.core.documents.decoding import decode_text, looks_binary
 from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.documents.formats.checks import unpacks_too_much
 from desktop_qa.core.errors import UserError, mb, short_reason
+from desktop_qa.core.system.portable import held_elsewhere, unreadable
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # What PyMuPDF opens that can hold a text layer.
@@ -160,6 +161,8 @@ def _check_path(path: Path) -> os.stat_result:
     try:
         st = os.stat(path)
     except OSError as exc:
+        if held_elsewhere(exc):  # Windows: errno EACCES, but no permission is missing
+            raise unreadable(path, exc) from None
         if exc.errno == errno.ENAMETOOLONG:
             raise UserError(
                 f"{_short_name(path)}: the file name or path is too long for this system; "
@@ -196,7 +199,7 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
         with open(path, "rb") as fh:
             return fh.read() if limit is None else fh.read(limit)
     except OSError as exc:
-        raise UserError(f"{path}: cannot read the file ({exc.strerror}); check it") from None
+        raise unreadable(path, exc) from None
 
 
 def check_input(path: str | os.PathLike[str]) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.reading.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack
-from desktop_qa.core.system import files
+from desktop_qa.core.system import files, portable
 from desktop_qa.core.system.runtime import (
     import_onnxruntime,
     new_session,
@@ -114,7 +114,7 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
         _check_io(session, pack)
         record = {"source": source, "saved": files.sha256_file(tmp)}
         check.write_text(json.dumps(record), encoding="ascii")
-        os.replace(tmp, saved)
+        portable.replace(tmp, saved)
         _prune_saved(folder)
         return session
     except Exception:

@@ -37,7 +37,7 @@ from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.search.index import DEFAULT_TOKENIZER, PassageIndex
 from desktop_qa.core.search.passages import Passage
 from desktop_qa.core.storage import content
-from desktop_qa.core.system import files, paths
+from desktop_qa.core.system import files, paths, portable
 
 MAX_ENTRIES = 32
 MAX_BYTES = 512 * 1024 * 1024
@@ -202,7 +202,7 @@ def store(
             raise ValueError("entry over the size limit")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        portable.replace(tmp, final)
     except Exception:  # disk full, read-only folder, too large for the cache: index in memory
         _remove(tmp)
         return None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.core.documents.ocr.pages import MODES, OcrOptions
-from desktop_qa.core.system import paths
+from desktop_qa.core.system import paths, portable
 
 FILENAME = "settings.json"
 MAX_RECENT = 10
@@ -120,7 +120,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        portable.replace(tmp, path)  # retried while Windows has the file held
     except BaseException:
         try:
             os.unlink(tmp)

@@ -38,6 +38,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from desktop_qa.core.errors import Cancelled
+from desktop_qa.core.system import processes
 
 # Longer than any job's deadline here (a page: 20 s, an OCR page: 60 s, a library file:
 # 60 s + an OCR page between signs of progress): see _die_with_parent.
@@ -193,7 +194,7 @@ class Child:
         hold: float = HOLD_SECONDS,
     ) -> None:
         try:
-            ctx = multiprocessing.get_context(start_method)
+            ctx = multiprocessing.get_context(processes.start_method(start_method))
             self.conn, child = ctx.Pipe()
             self.process = ctx.Process(
                 target=_serve, args=(child, job_fn, quiet_stderr, hold), daemon=daemon, name=name

@@ -59,7 +59,9 @@ def _read(path: Path, limit: int | None = None) -> bytes:
         with open(path, "rb") as fh:  # read-only: user documents are never written
             return fh.read() if limit is None else fh.read(limit)
     except OSError as exc:
-        raise UserError(f"{path}: cannot read the file ({exc.strerror}); check it") from None
+        from desktop_qa.core.system.portable import unreadable
+
+        raise unreadable(path, exc) from None
 
 
 def check(path: Path) -> str:

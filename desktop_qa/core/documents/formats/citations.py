@@ -274,14 +274,14 @@ def _folder() -> Path:
 
 def store(content_hash: str, cmap: CitationMap) -> None:
     """Keep the map for these bytes (best effort: an unwritable cache only costs a re-convert)."""
-    from desktop_qa.core.system import files, paths
+    from desktop_qa.core.system import files, paths, portable
 
     try:
         folder = paths.private_dir(_folder())
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(cmap.to_json(), fh, separators=(",", ":"))
-        os.replace(tmp, folder / f"{content_hash}.json")
+        portable.replace(tmp, folder / f"{content_hash}.json")
         entries = [p for p in folder.iterdir() if p.suffix == ".json" and p.name[0] != "."]
         files.delete_oldest(entries, max_files=MAX_FILES, max_bytes=64 * 1024 * 1024)
     except OSError:

@@ -37,7 +37,7 @@ from desktop_qa.core.storage.library.connection import (
 )
 from desktop_qa.core.storage.library.names import _bounds, _prefix_bounds, _under, from_db, to_db
 from desktop_qa.core.storage.library.schema import FAILED, INDEXED, PENDING, create, damage
-from desktop_qa.core.system import paths
+from desktop_qa.core.system import paths, portable
 
 
 def database_path() -> Path:
@@ -246,6 +246,9 @@ class Store:
         if not path.is_dir():
             raise UserError(f"{path} is not a folder; pass a folder of documents")
         path = path.resolve()
+        known = self._folder_as_added(str(path))
+        if known is not None:  # C:\Docs added again as c:\docs (Windows, macOS): one folder
+            return Path(known)
         with self.conn:
             self.conn.execute(
                 "INSERT OR IGNORE INTO folder(path, added) VALUES(?, ?)",
@@ -261,6 +264,7 @@ class Store:
         never a folder gone with its documents still listed and answerable.
         """
         path = str(Path(folder).expanduser().resolve())
+        path = self._folder_as_added(path) or path  # c:\docs for C:\Docs (Windows, macOS)
         if path not in self.folders():
             raise UserError(f"{path} is not a library folder", hint="library_folders")
         removed = 0
@@ -275,11 +279,26 @@ class Store:
 
     def covering_folder(self, folder: Path) -> str | None:
         """The library folder that holds ``folder`` (itself or an ancestor), if any."""
-        text = str(folder)
         for f in self.folders():
-            if _under(text, f):
+            if portable.is_under(folder, f):
                 return f
         return None
+
+    def spelt_as_added(self, folder: Path) -> Path:
+        """``folder`` with the part a library folder covers spelt as that folder was added
+        (``c:\\docs\\sub`` -> ``C:\\Docs\\sub`` on Windows and macOS), so its documents keep
+        their stored paths; ``folder`` itself when no library folder holds it."""
+        covering = self.covering_folder(folder)
+        if covering is None:
+            return folder
+        rest = str(folder)[len(covering.rstrip(os.sep)) :].lstrip(os.sep)
+        return Path(covering) / rest if rest else Path(covering)
+
+    def _folder_as_added(self, folder: str) -> str | None:
+        """The library folder ``folder`` names, spelt as added: without case on Windows and
+        macOS, whose file systems ignore it (``portable.path_key``)."""
+        key = portable.path_key(folder)
+        return next((f for f in self.folders() if portable.path_key(f) == key), None)
 
     def folder_rows(self) -> list[FolderRow]:
         """Each folder with its documents counted by state (``library list``, the panel)."""
