@@ -53,7 +53,7 @@ def test_an_error_goes_at_the_next_action(qtbot, make_window, oracle_pack, handb
 def test_counts_read_as_english():
     many = Read(passages=48, windows=60, total_passages=9000, whole_document=True, documents=38)
     assert no_answer_text(many) == "No answer in these 38 documents (read in full)."
-    assert "these 38 documents holds" in no_answer_text(many, "keyword")
+    assert "these 38 documents shares" in no_answer_text(many, "keyword")
     one = Read(passages=1, windows=1, total_passages=3, whole_document=False)
     assert no_answer_text(one) == (
         "No answer in the passage that best matches your question (of 3)."

@@ -152,10 +152,9 @@ class DocumentOpener:
         pages = len(opened.pending_pages)
 
         def job(report: Callable[..., None], is_cancelled: Callable[[], bool]) -> Any:
-            def ocr_step(done_page: int, total: int) -> None:
-                report(
-                    f"Reading scanned page {done_page} (OCR); the other pages can be asked", True
-                )
+            def ocr_step(done_page: int, total: int) -> None:  # counted out of the scans
+                text = ocr_mod.progress_text(done_page, total)
+                report(f"{text}; the other pages can be asked now", True)
 
             return complete_document(
                 opened,

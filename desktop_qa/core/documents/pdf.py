@@ -495,6 +495,7 @@ def ocr_pages(
                 yield n, mdoc.load_page(n)
 
     reader = ocr_mod.DocumentOcr(ocr, cancel, upcoming)
+    reader.plan(wanted)  # progress counted out of these scanned pages, not the document's
     read = 0
     try:
         if mdoc.needs_pass:
