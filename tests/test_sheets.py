@@ -218,3 +218,16 @@ def test_a_style_openpyxl_refuses_does_not_lose_the_cells(books, tmp_path, capsy
     paragraphs = text_of(capsys, path)["pages"][0]["text"].split("\n\n")
     assert "Item Owner Amount Note" in paragraphs
     assert "Laptop refresh Marta Silva 24000 approved by the board" in paragraphs  # unstyled
+
+
+def test_a_cell_longer_than_a_page_is_read_whole(tmp_path, capsys):
+    """A row cannot break across pages: a 20,000-character cell gets a column wide enough."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    note = " ".join(f"word{n}" for n in range(3000))
+    workbook.active.append(["Log", note])
+    path = tmp_path / "log.xlsx"
+    workbook.save(path)
+    text = text_of(capsys, path)["pages"][0]["text"]
+    assert note in text.replace("\n", " ")

@@ -60,7 +60,10 @@ SHEET_FONT = 9.0
 # a word.
 MAX_PAGE_SIDE = 7_200.0
 CELL_WIDTH = 240.0
-MAX_WORD_WIDTH = 1200.0  # a longer unbroken word (a long URL) overflows its cell
+MAX_WORD_WIDTH = 6000.0  # a longer unbroken word (a data blob) overflows its cell
+# A row cannot break across pages (MuPDF cuts what does not fit): a long text's column is
+# widened until the text takes at most this many lines, which fit a landscape page.
+MAX_CELL_LINES = 36
 _CELL_PADDING = 10.0  # padding and borders of a cell, points (wide enough that MuPDF
 # never reads two cells' words as one: measured, "あ" and "b" 4 pt apart came out "あb")
 _LAYOUT_SLACK = 1.08  # MuPDF's table layout takes a little more than the columns' widths
@@ -79,10 +82,13 @@ def text_width(text: str, fontsize: float = SHEET_FONT) -> float:
 
 def cell_width(text: str) -> float:
     """The width a sheet column needs for ``text``: all of it up to ``CELL_WIDTH`` (longer
-    text wraps at its spaces), never less than its longest word (up to ``MAX_WORD_WIDTH``)."""
+    text wraps at its spaces, in at most ``MAX_CELL_LINES`` lines), never less than its
+    longest word (up to ``MAX_WORD_WIDTH``)."""
     words = text.split() or [""]
     longest = min(max(text_width(w) for w in words), MAX_WORD_WIDTH)
-    return max(min(text_width(text), CELL_WIDTH), longest, 4.0) * _FONT_SLACK + 1.0
+    natural = text_width(text)
+    tall = min(natural / MAX_CELL_LINES, MAX_WORD_WIDTH)  # Excel's 32,767 characters: ~4,000 pt
+    return max(min(natural, CELL_WIDTH), longest, tall, 4.0) * _FONT_SLACK + 1.0
 
 
 def column_bands(widths: list[float], last_row: str) -> list[tuple[list[int], tuple[float, float]]]:
