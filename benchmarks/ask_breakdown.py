@@ -19,7 +19,7 @@ t0 = time.perf_counter()
 from timing import answer_timed  # noqa: E402  (benchmarks/timing.py)
 
 from desktop_qa.core import Query, Reader, load_document, load_pack, make_passages  # noqa: E402
-from desktop_qa.core.reading.engine import open_document  # noqa: E402
+from desktop_qa.core.storage.opening import open_document  # noqa: E402
 
 IMPORT_S = time.perf_counter() - t0
 

@@ -40,6 +40,7 @@ from desktop_qa.core.reading import engine  # noqa: E402
 from desktop_qa.core.reading.loop import FOCUS_TOKENS, Reading  # noqa: E402
 from desktop_qa.core.reading.reader import Reader  # noqa: E402
 from desktop_qa.core.search.index import TOP_PASSAGES  # noqa: E402
+from desktop_qa.core.storage import opening  # noqa: E402
 from tests.factset import generate  # noqa: E402
 
 BOOK = REPO.parent / "shared" / "corpora" / "books" / "freeculture.pdf"
@@ -162,7 +163,7 @@ def no_answer(opened: OpenedDocument, reader: Reader, exhaustive: bool) -> dict[
 def _window_span(item: Any) -> tuple[int, int]:
     offsets = [
         o
-        for o, t in zip(item.encoding.offsets, item.encoding.type_ids, strict=True)
+        for o, t in zip(item.encoding.offsets, item.encoding.sequence_ids, strict=True)
         if t == 1 and o[1] > o[0]
     ]
     return offsets[0][0] + item.offset, offsets[-1][1] + item.offset
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-exhaustive", action="store_true")
     args = parser.parse_args(argv)
     reader = Reader(load_pack(args.pack))
-    opened = engine.open_document(args.book)
+    opened = opening.open_document(args.book)
     out = {
         "book": args.book.name,
         "pack": reader.pack.name,

@@ -183,13 +183,13 @@ def app(pdf: Path, pack_dir: Path, pages: int, full_scan: bool, questions: int) 
     from desktop_qa.core import Query
     from desktop_qa.core.reading import engine
     from desktop_qa.core.reading.reader import Reader
-    from desktop_qa.core.storage import cache
+    from desktop_qa.core.storage import cache, opening
 
     fd = fact_document(pages)
     cache.clear()
     out: dict[str, Any] = {}
     started = time.perf_counter()
-    doc = engine.open_document(pdf).doc
+    doc = opening.open_document(pdf).doc
     out["open_cold_s"] = round(time.perf_counter() - started, 3)
     out["chars"], out["words"], out["pages"] = len(doc.text), len(doc.text.split()), doc.page_count
     del doc
@@ -197,7 +197,7 @@ def app(pdf: Path, pack_dir: Path, pages: int, full_scan: bool, questions: int) 
     cached = []
     for _ in range(3):
         started = time.perf_counter()
-        opened = engine.open_document(pdf)
+        opened = opening.open_document(pdf)
         cached.append(time.perf_counter() - started)
     doc = opened.doc
     out["open_cached_s"] = round(statistics.median(cached), 4)
@@ -261,11 +261,11 @@ def tuning(pdf: Path, pack_dir: Path, pages: int, rounds: int = 3) -> dict:
 
     ort = import_onnxruntime()
 
-    from desktop_qa.core.reading import engine
     from desktop_qa.core.reading.reader import Reader
+    from desktop_qa.core.storage import opening
 
     fd = fact_document(pages)
-    opened = engine.open_document(pdf)
+    opened = opening.open_document(pdf)
     doc, index = opened.doc, opened.index
     pack = load_pack(pack_dir)
     reader = Reader(pack)

@@ -25,7 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop_qa.core.documents.render import DrawJob, PageDrawer, draw, open_for_drawing  # noqa: E402
 
-BOOK = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "books" / "freeculture.pdf"
+BOOK = next(  # ../shared beside the checkout (a worktree's is further up)
+    (
+        p / "shared" / "corpora" / "books" / "freeculture.pdf"
+        for p in Path(__file__).resolve().parents
+        if (p / "shared" / "corpora").is_dir()
+    ),
+    Path("freeculture.pdf"),
+)
 
 
 def ticking(work: Callable[[], object]) -> tuple[list[float], float]:

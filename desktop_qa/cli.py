@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -79,14 +81,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         _error(f"choose a command ({', '.join(COMMANDS)}); run 'desktop-qa --help'")
         return 2
+    interrupted = _watch_ctrl_c()
     try:
         return int(func(args) or 0)
-    except UserError as exc:
-        _error(user_message(exc))
-        return 2
     except (Cancelled, KeyboardInterrupt):
         _error("cancelled")
         return 130
+    except Exception:
+        # Ctrl+C reaches every process of the terminal's group: while the interrupt
+        # unwinds, a worker thread or a child's pipe can fail on the way ("Bad file
+        # descriptor"); the user asked to stop, and that is what is said.
+        if interrupted.is_set():
+            _error("cancelled")
+            return 130
+        return _failed()
+    finally:
+        _restore_ctrl_c()
+
+
+def _failed() -> int:
+    """The error line and exit code of the exception being handled (not an interrupt)."""
+    try:
+        raise
+    except UserError as exc:
+        _error(user_message(exc))
+        return 2
     except MemoryError:
         _error("out of memory; try a smaller document")
         return 2
@@ -105,6 +124,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"bug, please report it{where}"
         )
         return EXIT_BUG
+
+
+_previous_handler: Any = None
+
+
+def _watch_ctrl_c() -> threading.Event:
+    """A flag set by Ctrl+C (SIGINT), which still raises KeyboardInterrupt as by default."""
+    global _previous_handler
+    flag = threading.Event()
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        flag.set()
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is signal.default_int_handler:  # not when a caller set its own
+            _previous_handler = previous
+            signal.signal(signal.SIGINT, on_interrupt)
+    return flag
+
+
+def _restore_ctrl_c() -> None:
+    global _previous_handler
+    if _previous_handler is not None:
+        signal.signal(signal.SIGINT, _previous_handler)
+        _previous_handler = None
 
 
 def _error(message: str) -> None:

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from desktop_qa.core.documents.document import Document
-from desktop_qa.core.reading import engine
-from desktop_qa.core.storage import cache, content
+from desktop_qa.core.storage import cache, content, opening
 from desktop_qa.core.system.files import sha256_file
 
 
@@ -26,22 +25,22 @@ def same(a: Document, b: Document) -> None:
 @pytest.fixture
 def count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
-    real = engine.load_document
+    real = opening.load_document
 
     def counting(path, **kwargs):
         calls.append(Path(path))
         return real(path, **kwargs)
 
-    monkeypatch.setattr(engine, "load_document", counting)
+    monkeypatch.setattr(opening, "load_document", counting)
     return calls
 
 
 def test_second_open_comes_from_cache(handbook_pdf: Path, tmp_path: Path, count_extractions):
-    first = engine.open_document(handbook_pdf).doc
+    first = opening.open_document(handbook_pdf).doc
     copy = tmp_path / "renamed.pdf"
     shutil.copy(handbook_pdf, copy)
     pages: list[tuple[int, int]] = []
-    second = engine.open_document(copy, progress=lambda d, t: pages.append((d, t))).doc
+    second = opening.open_document(copy, progress=lambda d, t: pages.append((d, t))).doc
     assert count_extractions == [handbook_pdf]  # same bytes elsewhere: still a hit
     same(first, second)
     assert second.path == copy and second.content_hash == sha256_file(handbook_pdf)
@@ -53,9 +52,9 @@ def test_second_open_comes_from_cache(handbook_pdf: Path, tmp_path: Path, count_
 def test_changed_file_is_read_again(tmp_path: Path, count_extractions):
     path = tmp_path / "notes.txt"
     path.write_text("The lease ends in May.", encoding="utf-8")
-    assert engine.open_document(path).doc.text == "The lease ends in May."
+    assert opening.open_document(path).doc.text == "The lease ends in May."
     path.write_text("The lease ends in June.", encoding="utf-8")
-    assert engine.open_document(path).doc.text == "The lease ends in June."
+    assert opening.open_document(path).doc.text == "The lease ends in June."
     assert len(count_extractions) == 2
 
 
@@ -77,11 +76,11 @@ def damage_bytes(entry: Path) -> None:
 def test_corrupt_entry_is_rebuilt(tmp_path: Path, damage, count_extractions):
     path = tmp_path / "notes.txt"
     path.write_text("The lease ends in May.\n\n" * 200, encoding="utf-8")
-    opened = engine.open_document(path)
+    opened = opening.open_document(path)
     entry = cache.entry_path(opened.doc.content_hash)
     opened.close()
     damage(entry)
-    again = engine.open_document(path)
+    again = opening.open_document(path)
     assert again.doc.text == "The lease ends in May.\n\n" * 200
     assert len(count_extractions) == 2
     assert cache.load(again.doc.content_hash, path) is not None  # rewritten, valid
@@ -91,9 +90,9 @@ def test_corrupt_entry_is_rebuilt(tmp_path: Path, damage, count_extractions):
 def test_other_pipeline_version_is_ignored(tmp_path, monkeypatch, count_extractions):
     path = tmp_path / "notes.txt"
     path.write_text("Some text.", encoding="utf-8")
-    engine.open_document(path)
+    opening.open_document(path)
     monkeypatch.setattr(content, "PIPELINE_VERSION", content.PIPELINE_VERSION + 1)
-    engine.open_document(path)
+    opening.open_document(path)
     assert len(count_extractions) == 2
     names = [p.name for p in cache.documents_dir().iterdir()]
     assert names == [f"{sha256_file(path)}-p{content.PIPELINE_VERSION}.sqlite"]
@@ -107,7 +106,7 @@ def test_prune_keeps_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         path.write_text(f"Document number {i}.", encoding="utf-8")
         paths.append(path)
     for i, path in enumerate(paths):
-        doc = engine.open_document(path).doc
+        doc = opening.open_document(path).doc
         entry = cache.entry_path(doc.content_hash)
         os.utime(entry, (1000 + i, 1000 + i))
     cache.prune(max_entries=3)
@@ -160,7 +159,7 @@ def test_unwritable_cache_still_opens(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("DESKTOP_QA_CACHE_DIR", str(blocker))
     path = tmp_path / "notes.txt"
     path.write_text("The lease ends in May.", encoding="utf-8")
-    opened = engine.open_document(path)
+    opened = opening.open_document(path)
     assert opened.doc.text == "The lease ends in May."
     assert opened.search("lease end", 5)[0].passage.index == 0
 
@@ -169,9 +168,9 @@ def test_missing_file_is_a_user_error(tmp_path: Path):
     from desktop_qa.core.errors import UserError
 
     with pytest.raises(UserError, match="not found"):
-        engine.open_document(tmp_path / "nope.pdf")
+        opening.open_document(tmp_path / "nope.pdf")
     with pytest.raises(UserError, match="folder"):
-        engine.open_document(tmp_path)
+        opening.open_document(tmp_path)
 
 
 def _sidecar(saved: Path) -> dict:
@@ -242,14 +241,14 @@ def test_entry_that_looks_valid_but_fails_its_checksum_is_rebuilt(
     handbook_pdf: Path, damage, count_extractions
 ):
     """Only the checksum sees this damage: the entry is well-formed and in bounds."""
-    opened = engine.open_document(handbook_pdf)
+    opened = opening.open_document(handbook_pdf)
     first = opened.doc
     entry = cache.entry_path(first.content_hash)
     opened.close()
     damage(entry)
     assert cache.load(first.content_hash, handbook_pdf) is None  # not trusted, deleted
     assert not entry.exists()
-    again = engine.open_document(handbook_pdf)
+    again = opening.open_document(handbook_pdf)
     assert len(count_extractions) == 2
     same(first, again.doc)
     again.close()
@@ -262,7 +261,7 @@ def test_cached_unprotected_document_opens_without_pymupdf(handbook_pdf: Path):
     import subprocess
     import sys
 
-    opened = engine.open_document(handbook_pdf)
+    opened = opening.open_document(handbook_pdf)
     digest = sha256_file(handbook_pdf)
     opened.close()
     entry = cache.entry_path(digest)
@@ -272,7 +271,7 @@ def test_cached_unprotected_document_opens_without_pymupdf(handbook_pdf: Path):
         conn.execute("UPDATE doc_meta SET value = ?", (json.dumps(meta),))
     conn.close()
     assert not cache.known_unprotected(digest)
-    engine.open_document(handbook_pdf).close()  # checked with PyMuPDF, then recorded
+    opening.open_document(handbook_pdf).close()  # checked with PyMuPDF, then recorded
     assert cache.known_unprotected(digest)
     code = (
         "import json, sys; from desktop_qa.cli import main; "
@@ -289,3 +288,36 @@ def test_cached_unprotected_document_opens_without_pymupdf(handbook_pdf: Path):
     answer, state = json.loads(out[0]), json.loads(out[-1])
     assert state == {"code": 0, "pymupdf": False}
     assert answer["answers"], answer
+
+
+@pytest.mark.parametrize("damage", [damage_text, damage_bytes, lambda e: e.write_bytes(b"junk")])
+def test_a_damaged_entry_is_a_miss_and_removed(tmp_path: Path, damage):
+    path = tmp_path / "notes.txt"
+    path.write_text("The lease ends in May.\n\n" * 200, encoding="utf-8")
+    opened = opening.open_document(path)
+    digest = opened.doc.content_hash
+    opened.close()
+    entry = cache.entry_path(digest)
+    damage(entry)
+    assert cache.load(digest, path) is None
+    assert not entry.exists()
+
+
+def test_a_bug_while_loading_an_entry_is_raised_and_the_entry_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Issue 29.3: a programming error is not a damaged entry (it was deleted as one)."""
+    path = tmp_path / "notes.txt"
+    path.write_text("The lease ends in May.", encoding="utf-8")
+    opened = opening.open_document(path)
+    digest = opened.doc.content_hash
+    opened.close()
+
+    def buggy(*_args: object, **_kwargs: object) -> Document:
+        raise AttributeError("'Stored' object has no attribute 'txt'")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(content, "decode", buggy)
+        with pytest.raises(AttributeError):
+            cache.load(digest, path)
+    assert cache.entry_path(digest).is_file()

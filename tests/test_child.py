@@ -16,6 +16,10 @@ def job(value, note):  # runs in the child
         os._exit(3)
     if value == "sleep":
         time.sleep(3600)
+    if value == "hold":  # C code that keeps the GIL (as MuPDF drawing does): libc sleep via PyDLL
+        import ctypes
+
+        ctypes.PyDLL(None).sleep(60)
     if value == "fail":
         raise child.JobFailed("a.pdf: could not be read")
     if value == "bug":
@@ -24,9 +28,10 @@ def job(value, note):  # runs in the child
     return os.getpid()
 
 
-def test_a_crashed_or_overdue_child_is_replaced_and_errors_come_back_as_text():
+@pytest.mark.parametrize("method", ["fork", "spawn"])  # spawn: how Windows and macOS start them
+def test_a_crashed_or_overdue_child_is_replaced_and_errors_come_back_as_text(method):
     notes = []
-    with child.Runner(job, start_method="fork") as runner:
+    with child.Runner(job, start_method=method) as runner:
         first = runner.call("ok", 10, on_note=notes.append)
         assert notes == ["started"] and first != os.getpid()
         assert runner.call("ok", 10) == first  # one child serves job after job
@@ -47,6 +52,47 @@ def test_a_crashed_or_overdue_child_is_replaced_and_errors_come_back_as_text():
         with pytest.raises(Cancelled):
             runner.call("sleep", 60, cancel=lambda: True)
         assert runner.call("ok", 10) not in (first, second)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_child_outlives_the_thread_that_started_it(method):
+    """The app starts children from pool threads that retire when idle: the child must
+    serve on for the life of the process, not of that thread (PR_SET_PDEATHSIG did not)."""
+    import threading
+
+    runner = child.Runner(job, start_method=method)
+    started: list[int] = []
+    thread = threading.Thread(target=lambda: started.append(runner.call("ok", 30)))
+    thread.start()
+    thread.join()
+    try:
+        assert started and started[0] != os.getpid()
+        time.sleep(0.5)  # a death signal would have landed by now
+        assert runner.child is not None and runner.child.alive
+        assert runner.call("ok", 30) == started[0]  # the same child, from another thread
+    finally:
+        runner.close()
+
+
+def test_a_child_killed_while_idle_is_replaced_and_the_job_still_runs():
+    """Killed from outside between jobs: the job is not lost, a new child runs it."""
+    import signal
+
+    with child.Runner(job, start_method="spawn") as runner:
+        first = runner.call("ok", 30)
+        os.kill(first, signal.SIGKILL)
+        lone = child.Child(job, start_method="fork")
+        try:
+            pid = lone.call("ok", 30)
+            os.kill(pid, signal.SIGKILL)
+            lone.process.join(5)
+            with pytest.raises(child.ChildGone):  # not a BrokenPipeError from the pipe
+                lone.send("ok")
+        finally:
+            lone.kill()
+        runner.child.process.join(5)  # dead, but not yet noticed by the runner
+        second = runner.call("ok", 30)
+        assert second not in (first, os.getpid())
 
 
 def _zombie(pid: int) -> bool:
@@ -91,3 +137,41 @@ def test_a_child_dies_with_its_parent_killed_mid_job(method):
     while time.monotonic() < deadline and not _zombie(pid):
         time.sleep(0.05)
     assert _zombie(pid), "the child outlived its killed parent"
+
+
+HOLD_SCRIPT = """
+import sys
+from desktop_qa.core.system import child
+from tests.test_child import job
+c = child.Child(job, start_method="spawn", daemon=False, hold=5.0)
+c.call("ok", 60)
+print(c.process.pid, flush=True)
+c.call("hold", 3600)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+def test_a_child_holding_the_gil_in_c_code_still_ends_after_its_killed_parent():
+    """MuPDF keeps the GIL while it draws: the watching thread cannot run then, so an alarm
+    it re-arms while it can ends the child ``hold`` seconds after the GIL was last free
+    (longer than any job's deadline: a live parent kills such a child first)."""
+    import signal
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SCRIPT], stdout=subprocess.PIPE, env=env, cwd=root
+    )
+    try:
+        pid = int(proc.stdout.readline())
+        time.sleep(1.5)  # into the C call
+        assert not _zombie(pid)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    deadline = time.monotonic() + 20  # 5 s of hold, far less than the 60 s C call
+    while time.monotonic() < deadline and not _zombie(pid):
+        time.sleep(0.1)
+    assert _zombie(pid), "the child outlived its killed parent while holding the GIL"

@@ -177,6 +177,7 @@ def test_ligatures_are_expanded_and_keep_their_boxes(tmp_path: Path, oracle_pack
     """A text layer with "ﬁ"/"ﬂ" glyphs reads as "fi"/"fl" for the index, the reader and answers."""
     from desktop_qa.core import Query, Reader, load_pack
     from desktop_qa.core.reading import engine
+    from desktop_qa.core.storage import opening
 
     path = tmp_path / "ligatures.pdf"
     with pymupdf.open() as pdf:
@@ -192,7 +193,7 @@ def test_ligatures_are_expanded_and_keep_their_boxes(tmp_path: Path, oracle_pack
         pdf.save(path)
     with pymupdf.open(path) as pdf:
         assert "\ufb01" in pdf[17].get_text()  # the file really carries ligature glyphs
-    opened = engine.open_document(path)
+    opened = opening.open_document(path)
     text = opened.doc.text
     assert not any(ch in text for ch in "\ufb00\ufb01\ufb02\ufb03\ufb04")
     start = text.index("The first specific influence")

@@ -16,6 +16,7 @@ from desktop_qa.core.reading import engine
 from desktop_qa.core.reading import loop as qa
 from desktop_qa.core.reading.query import DEFAULT_DEPTH
 from desktop_qa.core.search.index import TOP_PASSAGES
+from desktop_qa.core.storage import opening
 from desktop_qa.core.system import paths
 from tests.factset import generate
 
@@ -67,7 +68,7 @@ def run_all(scope, query: Query, reader, **kwargs):  # type: ignore[no-untyped-d
 
 
 def test_bounded_read_answers_from_few_windows(long_text: Path, oracle_pack: Path):
-    opened = engine.open_document(long_text)
+    opened = opening.open_document(long_text)
     reader = Reader(load_pack(oracle_pack))
     record = Recorder(reader)
     steps, ranked = run_all(opened, Query(QUESTION), reader)
@@ -100,7 +101,7 @@ def test_bounded_read_answers_from_few_windows(long_text: Path, oracle_pack: Pat
 
 def test_no_shared_word_is_a_bounded_no_answer(long_text: Path, oracle_pack: Path):
     """No passage shares a word with the question: nothing is read, and it says so."""
-    opened = engine.open_document(long_text)
+    opened = opening.open_document(long_text)
     reader = Reader(load_pack(oracle_pack))
     record = Recorder(reader)
     steps, result = run_all(opened, Query("Xylophone quokka?"), reader)
@@ -113,7 +114,7 @@ def test_no_shared_word_is_a_bounded_no_answer(long_text: Path, oracle_pack: Pat
 
 
 def test_no_answer_in_the_ranking_stops_at_depth_and_resumes(long_text: Path, oracle_pack: Path):
-    opened = engine.open_document(long_text)
+    opened = opening.open_document(long_text)
     reader = Reader(load_pack(oracle_pack))
     record = Recorder(reader)
     # Words of other facts rank other passages first; the answer is elsewhere.
@@ -151,7 +152,7 @@ def test_a_yielded_result_never_changes_while_the_reading_goes_on(
 ):
     """Each result holds the reading state of its own moment: reading on leaves it as yielded,
     and resuming it goes on from there (not from wherever the reading got to later)."""
-    opened = engine.open_document(long_text)
+    opened = opening.open_document(long_text)
     reader = Reader(load_pack(oracle_pack))
     question = "warehouse lease delivery invoice?"  # no answer where it ranks: reads deeper
     steps, bounded = run_all(opened, Query(question), reader)
@@ -170,7 +171,7 @@ def test_a_yielded_result_never_changes_while_the_reading_goes_on(
 
 
 def test_resume_ignores_a_result_of_another_question(long_text: Path, oracle_pack: Path):
-    opened = engine.open_document(long_text)
+    opened = opening.open_document(long_text)
     reader = Reader(load_pack(oracle_pack))
     _, other = run_all(opened, Query("warehouse lease delivery invoice?"), reader)
     _, result = run_all(opened, Query(QUESTION), reader, resume=other)
@@ -180,7 +181,7 @@ def test_resume_ignores_a_result_of_another_question(long_text: Path, oracle_pac
 def test_short_document_is_read_whole(tmp_path: Path, oracle_pack: Path):
     path = tmp_path / "short.txt"
     path.write_text("Nothing matches here. The code is alpha one bravo.", encoding="utf-8")
-    opened = engine.open_document(path)
+    opened = opening.open_document(path)
     _, result = run_all(opened, Query("Xylophone?"), Reader(load_pack(oracle_pack)))
     assert result.answers[0].text == "alpha one bravo" and result.whole_document
 
@@ -197,7 +198,7 @@ def test_long_passage_is_read_first_where_the_question_words_are(tmp_path: Path)
     paragraphs[7] = f"{filler} The launch code of the Zephyr rocket is alpha seven bravo."
     path = tmp_path / "long-passages.txt"
     path.write_text("\n\n".join(paragraphs), encoding="utf-8")
-    opened = engine.open_document(path)
+    opened = opening.open_document(path)
     reader = Reader(load_pack(pack))
     record = Recorder(reader)
     _, result = run_all(opened, Query(QUESTION), reader)
@@ -213,7 +214,7 @@ def test_long_passage_is_read_first_where_the_question_words_are(tmp_path: Path)
 
 
 def test_keyword_mode_without_reader(long_text: Path):
-    opened = engine.open_document(long_text)
+    opened = opening.open_document(long_text)
     fact = generate(pages=40, facts=30).facts[5]
     result = engine.final(engine.answer(opened, Query(fact.question, top_k=TOP_PASSAGES), None))
     assert result.mode == "keyword" and result.to_json()["mode"] == "keyword"
@@ -226,7 +227,7 @@ def test_keyword_mode_without_reader(long_text: Path):
 
 
 def test_keyword_mode_on_pdf_has_pages_and_boxes(handbook_pdf: Path):
-    opened = engine.open_document(handbook_pdf)
+    opened = opening.open_document(handbook_pdf)
     result = engine.final(engine.answer(opened, Query("What is the launch code?"), None))
     best = result.answers[0]
     assert best.page == 41 and best.boxes
@@ -236,7 +237,7 @@ def test_keyword_mode_on_pdf_has_pages_and_boxes(handbook_pdf: Path):
 @pytest.mark.parametrize("question", ['"x"', "NEAR(", "x*", "AND OR NOT", "a\x00b", "ü" * 300])
 def test_keyword_mode_never_crashes(long_text: Path, question: str):
     """Question text is never FTS5 syntax."""
-    opened = engine.open_document(long_text)
+    opened = opening.open_document(long_text)
     result = engine.final(engine.answer(opened, Query(question), None))
     assert result.mode == "keyword"
 
@@ -339,7 +340,7 @@ def test_cli_read_object_exhaustive_and_depth(long_text: Path, oracle_pack: Path
 
 def test_first_answer_comes_after_one_window_then_batches(long_text: Path, oracle_pack: Path):
     """The reading's very first window is read alone (first answer fast), then full batches."""
-    opened = engine.open_document(long_text)
+    opened = opening.open_document(long_text)
     reader = Reader(load_pack(oracle_pack), batch_size=4)
     batches: list[int] = []
     real = reader.run

@@ -11,6 +11,7 @@ from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.pack import load_pack
 from desktop_qa.core.reading.query import Query
 from desktop_qa.core.reading.reader import Reader
+from desktop_qa.core.storage import opening
 from tests.factset import generate
 
 
@@ -23,7 +24,7 @@ def test_the_estimate_counts_several_windows_a_passage(tmp_path: Path, oracle_pa
     paragraphs[123] += " The launch code of the Zephyr rocket is alpha seven bravo."
     path = tmp_path / "long.txt"
     path.write_text("\n\n".join(paragraphs), encoding="utf-8")
-    opened = engine.open_document(path)
+    opened = opening.open_document(path)
     reader = Reader(load_pack(oracle_pack))
     for question in ("What is the launch code of the Zephyr rocket?", "warehouse lease invoice?"):
         bounded = engine.final(engine.answer(opened, Query(question), reader))
@@ -53,7 +54,7 @@ def test_the_library_read_more_estimate_counts_short_windows_down_the_ranking(
     paragraphs = list(generate(pages=40, facts=30).paragraphs)
     path = tmp_path / "long.txt"
     path.write_text("\n\n".join(paragraphs), encoding="utf-8")
-    opened = engine.open_document(path)
+    opened = opening.open_document(path)
     reader = Reader(load_pack(oracle_pack))
     query = Query("warehouse lease invoice?", depth=24)
     bounded = engine.final(engine.answer(opened, query, reader))
@@ -77,7 +78,7 @@ def test_the_estimate_is_the_pace_times_the_passages_left(tmp_path: Path, oracle
     paragraphs = list(generate(pages=10, facts=8).paragraphs)
     path = tmp_path / "short.txt"
     path.write_text("\n\n".join(paragraphs), encoding="utf-8")
-    opened = engine.open_document(path)
+    opened = opening.open_document(path)
     reader = Reader(load_pack(oracle_pack))
     bounded = engine.final(engine.answer(opened, Query("warehouse lease invoice?"), reader))
     assert bounded.state is not None and not bounded.whole_document

@@ -270,7 +270,8 @@ def test_times_read_the_same_in_the_read_more_button_and_the_indexing_line() -> 
     from desktop_qa.gui.indexing import progress_text
 
     words = gui_messages.duration_text
-    assert [words(s) for s in (0.2, 40, 75, 89.4, 90, 150, 600)] == [
+    # The number and its unit joined by a no-break space (never wrapped apart).
+    assert [words(s).replace("\u00a0", " ") for s in (0.2, 40, 75, 89.4, 90, 150, 600)] == [
         "1 s",
         "40 s",
         "75 s",
@@ -280,4 +281,5 @@ def test_times_read_the_same_in_the_read_more_button_and_the_indexing_line() -> 
         "10 min",
     ]
     progress = IndexProgress(done=3, total=10, pages=0, seconds=9.0)
-    assert progress_text(progress, eta=75) == "Indexing 3 of 10 documents · about 75 s left"
+    line = progress_text(progress, eta=75).replace("\u00a0", " ")
+    assert line == "Indexing 3 of 10 documents · about 75 s left"

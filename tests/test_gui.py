@@ -386,7 +386,7 @@ def test_cancel_loading_and_drop_a_file(qtbot, make_window, oracle_pack, handboo
         window.open_file(handbook_pdf)
         qtbot.keyClick(window.question, Qt.Key.Key_Escape)
     assert window.session.document is None and not window.session.loading
-    window.session.mupdf_pool.waitForDone(5000)
+    window.session.documents.pool.waitForDone(5000)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(handbook_pdf))])
     drop = QDropEvent(

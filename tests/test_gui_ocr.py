@@ -41,7 +41,10 @@ def test_scanned_pdf_shows_ocr_progress_and_highlights_the_answer(
     try:
         with qtbot.waitSignal(session.documentLoaded, timeout=WAIT):
             window.open_file(scan3)
-        assert [t for t, _ in steps] == [f"OCR page {i} of 3" for i in (1, 2, 3)]
+        ocr_steps = [t for t, _ in steps if t.startswith("OCR")]
+        assert ocr_steps == [f"OCR: page {i} of 3 scanned pages" for i in (1, 2, 3)]
+        # The look for scanned pages comes first, said as such.
+        assert steps[0][0] == "Looking for scanned pages"
         assert all(shown == text for text, shown in steps)
         window.focus_question()
         qtbot.keyClicks(window.question, QUESTION)
@@ -103,3 +106,45 @@ def test_a_scan_with_missing_language_data_opens_and_names_the_setting(qtbot, ma
     assert header.endswith(
         "; or tick installed ones (Tools ▸ Settings ▸ OCR languages) and open it again"
     )
+
+
+def test_a_book_with_a_text_layer_counts_ocr_out_of_its_scanned_pages(
+    qtbot, make_window, oracle_pack, tmp_path
+):
+    """Four pages with a text layer and one scanned: "OCR: page 1 of 1 scanned page", not
+    "page 3 of 5"; the bar is as wide as its words (none clipped, the first letter kept)."""
+    import pymupdf
+
+    text = pdfgen.write_pdf(tmp_path / "text.pdf", short_pages(5, 2, lines=3))
+    scan = pdfgen.scan_pdf(text, tmp_path / "scan.pdf", dpi=200)
+    mixed = pymupdf.open(str(text))
+    mixed.delete_page(2)
+    with pymupdf.open(str(scan)) as scanned:
+        mixed.insert_pdf(scanned, from_page=2, to_page=2, start_at=2)
+    mixed.save(str(tmp_path / "mixed.pdf"))
+    session = Session(Settings(), persist=False)
+    window = make_window(Reader(load_pack(oracle_pack)), session=session, size=(1000, 760))
+    steps: list[tuple[str, int, int, bool]] = []
+
+    def look(text: str, *_args: object) -> None:
+        bar = window.progress
+        room = bar.contentsRect().width()
+        fits = bar.fontMetrics().horizontalAdvance(bar.text()) <= room
+        steps.append((text, bar.value(), bar.maximum(), fits))
+
+    pending: list[str] = []
+    session.documentStatus.connect(look)
+    session.documentPending.connect(pending.append)
+    try:
+        # The pages with text open first; the scanned one is read after (issue 28.8),
+        # its progress in the status line, counted out of the scanned pages.
+        with qtbot.waitSignal(session.documentCompleted, timeout=WAIT):
+            window.open_file(tmp_path / "mixed.pdf")
+        ocr_lines = [line for line in pending if line.startswith("OCR")]
+        assert ocr_lines and ocr_lines[0].startswith("OCR: page 1 of 1 scanned page"), pending
+        assert not any("of 5" in line for line in pending + [s[0] for s in steps])
+        assert steps[0][0] == "Looking for scanned pages"
+        assert all(fits for *_, fits in steps), steps
+        assert session.document.page_ocr.tolist() == [0, 0, 1, 0, 0]
+    finally:
+        session.shutdown()

@@ -181,8 +181,8 @@ def test_a_worker_whose_signals_are_deleted_drops_its_reports(qtbot):  # type: i
     live = Worker(2, steps, keep=lambda _item: True)
     live.setAutoDelete(False)
     got: list[object] = []
-    live.signals.progress.connect(lambda _req, item: got.append(item))
-    live.signals.finished.connect(lambda _req, out: got.append(out))
+    live.signals.yielded.connect(lambda _req, item: got.append(item))
+    live.signals.returned.connect(lambda _req, out: got.append(out))
     live.run()
     assert got == ["a step", "the result"]  # a live worker still reports everything
 
@@ -208,12 +208,15 @@ def test_the_current_answer_follows_the_best_unless_the_user_picked_one(
         assert s.current_answer == a
         if pick is not None:
             s.select(pick)  # the user's pick: c
-        s._query_ready(replace(final, answers=(b, c, a)))
+        # The final ranking (b, c, a), each scored as ranked (the list's order is its scores').
+        ranked = tuple(replace(x, probability=0.3 - i / 10) for i, x in enumerate((b, c, a)))
+        s._query_ready(replace(final, answers=ranked))
         assert s.status == DONE
+        start = s.current_answer.start
         if pick is None:
-            assert s.current == 0 and s.current_answer == b  # the final best, not the first seen
+            assert s.current == 0 and start == b.start  # the final best, not the first seen
         else:
-            assert s.current_answer == c and s.current == 1  # still the pick, where it moved
+            assert start == c.start and s.current == 1  # still the pick, where it moved
         s.cancel_query()
 
 
@@ -223,13 +226,14 @@ def test_the_page_renderer_and_find_job_drop_reports_once_the_window_is_gone(qtb
     import shiboken6
     from PySide6.QtCore import QThreadPool
 
+    from desktop_qa.core.documents import find
     from desktop_qa.core.documents.document import load_document
-    from desktop_qa.gui.findbar import _FindJob
     from desktop_qa.gui.rendering import PageRenderer
+    from desktop_qa.gui.workers import Worker
 
     def renderer_with_one_page() -> PageRenderer:
         renderer = PageRenderer(QThreadPool())
-        renderer._path, renderer._wanted, renderer._running = handbook_pdf, [(0, 0.5)], True
+        renderer._path, renderer._wanted, renderer._running = handbook_pdf, [(0, 0.5, None)], True
         return renderer
 
     gone = renderer_with_one_page()
@@ -238,18 +242,19 @@ def test_the_page_renderer_and_find_job_drop_reports_once_the_window_is_gone(qtb
     assert gone.renders == 1
     live = renderer_with_one_page()
     pages: list[int] = []
-    live.rendered.connect(lambda _gen, page, _scale, image: pages.append(page))
+    live.rendered.connect(lambda _gen, page, _scale, _clip, image: pages.append(page))
     live.work()
     assert pages == [0]
 
     document = load_document(handbook_pdf)
-    job = _FindJob(1, document, "launch code")
+    # The find bar's job runs as every job does (``workers.Worker``).
+    job = Worker(1, lambda _report, _cancelled: find.find(document, "launch code"))
     job.setAutoDelete(False)
     shiboken6.delete(job.signals)
     job.run()  # no RuntimeError
-    found = _FindJob(2, document, "launch code")
+    found = Worker(2, lambda _report, _cancelled: find.find(document, "launch code"))
     found.setAutoDelete(False)
     hits: list[object] = []
-    found.signals.done.connect(lambda _gen, out: hits.append(out))
+    found.signals.returned.connect(lambda _req, out: hits.append(out))
     found.run()
     assert hits and isinstance(hits[0], list) and hits[0]

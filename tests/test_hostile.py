@@ -30,9 +30,8 @@ import pytest
 from desktop_qa import cli
 from desktop_qa.core.documents.document import load_document
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.pack import load_pack
-from desktop_qa.core.storage import cache
+from desktop_qa.core.storage import cache, opening
 from desktop_qa.core.system import paths
 from desktop_qa.core.system.files import sha256_file
 from desktop_qa.packs.write import write_manifest
@@ -555,18 +554,18 @@ def test_cache_never_stores_an_entry_over_its_limit(tmp_path: Path, monkeypatch)
     big = tmp_path / "big.txt"
     big.write_text("Some words that repeat here. " * 2000)
     monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 100_000)
-    with engine.open_document(big) as opened:
+    with opening.open_document(big) as opened:
         assert "repeat" in opened.doc.text
         assert not cache.entry_path(sha256_file(big)).exists()  # indexed in memory
         assert opened.search("repeat", 1)  # and still searchable
-    engine.open_document(small).close()
+    opening.open_document(small).close()
     entry = cache.entry_path(sha256_file(small))
     assert entry.exists() and entry.stat().st_size <= 100_000
     # A limit under the written size (SQLite pages, index) but over the
     # estimate: the written entry is measured and dropped too.
     cache.clear()
     monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 1_000)
-    with engine.open_document(small) as opened:
+    with opening.open_document(small) as opened:
         assert opened.search("code", 1)
     assert not entry.exists() and list(cache.documents_dir().iterdir()) == []
 

@@ -8,8 +8,9 @@ import pytest
 
 from desktop_qa.core.documents.document import Document
 from desktop_qa.core.reading import engine
-from desktop_qa.core.reading.engine import KEYWORD_COVERAGE, OpenedDocument
+from desktop_qa.core.reading.engine import OpenedDocument
 from desktop_qa.core.reading.query import Query
+from desktop_qa.core.storage import opening
 from tests.factset import generate
 
 LAUNCH = "The launch code of the Zephyr rocket is alpha seven bravo."
@@ -31,44 +32,48 @@ def test_keyword_score_is_the_share_of_question_words_whatever_is_listed():
     among = engine.keyword_answers(scope, Query(fact.question, top_k=5))
     assert alone.mode == "keyword" and not alone.no_answer and len(among.answers) == 5
     assert alone.answers[0].text == among.answers[0].text
-    assert alone.answers[0].probability == among.answers[0].probability > KEYWORD_COVERAGE
+    assert alone.answers[0].probability == among.answers[0].probability > 0.5
     assert all(0 < a.probability <= 1 for a in among.answers)
 
 
-def test_keyword_mode_says_no_answer_with_the_best_guess_kept():
-    """Half a question's words in the best sentence is no answer, worded as keyword search."""
+def test_keyword_mode_shows_a_partial_match_as_a_match_and_no_answer_only_without_one():
+    """No coverage rule separated real answerable from unanswerable questions
+    (benchmarks/squad_questions.py), so a match of half the words is listed as a match,
+    its share of the words as its probability; "no answer" only when no passage shares a
+    word with the question, worded as keyword search."""
     scope, _fd = facts_scope("Congress has already launched proceedings on the rocket.")
     result = engine.keyword_answers(scope, Query("What is the launch code?", top_k=5))
-    assert result.no_answer and result.answers == ()
-    assert result.best_guess is not None and "launched" in result.best_guess.text
-    assert result.best_guess.probability < 1.0
-    message = result.to_json()["message"]
+    assert not result.no_answer and result.answers == result.candidates
+    assert result.answers[0].probability < 1.0
+    none = engine.keyword_answers(scope, Query("Where is the xylophone quagmire?", top_k=5))
+    assert none.no_answer and none.answers == () and none.best_guess is None
+    message = none.to_json()["message"]
     assert "keyword search" in message and "no model read it" in message
-    assert result.threshold == KEYWORD_COVERAGE
 
 
-def test_keyword_no_answer_loses_at_most_one_percent_of_answerable_questions():
-    """240 paraphrased fact questions: of those whose fact sentence is listed, <= 1% lose it."""
+def test_keyword_first_answer_holds_the_fact_on_the_generated_set():
+    """The second measure: of paraphrased fact questions over 300 pages (every third of
+    the 240, for speed), the first keyword answer is the fact sentence for most, one of
+    five for nearly all (benchmarks/squad_questions.py --factset: 97.5% of all 240)."""
     scope, fd = facts_scope()
     text = scope.doc.text
     starts, pos = [], 0
     for p in fd.paragraphs:
         starts.append(pos)
         pos += len(p) + 2
-    answerable = lost = 0
-    for fact in fd.facts:
+    first = five = 0
+    facts = fd.facts[::3]
+    for fact in facts:
         at = text.index(fact.sentence, starts[fact.paragraph])
         result = engine.keyword_answers(scope, Query(fact.question, top_k=5))
-        listed = [
-            a for a in result.candidates if a.start <= at + len(fact.sentence) and a.end >= at
+        held = [  # the fact sentence, not a whole passage around it
+            a.start <= at and at + len(fact.sentence) - 1 <= a.end <= at + 2 * len(fact.sentence)
+            for a in result.answers
         ]
-        if not listed:
-            continue
-        answerable += 1
-        if not any(a in result.answers for a in listed):
-            lost += 1
-    assert answerable >= 200
-    assert lost <= answerable // 100, f"{lost} of {answerable} answerable questions lost"
+        first += bool(held) and held[0]
+        five += any(held)
+    assert first >= 0.9 * len(facts), first
+    assert five >= 0.95 * len(facts), five
 
 
 # -- word forms, rarity weights and the exact coverage boundary --------------------------------
@@ -135,31 +140,95 @@ def test_rarer_question_words_weigh_more():
     assert weights == {"comet": 2.0, "river": 2.0, "quasa": 2.0}
 
 
-def test_a_sentence_holding_exactly_half_the_weight_and_most_words_is_an_answer():
-    """The rule: more than half of the question's words and at least KEYWORD_COVERAGE (half)
-    of their weight. "launched" and "painted" are in no passage (weight 1 each) but the
-    sentence holds their forms; "zephyr", "comet" and "nebula" each in one passage (2)."""
+def test_probability_is_the_rarity_weighted_share_of_the_question_words():
+    """ "launched" and "painted" are in no passage (weight 1 each) but the sentence holds
+    their forms; "zephyr", "comet" and "nebula" each in one passage (2): the first sentence
+    holds 4 of 8, the second 4 of 8, and each is listed with that share."""
     scope = _passages_scope("The launcher met the painter of zephyr.", "A comet and a nebula.")
     question = "launched painted zephyr comet nebula?"
     weights = engine.keyword_weights(scope, question)
     assert sorted(weights.values()) == [1.0, 1.0, 2.0, 2.0, 2.0]
     share, count = engine.keyword_coverage(weights, "The launcher met the painter of zephyr.")
-    assert (share, count) == (KEYWORD_COVERAGE, 3 / 5)
+    assert (share, count) == (0.5, 3 / 5)
     result = engine.keyword_answers(scope, Query(question, top_k=2))
     assert not result.no_answer
     held = {a.text: a.probability for a in result.answers}
-    # The other passage holds half the weight too, but two words of five.
     assert held == {
-        "The launcher met the painter of zephyr.": KEYWORD_COVERAGE,
-        "A comet and a nebula.": KEYWORD_COVERAGE,
+        "The launcher met the painter of zephyr.": 0.5,
+        "A comet and a nebula.": 0.5,
     }
-    # Without the sentence that holds most words, no answer.
-    alone = engine.keyword_answers(scope, Query("comet nebula launched painted zephyrs?", top_k=1))
-    assert alone.candidates[0].text == "A comet and a nebula." and alone.no_answer
-    # Half the weight but only half the words: no answer.
-    result = engine.keyword_answers(scope, Query("zephyr comet?", top_k=2))
-    assert result.no_answer and result.answers == ()
-    assert {a.probability for a in result.candidates} == {0.5}
-    # Most of the words but less than half the weight: no answer.
-    result = engine.keyword_answers(scope, Query("launched painted comet?", top_k=2))
-    assert result.no_answer
+
+
+# -- the sentence shown: what the question asks for, words close together, whole sentences ---
+LEASE = [
+    "Lease agreement",
+    "This lease is made between Harbor Properties Ltd. (the landlord) and Mira Sato (the "
+    "tenant) for the flat at 12 Quay Street, Porto.",
+    "The lease ends on 31 March 2031, unless either party gives three months' notice in "
+    "writing. The rent is 950 euros a month, due on the first working day of each month.",
+    "The tenant may not sublet the flat without the landlord's written consent.",
+]
+LEASE_ANSWER = "The lease ends on 31 March 2031, unless either party gives three months' notice"
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".docx"])
+def test_the_readme_example_answers_with_the_lease_sentence(tmp_path, suffix):
+    """README: "When does the lease end?" over a lease, with no model pack: the first answer
+    is the sentence with the date, not the heading "Lease agreement"."""
+    path = tmp_path / f"lease{suffix}"
+    if suffix == ".txt":
+        path.write_text("\n\n".join(LEASE) + "\n", encoding="utf-8")
+    else:
+        import docx
+
+        document = docx.Document()
+        document.add_heading(LEASE[0], 1)
+        for paragraph in LEASE[1:]:
+            document.add_paragraph(paragraph)
+        document.save(path)
+    with opening.open_document(path) as opened:
+        result = engine.final(engine.answer(opened, Query("When does the lease end?"), None))
+    assert not result.no_answer
+    assert result.answers[0].text.startswith(LEASE_ANSWER)
+    assert result.answers[0].text.endswith("in writing.")
+
+
+def _first(text: str, question: str) -> str:
+    scope = OpenedDocument.from_document(Document.from_text(text, "t"))
+    return engine.keyword_answers(scope, Query(question, top_k=3)).answers[0].text
+
+
+def test_the_sentence_holding_the_kind_of_answer_asked_for_wins():
+    """Same question words, but only one sentence holds a date / a number / a name / a place."""
+    when = "The festival moved to the harbour. The festival moved in 1987 for good."
+    assert _first(when, "When did the festival move?") == "The festival moved in 1987 for good."
+    many = "The museum holds paintings. The museum holds 4,200 paintings today."
+    assert _first(many, "How many paintings does the museum hold?").startswith("The museum holds 4")
+    who = "The bridge was designed with care. The bridge was designed by Ada Brunel."
+    assert _first(who, "Who designed the bridge?") == "The bridge was designed by Ada Brunel."
+    where = "The treaty was signed quickly. The treaty was signed in Utrecht."
+    assert _first(where, "Where was the treaty signed?") == "The treaty was signed in Utrecht."
+
+
+def test_question_words_standing_together_win_over_words_scattered():
+    text = (
+        "Copper prices rose while the mine in the north, which had been closed for years, "
+        "reopened. The copper mine reopened in spring."
+    )
+    assert _first(text, "copper mine reopened") == "The copper mine reopened in spring."
+
+
+def test_a_sentence_is_not_cut_at_abbreviations():
+    """Inc., U.S., e.g., Dr. and No. do not end a sentence."""
+    text = (
+        "In all of these cases, Disney (or Disney, Inc.) ripped creativity from the culture. "
+        "The studio was more than six hours away from a U.S. city, e.g. Reno, said Dr. Hale "
+        "of No. 5 Elm Road. Nothing else."
+    )
+    assert _first(text, "What did Disney rip?") == (
+        "In all of these cases, Disney (or Disney, Inc.) ripped creativity from the culture."
+    )
+    assert _first(text, "How far was the studio from a city?") == (
+        "The studio was more than six hours away from a U.S. city, e.g. Reno, said Dr. Hale "
+        "of No. 5 Elm Road."
+    )

@@ -181,7 +181,7 @@ def test_walk_skips_hidden_folders_and_symlink_loops(tmp_path: Path) -> None:
     (root / ".hidden").mkdir()
     (root / "a" / "b" / "x.txt").write_text("x")
     (root / ".hidden" / "y.txt").write_text("y")
-    (root / "a" / "z.doc").write_text("not supported")  # old binary Word: not read
+    (root / "a" / "z.xyz").write_text("not supported")  # a kind not read here
     (root / "a" / "b" / "loop").symlink_to(root, target_is_directory=True)
     assert [p.relative_to(root).as_posix() for p in walk(root)] == ["a/b/x.txt"]
 

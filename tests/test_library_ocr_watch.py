@@ -18,7 +18,6 @@ import pytest
 
 from desktop_qa.cli import main
 from desktop_qa.core.documents.ocr import pages as ocr
-from desktop_qa.core.errors import UserError
 from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.query import Query
 from desktop_qa.core.reading.results import Answer
@@ -78,24 +77,51 @@ def test_scan_is_ocrd_in_its_child_with_page_progress_past_the_file_limit(tmp_pa
     assert "Tesseract" not in capfd.readouterr().err  # the OCR child's stderr is silenced
 
 
+# Worker jobs for the tests below. They run in a worker process, forked or spawned
+# (DESKTOP_QA_START_METHOD=spawn, as on Windows and macOS): so they are module-level
+# functions (pickled by name), and what they need comes through the environment,
+# which a spawned worker inherits, not through a closure or a parent's monkeypatch.
+MARKER = "DESKTOP_QA_TEST_MARKER"
+_READ_JOB = library_workers._read_job
+
+
+def _stall_on_page_2(page, *args, **kwargs):  # type: ignore[no-untyped-def]
+    marker = Path(os.environ[MARKER])
+    if page.number == 1 and not marker.exists():
+        marker.touch()
+        time.sleep(3600)
+    return _REAL_OCR_PAGE(page, *args, **kwargs)
+
+
+_REAL_OCR_PAGE = ocr.ocr_page
+
+
+def read_stalling_once(job, note):  # type: ignore[no-untyped-def]
+    """Read a file, stalling once on its page 2 (the first time ``MARKER`` is missing)."""
+    ocr.ocr_page = _stall_on_page_2  # in this worker only
+    return _READ_JOB(job, note)
+
+
+def read_until_fixed(job, note):  # type: ignore[no-untyped-def]
+    """Fail every file until the file ``MARKER`` names exists."""
+    if not Path(os.environ[MARKER]).exists():
+        raise library_workers.JobFailed(f"{job[0]}: not readable today")
+    return _READ_JOB(job, note)
+
+
 def test_stalled_scan_resumes_from_its_stored_pages_on_the_next_update(tmp_path, monkeypatch):
     """No progress for the limit: killed, and the next update goes on from the stored pages."""
     folder = tmp_path / "scans"
     folder.mkdir()
     make_scan(folder / "scan.pdf", 3, 3)
-    marker = tmp_path / "stalled-once"
-    real_ocr_page = ocr.ocr_page
-
-    def stall_on_page_2(page, *args, **kwargs):  # runs in the (forked) worker
-        if page.number == 1 and not marker.exists():
-            marker.touch()
-            time.sleep(3600)
-        return real_ocr_page(page, *args, **kwargs)
-
-    monkeypatch.setattr(ocr, "ocr_page", stall_on_page_2)
+    monkeypatch.setenv(MARKER, str(tmp_path / "stalled-once"))  # a spawned worker sees it
+    monkeypatch.setattr(library_workers, "_read_job", read_stalling_once)
+    # The limit counts from the file's start, a spawned worker's start-up included (about
+    # a second here; Windows, macOS, DESKTOP_QA_START_METHOD=spawn): 0.5 s fails it.
+    limit = 0.5 if library_workers.default_start_method() == "fork" else 5.0
     with Library() as lib:
         lib.add_folder(folder)
-        _, report = drain(lib.update(workers=1, time_limit=0.5, page_seconds=6))
+        _, report = drain(lib.update(workers=1, time_limit=limit, page_seconds=6))
         assert report.failed == 1
         (row,) = lib.documents(state=FAILED)
         assert "stopped at page 2 of 3" in (row.error or "") and "next update" in row.error
@@ -106,7 +132,7 @@ def test_stalled_scan_resumes_from_its_stored_pages_on_the_next_update(tmp_path,
             words.append([60, 700, 120, 712, "Zanzibar", 99, 99, 0])
             conn.execute("UPDATE page SET words = ? WHERE no = 0", (json.dumps(words),))
 
-        _, report = drain(lib.update(workers=1, time_limit=0.5, page_seconds=6))
+        _, report = drain(lib.update(workers=1, time_limit=limit, page_seconds=6))
         assert (report.retried, report.extracted, report.failed) == (1, 1, 0), report.errors
         assert best_page(lib, "Zanzibar") == 1  # page 1 came from the resume store
         assert best_page(lib, "launch code Alpha Bravo") == 3
@@ -118,14 +144,8 @@ def test_retry_reads_failed_files_again(tmp_path, monkeypatch, capsys):
     folder.mkdir()
     (folder / "a.md").write_text("The launch code is Alpha Bravo.\n")
     fixed = tmp_path / "fixed"
-    real_extract = library.extract
-
-    def flaky(path, *args, **kwargs):  # runs in the (forked) worker
-        if not fixed.exists():
-            raise UserError(f"{path}: not readable today")
-        return real_extract(path, *args, **kwargs)
-
-    monkeypatch.setattr(library_workers, "extract", flaky)  # what the worker calls
+    monkeypatch.setenv(MARKER, str(fixed))  # a spawned worker sees it
+    monkeypatch.setattr(library_workers, "_read_job", read_until_fixed)
     assert main(["library", "add", str(folder), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["failed"] == 1
     fixed.touch()

@@ -16,6 +16,7 @@ from desktop_qa.cli import main
 from desktop_qa.core.storage import content
 from desktop_qa.core.storage.library import Library, database_path, schema
 from desktop_qa.core.storage.library import store as library_store
+from desktop_qa.core.storage.library import workers as library_workers
 
 QUESTION = "What is the launch code?"
 
@@ -218,6 +219,17 @@ def test_read_only_store_still_lists_and_answers_and_says_what_is_wrong(
 
 
 # -- stored content and the extraction pipeline (issue 17) --------------------------------------
+_PIPELINE = content.PIPELINE_VERSION
+_READ_JOB = library_workers._read_job
+
+
+def read_with_the_next_pipeline(job, note):  # type: ignore[no-untyped-def]
+    """A worker's job (forked or spawned, so module-level): extract as the next pipeline
+    would. A spawned worker imports ``content`` afresh, without the parent's patch."""
+    content.PIPELINE_VERSION = _PIPELINE + 1
+    return _READ_JOB(job, note)
+
+
 def test_content_of_an_older_extraction_pipeline_is_read_again(
     folder: Path, capsys, monkeypatch
 ) -> None:
@@ -225,7 +237,8 @@ def test_content_of_an_older_extraction_pipeline_is_read_again(
     assert run(capsys, "library", "add", str(folder))[0] == 0
     code, out, _ = run(capsys, "library", "update", "--json")
     assert code == 0 and (json.loads(out)["extracted"], json.loads(out)["unchanged"]) == (0, 4)
-    monkeypatch.setattr(content, "PIPELINE_VERSION", content.PIPELINE_VERSION + 1)
+    monkeypatch.setattr(content, "PIPELINE_VERSION", _PIPELINE + 1)  # in this process
+    monkeypatch.setattr(library_workers, "_read_job", read_with_the_next_pipeline)  # workers
     code, out, _ = run(capsys, "library", "update", "--json")
     assert code == 0 and (json.loads(out)["extracted"], json.loads(out)["unchanged"]) == (4, 0)
     code, out, _ = run(capsys, "library", "update", "--json")  # now of this pipeline

@@ -11,7 +11,7 @@ import pytest
 from desktop_qa.core.storage.library import workers
 
 
-def job(task, note):  # runs in a forked worker instead of extracting a file
+def job(task, note):  # runs in a worker (forked or spawned) instead of extracting a file
     path = task[0]
     if path.startswith("sleep:"):
         time.sleep(float(path.split(":")[1]))
@@ -20,7 +20,7 @@ def job(task, note):  # runs in a forked worker instead of extracting a file
 
 @pytest.fixture()
 def pool(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(workers, "_read_job", job)  # forked: the worker runs this
+    monkeypatch.setattr(workers, "_read_job", job)  # the worker runs this (pickled by name)
     pool = workers.WorkerPool(1, time_limit=30, start_method="fork")
     yield pool
     pool.close()
@@ -53,7 +53,7 @@ def test_a_worker_killed_while_idle_is_replaced_and_its_next_file_read(pool):
     """A worker killed from outside between two files (the OOM killer, a user's kill):
     the next file is read by a new worker, not failed, and the run does not break."""
     run = pool.run(["a.txt", "b.txt"], poll=0.05)
-    path, (name, pid), error = next(run)
+    path, (name, pid), error = next(r for r in run if r[0])  # idle polls while it starts
     assert (path, name, error) == ("a.txt", "a.txt", None)
     os.kill(pid, signal.SIGKILL)
     while pool.workers[0].alive:

@@ -20,8 +20,7 @@ from desktop_qa.core.documents.document import load_document
 from desktop_qa.core.documents.ocr import languages as ocr_languages
 from desktop_qa.core.documents.ocr import pages as ocr
 from desktop_qa.core.documents.ocr.pages import OcrOptions, reading_order
-from desktop_qa.core.reading import engine
-from desktop_qa.core.storage import cache
+from desktop_qa.core.storage import cache, opening
 from tests import pdfgen
 from tests.pdfgen import edit_distance
 from tests.test_bad_input import assert_one_error, run_cli
@@ -158,11 +157,11 @@ def test_language_data_comes_from_the_installed_package():
 def test_cache_key_depends_on_ocr_settings(tmp_path):
     src = pdfgen.write_pdf(tmp_path / "src.pdf", short_pages(1, 1, lines=2))
     scan = pdfgen.scan_pdf(src, tmp_path / "scan.pdf")
-    doc = engine.open_document(scan).doc
+    doc = opening.open_document(scan).doc
     assert "Alpha Bravo" in doc.text
     # Same bytes, OCR off: the OCR'd entry must not be served.
     with pytest.raises(UserError, match="OCR is off"):
-        engine.open_document(scan, ocr=OcrOptions(mode="never"))
+        opening.open_document(scan, ocr=OcrOptions(mode="never"))
     # ... nor does that refusal throw the OCR'd entry away.
     hit = cache.load(doc.content_hash, scan)
     assert hit is not None and hit[0].text == doc.text and hit[0].page_ocr.tolist() == [1]
@@ -187,22 +186,22 @@ def test_forty_page_scan_reports_progress_cancels_and_resumes(tmp_path, monkeypa
     # One page at a time (jobs=1); pages read in parallel: the next test.
     options = OcrOptions(progress=lambda i, n: steps.append(ocr.progress_text(i, n)), jobs=1)
     with pytest.raises(Cancelled):
-        engine.open_document(scan, ocr=options, cancel=lambda: len(steps) >= 12)
-    assert steps[:2] == ["OCR page 1 of 40", "OCR page 2 of 40"]
-    assert steps[-1] == "OCR page 12 of 40"
+        opening.open_document(scan, ocr=options, cancel=lambda: len(steps) >= 12)
+    assert steps[:2] == [f"OCR: page {i} of 40 scanned pages" for i in (1, 2)]
+    assert steps[-1] == "OCR: page 12 of 40 scanned pages"
     assert read == list(range(12))  # pages 1-11 were read and stored; 12 was cancelled
 
     read.clear()
     steps.clear()
-    doc = engine.open_document(scan, ocr=options).doc
+    doc = opening.open_document(scan, ocr=options).doc
     assert read == list(range(11, 40))  # resumed: the first 11 pages came from the store
-    assert len(steps) == 40 and steps[-1] == "OCR page 40 of 40"
+    assert len(steps) == 40 and steps[-1] == "OCR: page 40 of 40 scanned pages"
     assert doc.page_count == 40 and doc.page_ocr.sum() == 40
     start = doc.text.index("Alpha Bravo")
     assert doc.page_of(start) == 32 and doc.is_ocr(start, start + 11)
 
     read.clear()
-    again = engine.open_document(scan, ocr=options).doc  # the document cache entry now
+    again = opening.open_document(scan, ocr=options).doc  # the document cache entry now
     assert read == [] and again.text == doc.text
     assert again.page_ocr.tolist() == doc.page_ocr.tolist()
 
@@ -224,15 +223,15 @@ def test_pages_in_parallel_keep_order_progress_cancel_and_resume(tmp_path, monke
     steps: list[str] = []
     options = OcrOptions(progress=lambda i, n: steps.append(ocr.progress_text(i, n)), jobs=2)
     with pytest.raises(Cancelled):
-        engine.open_document(scan, ocr=options, cancel=lambda: len(steps) >= 4)
-    assert steps == [f"OCR page {i} of 6" for i in range(1, 5)]
+        opening.open_document(scan, ocr=options, cancel=lambda: len(steps) >= 4)
+    assert steps == [f"OCR: page {i} of 6 scanned pages" for i in range(1, 5)]
     assert sorted(rendered)[:4] == [0, 1, 2, 3] and len(rendered) <= 5  # at most one ahead
     rendered.clear()
     steps.clear()
-    doc = engine.open_document(scan, ocr=options).doc
+    doc = opening.open_document(scan, ocr=options).doc
     # Pages taken before the cancel (1-3, or 1-4 if page 4 was done) came from the store.
     assert rendered and rendered == list(range(rendered[0], 6)) and rendered[0] in (3, 4)
-    assert steps == [f"OCR page {i} of 6" for i in range(1, 7)]
+    assert steps == [f"OCR: page {i} of 6 scanned pages" for i in range(1, 7)]
     assert doc.text == alone.text and doc.page_ocr.tolist() == alone.page_ocr.tolist()
     start = doc.text.index("Alpha Bravo")
     assert doc.page_of(start) == 3
@@ -269,7 +268,7 @@ def test_other_language_data_is_another_cache_key(handbook_pdf: Path):
     mine.write_bytes(bytes(data))
     assert ocr_languages.resolve_languages("eng") == (user, ["eng"])
     before = OcrOptions().signature()
-    doc = engine.open_document(handbook_pdf).doc
+    doc = opening.open_document(handbook_pdf).doc
     hit = cache.load(doc.content_hash, handbook_pdf)
     assert hit is not None
     hit[1].close()
@@ -340,3 +339,20 @@ def test_in_process_ocr_keeps_engine_noise_off_the_terminal(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stderr == b"after\n"
+
+
+def test_a_scanned_pdf_page_is_rendered_in_the_ocr_child_not_here(tmp_path, monkeypatch):
+    """Rendering a page at 300 dpi holds Python's GIL for up to a second: in the app it froze
+    the window during an OCR open. A PDF page goes to the OCR child as a one-page PDF and is
+    rendered there; nothing is rendered at OCR resolution in this process."""
+    src = pdfgen.write_pdf(tmp_path / "src.pdf", short_pages(1, 1, lines=3))
+    scan = pdfgen.scan_pdf(src, tmp_path / "scan.pdf", dpi=200)
+
+    def no_render_here(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a page was rendered for OCR in the app's process")
+
+    monkeypatch.setattr(ocr, "render", no_render_here)
+    doc = load_document(scan, ocr=OcrOptions(jobs=1))
+    assert "Alpha Bravo" in doc.text and doc.page_ocr.tolist() == [1]
+    start = doc.text.index("Alpha Bravo")
+    assert doc.is_ocr(start, start + 11) and doc.page_of(start) == 0

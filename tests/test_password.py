@@ -20,7 +20,7 @@ import pytest
 from desktop_qa.cli import main
 from desktop_qa.commands import ask as ask_command
 from desktop_qa.core.errors import PasswordRequired
-from desktop_qa.core.reading import engine
+from desktop_qa.core.storage import opening
 from desktop_qa.core.storage.cache import documents_dir
 from desktop_qa.core.storage.settings import Settings, save_settings
 
@@ -113,18 +113,18 @@ def test_prompts_on_a_terminal_and_retries_a_wrong_one(
 
 def test_cache_keeps_protected_text_only_when_allowed(locked_pdf):
     save_settings(Settings(cache_protected=True))
-    doc = engine.open_document(locked_pdf, password=PASSWORD, cache_protected=True).doc
+    doc = opening.open_document(locked_pdf, password=PASSWORD, cache_protected=True).doc
     assert "Alpha Bravo" in doc.text
     assert len(cache_files_containing(SECRET)) == 1
     # Cached, and still locked: the cache is no way around the password.
     with pytest.raises(PasswordRequired) as missing:
-        engine.open_document(locked_pdf, cache_protected=True)
+        opening.open_document(locked_pdf, cache_protected=True)
     assert not missing.value.wrong
     with pytest.raises(PasswordRequired) as wrong:
-        engine.open_document(locked_pdf, password="nope", cache_protected=True)
+        opening.open_document(locked_pdf, password="nope", cache_protected=True)
     assert wrong.value.wrong
     # Allowed no longer: the next open removes the entry.
-    again = engine.open_document(locked_pdf, password=PASSWORD, cache_protected=False).doc
+    again = opening.open_document(locked_pdf, password=PASSWORD, cache_protected=False).doc
     assert again.text == doc.text
     assert cache_files_containing(SECRET) == []
 

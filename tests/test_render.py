@@ -33,6 +33,24 @@ def troubled_job(job: object, note: child.Note) -> object:
     return render._draw_job(job, note)
 
 
+def crash_once_job(job: object, note: child.Note) -> object:
+    """The real job, but the first page asked ends its process (a crash, or a kill from
+    outside mid-page); a marker beside the PDF remembers it across processes."""
+    if isinstance(job, DrawJob):
+        marker = Path(job.path).with_suffix(".crashed")
+        if not marker.exists():
+            marker.write_text("once")
+            os._exit(3)
+    return render._draw_job(job, note)
+
+
+def close_fails_job(job: object, note: child.Note) -> object:
+    """The real job, but closing the document raises (a MuPDF error on close)."""
+    if job == "close":
+        raise RuntimeError("close failed")
+    return render._draw_job(job, note)
+
+
 @pytest.fixture(scope="module")
 def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return handbook(tmp_path_factory.mktemp("render") / "handbook.pdf", pages=6, answer_page=5)
@@ -200,3 +218,85 @@ def test_without_child_processes_pages_are_drawn_here(
         made.save(locked, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
     assert drawer.draw(DrawJob(3, str(locked), "u", 0, 1.0)) is not None  # with its password
     drawer.close()
+
+
+def test_tiles_cover_the_page_once_and_join_into_the_same_pixels(pdf: Path) -> None:
+    """At high zoom a page is drawn in tiles: together they are exactly the whole page."""
+    import numpy as np
+
+    with pymupdf.open(pdf) as plain:
+        width, height = plain[0].rect.width, plain[0].rect.height
+        whole = plain[0].get_pixmap(matrix=pymupdf.Matrix(4.0, 4.0), alpha=False)
+    pieces = render.tiles(width, height, 4.0, most=700)
+    w, h = render.page_pixels(width, height, 4.0)
+    assert (w, h) == (whole.width, whole.height)
+    assert len(pieces) > 4 and all(x1 - x0 <= 700 and y1 - y0 <= 700 for x0, y0, x1, y1 in pieces)
+    covered = np.zeros((h, w), np.int32)
+    for x0, y0, x1, y1 in pieces:
+        covered[y0:y1, x0:x1] += 1
+    assert (covered == 1).all()
+    assert render.tiles(width, height, 1.0) == [(0, 0, *render.page_pixels(width, height, 1.0))]
+    drawer = PageDrawer()
+    try:
+        assert drawer.ready(wait=True)
+        joined = np.zeros((h, w * 3), np.uint8)
+        for clip in pieces:
+            x0, y0, x1, y1 = clip
+            tile = drawer.draw(DrawJob(1, str(pdf), None, 0, 4.0, clip))
+            assert tile is not None and (tile.width, tile.height) == (x1 - x0, y1 - y0)
+            rows = np.frombuffer(tile.samples, np.uint8).reshape(tile.height, tile.stride)
+            joined[y0:y1, x0 * 3 : x1 * 3] = rows[:, : tile.width * 3]
+        expected = np.frombuffer(whole.samples, np.uint8).reshape(h, whole.stride)[:, : w * 3]
+        assert np.array_equal(joined, expected)
+    finally:
+        drawer.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "kill"), reason="kills a process")
+def test_a_child_killed_from_outside_is_replaced_and_the_page_still_drawn(pdf: Path) -> None:
+    """The user never sees a child die: killed while idle, the next page comes from a new one."""
+    import signal
+
+    drawer = PageDrawer()
+    try:
+        assert drawer.ready(wait=True)
+        assert drawer.draw(job(pdf, 0)) is not None
+        assert drawer._child is not None
+        first = drawer._child.process.pid
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.3)
+        assert drawer.draw(job(pdf, 1)) is not None  # not "This page could not be drawn"
+        assert drawer._child is not None and drawer._child.process.pid != first
+        assert drawer.here == 0  # drawn in the new child, not in this process
+    finally:
+        drawer.close()
+
+
+def test_a_child_that_dies_on_a_page_is_replaced_and_the_page_asked_again(
+    pdf: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(pdf.read_bytes())
+    drawer = PageDrawer(job_fn=crash_once_job)
+    try:
+        assert drawer.ready(wait=True)
+        assert drawer.draw(job(copy, 0)) is not None  # the first child died on it
+        assert drawer.restarts == 1 and drawer.in_child == 1
+    finally:
+        drawer.close()
+
+
+def test_closing_a_document_never_leaves_a_child_running_unheld(pdf: Path) -> None:
+    """A child whose close fails is ended, not dropped alive (holding the file open)."""
+    drawer = PageDrawer(job_fn=close_fails_job)
+    try:
+        assert drawer.ready(wait=True)
+        assert drawer.draw(job(pdf, 0)) is not None
+        held = drawer._child
+        assert held is not None
+        drawer.close_document()
+        held.process.join(5)
+        assert not held.alive and drawer._child is None
+        assert drawer.draw(job(pdf, 1, key=2)) is not None  # a new child draws on
+    finally:
+        drawer.close()

@@ -22,10 +22,11 @@ from desktop_qa.core import Query, UserError, find_pack
 from desktop_qa.core.documents.ocr.pages import DEFAULT_LANGUAGES, MODES, OcrOptions
 from desktop_qa.core.errors import PasswordRequired
 from desktop_qa.core.reading import export
-from desktop_qa.core.reading.engine import OpenedDocument, answer, final, open_document
+from desktop_qa.core.reading.engine import OpenedDocument, answer, final
 from desktop_qa.core.reading.pack import candidate_dirs
 from desktop_qa.core.reading.query import DEFAULT_DEPTH
 from desktop_qa.core.reading.reader import DEFAULT_BATCH_SIZE, Reader
+from desktop_qa.core.storage.opening import complete_document, open_document
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -85,7 +86,11 @@ PASSWORD_TRIES = 3
 
 
 def open_with_password(
-    args: argparse.Namespace, ocr: OcrOptions, *, require_text: bool = True
+    args: argparse.Namespace,
+    ocr: OcrOptions,
+    *,
+    require_text: bool = True,
+    defer_ocr: bool = False,
 ) -> OpenedDocument:
     """Open ``args.file``; a protected PDF takes --password or asks on a terminal.
 
@@ -100,13 +105,16 @@ def open_with_password(
     tries = 0
     while True:
         try:
-            return open_document(
+            opened = open_document(
                 args.file,
                 password=password,
                 cache_protected=allow,
                 ocr=ocr,
                 require_text=require_text,
+                defer_ocr=defer_ocr,
             )
+            args.opened_password = password  # completing a deferred open needs the same
+            return opened
         except PasswordRequired as exc:
             if args.password is not None or tries >= PASSWORD_TRIES or not _can_prompt():
                 raise
@@ -117,6 +125,50 @@ def open_with_password(
                 password = getpass.getpass(f"Password for {export.clean_text(args.file)}: ")
             except EOFError:
                 raise exc from None
+
+
+class Completion:
+    """The pages an open left for OCR, read in a background thread, then the whole document.
+
+    ``ask`` answers from the other pages meanwhile (issue 28: a new document
+    answers fast); ``wait`` returns the document with them joined (and cached),
+    or None when that failed: the answer already given stands.
+    """
+
+    def __init__(self, args: argparse.Namespace, opened: OpenedDocument, ocr: OcrOptions) -> None:
+        import threading
+
+        from desktop_qa.core.storage.settings import load_settings
+        from desktop_qa.core.system.runtime import physical_cores
+
+        self._out: OpenedDocument | None = None
+        self._cancelled = False
+        allow = load_settings()[0].cache_protected
+        if not ocr.jobs:  # one core stays with the answer being read meanwhile
+            ocr = replace(ocr, jobs=max(1, physical_cores() - 1))
+
+        def work() -> None:
+            try:
+                self._out = complete_document(
+                    opened,
+                    password=getattr(args, "opened_password", args.password),
+                    cache_protected=allow,
+                    ocr=ocr,
+                    cancel=lambda: self._cancelled,
+                )
+            except Exception:  # noqa: BLE001 - the answer from the text pages stands
+                self._out = None
+
+        self._thread = threading.Thread(target=work, name="desktop-qa-ocr-pending", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> OpenedDocument | None:
+        self._thread.join()
+        return self._out
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._thread.join()
 
 
 def _can_prompt() -> bool:
@@ -186,15 +238,41 @@ def run(args: argparse.Namespace) -> int:
             "are meaningless",
             file=sys.stderr,
         )
-    with opened as scope:
-        result = final(answer(scope, query, reader))
-    result = replace(result, seconds=time.perf_counter() - started)
-    data = result.to_json()
-    if skipped is not None:
-        data["skipped"] = skipped
-        data["library"] = indexing
-    describe = pack.describe() if pack is not None else None
-    print_result(data, fmt, describe)
+    pending = getattr(opened, "pending_pages", ())
+    completion = Completion(args, opened, ocr) if pending else None
+    try:
+        with opened as scope:
+            result = final(answer(scope, query, reader))
+        if completion is not None and result.no_answer:
+            # Not in the pages with text: the scanned pages may hold it.
+            whole = completion.wait()
+            if whole is not None:
+                with whole as scope:
+                    result = final(answer(scope, query, reader))
+        result = replace(result, seconds=time.perf_counter() - started)
+        data = result.to_json()
+        if skipped is not None:
+            data["skipped"] = skipped
+            data["library"] = indexing
+        describe = pack.describe() if pack is not None else None
+        print_result(data, fmt, describe)
+        if completion is not None:
+            # Answered before the scans were read: read them now, so the document
+            # is cached whole and the next question covers them.
+            if _can_prompt() and sys.stderr.isatty():  # a person is waiting for the prompt
+                print(
+                    "reading the scanned pages (OCR) so the next question covers them; "
+                    "Ctrl+C stops (pages read are kept)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            whole = completion.wait()
+            if whole is not None:
+                whole.close()
+    except BaseException:
+        if completion is not None:
+            completion.cancel()
+        raise
     return 0
 
 
@@ -206,7 +284,8 @@ def _open_scope(
     Returns (scope, skipped files or None for a file, what the update did).
     """
     if args.file is not None and not Path(args.file).expanduser().is_dir():
-        return open_with_password(args, ocr), None, None
+        # Scanned pages are OCR'd while the others are asked (Completion).
+        return open_with_password(args, ocr, defer_ocr=True), None, None
     from desktop_qa.commands.library import open_library, run_update
     from desktop_qa.core.storage.library import (
         IndexReport,
@@ -224,6 +303,8 @@ def _open_scope(
     try:
         under, added = None, False
         folder = None if args.file is None else Path(args.file).expanduser().resolve()
+        if folder is not None:  # c:\docs for C:\Docs (Windows, macOS): the documents as stored
+            folder = library.spelt_as_added(folder)
         if read_only is not None:
             if folder is not None and library.covering_folder(folder) is None:
                 raise read_only

@@ -9,9 +9,13 @@ when one is missing, so say which, and how to install them, in one line.
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
+from pathlib import Path
 
 from desktop_qa.commands.options import add_model_option
-from desktop_qa.core.errors import UserError
+from desktop_qa.core.errors import UserError, short_reason
+from desktop_qa.core.reading.export import one_line
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             "--page needs a document and a page number of 1 or more: desktop-qa FILE --page N"
         )
+    if args.state_file:
+        check_state_path(args.state_file)
     from desktop_qa.gui.syslibs import check_display, check_xcb
 
     # Qt aborts the process (exit 134) without a display or an xcb library: say so first.
@@ -65,3 +71,28 @@ def run(args: argparse.Namespace) -> int:
         page=args.page,
         state_file=args.state_file,
     )
+
+
+def check_state_path(path: str | os.PathLike[str]) -> Path:
+    """The state file's path, checked before the window opens: UserError in one line when
+    it is a folder or its folder cannot be written (a probe file, removed at once)."""
+    target = Path(path)
+    shown = one_line(os.fsdecode(target))
+    if target.is_dir():
+        raise UserError(
+            f"the state file {shown} is a folder; give a file path such as {shown}/state.json"
+        )
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the state file {shown} ({short_reason(exc)}); give a path in a "
+            "folder you can write"
+        ) from None
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UserError(f"cannot write the state file {shown} (read-only); give another path")
+    return target

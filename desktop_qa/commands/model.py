@@ -26,7 +26,9 @@ from desktop_qa.core.reading.pack import (
 )
 from desktop_qa.core.system import paths
 
-RANDOM_CONFIGS = ("tiny", "mobilebert")
+# desktop_qa.packs.export.RANDOM_CONFIGS, named here so that parsing the command line
+# does not import the export module.
+RANDOM_CONFIGS = ("tiny", "mobilebert", "minilm", "tinyroberta", "tiny-roberta")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--revision", metavar="R", help="branch, tag or commit (default: main)")
     d.add_argument("--name", help="pack name (default: from the repo name)")
     d.add_argument("--json", action="store_true", help="print the installed pack as JSON")
+    d.add_argument(
+        "--list",
+        action="store_true",
+        help="name the recommended models (size, licence, SQuAD 2.0 F1, speed); no network",
+    )
     d.set_defaults(func=run_download)
 
     b = msub.add_parser(
@@ -61,6 +68,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="with --random-init: a WordPiece vocab.txt instead of the generated vocabulary "
         "(BERT's uncased one for mobilebert, so timings match the real model's)",
+    )
+    b.add_argument(
+        "--tokenizer",
+        metavar="FILE",
+        help="with --random-init: a tokenizers JSON file (tokenizer.json), e.g. a byte-level "
+        "BPE for the RoBERTa configs (default for those: one trained on built-in English)",
     )
     b.add_argument("--no-quantize", action="store_true", help="keep fp32 weights")
     b.add_argument("--name", help="pack name (default: from the checkpoint folder)")
@@ -129,8 +142,38 @@ def _warn_untrained(pack: ModelPack) -> None:
         )
 
 
+def _recommended(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from desktop_qa.packs.download import RECOMMENDED
+
+    if args.repo_id is not None:
+        raise UserError("--list takes no REPO_ID: 'desktop-qa model download --list'")
+    if args.json:
+        print(json.dumps({"recommended": [asdict(r) for r in RECOMMENDED]}))
+        return 0
+    print(f"{'model':<38} {'licence':<10} {'F1':>5} {'size':>7} {'window':>8} {'answer':>7}")
+    for i, r in enumerate(RECOMMENDED):
+        print(
+            f"{r.repo_id:<38} {r.license:<10} {r.squad2_f1:>5.1f} {r.size_mb:>5.0f}MB "
+            f"{r.ms_per_window:>6.0f}ms {r.answer_s_on_book:>6.2f}s"
+            + ("  (default)" if i == 0 else "")
+        )
+        print(f"    {r.architecture}, {r.parameters_m}M parameters; {r.note}")
+    print(
+        "F1: published on the SQuAD 2.0 dev set. size: the int8 pack. window: one 384-token "
+        "window; answer: a question answered from the book's best passages (352-page PDF), "
+        "both measured here with a random-weight pack of the architecture "
+        "(benchmarks/readers.py). Install one: desktop-qa model download REPO"
+    )
+    return 0
+
+
 def run_download(args: argparse.Namespace) -> int:
     from desktop_qa.packs import download, hub
+
+    if args.list:
+        return _recommended(args)
 
     pack = download.download_pack(
         args.repo_id or download.DEFAULT_REPO,
@@ -165,13 +208,24 @@ def _agreement_lines(report: dict[str, Any]) -> list[str]:
 
 
 def _random_pack(
-    config: str, out: Path, seed: int, quantize: bool, vocab: Path | None = None
+    config: str,
+    out: Path,
+    seed: int,
+    quantize: bool,
+    vocab: Path | None = None,
+    tokenizer: Path | None = None,
 ) -> tuple[Path, dict]:
     """Random-weight pack plus its int8-vs-fp32 agreement (fp32 graph dropped afterwards)."""
     from desktop_qa.packs.export import build_random_pack
 
     out = build_random_pack(
-        config, out, seed=seed, quantize=quantize, keep_fp32=quantize, vocab_file=vocab
+        config,
+        out,
+        seed=seed,
+        quantize=quantize,
+        keep_fp32=quantize,
+        vocab_file=vocab,
+        tokenizer_file=tokenizer,
     )
     if not quantize:
         return out, {}
@@ -202,7 +256,10 @@ def run_build(args: argparse.Namespace) -> int:
         if args.checkpoint is not None:
             raise UserError("with --random-init pass only OUT_DIR (no checkpoint folder)")
         vocab = Path(args.vocab) if args.vocab else None
-        out, report = _random_pack(args.random_init, Path(args.out), args.seed, quantize, vocab)
+        tokenizer = Path(args.tokenizer) if args.tokenizer else None
+        out, report = _random_pack(
+            args.random_init, Path(args.out), args.seed, quantize, vocab, tokenizer
+        )
         if args.name:
             from desktop_qa.packs.write import write_manifest
 
@@ -211,8 +268,11 @@ def run_build(args: argparse.Namespace) -> int:
             manifest["name"] = args.name
             write_manifest(out, manifest)
     else:
-        if args.vocab:
-            raise UserError("--vocab goes with --random-init (a checkpoint has its own vocabulary)")
+        if args.vocab or args.tokenizer:
+            raise UserError(
+                "--vocab and --tokenizer go with --random-init (a checkpoint has its own "
+                "vocabulary)"
+            )
         if args.checkpoint is None:
             raise UserError(
                 "pass CHECKPOINT_DIR OUT_DIR (or --random-init tiny|mobilebert OUT_DIR)"

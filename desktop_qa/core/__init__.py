@@ -21,7 +21,7 @@ _PUBLIC = {
     "OpenedDocument": "reading.engine",
     "answer": "reading.engine",
     "final": "reading.engine",
-    "open_document": "reading.engine",
+    "open_document": "storage.opening",
     "Cancelled": "errors",
     "UserError": "errors",
     "ModelPack": "reading.pack",
@@ -42,13 +42,14 @@ _PUBLIC = {
 if TYPE_CHECKING:
     from desktop_qa.core.documents.document import Box, Document, load_document
     from desktop_qa.core.errors import Cancelled, UserError
-    from desktop_qa.core.reading.engine import OpenedDocument, answer, final, open_document
+    from desktop_qa.core.reading.engine import OpenedDocument, answer, final
     from desktop_qa.core.reading.loop import Scope
     from desktop_qa.core.reading.pack import ModelPack, find_pack, load_pack
     from desktop_qa.core.reading.query import Query
     from desktop_qa.core.reading.reader import Reader
     from desktop_qa.core.reading.results import Answer, Progress, QueryResult, Read, ReadingState
     from desktop_qa.core.search.passages import Passage, make_passages
+    from desktop_qa.core.storage.opening import open_document
 
 
 def __getattr__(name: str) -> Any:

@@ -19,11 +19,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QStackedWidget,
 
 from desktop_qa.core.reading import export
 from desktop_qa.core.reading.results import QueryResult
+from desktop_qa.core.system import portable
 from desktop_qa.gui.findbar import FindBar
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.questionbar import QuestionBar
 from desktop_qa.gui.results import ResultsPanel
-from desktop_qa.gui.session import DONE, Session, Shown
+from desktop_qa.gui.session import DONE, SCOPE_LIBRARY, Session, Shown
 from desktop_qa.gui.textview import TextView
 
 EXPORT_FILTERS = {
@@ -117,7 +118,10 @@ class AnswerFlow(QObject):
         if self.question.text().split() != question.split():
             self.question.setText(question)
         self.host.set_busy("Reading…")
-        self.results.start_reading(question, self.session.scope)
+        # Reading on from answers on screen ("Go on reading", read more): they stay listed.
+        self.results.start_reading(
+            question, self.session.scope, keep=self.session.result is not None
+        )
         if self.findbar.active:  # the answers' highlights, not the words'
             self.findbar.close_bar()
 
@@ -154,6 +158,7 @@ class AnswerFlow(QObject):
             progress=s.progress,
             more_seconds=s.read_more_seconds() if s.status == DONE else None,
             current=s.current,
+            library=s.scope == SCOPE_LIBRARY,
         )
 
     def show_current(self, index: int) -> None:
@@ -206,7 +211,7 @@ class AnswerFlow(QObject):
         if result is None:
             self._status("No answers to export: ask a question first", 3000)
             return
-        stem = Path(result.document).stem or "answers"
+        stem = portable.portable_name(Path(result.document).stem, "answers")
         start = str(Path.home() / f"{stem}-answers.md")
         path, chosen = QFileDialog.getSaveFileName(
             self.results.window(), "Export answers", start, ";;".join(EXPORT_FILTERS)

@@ -15,8 +15,11 @@ class SessionSignals(QObject):
 
     documentLoading = Signal(str)  # path
     documentProgress = Signal(int, int)  # pages done, total
-    documentStatus = Signal(str, int, int)  # step text ("OCR page 3 of 8"), done, total
+    documentStatus = Signal(str, int, int)  # step ("OCR: page 2 of 8 scanned pages"), done, total
     documentLoaded = Signal(object)  # Document
+    # Scanned pages being OCR'd after the others opened (they can be asked meanwhile):
+    documentPending = Signal(str)  # the status line ("OCR: page 3 of 4 scanned pages; …")
+    documentCompleted = Signal(object)  # Document, the scanned pages joined
     documentFailed = Signal(str)  # one line
     documentCancelled = Signal()
     documentPasswordNeeded = Signal(str, bool)  # path, a wrong password was given

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from desktop_qa.core.documents import find
 from desktop_qa.core.documents.document import Document
-from desktop_qa.core.errors import UserError
-from desktop_qa.gui.compat import emit, emit_from
-from desktop_qa.gui.messages import user_message
+from desktop_qa.gui.compat import emit
 from desktop_qa.gui.pageview import PdfView
 from desktop_qa.gui.questionbar import QuestionBar, keeps_enter_and_esc
 from desktop_qa.gui.textview import TextView
+from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
 
 FIND_KEY = "Ctrl+Shift+F"
 TEXT_SPANS = 400  # hits tinted either side of the current one in a text file
@@ -38,26 +37,6 @@ class FindField(QuestionBar):
         return keeps_enter_and_esc(event) or super().event(event)
 
 
-class _Signals(QObject):
-    done = Signal(int, object)  # generation, list of hits or a message
-
-
-class _FindJob(QRunnable):
-    def __init__(self, generation: int, document: Document, words: str) -> None:
-        super().__init__()
-        self.generation, self.document, self.words = generation, document, words
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            out: Any = find.find(self.document, self.words)
-        except UserError as exc:
-            out = user_message(exc)
-        except Exception as exc:  # never take the app down for a search
-            out = f"find failed ({exc.__class__.__name__}: {exc})"
-        emit_from(self.signals, "done", self.generation, out)  # the window may be gone
-
-
 class FindBar(QWidget):
     """The bar under the question row; ``closed`` when Esc (or its × button) closes it."""
 
@@ -68,14 +47,14 @@ class FindBar(QWidget):
         """Highlights go to the page view (PDF, EPUB...) or the text view (text files)."""
         super().__init__(parent)
         self.pdf_view, self.text_view = pdf_view, text_view
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self.pool = single_pool()
+        self.jobs = Jobs()
+        self._job: Handle | None = None
         self.document: Document | None = None
         self.hits: list[find.Hit] = []
         self.current: int | None = None
         self.searched: str | None = None  # the words the hits are for
         self._generation = 0
-        self._jobs: dict[int, _FindJob] = {}
         self.field = FindField()
         self.field.setPlaceholderText(
             "Find words on the pages…  (Enter / F3 next, Shift+Enter / Shift+F3 previous, Esc)"
@@ -105,6 +84,9 @@ class FindBar(QWidget):
         prev_button.clicked.connect(lambda: self.step(False))
         next_button.clicked.connect(lambda: self.step(True))
         close_button.clicked.connect(self.close_bar)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting never waits for a search
+            app.aboutToQuit.connect(self.cancel)  # type: ignore[attr-defined]
         self.hide()
 
     # -- opening and closing ------------------------------------------------------
@@ -123,6 +105,7 @@ class FindBar(QWidget):
         emit(self.changed)
 
     def close_bar(self) -> None:
+        self.cancel()
         self.hide()
         emit(self.closed)
         emit(self.changed)
@@ -131,6 +114,7 @@ class FindBar(QWidget):
         """A new document: the old hits go (the bar stays as it was, the words kept)."""
         self.document = document
         self._generation += 1
+        self._drop()
         self.hits, self.current, self.searched = [], None, None
         self.count.setText("")
         emit(self.changed)
@@ -152,19 +136,43 @@ class FindBar(QWidget):
             self._set_count("Open a document first")
             return
         self._set_count("Searching…")
-        job = _FindJob(self._generation, self.document, words)
-        job.signals.done.connect(lambda g, out, w=words, f=forward: self._found(g, out, w, f))
-        self._jobs[self._generation] = job  # its signals live until it reports
-        self.pool.start(job)
+        document, generation = self.document, self._generation
 
-    def _found(self, generation: int, out: Any, words: str, forward: bool) -> None:
-        self._jobs.pop(generation, None)
+        def job(_report: Any, cancelled: Any) -> list[find.Hit]:
+            # ``find`` works a megabyte at a time: the UI thread gets the GIL between
+            # steps, and a newer search, another document or quitting stops it there.
+            return find.find(document, words, cancel=cancelled)
+
+        self._drop()
+        self._job = self.jobs.start(
+            self.pool,
+            job,
+            returned=lambda hits: self._found(generation, hits, words, forward),
+            errored=lambda exc: self._failed(generation, exc),
+            aborted=lambda: None,
+        )
+
+    def cancel(self) -> None:
+        """Stop the search under way (Esc, quitting): its outcome goes nowhere."""
+        self._drop()
+
+    def _drop(self) -> None:
+        """A newer search (or document): the older one's outcome goes nowhere."""
+        if self._job is not None:
+            self._job.cancel(quiet=True)
+            self._job = None
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self._job = None
+        self.hits, self.current, self.searched = [], None, None
+        self._set_count(error_text(exc), error=True)
+
+    def _found(self, generation: int, out: list[find.Hit], words: str, forward: bool) -> None:
         if generation != self._generation:
             return  # a newer search (or document) came since
-        if isinstance(out, str):
-            self.hits, self.current, self.searched = [], None, None
-            self._set_count(out, error=True)
-            return
+        self._job = None
         self.hits, self.searched = out, words
         page = max(self.pdf_view.current_page(), 1) - 1
         self.current = find.first_from_page(self.hits, page) if self.hits else None

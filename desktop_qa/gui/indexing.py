@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.storage.library import (
@@ -27,7 +27,7 @@ from desktop_qa.core.storage.library import (
 )
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.messages import duration_text, user_message
-from desktop_qa.gui.workers import Jobs, Worker
+from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
 
 WATCH_DELAY_MS = 1500  # changes settle this long before re-indexing
 
@@ -41,7 +41,8 @@ def progress_text(p: IndexProgress, eta: float | None = None) -> str:
     if eta is not None:
         text += f" · about {duration_text(eta)} left"
     if p.file_pages:
-        text += f" · {p.current}: OCR page {p.file_page} of {p.file_pages}"
+        scanned = "scanned page" + ("s" if p.file_pages != 1 else "")
+        text += f" · OCR of {p.current}: page {p.file_page} of {p.file_pages} {scanned}"
     return text
 
 
@@ -91,16 +92,16 @@ class LibraryController(QObject):
     indexingFinished = Signal(object)  # IndexReport
     indexingFailed = Signal(str)
     indexingCancelled = Signal()
+    removalFailed = Signal(str)  # a folder could not be removed: why (one line)
     _filesChanged = Signal()  # from the watcher's thread (queued to the UI thread)
     watchStatus = Signal(str)  # a folder gone, back, or not watchable (from the watcher's thread)
 
     def __init__(self, *, workers: int | None = None, watch: bool = True) -> None:
         super().__init__()
-        self.pool = QThreadPool()
-        self.pool.setMaxThreadCount(1)
+        self.pool = single_pool()
         self.workers = workers or default_workers(True)
         self.watch = watch
-        self._worker: Worker | None = None
+        self._worker: Handle | None = None
         self._again = False
         self._jobs = Jobs()
         self._db: Library | None = None
@@ -111,6 +112,7 @@ class LibraryController(QObject):
         self._timer.timeout.connect(self.update)
         self._filesChanged.connect(self._timer.start)
         self.last_report: IndexReport | None = None
+        self.removing = 0  # folder removals under way
         self.problem = ""  # why the store cannot be changed or opened (one line), or ""
 
     # -- the database (UI thread: listing, adding and removing folders) ------------------
@@ -152,13 +154,30 @@ class LibraryController(QObject):
         self._restart_watching()
         self.update()
 
-    def remove_folder(self, folder: str) -> int:
+    def remove_folder(self, folder: str) -> None:
+        """Forget ``folder`` and its documents, off the UI thread: the indexing stops, and
+        the removal runs on the indexing's thread once it has (the UI never waits on it).
+        ``changed`` follows, or ``removalFailed`` with why (a read-only or locked store)."""
         self.cancel()
-        self.pool.waitForDone(10000)
-        removed = self._writable().remove_folder(folder)
-        emit(self.changed)
-        self._restart_watching()
-        return removed
+
+        def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> int:
+            with Library() as lib:  # this thread's own connection
+                return int(lib.remove_folder(folder))
+
+        def removed(_count: int) -> None:
+            self.removing -= 1
+            emit(self.changed)
+            self._restart_watching()
+
+        def failed(exc: BaseException) -> None:
+            self.removing -= 1
+            emit(self.removalFailed, error_text(exc))
+
+        def dropped() -> None:
+            self.removing -= 1
+
+        self.removing += 1
+        self._jobs.start(self.pool, job, returned=removed, errored=failed, aborted=dropped)
 
     # -- indexing -------------------------------------------------------------------------
     def update(self) -> bool:
@@ -185,11 +204,10 @@ class LibraryController(QObject):
         self._worker = self._jobs.start(
             self.pool,
             job,
-            live=self._live,
-            progress=self._progress,
-            finished=self._finished,
-            failed=self._failed,
-            cancelled=self._cancelled,
+            yielded=self._progress,
+            returned=self._finished,
+            errored=self._failed,
+            aborted=self._cancelled,
         )
         if self._watcher is None:
             self._restart_watching()
@@ -202,9 +220,6 @@ class LibraryController(QObject):
         self._again = False
         self._worker.cancel()
         return True
-
-    def _live(self, request: int) -> bool:
-        return self._worker is not None and self._worker.request == request
 
     def _progress(self, p: IndexProgress) -> None:
         emit(self.indexingProgress, p)
@@ -226,8 +241,8 @@ class LibraryController(QObject):
         emit(self.indexingFinished, report)
         self._done()
 
-    def _failed(self, message: str, bug: bool) -> None:
-        emit(self.indexingFailed, message)
+    def _failed(self, exc: BaseException) -> None:
+        emit(self.indexingFailed, error_text(exc))
         self._done()
 
     def _cancelled(self) -> None:
@@ -265,8 +280,8 @@ class LibraryController(QObject):
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
-        self.cancel()
-        self.pool.waitForDone(10000)
+        self._jobs.cancel_all()  # nothing is waited for: each job stops at its next check
+        self._worker = None
         if self._db is not None:
             self._db.close()
             self._db = None

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
@@ -77,8 +78,11 @@ class LibraryPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Document", "State", "Reason"])
         self.tree.setRootIsDecorated(True)
-        self.tree.setColumnWidth(0, 170)
-        self.tree.setColumnWidth(1, 60)
+        # Each column as wide as its longest text (a long reason scrolls sideways, never
+        # cut off; the selected document's whole reason also shows, wrapped, below).
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.currentItemChanged.connect(self._show_detail)
         layout.addWidget(self.tree, 1)
         # The selected document's path and reason in full (the column cuts them off).
@@ -97,6 +101,7 @@ class LibraryPanel(QWidget):
         self.update_button.clicked.connect(controller.update)
         self.stop_button.clicked.connect(controller.cancel)
         controller.changed.connect(self.refresh)
+        controller.removalFailed.connect(self._removal_failed)
         controller.indexingStarted.connect(self._buttons)
         controller.indexingCancelled.connect(self._buttons)
         self.refresh()
@@ -105,7 +110,13 @@ class LibraryPanel(QWidget):
         busy = self.controller.indexing
         self.stop_button.setEnabled(busy)
         self.update_button.setEnabled(not busy and bool(self.controller.folders()))
-        self.remove_button.setEnabled(bool(self.controller.folders()))
+        self.remove_button.setEnabled(
+            bool(self.controller.folders()) and not self.controller.removing
+        )
+
+    def _removal_failed(self, message: str) -> None:
+        self.summary.setText(self._error(message))
+        self._buttons()
 
     def indexing(self, p: IndexProgress | None, eta: float | None = None) -> None:
         """Indexing moved on (None: it ended): the counts now, the rows of the files done
@@ -131,7 +142,9 @@ class LibraryPanel(QWidget):
             counts = f"{row.indexed} indexed · {row.failed} failed"
             if not Path(row.path).is_dir():  # unplugged or moved: its documents are kept
                 counts += " · folder absent"
-            item = QTreeWidgetItem([row.path, "", counts])
+            # The folder's name (its whole path in the tooltip and, selected, below the
+            # list): a long path would widen the column and push the reasons out of view.
+            item = QTreeWidgetItem([Path(row.path).name or row.path, "", counts])
             item.setData(0, 256, row.path)
             item.setToolTip(0, row.path)
             self.tree.addTopLevelItem(item)
@@ -174,8 +187,12 @@ class LibraryPanel(QWidget):
 
     def _show_detail(self, item: QTreeWidgetItem | None, _previous: object = None) -> None:
         """The selected document's full path and, if it failed, the whole reason."""
-        if item is None or item.parent() is None:
+        if item is None:
             self.detail.hide()
+            return
+        if item.parent() is None:  # a folder: its whole path
+            self.detail.setText(str(item.data(0, 256)))
+            self.detail.show()
             return
         error = str(item.data(0, 256) or "")
         path = item.toolTip(0)
@@ -214,10 +231,8 @@ class LibraryPanel(QWidget):
         if item is None and self.tree.topLevelItemCount() == 1:
             item = self.tree.topLevelItem(0)
         if item is not None:
-            try:
-                self.controller.remove_folder(str(item.data(0, 256)))
-            except UserError as exc:
-                self.summary.setText(self._error(user_message(exc)))
+            self.remove_button.setEnabled(False)  # until the removal has run
+            self.controller.remove_folder(str(item.data(0, 256)))
 
 
 class LibraryUi(QObject):

@@ -6,6 +6,7 @@ The core says what is wrong; the window says what to do in its own terms.
 from __future__ import annotations
 
 from desktop_qa.core.errors import UserError
+from desktop_qa.core.reading.export import escape_bidi
 
 SETTINGS = "Tools ▸ Settings"
 CHOOSE_PACK = "Choose Model Pack Folder…"  # the Tools menu action for a pack folder
@@ -58,15 +59,17 @@ HINTS = {
 
 
 def user_message(exc: UserError) -> str:
-    """A user error's one line in the app's terms (menus, never command-line flags)."""
-    return exc.describe(SETTING_NAMES, HINTS)
+    """A user error's one line in the app's terms (menus, never command-line flags); a
+    name's bidirectional controls shown as ``\\u202e``, so it cannot display reversed."""
+    return escape_bidi(exc.describe(SETTING_NAMES, HINTS))
 
 
 def duration_text(seconds: float) -> str:
     """ "40 s", "75 s" or "5 min": a time as a person reads it, the same in every panel.
 
-    Seconds up to 90 (a minute and a half is not "2 min"); whole minutes after.
+    Seconds up to 90 (a minute and a half is not "2 min"); whole minutes after. The
+    number and its unit are joined by a no-break space: a wrapped line never starts "s)".
     """
     if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    return f"{round(seconds / 60)} min"
+        return f"{max(1, round(seconds))}\u00a0s"
+    return f"{round(seconds / 60)}\u00a0min"

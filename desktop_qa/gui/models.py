@@ -8,18 +8,18 @@ queued behind a download. Without a model, questions get keyword answers.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QThreadPool
 
+from desktop_qa.core.errors import UserError
 from desktop_qa.core.reading.pack import ModelPack, find_pack, load_pack
 from desktop_qa.core.reading.reader import DEFAULT_BATCH_SIZE, Reader
 from desktop_qa.core.system.runtime import physical_cores
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
-from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
+from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
 
 
 def reader_threads() -> int:
@@ -58,9 +58,8 @@ class ModelSlot:
         self.download_pool = single_pool()
         self.pack: ModelPack | None = None
         self.reader: Reader | None = None
-        self._worker: Worker | None = None
-        self._download_worker: Worker | None = None
-        self._download_cancel = threading.Event()
+        self._worker: Handle | None = None
+        self._download_worker: Handle | None = None
 
     @property
     def loading(self) -> bool:
@@ -72,7 +71,7 @@ class ModelSlot:
 
     @property
     def download_cancelling(self) -> bool:
-        return self._download_worker is not None and self._download_cancel.is_set()
+        return self._download_worker is not None and self._download_worker.cancelling
 
     def pools(self) -> tuple[QThreadPool, QThreadPool]:
         return self.pool, self.download_pool
@@ -112,21 +111,19 @@ class ModelSlot:
 
     def _start(self, job: Callable[..., Any], *, missing: bool) -> None:
         """``missing``: a pack not found is "none installed" (the first-run panel)."""
-        if self._worker is not None:
-            self._worker.cancel()
+        self._drop_load()
         self._worker = self.jobs.start(
             self.pool,
             job,
-            live=lambda request: newest(self._worker, request),
-            finished=self._ready,
-            failed=lambda message, _bug: self._error(message, missing=missing),
-            cancelled=lambda: None,
+            returned=self._ready,
+            errored=lambda exc: self._error(exc, missing=missing),
+            aborted=lambda: None,
         )
 
     def _drop_load(self) -> None:
         """An older load must not replace the model about to be used."""
         if self._worker is not None:
-            self._worker.cancel()
+            self._worker.cancel(quiet=True)
             self._worker = None
 
     def _ready(self, out: tuple[ModelPack, Reader]) -> None:
@@ -135,12 +132,13 @@ class ModelSlot:
         emit(self.signals.modelChanged, self.pack)
         self.settled()
 
-    def _error(self, message: str, *, missing: bool) -> None:
+    def _error(self, exc: BaseException, *, missing: bool) -> None:
         self._worker = None
+        message = error_text(exc)
         if self.reader is not None:  # keep the working model
             emit(self.signals.modelFailed, message)
             return
-        if missing and message.startswith("no model pack installed"):
+        if missing and isinstance(exc, UserError) and exc.hint == "install_pack":
             emit(self.signals.modelMissing, message)
         else:
             emit(self.signals.modelFailed, message)
@@ -156,11 +154,10 @@ class ModelSlot:
         if self._download_worker is not None:
             return False
         hub = self.hub
-        # Our own flag, not the worker's: download_pack polls it between steps, and
-        # the worker's outcome then says what really happened (a cancel that comes
-        # after the last check still ends in an installed pack, which is then used).
-        cancel = self._download_cancel = threading.Event()
 
+        # download_pack polls ``cancelled`` between steps, and the job's outcome then
+        # says what really happened (a cancel that comes after the last check still
+        # ends in an installed pack: ``returned``, and the pack is used).
         def job(report: Callable[..., None], cancelled: Callable[[], bool]) -> Any:
             from desktop_qa.packs import download
             from desktop_qa.packs.hub import HfHub
@@ -168,15 +165,11 @@ class ModelSlot:
             pack = download.download_pack(
                 repo_id or download.DEFAULT_REPO,
                 progress=lambda text: report(text, True),  # every step, unthrottled
-                cancel=cancel.is_set,
+                cancel=cancelled,
                 hub=hub if hub is not None else HfHub(progress_bars=False),
             )
             report("loading the model", True)
             return pack, make_reader(pack)
-
-        def live(request: int) -> bool:
-            worker = self._download_worker
-            return worker is not None and worker.request == request
 
         from desktop_qa.packs.download import DEFAULT_REPO
 
@@ -184,11 +177,10 @@ class ModelSlot:
         self._download_worker = self.jobs.start(
             self.download_pool,
             job,
-            live=live,
-            progress=lambda text: emit(self.signals.downloadProgress, str(text)),
-            finished=self._download_ready,
-            failed=self._download_error,
-            cancelled=self._download_cancelled,
+            yielded=lambda text: emit(self.signals.downloadProgress, str(text)),
+            returned=self._download_ready,
+            errored=self._download_error,
+            aborted=self._download_cancelled,
         )
         return True
 
@@ -198,14 +190,10 @@ class ModelSlot:
         ``downloadCancelled`` (or, if it was already installing, the usual
         ``downloadFinished``) follows once the worker has stopped.
         """
-        if self._download_worker is None or self._download_cancel.is_set():
+        worker = self._download_worker
+        if worker is None or worker.cancelling:
             return False
-        self._download_cancel.set()
-        return True
-
-    def stop(self) -> None:
-        """Shutting down: a download stops at its next step."""
-        self._download_cancel.set()
+        return worker.cancel()  # ``downloadCancelled`` once it has stopped
 
     def _download_ready(self, out: tuple[ModelPack, Reader]) -> None:
         self._download_worker = None
@@ -213,9 +201,9 @@ class ModelSlot:
         emit(self.signals.downloadFinished, out[0])
         self._ready(out)
 
-    def _download_error(self, message: str, bug: bool) -> None:
+    def _download_error(self, exc: BaseException) -> None:
         self._download_worker = None
-        emit(self.signals.downloadFailed, message)
+        emit(self.signals.downloadFailed, error_text(exc))
 
     def _download_cancelled(self) -> None:
         self._download_worker = None

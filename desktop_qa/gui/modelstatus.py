@@ -44,6 +44,9 @@ class ModelStatus(QObject):
         s.downloadFinished.connect(self._download_finished)
         s.downloadFailed.connect(self._download_failed)
         s.downloadCancelled.connect(self._download_cancelled)
+        # An error is said once: the next action (a question, a document) clears it.
+        s.queryStarted.connect(lambda _q: first_run.clear_error())
+        s.documentLoading.connect(lambda _p: first_run.clear_error())
         first_run.downloadRequested.connect(self.download)
         first_run.cancelRequested.connect(self.cancel_download)
         if s.pack is not None:
@@ -69,7 +72,7 @@ class ModelStatus(QObject):
 
     def _missing(self, message: str) -> None:
         self.label.setText("Model: none (keyword search only)")
-        self.first_run.set_reason(message)
+        self.first_run.set_reason("")  # none installed: the panel's own line says so
         self.first_run.show()
 
     def _failed(self, message: str) -> None:

@@ -1,10 +1,12 @@
 """The session's document side: opening a file off the UI thread (pages, OCR, passwords),
 and loading a library answer's document from the library store.
 
-PyMuPDF is not thread-safe, so opening shares the page renderer's one-thread
-pool (``pool``). Every OCR page is reported as a named step: each takes
-seconds. What an open ends in goes to the callbacks of that ``open`` call;
-the session decides what it means for a waiting question.
+Opening has a thread of its own (``pool``) and so have library answers'
+documents (``answer_pool``): neither waits on the other, and page drawing
+(the page view's pool, its pages drawn in a child process) waits on neither.
+Every OCR page is reported as a named step: each takes seconds. What an open
+ends in goes to the callbacks of that ``open`` call; the session decides what
+it means for a waiting question.
 """
 
 from __future__ import annotations
@@ -17,11 +19,18 @@ from typing import Any
 from desktop_qa.core.documents.ocr import pages as ocr_mod
 from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.errors import PasswordRequired, UserError
-from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.engine import OpenedDocument
+from desktop_qa.core.storage.opening import complete_document, open_document
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.events import SessionSignals
-from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
+from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
+
+LOOKING = "Looking for scanned pages"  # the open's first step when OCR may be needed
+
+
+def _pending_line(pages: int) -> str:
+    what = "1 scanned page is" if pages == 1 else f"{pages} scanned pages are"
+    return f"{what} being read (OCR); the other pages can be asked now"
 
 
 class DocumentOpener:
@@ -29,9 +38,13 @@ class DocumentOpener:
 
     def __init__(self, jobs: Jobs, signals: SessionSignals) -> None:
         self.jobs, self.signals = jobs, signals
-        self.pool = single_pool()  # shared with the page renderer (``mupdf_pool``)
-        self._worker: Worker | None = None
-        self._answer_worker: Worker | None = None
+        # Its own thread: opening (OCR: seconds a page) never holds up page drawing,
+        # which has a pool of its own (the page view's).
+        self.pool = single_pool()
+        self.answer_pool = single_pool()  # a library answer's document: never behind OCR
+        self._worker: Handle | None = None
+        self._answer_worker: Handle | None = None
+        self._complete_worker: Handle | None = None
 
     @property
     def loading(self) -> bool:
@@ -57,14 +70,19 @@ class DocumentOpener:
             def ocr_step(done: int, total: int) -> None:  # unthrottled: seconds a page
                 report((ocr_mod.progress_text(done, total), done - 1, total), True)
 
+            def looking(done: int, total: int) -> None:  # before OCR: which pages need it
+                report((LOOKING, done, total), done == total)
+
             try:
-                return engine.open_document(
+                return open_document(
                     path,
+                    # Scanned pages are OCR'd after the others open (``complete``).
+                    defer_ocr=True,
                     progress=lambda done, total: report((done, total)),
                     cancel=is_cancelled,
                     password=password,
                     cache_protected=cache_protected,
-                    ocr=replace(ocr, progress=ocr_step),
+                    ocr=replace(ocr, progress=ocr_step, scanning=looking),
                     # Issue 19: every page-based document opens for viewing; a text-less
                     # one carries its ``unanswerable`` line, which ``engine.answer`` raises.
                     require_text=False,
@@ -92,23 +110,87 @@ class DocumentOpener:
 
             return end
 
+        self.cancel(notify=False)  # the newest open wins
         emit(self.signals.documentLoading, str(path))
         self._worker = self.jobs.start(
             self.pool,
             job,
-            live=lambda request: newest(self._worker, request),
-            progress=on_progress,
-            finished=finished,
-            failed=ended(lambda message, _bug: failed(message)),
-            cancelled=ended(cancelled),
+            yielded=on_progress,
+            returned=finished,
+            errored=ended(lambda exc: failed(error_text(exc))),
+            aborted=ended(cancelled),
         )
 
-    def cancel(self) -> bool:
-        """Stop the running open (its outcome is dropped); True if one was running."""
+    def cancel(self, *, notify: bool = True) -> bool:
+        """Stop the running open; True if one was running. ``notify``: its ``cancelled``
+        callback runs now (Esc); else it is dropped without a word (a newer open)."""
+        self.cancel_completion()
         worker, self._worker = self._worker, None
         if worker is None:
             return False
-        worker.cancel()
+        return worker.cancel(now=notify, quiet=not notify)
+
+    @property
+    def completing(self) -> bool:
+        return self._complete_worker is not None
+
+    def complete(
+        self,
+        opened: OpenedDocument,
+        password: str | None,
+        *,
+        ocr: OcrOptions,
+        cache_protected: bool,
+        done: Callable[[OpenedDocument, OpenedDocument], None],
+    ) -> None:
+        """OCR the pages an open left pending, then open the whole document, in a worker.
+
+        ``done(partial, whole)`` gets both (the session keeps ``whole`` if ``partial``
+        is still its document). Each page is a status line; a failure leaves the
+        pages with text as they are (a status line says so).
+        """
+        pages = len(opened.pending_pages)
+
+        def job(report: Callable[..., None], is_cancelled: Callable[[], bool]) -> Any:
+            def ocr_step(done_page: int, total: int) -> None:  # counted out of the scans
+                text = ocr_mod.progress_text(done_page, total)
+                report(f"{text}; the other pages can be asked now", True)
+
+            return complete_document(
+                opened,
+                cancel=is_cancelled,
+                password=password,
+                cache_protected=cache_protected,
+                ocr=replace(ocr, progress=ocr_step),
+            )
+
+        def finished(whole: OpenedDocument) -> None:
+            self._complete_worker = None
+            done(opened, whole)
+
+        def failed(exc: BaseException) -> None:
+            self._complete_worker = None
+            emit(self.signals.warning, f"the scanned pages could not be read: {error_text(exc)}")
+
+        def dropped() -> None:
+            self._complete_worker = None
+
+        self.cancel_completion()
+        emit(self.signals.documentPending, _pending_line(pages))
+        self._complete_worker = self.jobs.start(
+            self.pool,
+            job,
+            yielded=lambda text: emit(self.signals.documentPending, text),
+            returned=finished,
+            errored=failed,
+            aborted=dropped,
+        )
+
+    def cancel_completion(self) -> bool:
+        worker, self._complete_worker = self._complete_worker, None
+        if worker is None:
+            return False
+        worker.cancel(quiet=True)
         return True
 
     def open_from_library(
@@ -122,7 +204,7 @@ class DocumentOpener:
         from desktop_qa.core.storage.library import Library
 
         if self._answer_worker is not None:
-            self._answer_worker.cancel()
+            self._answer_worker.cancel(quiet=True)  # a newer answer's document wins
 
         def job(report: Callable[[Any], None], cancelled: Callable[[], bool]) -> Any:
             with Library(read_only=True) as lib:
@@ -135,18 +217,17 @@ class DocumentOpener:
             self._answer_worker = None
             opened(out)
 
-        def error(message: str, bug: bool) -> None:
+        def error(exc: BaseException) -> None:
             self._answer_worker = None
-            failed(message)
+            failed(error_text(exc))
 
         def dropped() -> None:
             self._answer_worker = None
 
         self._answer_worker = self.jobs.start(
-            self.pool,
+            self.answer_pool,
             job,
-            live=lambda request: newest(self._answer_worker, request),
-            finished=ready,
-            failed=error,
-            cancelled=dropped,
+            returned=ready,
+            errored=error,
+            aborted=dropped,
         )

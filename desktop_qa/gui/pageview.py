@@ -1,11 +1,16 @@
 """The page view: PDF/EPUB/XPS pages in one continuous scroll, a word selection on top.
 
 Pages are laid out from the Document's page sizes (PDF points), so scrolling
-and highlighting work before any pixel is rendered. Only the visible pages
-(plus one either side) are asked of the render thread (``rendering``), at
-zoom x devicePixelRatio so text stays sharp on HiDPI, and kept in a pixmap
-cache. Highlights are painted by ``highlights`` in page coordinates mapped
-to pixels at paint time, so they stay on the words at every zoom level.
+and highlighting work before any pixel is rendered. What is in view (plus
+half a view above and below) is asked of the render thread (``rendering``),
+at zoom x devicePixelRatio so text stays sharp on HiDPI, in tiles of at most
+``render.TILE_MAX`` pixels a side: at any zoom only the tiles in view are
+drawn and kept, so memory and drawing follow the window's size, not the
+page's size at that zoom. Tiles are kept in a pixmap cache whose byte count
+is exact and which never evicts what is in view (no draw-evict-draw loop);
+until a tile comes, the page's tiles at another zoom stand in, scaled.
+Highlights are painted by ``highlights`` in page coordinates mapped to
+pixels at paint time, so they stay on the words at every zoom level.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from desktop_qa.core.documents.document import Box, Document
+from desktop_qa.core.documents.render import Clip, tiles
 from desktop_qa.gui.compat import emit
 from desktop_qa.gui.highlights import Highlights
 from desktop_qa.gui.rendering import PageRenderer
@@ -40,7 +46,9 @@ GAP = 12  # between pages
 MIN_ZOOM, MAX_ZOOM = 0.25, 6.0
 ZOOM_STEP = 1.2
 CACHE_BYTES = 256 * 1024 * 1024
+AHEAD = 0.5  # views above and below the one shown whose tiles are drawn ahead (within budget)
 
+TileKey = tuple[int, float, Clip]  # page, scale (device px per point), tile
 SELECTION = QColor(60, 120, 230, 70)
 CANNOT_DRAW = (
     "This page could not be drawn"  # damaged, or past core.documents.render.RENDER_SECONDS
@@ -78,8 +86,10 @@ class PdfView(QAbstractScrollArea):
         self._tops: list[float] = []
         self._height = 0.0
         self._width = 0.0
-        self._cache: OrderedDict[tuple[int, float], QPixmap] = OrderedDict()
+        self._cache: OrderedDict[TileKey, QPixmap] = OrderedDict()
         self._cache_bytes = 0
+        self._keep: set[TileKey] = set()  # in view (or just ahead) now: never evicted
+        self._tiles: dict[tuple[int, float], list[Clip]] = {}
         self._highlights = Highlights()
         self._page_boxes: dict[int, np.ndarray] = {}
         self._anchor: tuple[int, QPointF] | None = None
@@ -103,6 +113,8 @@ class PdfView(QAbstractScrollArea):
         )
         self._cache.clear()
         self._cache_bytes = 0
+        self._keep = set()
+        self._tiles = {}
         self._highlights.set([], [])
         self._page_boxes = {}
         self.clear_selection()
@@ -122,11 +134,14 @@ class PdfView(QAbstractScrollArea):
         return float(self.devicePixelRatioF()) or 1.0
 
     def _fit_zoom(self) -> float:
+        """The zoom at which the current page fills the view's width (not the widest page:
+        a book's wide cover would leave grey bands beside every other page)."""
         if self.document is None or not self.document.page_sizes:
             return 1.0
-        widest = max(w for w, _ in self.document.page_sizes) or 612.0
+        page = self.current_page() - 1 if self._tops else 0
+        width = self.document.page_sizes[max(page, 0)][0] or 612.0
         room = self.viewport().width() - 2 * MARGIN
-        return min(max(room / widest, MIN_ZOOM), MAX_ZOOM)
+        return min(max(room / width, MIN_ZOOM), MAX_ZOOM)
 
     def _relayout(self, keep: Anchor | None = None) -> None:
         """Recompute page positions for the zoom, keeping the same spot in view.
@@ -435,39 +450,102 @@ class PdfView(QAbstractScrollArea):
             self.select_rect(page, QRectF(point, point))
 
     # -- painting ---------------------------------------------------------------
-    def _on_rendered(self, generation: int, page: int, scale: float, image: QImage) -> None:
+    def _on_rendered(
+        self, generation: int, page: int, scale: float, clip: Clip | None, image: QImage
+    ) -> None:
         if generation != self._generation:
             return
-        if image.isNull():  # could not be drawn: the page says so (paintEvent)
+        self.renderer.delivered(page, scale, clip)
+        if image.isNull() or clip is None:  # could not be drawn: the page says so (paintEvent)
             self.viewport().update()
             return
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(self._dpr())
-        key = (page, scale)
+        key = (page, scale, clip)
+        old = self._cache.pop(key, None)
+        if old is not None:  # drawn again: its old pixels no longer count
+            self._cache_bytes -= _bytes(old)
         self._cache[key] = pixmap
-        self._cache_bytes += pixmap.width() * pixmap.height() * 4
-        while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
-            (_, old) = self._cache.popitem(last=False)
-            self._cache_bytes -= old.width() * old.height() * 4
+        self._cache_bytes += _bytes(pixmap)
+        self._evict()
         self.viewport().update()
+
+    def _evict(self) -> None:
+        """Oldest first down to CACHE_BYTES, but never a tile in view (or just ahead)."""
+        if self._cache_bytes <= CACHE_BYTES:
+            return
+        for key in list(self._cache):
+            if self._cache_bytes <= CACHE_BYTES:
+                break
+            if key not in self._keep:
+                self._cache_bytes -= _bytes(self._cache.pop(key))
+
+    def cache_bytes(self) -> int:
+        """Bytes of the pixmaps kept (tests, benchmarks)."""
+        return self._cache_bytes
 
     def _scale(self) -> float:
         return round(self.zoom * self._dpr(), 4)
 
-    def missing_pages(self) -> list[int]:
-        """Visible pages with no pixmap at the current zoom yet (screenshots wait on these)."""
-        scale, failed = self._scale(), self.renderer.failed()
+    def _tiles_of(self, page: int, scale: float) -> list[Clip]:
+        assert self.document is not None
+        found = self._tiles.get((page, scale))
+        if found is None:
+            w, h = self.document.page_sizes[page]
+            found = self._tiles[(page, scale)] = tiles(w, h, scale)
+        return found
+
+    def _page_origin(self, page: int) -> QPointF:
+        """The page's top left, on the device pixel grid (tiles join without a seam)."""
+        dpr, corner = self._dpr(), self.page_rect(page).topLeft()
+        return QPointF(round(corner.x() * dpr) / dpr, round(corner.y() * dpr) / dpr)
+
+    def _tiles_in(self, page: int, scale: float, area: QRectF) -> list[Clip]:
+        """The tiles of ``page`` that meet ``area`` (viewport coordinates)."""
+        origin, dpr = self._page_origin(page), self._dpr()
+        x0, x1 = (area.left() - origin.x()) * dpr, (area.right() - origin.x()) * dpr
+        y0, y1 = (area.top() - origin.y()) * dpr, (area.bottom() - origin.y()) * dpr
         return [
-            p for p in self.visible_pages() if (p, scale) not in self._cache and p not in failed
+            t
+            for t in self._tiles_of(page, scale)
+            if t[0] < x1 and t[2] > x0 and t[1] < y1 and t[3] > y0
         ]
 
-    def _best_pixmap(self, page: int, scale: float) -> QPixmap | None:
-        exact = self._cache.get((page, scale))
-        if exact is not None:
-            self._cache.move_to_end((page, scale))
-            return exact
-        others = [pm for (p, _s), pm in self._cache.items() if p == page]
-        return max(others, key=lambda pm: pm.width()) if others else None
+    def _pages_in(self, top: float, bottom: float) -> list[int]:
+        """Pages that meet the rows ``top``..``bottom`` of the viewport."""
+        if not self._tops:
+            return []
+        value = self.verticalScrollBar().value()
+        first, last = self._page_at_y(value + top), self._page_at_y(value + bottom)
+        return list(range(first, last + 1))
+
+    def _wanted_tiles(self) -> tuple[list[TileKey], list[TileKey]]:
+        """(in view, just ahead): the tiles to draw at the current zoom, nearest first."""
+        scale = self._scale()
+        view = QRectF(self.viewport().rect())
+        shown = [
+            (p, scale, t) for p in self.visible_pages() for t in self._tiles_in(p, scale, view)
+        ]
+        ahead_h = view.height() * AHEAD
+        wide = view.adjusted(0, -ahead_h, 0, ahead_h)
+        near = [
+            (p, scale, t)
+            for p in self._pages_in(wide.top(), wide.bottom())
+            for t in self._tiles_in(p, scale, wide)
+        ]
+        seen = set(shown)
+        ahead = [k for k in near if k not in seen]
+        # Ahead only within budget: what is drawn ahead must never push out what is shown.
+        size = sum((k[2][2] - k[2][0]) * (k[2][3] - k[2][1]) * 4 for k in shown + ahead)
+        return shown, ahead if size <= CACHE_BYTES // 2 else []
+
+    def missing_pages(self) -> list[int]:
+        """Visible pages with a tile in view not drawn at the current zoom yet (screenshots
+        wait on these); pages that could not be drawn are not missing."""
+        if self.document is None:
+            return []
+        failed, shown = self.renderer.failed(), self._wanted_tiles()[0]
+        return sorted({k[0] for k in shown if k not in self._cache and k[0] not in failed})
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self.viewport())
@@ -475,28 +553,55 @@ class PdfView(QAbstractScrollArea):
         if self.document is None:
             return
         scale = self._scale()
-        visible = self.visible_pages()
+        shown, ahead = self._wanted_tiles()
+        self._keep = set(shown) | set(ahead)
         failed = self.renderer.failed()
-        for page in visible:
+        by_page: dict[int, list[QPixmap | None]] = {}
+        for key in shown:
+            by_page.setdefault(key[0], []).append(self._cache.get(key))
+            if key in self._cache:
+                self._cache.move_to_end(key)  # recently seen: evicted last
+        dpr = self._dpr()
+        for page in self.visible_pages():
             rect = self.page_rect(page)
             painter.fillRect(rect.translated(2, 2), QColor(0, 0, 0, 60))
             painter.fillRect(rect, Qt.GlobalColor.white)
-            pixmap = self._best_pixmap(page, scale)
-            if pixmap is not None:
-                painter.drawPixmap(rect, pixmap, QRectF(pixmap.rect()))
-                # Highlights only over a drawn page: never boxes over a blank one.
+            origin = self._page_origin(page)
+            exact = by_page.get(page, [])
+            drawn = bool(exact) and all(pm is not None for pm in exact)
+            if not drawn:  # tiles of another zoom stand in, scaled, until these come
+                drawn = self._paint_stand_ins(painter, page, scale, rect) or drawn
+            for key in shown:
+                pixmap = self._cache.get(key) if key[0] == page else None
+                if pixmap is not None:
+                    x0, y0, x1, y1 = key[2]
+                    target = QRectF(
+                        origin.x() + x0 / dpr,
+                        origin.y() + y0 / dpr,
+                        (x1 - x0) / dpr,
+                        (y1 - y0) / dpr,
+                    )
+                    painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
+                    drawn = True
+            if drawn:  # highlights only over a drawn page: never boxes over a blank one
                 self._paint_overlays(painter, page)
             elif page in failed:
                 painter.setPen(QColor(0x70, 0x70, 0x70))
                 painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, CANNOT_DRAW)
         painter.end()
-        # Request what is missing, nearest first, plus a page either side.
-        wanted = [p for p in visible if (p, scale) not in self._cache]
-        if visible:
-            for p in (visible[-1] + 1, visible[0] - 1):
-                if 0 <= p < self.page_count and (p, scale) not in self._cache:
-                    wanted.append(p)
-        self.renderer.request([(p, scale) for p in wanted])
+        # Ask for what is missing, in view first; a view with all it needs asks for nothing.
+        self.renderer.request([k for k in shown + ahead if k not in self._cache])
+
+    def _paint_stand_ins(self, painter: QPainter, page: int, scale: float, rect: QRectF) -> bool:
+        """The page's tiles drawn at other zooms, scaled into place (the nearest zoom last)."""
+        others = [k for k in self._cache if k[0] == page and k[1] != scale]
+        others.sort(key=lambda k: -abs(k[1] - scale))
+        for _page, other, (x0, y0, x1, y1) in others:
+            pixmap = self._cache[(_page, other, (x0, y0, x1, y1))]
+            f = rect.width() / (self.document.page_sizes[page][0] * other) if self.document else 0
+            target = QRectF(rect.x() + x0 * f, rect.y() + y0 * f, (x1 - x0) * f, (y1 - y0) * f)
+            painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
+        return bool(others)
 
     def _paint_overlays(self, painter: QPainter, page: int) -> None:
         """The highlights, then the word selection, over a drawn page."""
@@ -504,3 +609,8 @@ class PdfView(QAbstractScrollArea):
         if self._selection is not None and self._selection[0] == page and self.document:
             for i in self._selected_ids.tolist():
                 painter.fillRect(self.box_to_view(page, self.document.boxes[i]), SELECTION)
+
+
+def _bytes(pixmap: QPixmap) -> int:
+    """What a pixmap holds (32 bits a pixel)."""
+    return pixmap.width() * pixmap.height() * 4

@@ -90,6 +90,8 @@ class FirstRunPanel(QWidget):
             repo_id = DEFAULT_REPO
         self.download.setToolTip(DOWNLOAD_TOOLTIP.format(repo=repo_id))
         self.download.clicked.connect(self.downloadRequested)
+        for button in (self.download, self.choose):  # never narrower than their words
+            button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(self.download)
@@ -138,6 +140,11 @@ class FirstRunPanel(QWidget):
         self.choose.setEnabled(True)
         self.cancel.setEnabled(True)
 
+    def clear_error(self) -> None:
+        """The last download's error goes at the user's next action (a question, an open)."""
+        self.error.clear()
+        self.error.hide()
+
     def start_download(self, repo_id: str) -> None:
         self.download.setEnabled(False)
         self.choose.setEnabled(False)  # one model change at a time
@@ -161,8 +168,9 @@ class FirstRunPanel(QWidget):
         return not self.busy.isHidden()
 
     def set_reason(self, reason: str) -> None:
-        """One line: keyword search until a pack is installed; a reason other than "none
-        installed" (a broken pack) follows once, in red."""
+        """One line: keyword search until a pack is installed; ``reason``, why the pack
+        found could not be used (a broken pack; "" when none is installed), follows once
+        in red."""
         where = html.escape(str(paths.user_models_dir()))
         self.setToolTip(
             "Answering questions needs a model pack: a folder holding model.json, model.onnx "
@@ -172,7 +180,7 @@ class FirstRunPanel(QWidget):
             "<b>No model installed</b>: questions are answered by keyword search. "
             f"<span style='color:#555'>(Packs: <tt>{where}</tt>)</span>"
         )
-        if reason and not reason.startswith("no model pack installed"):
+        if reason:
             text += f"<br><span style='color:#a00'>{html.escape(reason)}</span>"
         self.text.setText(text)
 

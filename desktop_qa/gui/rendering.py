@@ -1,7 +1,10 @@
 """The render thread of the page view: pages drawn by MuPDF off the UI thread.
 
 Only the newest request is kept ("latest request wins"): scrolling fast asks
-for the pages now in view and drops what was asked before. The loop runs on
+for the pages (at high zoom, the tiles of pages: ``core.documents.render.tiles``)
+now in view and drops what was asked before. A piece already being drawn is
+never asked again (one draw per request), and a piece once drawn is kept by
+the view, so a view left alone asks for nothing and costs no CPU. The loop runs on
 the shared single-thread PyMuPDF pool; the drawing itself is done in a child
 process (``core.documents.render``: MuPDF keeps the GIL while it draws, and a page it
 never finishes must not hang the window), and each page comes back as a
@@ -12,14 +15,17 @@ once as a null image and not asked for again.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from desktop_qa.core.documents.render import DrawJob, PageDrawer, PageImage
+from desktop_qa.core.documents.render import Clip, DrawJob, PageDrawer, PageImage
 from desktop_qa.gui.compat import emit_from
+
+Piece = tuple[int, float, Clip | None]  # page, scale, tile (None: the whole page)
 
 
 class _RenderJob(QRunnable):
@@ -45,13 +51,17 @@ class PageRenderer(QObject):
     here, read-only) is used and closed on the pool thread only.
     """
 
-    rendered = Signal(int, int, float, QImage)  # generation, page, scale, image (null: failed)
+    # generation, page, scale, clip (the tile: a Clip, or None for the whole page), image
+    # (a null image: the page could not be drawn)
+    rendered = Signal(int, int, float, object, QImage)
 
     def __init__(self, pool: QThreadPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = pool
         self._lock = threading.Lock()
-        self._wanted: list[tuple[int, float]] = []
+        self._wanted: list[Piece] = []
+        self._drawing: Piece | None = None  # in hand on the pool thread: never asked twice
+        self._sent: set[Piece] = set()  # drawn, on its way to the view: not asked again
         self._running = False
         self._closing = False
         self._generation = 0
@@ -59,7 +69,8 @@ class PageRenderer(QObject):
         self._password: str | None = None
         self._failed: set[int] = set()  # pages of this generation that could not be drawn
         self.drawer = PageDrawer()  # touched only on the pool thread
-        self.renders = 0  # pages rendered so far (tests, benchmarks)
+        self.renders = 0  # pages (tiles) rendered so far (tests, benchmarks)
+        self.draws: Counter[tuple[int, Piece]] = Counter()  # (generation, piece): times drawn
 
     @property
     def generation(self) -> int:
@@ -71,16 +82,28 @@ class PageRenderer(QObject):
             self._path = path
             self._password = password
             self._wanted = []
+            self._sent = set()
             self._failed = set()
             self._kick()
             return self._generation
 
-    def request(self, items: Sequence[tuple[int, float]]) -> None:
-        """Replace whatever is still waiting by ``items`` (page, scale in px per point)."""
+    def request(self, items: Sequence[Piece | tuple[int, float]]) -> None:
+        """Replace whatever is still waiting by ``items``: (page, scale in px per point, clip)
+        (a clip of None, or a (page, scale) pair: the whole page). Pages that could not be
+        drawn, the piece being drawn now and pieces on their way to the view are not
+        asked again (one draw per request)."""
         with self._lock:
-            self._wanted = [(p, s) for p, s in items if p not in self._failed]
+            wanted = [(it[0], it[1], it[2] if len(it) > 2 else None) for it in items]
+            busy = self._sent | {self._drawing}
+            self._wanted = [it for it in wanted if it[0] not in self._failed and it not in busy]
             if self._wanted:
                 self._kick()
+
+    def delivered(self, page: int, scale: float, clip: Clip | None) -> None:
+        """The view has what was drawn for (page, scale, clip): it may be asked for again
+        (once the view has let it go)."""
+        with self._lock:
+            self._sent.discard((page, scale, clip))
 
     def pending(self) -> int:
         with self._lock:
@@ -117,21 +140,28 @@ class PageRenderer(QObject):
                     finally:
                         self._running = False
                     return
-                page_no, scale = self._wanted.pop(0)
-            if path is None:
-                continue
-            job = DrawJob(generation, str(path), password, page_no, scale)
+                piece = self._wanted.pop(0)
+                if path is None:
+                    continue
+                self._drawing = piece
+            page_no, scale, clip = piece
+            job = DrawJob(generation, str(path), password, page_no, scale, clip)
             try:
                 page = self.drawer.draw(job, cancel=lambda g=generation: self._generation != g)
                 image = QImage() if page is None else to_qimage(page)
             except Exception:  # never kill the pool
                 image = QImage()
-            if image.isNull():
-                with self._lock:
-                    if generation == self._generation:
+            with self._lock:
+                self._drawing = None
+                if generation == self._generation:
+                    if image.isNull():
                         self._failed.add(page_no)
+                    else:
+                        self._sent.add(piece)
             self.renders += 1
-            emit_from(self, "rendered", generation, page_no, scale, image)  # window may be gone
+            self.draws[(generation, piece)] += 1
+            # The window may be gone (emit_from); the view keeps what it asked for.
+            emit_from(self, "rendered", generation, page_no, scale, clip, image)
 
     def failed(self) -> set[int]:
         """The pages of the current document that could not be drawn (left blank)."""

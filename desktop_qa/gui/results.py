@@ -56,6 +56,8 @@ def score_text(answer: Answer, keyword: bool = False) -> str:
     the share of the question's words the passage holds, weighted by rarity."""
     if keyword:
         return f"keyword match: {answer.probability:.0%} of your question's words"
+    if answer.probability < 0.005:
+        return "<1%"  # a candidate, never "0%"
     return f"{answer.probability:.0%}"
 
 
@@ -71,9 +73,12 @@ def answer_html(
     ``document``: name the answer's document (answers from a library).
     ``keyword``: a keyword match (no model pack), scored by the words it shares.
     """
-    # The printed page label where the document has labels ("page vii"), as citations.
+    # Where it is, as its citation says it: the document's own terms ("slide 3", a sheet
+    # and row, an e-mail) where it has them, else the printed page label ("page vii").
     where = answer.page_label or answer.page
     page = f" · page {html.escape(str(where))}" if answer.page is not None else ""
+    if answer.location:
+        page = f" · {html.escape(answer.location)}"
     # OCR text can be misread: say so, so the user checks the highlighted page.
     ocr = " · <i>OCR text</i>" if answer.ocr else ""
     score = score_text(answer, keyword)
@@ -186,9 +191,11 @@ class ResultsPanel(QWidget):
         """The header as plain text (tests, the state file)."""
         return QTextDocumentFragment.fromHtml(self.header.text()).toPlainText()
 
-    def start_reading(self, question: str, scope: str) -> None:
-        """A new question: the old answers go at once; the header says what is read."""
-        self.list.clear()
+    def start_reading(self, question: str, scope: str, *, keep: bool = False) -> None:
+        """A new question: the old answers go at once; the header says what is read.
+        ``keep``: reading on from shown answers ("Go on reading"): they stay listed."""
+        if not keep:
+            self.list.clear()
         self.guess_button.hide()
         self.read_button.hide()
         self._step_header = None
@@ -227,6 +234,7 @@ class ResultsPanel(QWidget):
         progress: tuple[int, int] = (0, 0),
         more_seconds: float | None = None,
         current: int = -1,
+        library: bool | None = None,
     ) -> None:
         """Fill the list; with no answer, say so and offer the best guess one key away.
 
@@ -234,6 +242,9 @@ class ResultsPanel(QWidget):
         goes on), "done" (final) or "stopped" (Esc: what was found so far,
         Ctrl+Enter goes on). ``more_seconds``: how long reading more takes. ``current``:
         the row that stays selected (Esc re-shows the same answers: the highlight stays).
+        ``library``: the question asked the library (even one of one document: its
+        read-more reads the library deeper, never "the whole document"); None: a
+        result over more than one document is the library's.
         """
         self.list.clear()
         self.guess_button.hide()
@@ -243,7 +254,8 @@ class ResultsPanel(QWidget):
             self._reading = None
         if result is None:
             return
-        library = result.read.documents > 1
+        if library is None:
+            library = result.read.documents > 1
         keyword = result.mode == "keyword"
         for rank, answer in enumerate(answers, 1):
             item = QListWidgetItem()
@@ -262,8 +274,9 @@ class ResultsPanel(QWidget):
             done, total = progress
             n = len(answers)
             found = f"{n} answer{'s' if n != 1 else ''} found so far" if n else "no answer yet"
-            self.set_header(f"<b>Stopped after {done} of {total} passages</b> · {found}")
-            self._step_header = (n, "answer", f" · stopped after {done} of {total} passages")
+            read = f"{done} of {total} passage{'s' if total != 1 else ''}"
+            self.set_header(f"<b>Stopped after {read}</b> · {found}")
+            self._step_header = (n, "answer", f" · stopped after {read}")
             self._set_read_text(f"Go on reading from there · {READ_WHOLE_KEY}")
             self.read_button.show()
             return

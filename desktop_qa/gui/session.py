@@ -16,11 +16,13 @@ answers on screen in one pass.
 
 from __future__ import annotations
 
-import gc
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from PySide6.QtCore import QThreadPool
 
 from desktop_qa.core.documents.document import Document
 from desktop_qa.core.documents.ocr import pages as ocr_mod
@@ -38,7 +40,7 @@ from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.models import ModelSlot
 from desktop_qa.gui.opening import DocumentOpener
 from desktop_qa.gui.reading import AnswersSoFar, document_reading, library_reading
-from desktop_qa.gui.workers import Jobs, Worker, newest, single_pool
+from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
 SCOPE_DOCUMENT, SCOPE_LIBRARY = "document", "library"  # what a question asks
@@ -52,6 +54,22 @@ class Shown:
 
     answers: tuple[Answer, ...]
     guess: bool  # True when ``answers`` is just the greyed best guess
+
+
+def percent(answer: Answer) -> int:
+    """The score as the list shows it ("54%")."""
+    return round(answer.probability * 100)
+
+
+def on_screen(result: QueryResult) -> tuple[Answer, ...]:
+    """The answers as the list shows them, in the order of the percentage shown (a 54%
+    keyword match never above a 100% one; ties keep the reading's order); F3 steps in
+    this order too. A keyword match holding 0% of the question's words is no match and
+    is not listed (a list of only such keeps its first)."""
+    answers = list(result.answers)
+    if result.mode == "keyword":
+        answers = [a for a in answers if percent(a) > 0] or answers[:1]
+    return tuple(sorted(answers, key=lambda a: -percent(a)))
 
 
 def _looks(answers: tuple[Answer, ...]) -> list[tuple[str, int, int, int]]:
@@ -79,7 +97,8 @@ class Session(SessionSignals):
         self.jobs = Jobs()
         self.documents = DocumentOpener(self.jobs, self)
         self.models = ModelSlot(self.jobs, self, self._run_pending, hub=hub)
-        self.mupdf_pool = self.documents.pool  # the page renderer's too: PyMuPDF, one thread
+        # The page view's pool: drawing never queues behind opening, OCR or library loads.
+        self.mupdf_pool = single_pool()
         self.query_pool = single_pool()
 
         self.opened: OpenedDocument | None = None  # the document and its index
@@ -101,7 +120,7 @@ class Session(SessionSignals):
         self.progress: tuple[int, int] = (0, 0)
         self._so_far = AnswersSoFar(self._show_partial, self)
 
-        self._query_worker: Worker | None = None
+        self._query_worker: Handle | None = None
         self._pending_question: str | None = None
         self._pending_scope = SCOPE_DOCUMENT
         # A question waiting for a protected document's password (``--ask`` on such a file).
@@ -214,10 +233,6 @@ class Session(SessionSignals):
     def _document_ready(self, opened: OpenedDocument, password: str | None) -> None:
         self.document_password = password
         doc = opened.doc
-        # Long-lived objects (modules, widgets, the document) leave the cyclic GC's
-        # view, so its full passes during a query stay short (they hold the GIL).
-        gc.collect()
-        gc.freeze()
         # The previous document's index is released with its last reference
         # (a query still running on it keeps it alive until it ends).
         self.opened = opened
@@ -228,7 +243,31 @@ class Session(SessionSignals):
             self.save_settings()
             emit(self.settingsChanged)
         emit(self.documentLoaded, doc)
+        if opened.pending_pages:
+            self.documents.complete(
+                opened,
+                password,
+                ocr=self.settings.ocr_options(),
+                cache_protected=self.settings.cache_protected,
+                done=self._document_completed,
+            )
         self._run_pending()
+
+    def _document_completed(self, partial: OpenedDocument, whole: OpenedDocument) -> None:
+        """The scanned pages were read: the whole document replaces the one without them.
+
+        A question that was answered (or is being read) without them is asked
+        again, so they join its answers.
+        """
+        if self.opened is not partial:  # another document was opened meanwhile
+            whole.close()
+            return
+        self.opened, self.document = whole, whole.doc
+        emit(self.documentCompleted, whole.doc)
+        question, scope = self.question, self.scope
+        missed = self.busy or (self.result is not None and bool(self.result.read.pending_pages))
+        if question and scope == SCOPE_DOCUMENT and missed:
+            self.ask(question, scope)
 
     def _document_locked(self, path: str, wrong: bool) -> None:
         """A password is wanted: a waiting question waits for it (``--ask`` on such a file)."""
@@ -250,12 +289,9 @@ class Session(SessionSignals):
         emit(self.documentCancelled)
 
     def cancel_loading(self, *, notify: bool = True) -> bool:
-        """Stop opening; ``notify``: the user stopped it (Esc), a waiting question goes too."""
-        if not self.documents.cancel():
-            return False
-        if notify:
-            self._document_cancelled()
-        return True
+        """Stop opening; ``notify``: the user stopped it (Esc), a waiting question goes too
+        (the open's ``cancelled`` outcome, at once)."""
+        return self.documents.cancel(notify=notify)
 
     # -- asking -----------------------------------------------------------------
     def _query(self, question: str) -> Query | None:
@@ -362,11 +398,10 @@ class Session(SessionSignals):
         self._query_worker = self.jobs.start(
             self.query_pool,
             job,
-            live=lambda request: newest(self._query_worker, request),
-            progress=self._query_progress,
-            finished=self._query_ready,
-            failed=self._query_error,
-            cancelled=self._query_cancelled,
+            yielded=self._query_progress,
+            returned=self._query_ready,
+            errored=self._query_error,
+            aborted=self._query_cancelled,
             keep=lambda step: getattr(step, "result", None) is not None,
         )
 
@@ -393,7 +428,7 @@ class Session(SessionSignals):
         if self.status != READING:
             return
         self.result = result
-        answers = tuple(result.answers)
+        answers = on_screen(result)
         if _looks(answers) != _looks(self.shown.answers):  # redraw only what changed
             self._set_shown(Shown(answers, False), keep=True)
 
@@ -406,15 +441,16 @@ class Session(SessionSignals):
         self.result = result
         self.status = DONE
         emit(self.queryFinished, result)
-        self._set_shown(Shown(tuple(result.answers), False), keep=True)
+        self._set_shown(Shown(on_screen(result), False), keep=True)
 
-    def _query_error(self, message: str, bug: bool) -> None:
+    def _query_error(self, exc: BaseException) -> None:
         self._drop_partial()
         self._query_worker = None
         self.status = DONE
-        emit(self.queryFailed, message)
+        emit(self.queryFailed, error_text(exc))
 
     def _query_cancelled(self) -> None:
+        """The one way a reading ends stopped (Esc, or the job's own stop)."""
         self._query_worker = None
         self._stopped()
         emit(self.queryCancelled)
@@ -436,13 +472,14 @@ class Session(SessionSignals):
         pending, self._pending_question = self._pending_question, None
         if worker is None and pending is None:
             return False
-        if worker is not None:
-            worker.cancel()
         if not notify:
             self._drop_partial()
-        if notify:
-            self._stopped()
-            emit(self.queryCancelled)
+            if worker is not None:
+                worker.cancel(quiet=True)
+        elif worker is not None:
+            worker.cancel(now=True)  # ``_query_cancelled``, at once
+        else:  # a question waiting for its document or model
+            self._query_cancelled()
         return True
 
     # -- asking the library (issue 11) -----------------------------------------
@@ -523,10 +560,23 @@ class Session(SessionSignals):
         return self.shown.answers[self.current] if self.current >= 0 else None
 
     # -- shutdown ---------------------------------------------------------------
-    def shutdown(self, timeout_ms: int = 3000) -> None:
-        """Cancel everything and wait briefly, so no worker outlives the window."""
+    def shutdown(self, timeout_ms: int = 0, also: tuple[QThreadPool, ...] = ()) -> None:
+        """Quitting: every job is asked to stop and nothing more reaches the window.
+
+        By default nothing is waited for (the window's close never waits on a worker):
+        a job stops at its next check. ``timeout_ms``: after the event loop has ended
+        (``app.quit_now``), the pools (and ``also``) are given that long in all to stop.
+        """
         self._pending_question = None
-        self.models.stop()
         self.jobs.cancel_all()
-        for pool in (self.query_pool, self.mupdf_pool, *self.models.pools()):
-            pool.waitForDone(timeout_ms)
+        if timeout_ms <= 0:
+            return
+        deadline = time.monotonic() + timeout_ms / 1000
+        for pool in (*self.pools(), *also):
+            pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000)))
+
+    def pools(self) -> tuple[QThreadPool, ...]:
+        """Every pool of the session (tests wait on them; the window never does)."""
+        docs = self.documents
+        pools = (self.query_pool, docs.pool, docs.answer_pool, self.mupdf_pool)
+        return (*pools, *self.models.pools())

@@ -28,6 +28,7 @@ The password itself is never written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -37,6 +38,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop_qa.core.errors import short_reason
 from desktop_qa.gui.window import MainWindow
 
 
@@ -49,6 +51,7 @@ class StateFile(QObject):
         self.path = Path(path)
         self.seq = 0
         self.error: str | None = None
+        self.write_error: str | None = None  # why the last write failed (the file stays)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(20)  # coalesce bursts of signals into one write
@@ -173,13 +176,24 @@ class StateFile(QObject):
         return top.windowTitle() if top is not None else None
 
     def write(self) -> None:
+        """Replace the file atomically; on failure remove the temporary file (nothing left behind).
+
+        The JSON is ASCII (``\\udce9`` escapes): a document name that is not valid UTF-8
+        (surrogate-escaped by Python) cannot be written as UTF-8, and any reader decodes it.
+        """
         self.seq += 1
-        data = json.dumps(self.state(), ensure_ascii=False)
+        data = json.dumps(self.state(), ensure_ascii=True)
+        tmp: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
                 fh.write(data)
             os.replace(tmp, self.path)
-        except OSError:
-            pass  # a test harness problem must not disturb the app
+            tmp = None
+        except OSError as exc:
+            self.write_error = short_reason(exc)  # checked at start; a later failure waits
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)

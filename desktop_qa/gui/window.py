@@ -54,6 +54,10 @@ OPEN_FILTER = (
 )
 
 
+PROGRESS_MIN_WIDTH = 120  # the question row's bar: at least this wide, at most as wide as
+PROGRESS_MAX_WIDTH = 420  # its words need up to this (then elided in the middle)
+
+
 class MainWindow(QMainWindow):
     """A thin view over a Session."""
 
@@ -102,7 +106,9 @@ class MainWindow(QMainWindow):
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.first_run)
         side_layout.addWidget(self.results, 1)
-        self.side.setMinimumWidth(260)
+        # The answers keep 260 px; the column is never narrower than the no-model panel's
+        # buttons need (a minimum set on ``side`` itself would override its layout's).
+        self.results.setMinimumWidth(260)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.viewer)
         self.splitter.addWidget(self.side)
@@ -115,7 +121,7 @@ class MainWindow(QMainWindow):
         self.question.setClearButtonEnabled(True)
         self.ask_button = QPushButton("Ask")
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
+        self.progress.setFixedWidth(PROGRESS_MIN_WIDTH)
         self.progress.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running question or document loading (Esc)")
@@ -165,6 +171,8 @@ class MainWindow(QMainWindow):
         s.documentProgress.connect(self._document_progress)
         s.documentStatus.connect(self._document_status)
         s.documentLoaded.connect(self._document_loaded)
+        s.documentPending.connect(self.statusBar().showMessage)
+        s.documentCompleted.connect(self._document_completed)
         s.documentFailed.connect(self._document_failed)
         s.documentCancelled.connect(self._document_cancelled)
         s.documentPasswordNeeded.connect(self.ask_password)
@@ -249,6 +257,8 @@ class MainWindow(QMainWindow):
         st.geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
         self.session.save_settings()
         self.library.shutdown()
+        # Everything is cancelled, nothing waited for (the window closes at once);
+        # ``app.quit_now`` gives the jobs a moment, then ends the process.
         self.session.shutdown()
         self.pdf_view.renderer.close()  # its drawing process
         super().closeEvent(event)
@@ -409,9 +419,25 @@ class MainWindow(QMainWindow):
         """The question row's progress and Cancel button, for a question or a document."""
         self.progress.setRange(0, maximum)
         self.progress.setValue(0)
-        self.progress.setFormat(text)
+        self._progress_text(text)
         self.progress.show()
         self.cancel_button.show()
+
+    def _progress_text(self, text: str) -> None:
+        """The bar's words, the bar as wide as they are (Qt centres a text too wide for
+        the bar and cuts both ends: "CR page 2 of 2"); past ``PROGRESS_MAX_WIDTH`` they
+        are elided in the middle, an ellipsis showing what is left out."""
+        bar = self.progress
+        bar.setFormat(text)
+        shown = bar.text()  # %v, %m and %p filled in
+        metrics = bar.fontMetrics()
+        pad = 24  # the bar's frame and the style's margins around its text
+        need = metrics.horizontalAdvance(shown) + pad
+        width = max(PROGRESS_MIN_WIDTH, min(PROGRESS_MAX_WIDTH, need))
+        if need > width:
+            elided = metrics.elidedText(shown, Qt.TextElideMode.ElideMiddle, width - pad)
+            bar.setFormat(elided.replace("%", "%%"))
+        bar.setFixedWidth(width)
 
     def set_idle(self) -> None:
         self.progress.hide()
@@ -421,10 +447,11 @@ class MainWindow(QMainWindow):
         """``done`` of ``maximum`` in the progress bar, with ``text`` (Qt's %p, %v) on it."""
         self.progress.setRange(0, maximum)
         self.progress.setValue(done)
-        self.progress.setFormat(text)
+        self._progress_text(text)
 
     # -- session signals ----------------------------------------------------------
     def _document_loading(self, path: str) -> None:
+        self.show_message("")  # a message of the last action ("the question is empty") goes
         self.set_busy(f"Opening {Path(path).name}…")
         self.statusBar().showMessage(f"Opening {path}…")
 
@@ -454,6 +481,13 @@ class MainWindow(QMainWindow):
         )
         self.show_in_viewer(doc, self.session.document_password)
         self.focus_question()
+
+    def _document_completed(self, doc: Document) -> None:
+        """Scanned pages joined the document: find covers them; the pages stay where they are."""
+        self.findbar.set_document(doc)
+        if doc.kind != "pdf":
+            self.text_view.set_document(doc)
+        self.statusBar().showMessage("The scanned pages were read: questions cover them now", 8000)
 
     def show_in_viewer(self, doc: Document, password: str | None = None) -> None:
         """Put a document in the page (or text) view: title, page box, zoom actions."""

@@ -33,6 +33,68 @@ from desktop_qa.packs.write import write_manifest
 
 DEFAULT_REPO = "csarron/mobilebert-uncased-squad-v2"
 
+
+@dataclass(frozen=True)
+class Recommended:
+    """A SQuAD 2.0 model known to make a good pack, as ``model download --list`` shows it.
+
+    ``squad2_f1`` is the F1 its model card publishes on the SQuAD 2.0 dev set (the
+    official script); ``size_mb`` (the int8 graph), ``ms_per_window`` and
+    ``answer_s_on_book`` were measured with a random-initialised pack of the same
+    architecture (``python benchmarks/readers.py``, docs/performance.md, "Readers"):
+    weights do not change the speed.
+    """
+
+    repo_id: str
+    architecture: str
+    parameters_m: int
+    license: str
+    squad2_f1: float
+    size_mb: float
+    ms_per_window: float
+    answer_s_on_book: float
+    note: str
+
+
+# Measured by benchmarks/readers.py on the 2-core test machine under load 7-10 (other
+# work running): the ratios between rows, measured in one run, hold better than the
+# absolute figures (docs/performance.md, "Readers").
+RECOMMENDED: tuple[Recommended, ...] = (
+    Recommended(
+        DEFAULT_REPO,
+        "mobilebert",
+        25,
+        "mit",
+        78.8,
+        26.0,
+        446,
+        4.7,
+        "the default: smallest and fastest",
+    ),
+    Recommended(
+        "deepset/minilm-uncased-squad2",
+        "bert (MiniLM-L12-H384)",
+        33,
+        "cc-by-4.0",
+        79.5,
+        33.6,
+        808,
+        4.9,
+        "WordPiece like MobileBERT; 1.8x MobileBERT's time a window",
+    ),
+    Recommended(
+        "deepset/tinyroberta-squad2",
+        "roberta (6 layers)",
+        82,
+        "cc-by-4.0",
+        82.0,
+        81.7,
+        765,
+        10.6,
+        "the most accurate; byte-level BPE, cased; about 2x MobileBERT's time",
+    ),
+)
+
 # ONNX variants we never pick: CPU onnxruntime runs them badly or not at all.
 _SKIP_ONNX = re.compile(r"(fp16|f16|q4|int4|bnb4|uint4)", re.I)
 _QUANTIZED_NAME = re.compile(r"(quantized|int8|uint8|qint8|quant)", re.I)
@@ -68,12 +130,21 @@ class Plan:
     onnx_data: list[str] = field(default_factory=list)
     tokenizer: str | None = None
     vocab: str | None = None
+    bpe: tuple[str, str] | None = None  # vocab.json, merges.txt (RoBERTa-family repos)
     weights: str | None = None
     extras: list[str] = field(default_factory=list)
 
     @property
     def files(self) -> list[str]:
-        names = [self.onnx, *self.onnx_data, self.tokenizer, self.vocab, self.weights, *self.extras]
+        names = [
+            self.onnx,
+            *self.onnx_data,
+            self.tokenizer,
+            self.vocab,
+            *(self.bpe or ()),
+            self.weights,
+            *self.extras,
+        ]
         return list(dict.fromkeys(n for n in names if n))
 
 
@@ -124,8 +195,14 @@ def plan_files(files: Sequence[str], *, allow_export: bool = True) -> Plan:
     if plan.tokenizer is None:
         plan.vocab = _in_dirs(files, "vocab.txt", dirs)
     if plan.tokenizer is None and plan.vocab is None:
+        bpe_vocab = _in_dirs(files, "vocab.json", dirs)
+        merges = _in_dirs(files, "merges.txt", dirs)
+        if bpe_vocab and merges:
+            plan.bpe = (bpe_vocab, merges)
+    if plan.tokenizer is None and plan.vocab is None and plan.bpe is None:
         raise UserError(
-            "the repo has neither tokenizer.json nor vocab.txt, so its text cannot be tokenized"
+            "the repo has neither tokenizer.json nor vocab.txt (nor vocab.json with "
+            "merges.txt), so its text cannot be tokenized"
         )
     for extra in ("config.json", "tokenizer_config.json", "README.md"):
         found = _in_dirs(files, extra, dirs)
@@ -225,7 +302,7 @@ def _pack_from_onnx(
             "is missing)",
             hint="onnx_missing",  # the CLI: pip or a ready pack; the app: a pack folder
         ) from None
-    from desktop_qa.packs.vocab import tokenizer_from_vocab_txt
+    from desktop_qa.packs.vocab import bpe_tokenizer_from_files, tokenizer_from_vocab_txt
 
     assert plan.onnx is not None
     work = out / ".work"
@@ -253,6 +330,8 @@ def _pack_from_onnx(
     lower = _lower_case(info.repo_id, tok_config)
     if plan.tokenizer:
         shutil.copyfile(local[plan.tokenizer], out / "tokenizer.json")
+    elif plan.bpe:
+        bpe_tokenizer_from_files(local[plan.bpe[0]], local[plan.bpe[1]], out / "tokenizer.json")
     else:
         assert plan.vocab is not None
         tokenizer_from_vocab_txt(local[plan.vocab], out / "tokenizer.json", lower)

@@ -19,12 +19,25 @@ from typing import Any
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.packs.export_torch import export_onnx, require_torch
-from desktop_qa.packs.vocab import base_vocab, pad_vocab, tokenizer_from_vocab_txt, write_tokenizer
+from desktop_qa.packs.vocab import (
+    BPE_SAMPLE,
+    COMMON_WORDS,
+    base_vocab,
+    bpe_tokenizer_from_files,
+    pad_vocab,
+    tokenizer_from_vocab_txt,
+    train_byte_level_bpe,
+    write_tokenizer,
+)
 
-# MobileBertConfig keyword arguments. "mobilebert" is google/mobilebert-uncased
+# Config keyword arguments of each random architecture (``RANDOM_ARCHITECTURES`` names
+# its transformers model type). "mobilebert" is google/mobilebert-uncased
 # (identical to transformers' MobileBertConfig defaults, spelled out so a change
 # of defaults upstream cannot silently change the benchmark model); "tiny" keeps
 # the same structure at a size that builds, exports and runs in a second or two.
+# "minilm" is microsoft/MiniLM-L12-H384-uncased (deepset/minilm-uncased-squad2's base,
+# a BERT with WordPiece); "tinyroberta" is deepset/tinyroberta-squad2 (a 6-layer RoBERTa:
+# byte-level BPE, no token type ids); "tiny-roberta" is the same family at test size.
 RANDOM_CONFIGS: dict[str, dict[str, Any]] = {
     "tiny": {
         "vocab_size": len(base_vocab()),
@@ -70,6 +83,59 @@ RANDOM_CONFIGS: dict[str, dict[str, Any]] = {
         "trigram_input": True,
         "classifier_activation": True,
     },
+    "minilm": {
+        "vocab_size": 30522,
+        "hidden_size": 384,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 12,
+        "intermediate_size": 1536,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": 512,
+        "type_vocab_size": 2,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-12,
+        "pad_token_id": 0,
+    },
+    "tinyroberta": {
+        "vocab_size": 50265,
+        "hidden_size": 768,
+        "num_hidden_layers": 6,
+        "num_attention_heads": 12,
+        "intermediate_size": 3072,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": 514,
+        "type_vocab_size": 1,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-5,
+        "pad_token_id": 1,
+        "bos_token_id": 0,
+        "eos_token_id": 2,
+    },
+    "tiny-roberta": {
+        "vocab_size": 1000,
+        "hidden_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "hidden_act": "gelu",
+        "max_position_embeddings": 514,
+        "type_vocab_size": 1,
+        "layer_norm_eps": 1e-5,
+        "pad_token_id": 1,
+        "bos_token_id": 0,
+        "eos_token_id": 2,
+    },
+}
+RANDOM_ARCHITECTURES: dict[str, str] = {
+    "tiny": "mobilebert",
+    "mobilebert": "mobilebert",
+    "minilm": "bert",
+    "tinyroberta": "roberta",
+    "tiny-roberta": "roberta",
 }
 
 PACK_DEFAULTS: dict[str, Any] = {
@@ -81,16 +147,47 @@ PACK_DEFAULTS: dict[str, Any] = {
 }
 
 
-def random_model(config_name: str, seed: int) -> Any:
-    """An untrained MobileBERT of ``RANDOM_CONFIGS[config_name]``: same seed, same weights."""
-    torch, transformers = require_torch()
+def _known(config_name: str) -> str:
     if config_name not in RANDOM_CONFIGS:
         raise UserError(
             f"unknown random config {config_name!r}; choose one of {', '.join(RANDOM_CONFIGS)}"
         )
+    return RANDOM_ARCHITECTURES[config_name]
+
+
+def random_model(config_name: str, seed: int) -> Any:
+    """An untrained QA model of ``RANDOM_CONFIGS[config_name]``: same seed, same weights."""
+    torch, transformers = require_torch()
+    model_type = _known(config_name)
     torch.manual_seed(seed)
-    config = transformers.MobileBertConfig(**RANDOM_CONFIGS[config_name])
-    return transformers.MobileBertForQuestionAnswering(config).eval()
+    config = transformers.AutoConfig.for_model(model_type, **RANDOM_CONFIGS[config_name])
+    return transformers.AutoModelForQuestionAnswering.from_config(config).eval()
+
+
+def is_bpe(config_name: str) -> bool:
+    """The config's family tokenizes with byte-level BPE (RoBERTa), not WordPiece."""
+    return _known(config_name) == "roberta"
+
+
+def check_tokenizer_file(path: Path, size: int) -> None:
+    """A ``tokenizer.json`` a random pack can use: loadable, encodes pairs, ids below ``size``."""
+    from tokenizers import Tokenizer
+
+    try:
+        tok = Tokenizer.from_file(str(path))
+        pair = tok.encode("a question", "a passage")
+    except Exception as exc:  # noqa: BLE001 - tokenizers raises its own Exception type
+        raise UserError(
+            f"cannot read tokenizer {path} ({' '.join(str(exc).split())[:120]}): pass a "
+            "tokenizers JSON file (tokenizer.json)"
+        ) from None
+    if 1 not in [s for s in pair.sequence_ids if s is not None]:
+        raise UserError(f"tokenizer {path} does not encode question-passage pairs")
+    if tok.get_vocab_size() > size:
+        raise UserError(
+            f"tokenizer {path} has {tok.get_vocab_size():,} entries but this model config has "
+            f"{size:,}: use a tokenizer of at most that size"
+        )
 
 
 def _finish(tmp: Path, out_dir: Path) -> Path:
@@ -153,27 +250,50 @@ def build_random_pack(
     extra_words: Iterable[str] = (),
     keep_fp32: bool = False,
     vocab_file: Path | None = None,
+    tokenizer_file: Path | None = None,
 ) -> Path:
-    """Build an untrained MobileBERT pack (tests, benchmarks): real export path, random weights.
+    """Build an untrained pack (tests, benchmarks): real export path, random weights.
 
     With ``keep_fp32`` the fp32 graph stays in the pack as ``model.fp32.onnx``
     (listed in the manifest's checksums), so benchmarks compare the same weights.
     ``vocab_file`` (a WordPiece ``vocab.txt`` with the config's entry count, e.g. BERT's
     uncased one for ``mobilebert``) replaces the generated vocabulary, which splits real
     prose into characters (about 4x the windows): timings then match what a user sees.
+    A RoBERTa config takes a byte-level BPE: ``tokenizer_file`` (any ``tokenizer.json``),
+    else one trained on the fly on built-in English (``vocab.train_byte_level_bpe``).
     """
+    size = int(RANDOM_CONFIGS[config_name]["vocab_size"]) if config_name in RANDOM_CONFIGS else 0
+    bpe = is_bpe(config_name)
+    if vocab_file is not None and tokenizer_file is not None:
+        raise UserError("pass --vocab or --tokenizer, not both")
     if vocab_file is not None:
-        check_vocab_file(Path(vocab_file), int(RANDOM_CONFIGS[config_name]["vocab_size"]))
+        if bpe:
+            raise UserError(
+                f"the {config_name} config tokenizes with byte-level BPE, not a WordPiece "
+                "vocab.txt: pass --tokenizer tokenizer.json, or neither to train one"
+            )
+        check_vocab_file(Path(vocab_file), size)
+    if tokenizer_file is not None:
+        check_tokenizer_file(Path(tokenizer_file), size)
     model = random_model(config_name, seed)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        if vocab_file is not None:
+        if tokenizer_file is not None:
+            shutil.copyfile(tokenizer_file, tmp / "tokenizer.json")
+            vocabulary = f"{Path(tokenizer_file).name} (sha256 {_sha256(Path(tokenizer_file))})"
+        elif vocab_file is not None:
             tokenizer_from_vocab_txt(Path(vocab_file), tmp / "tokenizer.json", lowercase=True)
+            vocabulary = f"{Path(vocab_file).name} (sha256 {_sha256(Path(vocab_file))})"
+        elif bpe:
+            texts = [*BPE_SAMPLE, " ".join([*COMMON_WORDS, *extra_words])]
+            train_byte_level_bpe(texts, tmp / "tokenizer.json", size, min_frequency=1)
+            vocabulary = "byte-level BPE trained on built-in English (packs.vocab.BPE_SAMPLE)"
         else:
             vocab = pad_vocab(base_vocab(extra_words), model.config.vocab_size)
             write_tokenizer(vocab, tmp / "tokenizer.json", lowercase=True)
+            vocabulary = "generated (desktop_qa.packs.vocab.base_vocab)"
         fp32 = export_onnx(model, tmp / "model.fp32.onnx")
         quantization = _quantize_into(tmp, quantize)
         if not quantize:
@@ -182,20 +302,19 @@ def build_random_pack(
             fp32.unlink()
         manifest: dict[str, Any] = {
             "name": f"random-{config_name}-seed{seed}-{'int8' if quantize else 'fp32'}",
-            "architecture": "mobilebert",
-            "do_lower_case": True,
+            "architecture": RANDOM_ARCHITECTURES[config_name],
+            "do_lower_case": not bpe and tokenizer_file is None,
             **PACK_DEFAULTS,
+            "max_seq_length": min(
+                PACK_DEFAULTS["max_seq_length"], int(model.config.max_position_embeddings)
+            ),
             "quantization": quantization,
             "trained": False,
             "source": (
                 f"random weights: desktop_qa.packs.export RANDOM_CONFIGS[{config_name!r}], "
                 f"seed {seed}"
             ),
-            "vocabulary": (
-                f"{Path(vocab_file).name} (sha256 {_sha256(Path(vocab_file))})"
-                if vocab_file is not None
-                else "generated (desktop_qa.packs.vocab.base_vocab)"
-            ),
+            "vocabulary": vocabulary,
             "license": "AGPL-3.0-or-later (generated)",
         }
         if quantize and keep_fp32:
@@ -294,8 +413,17 @@ def build_pack_from_checkpoint(
             shutil.copyfile(checkpoint_dir / "tokenizer.json", tmp / "tokenizer.json")
         elif (checkpoint_dir / "vocab.txt").is_file():
             tokenizer_from_vocab_txt(checkpoint_dir / "vocab.txt", tmp / "tokenizer.json", lower)
+        elif (checkpoint_dir / "vocab.json").is_file() and (
+            checkpoint_dir / "merges.txt"
+        ).is_file():
+            bpe_tokenizer_from_files(
+                checkpoint_dir / "vocab.json", checkpoint_dir / "merges.txt", tmp / "tokenizer.json"
+            )
         else:
-            raise UserError(f"checkpoint {checkpoint_dir} has neither tokenizer.json nor vocab.txt")
+            raise UserError(
+                f"checkpoint {checkpoint_dir} has no tokenizer.json, vocab.txt or "
+                "vocab.json + merges.txt"
+            )
         max_len = min(
             PACK_DEFAULTS["max_seq_length"], int(getattr(config, "max_position_embeddings", 512))
         )

@@ -17,18 +17,19 @@ from pathlib import Path
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.reading.pack import MANIFEST, ModelPack, load_pack
-from desktop_qa.core.system import paths
+from desktop_qa.core.system import paths, portable
 from desktop_qa.packs.write import copy_pack_file
 
 STAGING = ".staging"
 
 
 def folder_name(name: str) -> str:
-    """A pack name made safe to use as a folder name on every OS."""
+    """A pack name made safe to use as a folder name on every OS (``portable_name``:
+    no trailing dot, no device name such as ``CON`` or ``nul``)."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
     if not safe:
         raise UserError(f"model pack name {name!r} cannot be used as a folder name")
-    return safe[:100]
+    return portable.portable_name(safe[:100].rstrip(".-"))
 
 
 def _staging(root: Path) -> Path:

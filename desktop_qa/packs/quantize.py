@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.reading import spans
+from desktop_qa.core.reading.reader import context_mask
 
 # Chosen by measurement on a random full-size MobileBERT (benchmarks/reader.py,
 # see benchmarks/README.md): quantizing MatMul (the weights of every dense
@@ -120,6 +121,21 @@ def _session(path: Path) -> Any:
     return new_session(path)
 
 
+def _template(tok: Any) -> tuple[list[list[int]], list[list[int]], int, int]:
+    """The tokenizer's pair template: special ids and type ids before the question, between
+    question and passage, after the passage; and the type ids of question and passage."""
+    enc = tok.encode("a", "b")
+    seq = enc.sequence_ids
+    q_at = seq.index(0)
+    c_at = seq.index(1)
+    q_end = max(i for i, s in enumerate(seq) if s == 0) + 1
+    c_end = max(i for i, s in enumerate(seq) if s == 1) + 1
+    cuts = [(0, q_at), (q_end, c_at), (c_end, len(seq))]
+    ids = [list(enc.ids[a:b]) for a, b in cuts]
+    types = [list(enc.type_ids[a:b]) for a, b in cuts]
+    return ids, types, int(enc.type_ids[q_at]), int(enc.type_ids[c_at])
+
+
 def _sample_inputs(
     tokenizer_json: Path, samples: int, max_seq_length: int, seed: int
 ) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
@@ -130,28 +146,33 @@ def _sample_inputs(
     tok.no_padding()
     tok.enable_truncation(max_length=max_seq_length, strategy="only_second")
     vocab = tok.get_vocab()
-    cls_id, sep_id = vocab.get("[CLS]", 101), vocab.get("[SEP]", 102)
-    specials = {i for t, i in vocab.items() if t.startswith("[") and t.endswith("]")}
+    (pre, mid, post), (pre_t, mid_t, post_t), q_type, c_type = _template(tok)
+    added = {i for i, t in tok.get_added_tokens_decoder().items() if t.special}
+    bracketed = {i for t, i in vocab.items() if t.startswith(("[", "<")) and t.endswith(("]", ">"))}
+    specials = added | bracketed | set(pre) | set(mid) | set(post)
     ordinary = np.array(sorted(set(vocab.values()) - specials), dtype=np.int64)
     rng = np.random.default_rng(seed)
+    n_special = len(pre) + len(mid) + len(post)
 
     out: list[tuple[dict[str, np.ndarray], np.ndarray]] = []
     for question, context in SAMPLE_PAIRS[: max(0, samples)]:
         enc = tok.encode(question, context)
         ids = np.array(enc.ids, dtype=np.int64)
         types = np.array(enc.type_ids, dtype=np.int64)
-        special = np.array(enc.special_tokens_mask, dtype=bool)
-        out.append((_feeds(ids, types), (types == 1) & ~special))
+        out.append((_feeds(ids, types), context_mask(enc)))
     while len(out) < samples:
         q_len = int(rng.integers(4, 16))
-        c_len = int(rng.integers(16, max(17, max_seq_length - q_len - 3)))
-        c_len = min(c_len, max_seq_length - q_len - 3)
+        c_len = int(rng.integers(16, max(17, max_seq_length - q_len - n_special)))
+        c_len = min(c_len, max_seq_length - q_len - n_special)
         q = rng.choice(ordinary, q_len)
         c = rng.choice(ordinary, c_len)
-        ids = np.concatenate([[cls_id], q, [sep_id], c, [sep_id]]).astype(np.int64)
-        types = np.concatenate([np.zeros(q_len + 2), np.ones(c_len + 1)]).astype(np.int64)
+        ids = np.concatenate([pre, q, mid, c, post]).astype(np.int64)
+        types = np.concatenate(
+            [pre_t, np.full(q_len, q_type), mid_t, np.full(c_len, c_type), post_t]
+        ).astype(np.int64)
         context = np.zeros(len(ids), dtype=bool)
-        context[q_len + 2 : q_len + 2 + c_len] = True
+        start = len(pre) + q_len + len(mid)
+        context[start : start + c_len] = True
         out.append((_feeds(ids, types), context))
     return out
 

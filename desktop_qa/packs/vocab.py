@@ -74,3 +74,60 @@ def tokenizer_from_vocab_txt(vocab_txt: Path, out: Path, lowercase: bool = True)
     tok = BertWordPieceTokenizer(str(vocab_txt), lowercase=lowercase)
     tok.save(str(out))
     return out
+
+
+# RoBERTa's special tokens, in its id order: <s> 0, <pad> 1, </s> 2, <unk> 3, <mask> 4.
+BPE_SPECIAL = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+
+# Built-in English for a byte-level BPE trained on the fly (tests, small random packs).
+BPE_SAMPLE = """
+The museum opened in 1921. Its first director was Maria Lopez, who ran it for thirty years
+before retiring to Lisbon. The lease ends on 31 March 2031, unless the tenant gives notice.
+The tenant shall pay the rent to the landlord on the first Monday of each month. The report
+names the capital city of the state, which lies on the river between two mountain ranges.
+The launch date was moved from April to June after the first test of the system found a
+problem. Three parties signed the agreement in December: the landlord, the tenant and the bank.
+""".split("\n")
+
+
+def train_byte_level_bpe(
+    texts: Iterable[str], out: Path, vocab_size: int, *, min_frequency: int = 2
+) -> Path:
+    """Train and save a RoBERTa-style byte-level BPE ``tokenizer.json`` (<s> A </s></s> B </s>).
+
+    Random-weight RoBERTa packs need such a tokenizer and no hub is reachable to
+    fetch RoBERTa's own; its pair encodings have all-zero type ids, as RoBERTa's do.
+    """
+    from tokenizers import ByteLevelBPETokenizer
+    from tokenizers.processors import RobertaProcessing
+
+    tok = ByteLevelBPETokenizer(add_prefix_space=False, trim_offsets=True)
+    tok.train_from_iterator(
+        list(texts),
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=BPE_SPECIAL,
+        show_progress=False,
+    )
+    vocab = tok.get_vocab()
+    tok._tokenizer.post_processor = RobertaProcessing(
+        ("</s>", vocab["</s>"]), ("<s>", vocab["<s>"]), trim_offsets=True, add_prefix_space=False
+    )
+    tok.save(str(out))
+    return out
+
+
+def bpe_tokenizer_from_files(vocab_json: Path, merges_txt: Path, out: Path) -> Path:
+    """Build ``tokenizer.json`` for RoBERTa-family checkpoints that ship vocab.json + merges.txt."""
+    from tokenizers import ByteLevelBPETokenizer
+    from tokenizers.processors import RobertaProcessing
+
+    tok = ByteLevelBPETokenizer(str(vocab_json), str(merges_txt), trim_offsets=True)
+    vocab = tok.get_vocab()
+    bos, eos = ("<s>", "</s>") if "<s>" in vocab else ("<|endoftext|>", "<|endoftext|>")
+    tok.add_special_tokens([t for t in (*BPE_SPECIAL, bos, eos) if t in vocab])
+    tok._tokenizer.post_processor = RobertaProcessing(
+        (eos, vocab[eos]), (bos, vocab[bos]), trim_offsets=True, add_prefix_space=False
+    )
+    tok.save(str(out))
+    return out

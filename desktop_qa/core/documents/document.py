@@ -11,26 +11,29 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from desktop_qa.core.documents.decoding import decode_text, looks_binary
+from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.inputs import (
     MAX_TEXT_BYTES,
     MUPDF_SUFFIXES,
     SUPPORTED,
     TEXT_SUFFIXES,
+    Deadline,
     check_input,
     check_size,
     read_bytes,
+    read_seconds,
     size_limit,
 )
 from desktop_qa.core.documents.navigation import OutlineEntry, section_at
 from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.documents.pdf import CancelFn, ProgressFn, check_password, load_mupdf
-from desktop_qa.core.errors import UserError, mb
+from desktop_qa.core.errors import Cancelled, UserError, mb
 
 # Names other modules take from here (the input checks and PDF unlocking live apart).
 __all__ = [
@@ -89,12 +92,19 @@ class Document:
     page_labels: list[str] = field(default_factory=list)
     # Why no question can be answered here (no text on any page, OCR off, language data
     # missing), in one line; None when the text can be asked. Such a document is opened
-    # for viewing only (``engine.open_document(require_text=False)``).
+    # for viewing only (``storage.opening.open_document(require_text=False)``).
     unanswerable: str | None = None
     unanswerable_hint: str | None = None  # ``UserError.hint`` of that line ("ocr_on")
     # Reading it again may find text (OCR pages ran out of time, language data missing):
     # an unanswerable document so made is not cached. Not stored.
     retry_may_help: bool = False
+    # Pages (0-based) that need OCR and are not in the text yet (opened with
+    # ``defer_ocr``: the other pages are asked while they are read). Never stored:
+    # such a document is not cached; opening it again once they are read joins them.
+    pending_ocr: tuple[int, ...] = ()
+    # Where a converted format's answers are in its own terms ("slide 3", a sheet's
+    # cells): made by the conversion, stored with the content, so citing is pure.
+    citations: CitationMap | None = None
 
     @classmethod
     def from_text(cls, text: str, name: str = "text") -> Document:
@@ -225,8 +235,14 @@ def load_document(
     password: str | None = None,
     ocr: OcrOptions | None = None,
     require_text: bool = True,
+    defer_ocr: bool = False,
+    seconds: float | None = None,
 ) -> Document:
     """Open PDF/EPUB/XPS (PyMuPDF) or a text file; raise UserError with one clear line.
+
+    The read has an overall time limit (``seconds``, default ``inputs.read_seconds()``,
+    plus ``inputs.PAGE_ALLOWANCE`` a page; OCR pages extend it, each by its own page
+    limit): past it, a UserError saying so.
 
     A file that changes while it is read (still being written or copied,
     truncated) is refused rather than half-read. ``password`` unlocks a
@@ -236,16 +252,27 @@ def load_document(
     A page-based document with no readable text (a scan OCR found nothing in,
     OCR off, language data missing, drawings only) raises that one line, unless
     ``require_text`` is False: then it opens for viewing, with the line as
-    ``Document.unanswerable``. Text files always need text.
+    ``Document.unanswerable``. Text files always need text. ``defer_ocr``: pages that
+    need OCR are left for later (``Document.pending_ocr``, ``pdf.load_mupdf``).
     """
     path = Path(path).expanduser()
     kind = check_input(path)
     before = _identity(path)
+    deadline = Deadline(read_seconds() if seconds is None else seconds, cancel)
     try:
         if kind == "text":
             doc = load_text_file(path)
         else:
-            pdf = load_mupdf(path, progress, cancel, password=password, ocr=ocr)
+            try:
+                timed = _timed(ocr, deadline)
+                paged = _paged(progress, deadline)
+                pdf = load_mupdf(
+                    path, paged, deadline, password=password, ocr=timed, defer_ocr=defer_ocr
+                )
+            except Cancelled:
+                if deadline.expired and not (cancel is not None and cancel()):
+                    raise deadline.error(path) from None
+                raise
             doc = Document(
                 path=path,
                 kind="pdf",
@@ -256,6 +283,8 @@ def load_document(
                 unanswerable=pdf.unanswerable,
                 unanswerable_hint=pdf.unanswerable_hint,
                 retry_may_help=pdf.retry_may_help,
+                pending_ocr=pdf.pending_ocr,
+                citations=pdf.citations,
                 **pdf.arrays,
             )
             if require_text and doc.unanswerable is not None:
@@ -267,6 +296,30 @@ def load_document(
     if _identity(path) != before:
         raise _changed(path)
     return doc
+
+
+def _paged(progress: ProgressFn | None, deadline: Deadline) -> ProgressFn:
+    """Page progress that gives the read its allowance for the document's pages."""
+
+    def paged(done: int, total: int) -> None:
+        deadline.allow_pages(total)
+        if progress is not None:
+            progress(done, total)
+
+    return paged
+
+
+def _timed(ocr: OcrOptions | None, deadline: Deadline) -> OcrOptions:
+    """OCR options whose progress (an OCR page started) gives the read that page's time."""
+    ocr = OcrOptions() if ocr is None else ocr
+    heard = ocr.progress
+
+    def progress(done: int, total: int) -> None:
+        deadline.extend(ocr.page_seconds + deadline.seconds)
+        if heard is not None:
+            heard(done, total)
+
+    return replace(ocr, progress=progress)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

@@ -113,6 +113,35 @@ def running_lines(
     return out[np.argsort(out[:, 0], kind="stable")]
 
 
+def marked_lines(
+    char_box: np.ndarray,
+    boxes: np.ndarray,
+    box_page: np.ndarray,
+    box_line: np.ndarray,
+    rects: dict[int, list[tuple[float, float, float, float]]],
+) -> np.ndarray:
+    """Character ranges of the lines laid out inside ``rects`` (per page): furniture the
+    source marks itself (a Word file's headers and footers, ``formats.layout``)."""
+    empty = np.zeros((0, 2), np.int32)
+    positions = np.flatnonzero(char_box >= 0)
+    if not len(positions) or not any(rects.values()):
+        return empty
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    inside = np.zeros(len(boxes), bool)
+    for page, page_rects in rects.items():
+        on_page = box_page == page
+        for x0, y0, x1, y1 in page_rects:
+            inside |= on_page & (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+    char_line = box_line[char_box[positions]]
+    flagged = inside[char_box[positions]]
+    out = []
+    for line in np.unique(char_line[flagged]).tolist():
+        where = positions[char_line == line]
+        out.append((int(where[0]), int(where[-1]) + 1))
+    return np.asarray(sorted(out), np.int32).reshape(-1, 2)
+
+
 def excluded_chars(ranges: np.ndarray, start: int, end: int) -> list[tuple[int, int]]:
     """The furniture ranges that overlap ``[start, end)``, clipped to it, in order."""
     if not len(ranges) or end <= start:
@@ -130,3 +159,49 @@ def without(text: str, start: int, end: int, ranges: np.ndarray) -> str:
         pos = b
     parts.append(text[pos:end])
     return " ".join(parts) if len(parts) > 1 else parts[0]
+
+
+# A context shows this many characters either side of an answer (cut at word boundaries).
+CONTEXT_CHARS = 90
+_NONE = np.zeros((0, 2), np.int32)
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def make_context(
+    text: str,
+    start: int,
+    end: int,
+    width: int = CONTEXT_CHARS,
+    furniture: np.ndarray | None = None,
+    shown: str | None = None,
+) -> tuple[str, int, int]:
+    """Snippet around text[start:end], cut at word boundaries; returns (snippet, a, b).
+
+    Here, beside ``without``, because every snippet of a document (an answer's
+    context, a find hit's) leaves its page furniture out: with ``furniture``
+    (``Document.furniture``) the running heads and footers around the span are
+    left out, so a context never reads "... 284 FREE CULTURE <http://...>
+    launched a war". ``shown``: the answer's text as it is shown
+    (``edges.answer_text``), else ``text[start:end]``.
+    """
+    left = max(0, start - width)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    right = min(len(text), end + width)
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space >= 0 else right
+    skip = furniture if furniture is not None else _NONE
+    before = _collapse(without(text, left, start, skip))
+    answer = _collapse(text[start:end] if shown is None else shown)
+    after = _collapse(without(text, end, right, skip))
+    prefix = (
+        ("… " if left > 0 else "") + before + (" " if before and text[start - 1].isspace() else "")
+    )
+    suffix = (" " if after and end < len(text) and text[end].isspace() else "") + after
+    suffix += " …" if right < len(text) else ""
+    return prefix + answer + suffix, len(prefix), len(prefix) + len(answer)

@@ -12,12 +12,16 @@ import errno
 import os
 import re
 import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from desktop_qa.core.documents import formats
 from desktop_qa.core.documents.decoding import decode_text, looks_binary
+from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.documents.formats.checks import unpacks_too_much
 from desktop_qa.core.errors import UserError, mb, short_reason
+from desktop_qa.core.system.portable import held_elsewhere, unreadable
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # What PyMuPDF opens that can hold a text layer.
@@ -25,6 +29,28 @@ TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 # (core/formats: the hook is marked "formats hook").
 MUPDF_SUFFIXES = frozenset({".pdf", ".epub", ".xps", ".oxps", ".fb2", ".mobi"}) | formats.SUFFIXES
 SUPPORTED = ", ".join(sorted(TEXT_SUFFIXES | MUPDF_SUFFIXES))
+_FAMILIES = {".pdf": "PDF", ".epub": "EPUB", ".xps": "XPS", ".oxps": "XPS", ".fb2": "FB2",
+             ".mobi": "MOBI", ".md": "Markdown", ".markdown": "Markdown"}  # fmt: skip
+
+
+def supported_kinds() -> str:
+    """What is read, by kind a user knows, each with its extensions: "Word (.doc, .docx, ...)"."""
+    families: dict[str, list[str]] = {}
+    for suffix in sorted(TEXT_SUFFIXES | MUPDF_SUFFIXES):
+        if suffix in _FAMILIES:
+            family = _FAMILIES[suffix]
+        elif suffix in TEXT_SUFFIXES:
+            family = "text"
+        else:
+            family = formats.kind_name(suffix).split()[0]
+            family = {"Outlook": "e-mail"}.get(family, family)
+        families.setdefault(family, []).append(suffix)
+    order = ["PDF", "Word", "PowerPoint", "Excel", "OpenDocument", "e-mail", "HTML", "RTF",
+             "EPUB", "XPS", "FB2", "MOBI", "text", "Markdown"]  # fmt: skip
+    ranked = sorted(families, key=lambda f: order.index(f) if f in order else len(order))
+    return ", ".join(f"{family} ({' '.join(families[family])})" for family in ranked)
+
+
 PDF_MAGIC = re.compile(rb"%PDF-")
 
 # Input limits (docs/performance.md "Limits"): the checks below run on the file's
@@ -50,6 +76,58 @@ MAX_CONVERTED_BYTES |= formats.MAX_FILE_BYTES  # formats hook: Office, HTML, RTF
 # Any other document (PDF, EPUB, XPS): past this, hashing alone takes many seconds and
 # MuPDF may scan it all (a 1 TiB sparse "%PDF" file kept it busy for half an hour).
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024 * 1024
+# The overall time one read of a document may take (conversion, layout, extraction), OCR
+# pages apart (each has its own limit and shows progress: each one started extends this),
+# plus ``PAGE_ALLOWANCE`` a page once the page count is known. A 352-page book reads in
+# 6 s of CPU (23 s on a loaded 2-core machine: 65 ms a page), a 4 MB Office file converts
+# in 5-20 s; a file that keeps a reader busy longer is hostile or damaged.
+# ``DESKTOP_QA_READ_SECONDS`` changes READ_SECONDS.
+READ_SECONDS = 120.0
+PAGE_ALLOWANCE = 0.5
+
+
+def read_seconds() -> float:
+    """``READ_SECONDS``, or ``DESKTOP_QA_READ_SECONDS`` where it is set to a number."""
+    try:
+        value = float(os.environ.get("DESKTOP_QA_READ_SECONDS", ""))
+    except ValueError:
+        return READ_SECONDS
+    return value if value > 0 else READ_SECONDS
+
+
+class Deadline:
+    """The time limit of one read, as a cancel function: True once the caller cancels or
+    the time is up. ``expired`` tells the two apart; ``extend`` gives more time for
+    progress that has its own limit (an OCR page)."""
+
+    def __init__(self, seconds: float, cancel: Callable[[], bool] | None = None) -> None:
+        self.seconds = seconds
+        self.cancel = cancel
+        self.due = time.monotonic() + seconds
+        self._paged = False
+
+    @property
+    def expired(self) -> bool:
+        return time.monotonic() > self.due
+
+    def extend(self, seconds: float) -> None:
+        self.due = max(self.due, time.monotonic() + seconds)
+
+    def allow_pages(self, pages: int) -> None:
+        """A document of ``pages`` pages: ``PAGE_ALLOWANCE`` more for each (set once)."""
+        if not self._paged:
+            self._paged = True
+            self.due += pages * PAGE_ALLOWANCE
+
+    def __call__(self) -> bool:
+        return bool(self.cancel is not None and self.cancel()) or self.expired
+
+    def error(self, path: Path) -> UserError:
+        """The one line past the limit."""
+        return UserError(
+            f"{path} took longer than {self.seconds:g} s to read, the limit for one "
+            "document (a damaged or hostile file?); re-save it in another format or split it"
+        )
 
 
 def size_limit(path: str | os.PathLike[str]) -> tuple[int, str, str]:
@@ -83,6 +161,8 @@ def _check_path(path: Path) -> os.stat_result:
     try:
         st = os.stat(path)
     except OSError as exc:
+        if held_elsewhere(exc):  # Windows: errno EACCES, but no permission is missing
+            raise unreadable(path, exc) from None
         if exc.errno == errno.ENAMETOOLONG:
             raise UserError(
                 f"{_short_name(path)}: the file name or path is too long for this system; "
@@ -119,7 +199,7 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
         with open(path, "rb") as fh:
             return fh.read() if limit is None else fh.read(limit)
     except OSError as exc:
-        raise UserError(f"{path}: cannot read the file ({exc.strerror}); check it") from None
+        raise unreadable(path, exc) from None
 
 
 def check_input(path: str | os.PathLike[str]) -> str:
@@ -134,6 +214,7 @@ def check_input(path: str | os.PathLike[str]) -> str:
     suffix = path.suffix.lower()
     if stat.S_ISREG(st.st_mode):
         check_size(path, st.st_size)
+    _check_disguise(path, suffix, read_bytes(path, 1024))
     if suffix in TEXT_SUFFIXES:
         if looks_binary(decode_text(read_bytes(path, PREFIX_BYTES))):
             raise UserError(f"{path} does not look like a text file; pass a PDF or text file")
@@ -154,9 +235,45 @@ def check_input(path: str | os.PathLike[str]) -> str:
     if PDF_MAGIC.search(head):
         return "pdf"
     raise UserError(
-        f"{path}: unsupported file type '{suffix or 'none'}'; open a PDF, EPUB, XPS or "
-        f"text file ({SUPPORTED})"
+        f"{path}: unsupported file type '{suffix or 'none'}'; save or export it as one of the "
+        f"kinds read here (most applications can print to PDF): {supported_kinds()}"
     )
+
+
+# What a file is, from its first bytes, where a name says otherwise: (what, its suffix).
+_MAGIC = (
+    (b"%PDF-", "a PDF", ".pdf"),
+    (b"PK\x03\x04", "a zip archive (an Office, OpenDocument or EPUB file?)", ""),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old binary Office file", ""),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", ".png"),
+    (b"\xff\xd8\xff", "a JPEG image", ".jpg"),
+    (b"GIF8", "a GIF image", ".gif"),
+    (b"{\\rtf", "an RTF document", ".rtf"),
+)
+_MARKUP_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".eml"})
+
+
+def _check_disguise(path: Path, suffix: str, head: bytes) -> None:
+    """Content is read by what it is, not by its name: a file whose first bytes say it is
+    something else than its suffix promises (a PDF named ``.html``, a zip named ``.txt``)
+    is refused in one line saying what it is, instead of being read as what it is not
+    (a PDF read as a web page had "no answer", read in full). Container and PDF suffixes
+    have their own checks; this guards the text-like ones, whose readers take anything."""
+    if suffix not in TEXT_SUFFIXES and suffix not in _MARKUP_SUFFIXES:
+        return
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    for magic, what, real in _MAGIC:
+        if start.startswith(magic) and real != suffix:
+            fix = f"rename it to end in {real}" if real else "open it with the app that made it"
+            raise UserError(
+                f"{path} is {what}, not {_named(suffix)} as its name says; {fix} and try again"
+            )
+
+
+def _named(suffix: str) -> str:
+    if suffix in TEXT_SUFFIXES:
+        return "a text file"
+    return "an e-mail" if suffix == ".eml" else "a web page"
 
 
 def _check_zip(path: Path, what: str) -> None:
@@ -170,6 +287,8 @@ def _check_zip(path: Path, what: str) -> None:
                 for info in archive.infolist()
                 if not info.filename.lower().endswith(_MEDIA_SUFFIXES)
             )
+            if markup <= MAX_MARKUP_BYTES and what == "EPUB":
+                budget.check_epub_nesting(archive, str(path))  # MuPDF drops deep text
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise UserError(
             f"{path} cannot be opened as {what} ({short_reason(exc)}); the file may be damaged or "

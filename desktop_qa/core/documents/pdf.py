@@ -13,8 +13,9 @@ breaks) have no box. Pages without a usable text layer are OCR'd
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.documents import formats, inputs, navigation
-from desktop_qa.core.documents.furniture import running_lines
+from desktop_qa.core.documents.furniture import marked_lines, running_lines
 from desktop_qa.core.documents.inputs import MUPDF_SUFFIXES, is_pdf, too_much_text
 from desktop_qa.core.documents.ocr import pages as ocr_mod
 from desktop_qa.core.documents.ocr.pages import OcrOptions
@@ -30,6 +31,7 @@ from desktop_qa.core.errors import Cancelled, PasswordRequired, UserError, short
 
 PARAGRAPH_BREAK = "\n\n"
 _HYPHENS = ("-", "\u00ad", "\u2010")
+_DASHES = ("\u2014", "\u2013")  # em and en dash
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -53,6 +55,10 @@ class PdfText:
     unanswerable: str | None = None
     unanswerable_hint: str | None = None
     retry_may_help: bool = False
+    # Pages (0-based) that need OCR and were left for later (``defer_ocr``): not in the text.
+    pending_ocr: tuple[int, ...] = ()
+    # A converted format's citation map (``formats.citations``); None for PyMuPDF's own.
+    citations: formats.CitationMap | None = None
 
 
 def fold(word: str) -> str:
@@ -63,6 +69,16 @@ def fold(word: str) -> str:
     match "first". Full-width letters and odd spaces fold the same way.
     """
     return word if word.isascii() else unicodedata.normalize("NFKC", word)
+
+
+_CJK = re.compile(
+    "[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
+)
+
+
+def _cjk(char: str) -> bool:
+    """A Chinese or Japanese character (ideograph, kana, their punctuation)."""
+    return bool(char) and _CJK.match(char) is not None
 
 
 def _is_hyphenated(word: str) -> bool:
@@ -121,7 +137,12 @@ class _Builder:
 
 
 def _extract_page(
-    builder: _Builder, page: object, page_no: int, line_base: int, words: list | None = None
+    builder: _Builder,
+    page: object,
+    page_no: int,
+    line_base: int,
+    words: list | None = None,
+    laid_out: bool = False,
 ) -> int:
     """Append one page's paragraphs; return the number of line ids used.
 
@@ -131,7 +152,12 @@ def _extract_page(
     Blocks become paragraphs; lines of a block are joined with a space, except
     that a line ending in a hyphenated fragment followed by a lowercase word on
     the next line is joined without the hyphen ("hyphen-" + "ated"); before an
-    uppercase word the hyphen stays and no space is added ("Jean-" + "Paul").
+    uppercase word the hyphen stays and no space is added ("Jean-" + "Paul"); a
+    line ending in a dash goes on without a space ("wrong—" + "even").
+    ``laid_out`` (a converted document, laid out by us): every line-end hyphen
+    is the text's own (our layout never hyphenates: "off-" + "white" is
+    "off-white"), and a line broken before or after a Chinese or Japanese
+    character joins without a space (those scripts have none between words).
     """
     if words is None:
         words = page.get_text("words")  # type: ignore[attr-defined]
@@ -139,6 +165,7 @@ def _extract_page(
     lines_used = 0
     joined_prev = False
     prev_key: tuple[int, int] | None = None
+    prev_word = ""
     line_id = line_base
     for i, (x0, y0, x1, y1, word, block, line, _) in enumerate(words):
         word = fold(word.replace("\x00", ""))
@@ -146,19 +173,33 @@ def _extract_page(
         if prev_key is not None:
             if block != prev_key[0]:
                 builder.add(PARAGRAPH_BREAK, -1, page_no)
-            elif not joined_prev:
+            elif not joined_prev and not (
+                laid_out and key != prev_key and (_cjk(prev_word[-1:]) or _cjk(word[:1]))
+            ):
                 builder.add(" ", -1, page_no)
         if key != prev_key:
             line_id = line_base + lines_used
             lines_used += 1
         box = builder.new_box((x0, y0, x1, y1), page_no, line_id)
         nxt = words[i + 1] if i + 1 < len(words) else None
+        # A line ending in a hyphenated fragment or a dash ("wrong—" / "even") goes on
+        # without a space: "wrong—even", as printed.
         joined_prev = (
-            nxt is not None and nxt[5] == block and nxt[6] != line and _is_hyphenated(word)
+            nxt is not None
+            and nxt[5] == block
+            and nxt[6] != line
+            and (_is_hyphenated(word) or (len(word) > 1 and word.endswith(_DASHES)))
         )
-        drop_hyphen = joined_prev and nxt is not None and nxt[4][:1].islower()
+        drop_hyphen = (
+            joined_prev
+            and _is_hyphenated(word)
+            and not laid_out
+            and nxt is not None
+            and nxt[4][:1].islower()
+        )
         builder.add(word[:-1] if drop_hyphen else word, box, page_no)
         prev_key = key
+        prev_word = word
     return lines_used
 
 
@@ -195,12 +236,51 @@ def char_positions(text: str, char_box: np.ndarray) -> np.ndarray:
     return out
 
 
+def _find_scanned(
+    mdoc: Any,
+    ocr: OcrOptions,
+    cancel: CancelFn | None,
+    scan: dict[int, bool],
+    layer_words: dict[int, Any],
+) -> list[int]:
+    """Look for the pages that need OCR before reading any, so OCR is counted out of
+    them ("OCR: page 2 of 2 scanned pages", not "page 255 of 352" of a book with a text
+    layer); ``ocr.scanning`` hears each page checked.
+
+    Fills ``scan`` (page -> needs OCR) and ``layer_words`` (the words of pages with a
+    text layer, up to a document's text limit: the main loop uses them instead of
+    reading them again). A page that cannot be checked here is left to the main loop.
+    """
+    total = mdoc.page_count
+    if ocr.mode == "never":
+        return []
+    if ocr.mode == "always":
+        return list(range(total))
+    kept = 0
+    for n in range(total):
+        if cancel is not None and cancel():
+            raise Cancelled()
+        try:
+            page = mdoc.load_page(n)
+            words = page.get_text("words")
+            scan[n] = ocr_mod.needs_ocr(page, words, ocr.mode)
+            if not scan[n] and kept <= inputs.MAX_DOCUMENT_CHARS:
+                layer_words[n] = words
+                kept += sum(len(w[4]) + 1 for w in words)
+        except Exception:
+            pass  # the main loop reads it again and reports a broken page
+        if ocr.scanning is not None:
+            ocr.scanning(n + 1, total)
+    return [n for n in range(total) if scan.get(n)]
+
+
 def load_mupdf(
     path: Path,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     password: str | None = None,
     ocr: OcrOptions | None = None,
+    defer_ocr: bool = False,
 ) -> PdfText:
     """Extract a PyMuPDF document; pages without a usable text layer are OCR'd (``ocr``).
 
@@ -208,6 +288,12 @@ def load_mupdf(
     words fed through the same ``_extract_page``; ``ocr.progress`` hears
     "page 3 of 8" before each, and each is stored as soon as it is read, so a
     cancelled OCR resumes on the next open.
+
+    ``defer_ocr``: a page that needs OCR and has not been OCR'd before (its words are
+    not stored under ``ocr.resume_key``) is left out of the text and listed in
+    ``pending_ocr``, so the other pages can be asked at once (``ocr_pages`` reads them;
+    opening again then joins them). A document with no text but such pages is OCR'd
+    as usual: there would be nothing to ask.
     """
     import pymupdf
 
@@ -219,10 +305,10 @@ def load_mupdf(
     cmap = None
     try:
         if suffix in formats.SUFFIXES:  # formats hook: the laid-out PDF of the converted file
-            mdoc, cmap = formats.laid_out(path)
+            mdoc, cmap = formats.laid_out(path, cancel)
         else:
             mdoc = pymupdf.open(str(path), filetype=filetype)
-    except UserError:
+    except (UserError, Cancelled):  # Cancelled: the read's deadline, or the user's
         raise
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         what = filetype.upper()
@@ -231,18 +317,27 @@ def load_mupdf(
             f"not a {what}: re-export or re-download it"
         ) from None
 
+    # Found by the look for scanned pages (``_find_scanned``): page -> needs OCR, and the
+    # words of the pages with a text layer, read once and used by the main loop.
+    scan: dict[int, bool] = {}
+    layer_words: dict[int, Any] = {}
+
     def upcoming(after: int) -> Iterator[tuple[int, Any]]:
         """Pages after ``after`` without a usable text layer: OCR'd ahead, in parallel."""
         for n in range(after + 1, mdoc.page_count):
+            if scan.get(n) is False:
+                continue
             try:
                 page = mdoc.load_page(n)
-                if ocr_mod.needs_ocr(page, page.get_text("words"), ocr.mode):
+                if scan.get(n) or ocr_mod.needs_ocr(page, page.get_text("words"), ocr.mode):
                     yield n, page
             except Exception:
                 continue  # the main loop reports a broken page
 
-    reader = ocr_mod.DocumentOcr(ocr, cancel, upcoming)
+    reader = ocr_mod.DocumentOcr(ocr, cancel, None if defer_ocr else upcoming)
+    has_images = False
     page_ocr: list[int] = []
+    pending: list[int] = []
     finished = False
     try:
         try:
@@ -268,6 +363,7 @@ def load_mupdf(
         lines = 0
         total = pages
         failed_pages = 0
+        reader.plan(_find_scanned(mdoc, ocr, cancel, scan, layer_words))
         for page_no in range(total):
             if cancel is not None and cancel():
                 raise Cancelled()
@@ -279,14 +375,25 @@ def load_mupdf(
                     labels.append(navigation.page_label(page))
                 if not builder.ends_with_break():
                     builder.add(PARAGRAPH_BREAK, -1, page_no)
-                words = page.get_text("words")
+                words = layer_words.pop(page_no, None) or page.get_text("words")
+                if cmap is not None and cmap.words is not None:  # shaped scripts' own words
+                    words = cmap.words.get(page_no, words)
                 if cmap is not None:  # formats hook: a sheet's rows as paragraphs, no gutter
                     words = cmap.reading_words(page_no, words)
-                if ocr_mod.needs_ocr(page, words, ocr.mode):
-                    words = reader.read(page, page_no, total) or []
+                needs = scan.get(page_no)
+                if needs is None:
+                    needs = ocr_mod.needs_ocr(page, words, ocr.mode)
+                if needs:
+                    stored = reader.stored(page_no) if defer_ocr else None
+                    if defer_ocr and stored is None:
+                        pending.append(page_no)
+                        words = []
+                    else:
+                        words = stored if stored is not None else reader.read(page, page_no, total)
+                        words = words or []
                     if words:
                         page_ocr.append(page_no)
-                lines += _extract_page(builder, page, page_no, lines, words)
+                lines += _extract_page(builder, page, page_no, lines, words, cmap is not None)
             except (UserError, Cancelled):
                 raise
             except Exception:
@@ -302,13 +409,18 @@ def load_mupdf(
                 progress(page_no + 1, total)
         if failed_pages == total:
             raise UserError(f"{path}: no page could be read; the file is damaged: re-export it")
-        has_images = not builder.has_text() and any(
-            _page_has_images(mdoc, n) for n in range(min(total, 50))
-        )
-        finished = True
+        if pending and not builder.has_text():
+            defer_ocr = False  # nothing to ask without them: read them now (below)
+        else:
+            has_images = not builder.has_text() and any(
+                _page_has_images(mdoc, n) for n in range(min(total, 50))
+            )
+        finished = not pending
     finally:
         reader.close(finished=finished)
         mdoc.close()
+    if pending and not defer_ocr:
+        return load_mupdf(path, progress, cancel, password=password, ocr=ocr)
     text, char_box, char_page, boxes, box_page, box_line = builder.finish()
     reason: UserError | None = None
     if not text.strip():
@@ -326,6 +438,13 @@ def load_mupdf(
         "page_ocr": ocr_flags,
         "furniture": running_lines(text, char_box, boxes, box_page, box_line, page_sizes),
     }
+    if cmap is not None:
+        # A converted document's furniture is what our layout drew in the margins (a Word
+        # file's headers and footers, an e-mail's subject), never guessed from repetition:
+        # alike body lines at page edges (a sheet's rows, "Paragraph 3 of ...") are text.
+        arrays["furniture"] = marked_lines(
+            char_box, boxes, box_page, box_line, {n: p.furniture for n, p in enumerate(cmap.pages)}
+        )
     return PdfText(
         text,
         page_sizes,
@@ -336,7 +455,58 @@ def load_mupdf(
         unanswerable_hint=None if reason is None else reason.hint,
         retry_may_help=reason is not None
         and (reader.language_error is not None or reader.failed > 0),
+        pending_ocr=tuple(pending),
+        citations=cmap,
     )
+
+
+def ocr_pages(
+    path: Path,
+    pages: Sequence[int],
+    *,
+    password: str | None = None,
+    ocr: OcrOptions,
+    cancel: CancelFn | None = None,
+) -> int:
+    """OCR ``pages`` (0-based, as ``load_mupdf(defer_ocr=True)`` left them), every core at once.
+
+    Their words are stored under ``ocr.resume_key`` (the file's sha256, required),
+    so the next ``load_mupdf`` of the file takes them from there; returns how many
+    pages could be read. Cancelling stops the children at once.
+    """
+    import pymupdf
+
+    if not ocr.resume_key:
+        raise ValueError("ocr_pages needs OcrOptions.resume_key (the file's sha256)")
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    suffix = path.suffix.lower()
+    if suffix in formats.SUFFIXES:
+        mdoc = formats.open_laid_out(path)
+    else:
+        mdoc = pymupdf.open(
+            str(path), filetype=suffix.lstrip(".") if suffix in MUPDF_SUFFIXES else "pdf"
+        )
+    total = mdoc.page_count
+    wanted = sorted(n for n in set(pages) if 0 <= n < total)  # the file may have changed
+
+    def upcoming(after: int) -> Iterator[tuple[int, Any]]:
+        for n in wanted:
+            if n > after:
+                yield n, mdoc.load_page(n)
+
+    reader = ocr_mod.DocumentOcr(ocr, cancel, upcoming)
+    reader.plan(wanted)  # progress counted out of these scanned pages, not the document's
+    read = 0
+    try:
+        if mdoc.needs_pass:
+            _authenticate(mdoc, path, password)
+        for n in wanted:
+            if reader.read(mdoc.load_page(n), n, total) is not None:
+                read += 1
+    finally:
+        reader.close(finished=False)  # the words stay stored for the open that joins them
+        mdoc.close()
+    return read
 
 
 def _no_text(

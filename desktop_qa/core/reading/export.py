@@ -52,16 +52,26 @@ _ESCAPE_SEQUENCE = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Bidirectional embeddings, overrides and isolates (U+202A-E, U+2066-9): a name holding
+# U+202E (right-to-left override) displays reversed ("invoice\u202eFDP.exe"), as in
+# "Trojan Source". Shown as their escapes, so what is printed is what the name holds.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str) -> str:
-    """Text safe for a terminal: escape sequences and control characters removed.
+    """Text safe for a terminal: escape sequences and control characters removed,
+    bidirectional controls shown as ``\\u202e``.
 
     Tabs and newlines stay; surrogate-escaped bytes become ``\\xNN``.
     """
     text = _ESCAPE_SEQUENCE.sub("", text)
     text = _CONTROL.sub("", text)
-    return show_bytes(text)
+    return show_bytes(escape_bidi(text))
+
+
+def escape_bidi(text: str) -> str:
+    """Bidirectional embeddings, overrides and isolates as ``\\u202e`` (visible, inert)."""
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def show_bytes(text: str) -> str:
@@ -164,6 +174,11 @@ def to_text(
                 lines.append(f"    {_one_line(str(a['location']))}")
             if several:
                 lines.append(f"    {_one_line(str(a.get('document', '')))}")
+    pending = data.get("pending_pages") or []
+    if pending and answers and not data.get("no_answer"):
+        word = "page" if len(pending) == 1 else "pages"
+        shown = ", ".join(str(p) for p in pending[:8]) + (" ..." if len(pending) > 8 else "")
+        lines.append(f"(not read yet: {word} {shown}, scanned, still being OCR'd)")
     skipped = data.get("skipped") or []
     if skipped:
         files = f"{len(skipped)} file{'s' if len(skipped) != 1 else ''}"

@@ -1,10 +1,17 @@
 """The reading loop: how windows of a scope's passages become a ``QueryResult``.
 
 The public way to ask is ``engine.answer``; the values it yields and returns
-are in ``results``. Here is the private reading machinery: windows are
+are in ``results``. Here is the reading machinery: windows are
 tokenized a few passages at a time and read batch by batch, spans are
 collected in bounded memory, and a reading can be resumed from any result's
 ``ReadingState`` ("read the whole document") without reading any window twice.
+
+This module owns the bounded-reading policy, whole (``read_scope``): the short
+window (``FOCUS_TOKENS``) around the best-matching sentence of each of the
+``TOP_PASSAGES`` best bm25 passages first; if they hold no answer, the same
+window of the passages down to ``query.depth``; the whole scope only when asked.
+The read mask numbers short windows apart (``FOCUS_BASE``), and
+``whole_read_seconds`` estimates what the rest costs from the same masks.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -25,7 +32,7 @@ from desktop_qa.core.reading import spans
 from desktop_qa.core.reading.query import Query
 from desktop_qa.core.reading.reader import Reader, Window
 from desktop_qa.core.reading.results import Progress, QueryResult, Read, ReadingState, make_answer
-from desktop_qa.core.search.index import best_sentence, query_stems, word_stems
+from desktop_qa.core.search.index import TOP_PASSAGES, best_sentence, query_stems, word_stems
 from desktop_qa.core.search.passages import Passage
 
 SPANS_PER_WINDOW = 20
@@ -44,6 +51,8 @@ FOCUS_TOKENS = 192
 # Short windows are numbered apart from a passage's full windows in the read mask,
 # so the whole read still reads every full window once.
 FOCUS_BASE = 64
+MAX_WINDOW_TOKENS = 384  # a pack's usual max_seq_length (the estimate's full windows)
+T = TypeVar("T")
 
 
 # -- spans as a user sees them -----------------------------------------------------------------
@@ -293,8 +302,8 @@ class Reading:
 
     def _context(self, item: _Item) -> tuple[int, int]:
         """Document character range of the passage text a window holds."""
-        pairs = zip(item.encoding.offsets, item.encoding.type_ids, strict=True)
-        offsets = [o for o, t in pairs if t == 1 and o[1] > o[0]]
+        pairs = zip(item.encoding.offsets, item.encoding.sequence_ids, strict=True)
+        offsets = [o for o, s in pairs if s == 1 and o[1] > o[0]]
         if not offsets:
             return (item.offset, item.offset)
         return offsets[0][0] + item.offset, offsets[-1][1] + item.offset
@@ -353,9 +362,17 @@ class Reading:
 
     # -- reading --------------------------------------------------------------------------
     def phase(self, items: Iterable[_Item], estimate: int) -> Iterator[Progress]:
-        """Read the windows not read yet, batch by batch; yield progress and answers so far."""
+        """Read the windows not read yet, batch by batch; yield progress and answers so far.
+
+        Progress counts passages (each may have several windows), out of ``estimate``
+        passages, so a reading is counted out of what it covers and the count and a bar
+        move together ("passage 40 of 8544", never "8544 of 8544" from the start).
+        """
         batch_size = self.reader.batch_size
         max_len = self.reader.pack.max_answer_length
+        if isinstance(items, list):  # the windows are known: count their passages
+            estimate = len({i.passage_key for i in items if not self.state.seen(i)})
+        touched: set[tuple[int, int]] = set()
         done = 0
         last_result = 0.0
         batch: list[_Item] = []
@@ -385,10 +402,12 @@ class Reading:
                     item.source, text, window, start_logits[row], end_logits[row], max_len
                 )
                 self.state.mark(item, window)
-            done += len(batch)
+            first_batch = not touched
+            touched.update(i.passage_key for i in batch)
+            done = len(touched)
             estimate = max(estimate, done)
             now = time.perf_counter()
-            if done == len(batch) or now - last_result >= RESULT_INTERVAL:
+            if first_batch or now - last_result >= RESULT_INTERVAL:
                 last_result = now
                 yield Progress(done, estimate, self.result())
             else:
@@ -412,12 +431,14 @@ class Reading:
         best = candidates[0].score if candidates else None
         null = collector.null
         no_answer = best is None or (null is not None and best - null <= self.threshold)
+        pending = tuple(getattr(self.scope, "pending_pages", ()))
         read = Read(
             passages=len(self.state.read),
             windows=self.state.windows,
             total_passages=self.scope.total_passages,
-            whole_document=self.complete() if whole is None else whole,
+            whole_document=(self.complete() if whole is None else whole) and not pending,
             documents=self.scope.document_count,
+            pending_pages=pending,
         )
         pack = self.reader.pack
         return QueryResult(
@@ -435,3 +456,110 @@ class Reading:
             seconds=time.perf_counter() - self.started,
             state=self.state.snapshot(),
         )
+
+
+# -- the bounded-reading policy ----------------------------------------------------------------
+def read_scope(
+    scope: Scope,
+    query: Query,
+    reader: Reader,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    resume: QueryResult | None = None,
+) -> Iterator[Progress]:
+    """Read ``scope`` for ``query`` as bounded reading says; yields progress, returns the result.
+
+    A short scope is read whole at once; else the focus windows of the best
+    passages first, the deeper ones if they hold no answer, and the whole scope
+    only with ``query.exhaustive`` (or resuming a result with ``query.deeper()``).
+    """
+    reading = Reading(scope, query, reader, resume=resume, cancel=cancel)
+    total = scope.total_passages
+    if total <= TOP_PASSAGES:
+        # A short scope is read whole at once.
+        yield from reading.phase(reading.stream(scope.passages()), total)
+        return reading.result()
+    if not query.exhaustive or resume is None:
+        ranked = scope.search(query.question, max(query.depth, TOP_PASSAGES))
+        top, deeper = ranked[:TOP_PASSAGES], ranked[TOP_PASSAGES : query.depth]
+        # The short window around each passage's best-matching sentence first.
+        near: list = []  # windows holding the rest of a best sentence a window cut
+        first, _ = reading.best_windows(top, FOCUS_TOKENS, near)
+        yield from reading.phase(first, len(first))
+        result = reading.result()
+        if not query.exhaustive and not result.no_answer:
+            return result
+        if not query.exhaustive:
+            # No answer where the question's words are best: the same window of the
+            # passages further down the ranking, never the whole scope unasked.
+            # One phase, so its progress counts on ("passage 5 of 14") across chunks.
+            more = _deeper_windows(reading, near, deeper)
+            yield from reading.phase(more, len(near) + len(deeper))
+            return reading.result()
+        # The whole scope asked: the rest of the ranking next, in full windows.
+        yield from reading.phase(reading.stream(deeper), len(deeper))
+    # The whole scope, best-matching passages first (already read ones are skipped).
+    # Counted out of the passages not yet read in full (a short window reads a part).
+    full = (1 << FOCUS_BASE) - 1
+    left = total - sum(1 for mask in reading.state.read.values() if mask & full)
+    yield from reading.phase(reading.stream(scope.passages()), left)
+    return reading.result(whole=True)
+
+
+def _deeper_windows(reading: Reading, near: list, deeper: Sequence[Ranked]) -> Iterator:
+    """The windows cut from the best passages' best sentences, then the short window of
+    each deeper passage (and what it cut), tokenized a chunk at a time as reading goes."""
+    yield from near
+    for chunk in _chunks(deeper, ENCODE_CHUNK):
+        more: list = []
+        found, _ = reading.best_windows(chunk, FOCUS_TOKENS, more)
+        yield from found
+        yield from more
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def whole_read_seconds(result: QueryResult, passages: int | None = None) -> float | None:
+    """About how long reading the rest of the scope takes, from this reading's own pace.
+
+    ``passages``: read only down to that many passages of the ranking (the
+    library's deeper read), not the whole scope: the same short windows the
+    bounded reading read (with those holding the rest of a sentence one cut),
+    at this reading's pace per passage seen, for each passage not seen yet
+    (counted in full windows it came out up to 2.3x long on the book).
+    Else the pace is seconds per model token so far; the passages left are
+    those no full window of which was read (a bounded reading reads short
+    windows, which the whole read does not count as read), each at the read
+    passages' mean length, at the tokens per character the windows showed,
+    read in full windows with the question in each. None when there is nothing
+    left to read or nothing to measure the pace by.
+    """
+    read, state = result.read, result.state
+    if read.whole_document or result.mode != "reader" or not read.windows or not read.passages:
+        return None
+    if result.seconds <= 0:
+        return None
+    if passages is not None:
+        seen = len(state.read) if state is not None else read.passages
+        further = min(passages, read.total_passages) - seen
+        return further * result.seconds / seen if further > 0 else None
+    full = (1 << FOCUS_BASE) - 1
+    done = sum(1 for mask in state.read.values() if mask & full) if state is not None else 0
+    left = max(0, read.total_passages - (done if state is not None else read.passages))
+    if left <= 0:
+        return None
+    if state is None or not state.tokens or not state.context_chars or not state.passage_chars:
+        return left * result.seconds / read.passages
+    per_token = result.seconds / state.tokens
+    question = (state.tokens - state.context_tokens) / read.windows  # per window
+    per_char = state.context_tokens / state.context_chars
+    passage_tokens = per_char * state.passage_chars / read.passages
+    room = max(2.0, (state.window_tokens or MAX_WINDOW_TOKENS) - question)
+    step = max(1.0, room - min(state.stride, room - 1))  # new tokens each next window brings
+    windows = 1.0 + max(0.0, passage_tokens - room) / step
+    # Each window feeds the question again, and what it shares with the one before.
+    fed = passage_tokens + windows * question + (windows - 1.0) * (room - step)
+    return left * fed * per_token

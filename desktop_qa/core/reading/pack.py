@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.core.errors import UserError
-from desktop_qa.core.system import paths
+from desktop_qa.core.system import paths, portable
 from desktop_qa.core.system.files import open_nofollow, sha256_stream
 
 FORMAT = 1
@@ -154,7 +154,8 @@ def safe_name(name: object) -> str | None:
     """``name`` if it is a plain relative file name inside a pack, else None.
 
     A pack is a closed folder: no absolute names, drive letters, ``..``, ``.``,
-    backslashes, control characters or over-long components.
+    backslashes, control characters or over-long components; and it installs on
+    Windows too: no component ending in a dot or a space, no device name (``con``).
     """
     if not isinstance(name, str) or not 0 < len(name) <= 1024:
         return None
@@ -165,6 +166,8 @@ def safe_name(name: object) -> str | None:
         return None
     for part in parts:
         if part in ("", ".", "..") or len(part.encode("utf-8", "surrogatepass")) > 255:
+            return None
+        if portable.windows_name_problem(part) is not None:
             return None
     return name
 

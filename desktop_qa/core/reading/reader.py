@@ -18,7 +18,7 @@ import numpy as np
 
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.reading.pack import KNOWN_INPUTS, REQUIRED_OUTPUTS, ModelPack
-from desktop_qa.core.system import files
+from desktop_qa.core.system import files, portable
 from desktop_qa.core.system.runtime import (
     import_onnxruntime,
     new_session,
@@ -48,6 +48,15 @@ class Window:
     type_ids: np.ndarray  # int64 (seq,)
     context_mask: np.ndarray  # bool (seq,): True for passage tokens
     offsets: np.ndarray  # int64 (seq, 2): document character offsets of each token
+
+
+def context_mask(encoding: Encoding) -> np.ndarray:
+    """True for the passage's tokens: the encoding's second sequence, whatever the tokenizer.
+
+    Type ids cannot say it: RoBERTa-family tokenizers give every token type 0;
+    special tokens have no sequence id.
+    """
+    return np.fromiter((s == 1 for s in encoding.sequence_ids), dtype=bool)
 
 
 def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
@@ -105,7 +114,7 @@ def _cached_session(pack: ModelPack, threads: int, level: Any) -> Any:
         _check_io(session, pack)
         record = {"source": source, "saved": files.sha256_file(tmp)}
         check.write_text(json.dumps(record), encoding="ascii")
-        os.replace(tmp, saved)
+        portable.replace(tmp, saved)
         _prune_saved(folder)
         return session
     except Exception:
@@ -239,7 +248,9 @@ class Reader:
             _check_io(self.session, pack)
         self.input_names = [i.name for i in self.session.get_inputs()]
         vocab = self.tokenizer.get_vocab()
-        self.pad_id = int(vocab.get("[PAD]", 0))
+        # Padding sits under attention mask 0; RoBERTa still counts positions from
+        # its own pad id, so use the tokenizer's.
+        self.pad_id = int(vocab.get("[PAD]", vocab.get("<pad>", 0)))
 
     # -- encoding -------------------------------------------------------------
     def truncate_question(self, question: str) -> str:
@@ -290,13 +301,11 @@ class Reader:
     @staticmethod
     def window(passage: int, offset: int, encoding: Encoding) -> Window:
         """Model input arrays of one encoding; offsets shifted into document characters."""
-        type_ids = np.asarray(encoding.type_ids, dtype=np.int64)
-        special = np.asarray(encoding.special_tokens_mask, dtype=bool)
         return Window(
             passage=passage,
             ids=np.asarray(encoding.ids, dtype=np.int64),
-            type_ids=type_ids,
-            context_mask=(type_ids == 1) & ~special,
+            type_ids=np.asarray(encoding.type_ids, dtype=np.int64),
+            context_mask=context_mask(encoding),
             offsets=np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2) + offset,
         )
 

@@ -13,14 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from desktop_qa.core.documents import formats
 from desktop_qa.core.documents.document import Box, Document
-from desktop_qa.core.documents.furniture import without
-
-CONTEXT_CHARS = 90
-_NONE = np.zeros((0, 2), np.int32)
+from desktop_qa.core.documents.furniture import make_context
+from desktop_qa.core.search import edges
 
 
 @dataclass(frozen=True)
@@ -70,6 +66,8 @@ class Read:
     total_passages: int
     whole_document: bool  # every passage of the scope was read
     documents: int = 1  # documents in the scope
+    # Pages (0-based) not in the scope yet: still being OCR'd when the answer was made.
+    pending_pages: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -160,9 +158,22 @@ class QueryResult:
             "seconds": round(self.seconds, 3),
             "mode": self.mode,
             "whole_document": self.read.whole_document,
+            "pending_pages": [p + 1 for p in self.read.pending_pages],
             "read": self.read.to_json(),
             "message": no_answer_text(self.read, self.mode) if self.no_answer else None,
         }
+
+
+def pending_text(read: Read) -> str | None:
+    """What was not read yet, in a user's words (pages still being OCR'd), or None."""
+    pages = [p + 1 for p in read.pending_pages]
+    if not pages:
+        return None
+    shown = ", ".join(map(str, pages[:8])) + (
+        f" and {len(pages) - 8} more" if len(pages) > 8 else ""
+    )
+    word = "page" if len(pages) == 1 else "pages"
+    return f"Not read yet: {word} {shown} (scanned, still being OCR'd); ask again to include them."
 
 
 def no_answer_text(read: Read, mode: str = "reader") -> str:
@@ -170,87 +181,64 @@ def no_answer_text(read: Read, mode: str = "reader") -> str:
 
     In keyword mode no model read anything: the words are what was matched.
     """
-    where = "document" if read.documents <= 1 else f"{read.documents} documents"
+    pending = pending_text(read)
+    text = _no_answer_text(read, mode)
+    return f"{text} {pending}" if pending else text
+
+
+def _no_answer_text(read: Read, mode: str) -> str:
+    # "this document", "these 38 documents" (never "this 38 documents").
+    where = "this document" if read.documents <= 1 else f"these {read.documents} documents"
     if mode == "keyword":
         return (
-            f"No passage of this {where} holds most of your question's words "
+            f"No passage of {where} shares a word with your question "
             "(keyword search; no model read it)."
         )
     if read.whole_document:
-        return f"No answer in this {where} (read in full)."
+        return f"No answer in {where} (read in full)."
     if read.passages == 0:
         return (
             f"No passage shares a word with your question (of {read.total_passages}); "
-            "reword it, or read the whole document."
+            f"reword it, or read {'the whole document' if read.documents <= 1 else 'more'}."
         )
-    return (
-        f"No answer in the {read.passages} passages that best match your question "
-        f"(of {read.total_passages})."
-    )
+    n = read.passages
+    best = "the passage that best matches" if n == 1 else f"the {n} passages that best match"
+    return f"No answer in {best} your question (of {read.total_passages})."
 
 
 @dataclass(frozen=True)
 class Progress:
-    done: int  # windows read in this reading
-    total: int  # windows it will read (an estimate while long readings stream)
+    done: int  # passages read so far in this phase of the reading (any of their windows)
+    total: int  # passages the phase will read (at least ``done``)
     # Answers so far: after the first batch, then at most every RESULT_INTERVAL
     # seconds (building it costs more than a batch of a small model). None in between.
     result: QueryResult | None
 
 
 # -- answers ---------------------------------------------------------------------------------
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-def make_context(
-    text: str,
-    start: int,
-    end: int,
-    width: int = CONTEXT_CHARS,
-    furniture: np.ndarray | None = None,
-) -> tuple[str, int, int]:
-    """Snippet around text[start:end], cut at word boundaries; returns (snippet, a, b).
-
-    ``furniture`` (``Document.furniture``): running heads and footers around the
-    span are left out of the snippet, so a context never reads "... 284 FREE
-    CULTURE <http://...> launched a war".
-    """
-    left = max(0, start - width)
-    if left > 0:
-        space = text.find(" ", left, start)
-        left = space + 1 if space >= 0 else left
-    right = min(len(text), end + width)
-    if right < len(text):
-        space = text.rfind(" ", end, right)
-        right = space if space >= 0 else right
-    skip = furniture if furniture is not None else _NONE
-    before = _collapse(without(text, left, start, skip))
-    answer = _collapse(text[start:end])
-    after = _collapse(without(text, end, right, skip))
-    prefix = (
-        ("… " if left > 0 else "") + before + (" " if before and text[start - 1].isspace() else "")
-    )
-    suffix = (" " if after and end < len(text) and text[end].isspace() else "") + after
-    suffix += " …" if right < len(text) else ""
-    return prefix + answer + suffix, len(prefix), len(prefix) + len(answer)
 
 
 def make_answer(doc: Document, start: int, end: int, score: float, probability: float) -> Answer:
-    """An Answer for ``doc.text[start:end]``: page, boxes and context filled in."""
+    """An Answer for ``doc.text[start:end]``: page, boxes and context filled in.
+
+    A span cut by a page break inside a hyphenated word is widened to the whole word, and
+    its text and boxes leave out the running heads between (``edges``).
+    """
+    start, end = edges.whole_words(doc, start, end)
     page = doc.page_of(start, end)
-    context, a, b = make_context(doc.text, start, end, furniture=doc.furniture)
+    shown = edges.answer_text(doc, start, end)
+    context, a, b = make_context(doc.text, start, end, furniture=doc.furniture, shown=shown)
     framed = formats.row_context(doc, start, end)  # formats hook: a sheet row's column names
     if framed is not None:
         context, a, b = framed
     return Answer(
-        text=doc.text[start:end],
+        text=shown,
         score=score,
         probability=probability,
         page=None if page is None else page + 1,
         start=start,
         end=end,
-        boxes=tuple(doc.boxes_for(start, end)),
+        boxes=tuple(edges.boxes(doc, start, end)),
         context=context,
         context_start=a,
         context_end=b,

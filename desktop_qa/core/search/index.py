@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from desktop_qa.core.search import sentences
 from desktop_qa.core.search.passages import Passage
 
 TOKENIZERS = {
@@ -39,7 +40,6 @@ MAX_TERMS = 32
 MAX_SENTENCE = 400  # characters of a run-on "sentence" kept around the question's words
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE = re.compile(r"[^.!?;\n]*(?:[.!?;]+|\n|$)")
 
 # Function words and question words: they match nearly every passage, so they
 # only dilute bm25. Content words of the question do the ranking.
@@ -237,9 +237,10 @@ class PassageIndex:
         uri = "file:" + urllib.parse.quote(Path(path).absolute().as_posix())  # "#", "?", "%"
         conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
         try:
-            tokenizer = conn.execute(
-                "SELECT value FROM index_meta WHERE key = 'tokenizer'"
-            ).fetchone()[0]
+            row = conn.execute("SELECT value FROM index_meta WHERE key = 'tokenizer'").fetchone()
+            if row is None:
+                raise sqlite3.DatabaseError("index without its tokenizer")
+            tokenizer = row[0]
             rows = conn.execute("SELECT id, start, end FROM passage ORDER BY id").fetchall()
             if tokenizer not in TOKENIZERS or [r[0] for r in rows] != list(range(len(rows))):
                 raise sqlite3.DatabaseError("index tables are inconsistent")
@@ -274,33 +275,41 @@ def word_stems(text: str) -> set[str]:
 
 
 def best_sentence(text: str, start: int, end: int, question: str) -> tuple[int, int]:
-    """The sentence of ``text[start:end]`` sharing most question words (earliest on ties).
+    """The sentence of ``text[start:end]`` that best answers the question's words.
 
-    Keyword answers show this sentence highlighted rather than a whole passage,
-    so the user's eye lands on the match.
+    Keyword answers show a sentence highlighted rather than a whole passage,
+    so the user's eye lands on the match, and the reader's first window is
+    centred on it. Sentences (abbreviation-aware, ``sentences.split``) score
+    by the question's words they hold, how close together those stand and the
+    kind of answer asked for (``sentences``); the earliest wins ties.
     """
-    stems = query_stems(question)
+    keys = {sentences.word_key(t): 1.0 for t in query_terms(question)}
+    kind = sentences.question_kind(question)
     best: tuple[int, int] | None = None
-    best_score = -1
-    for match in _SENTENCE.finditer(text, start, end):
-        a, b = match.start(), match.end()
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b <= a:
-            continue
-        score = len(stems & word_stems(text[a:b]))
+    best_score = -1.0
+    for a, b in sentences.split(text, start, end):
+        piece = text[a:b]
+        held = len(sentences.held_keys({w.lower() for w in _WORD.findall(piece)}, keys))
+        score = held + (
+            sentences.closeness(piece, keys) + sentences.has_kind(kind, piece, keys) if held else 0
+        )
         if score > best_score:
             best, best_score = (a, b), score
     if best is None:
         return start, end
-    a, b = best
-    if b - a > MAX_SENTENCE:  # a run-on "sentence" (a table, a list): the part around the words
-        a = _densest(text, a, b, stems)
-        b = min(b, a + MAX_SENTENCE)
-        space = text.rfind(" ", a, b)
-        b = space if space > a and b < best[1] else b
+    return cut_runon(text, best[0], best[1], query_stems(question))
+
+
+def cut_runon(text: str, a: int, b: int, stems: set[str]) -> tuple[int, int]:
+    """A run-on "sentence" (a table, a list) cut to the MAX_SENTENCE characters around the
+    question's words (whole words); a sentence no longer than that, as it is."""
+    if b - a <= MAX_SENTENCE:
+        return a, b
+    end = b
+    a = _densest(text, a, b, stems)
+    b = min(b, a + MAX_SENTENCE)
+    space = text.rfind(" ", a, b)
+    b = space if space > a and b < end else b
     return a, b
 
 

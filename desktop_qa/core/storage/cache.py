@@ -37,7 +37,7 @@ from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.search.index import DEFAULT_TOKENIZER, PassageIndex
 from desktop_qa.core.search.passages import Passage
 from desktop_qa.core.storage import content
-from desktop_qa.core.system import files, paths
+from desktop_qa.core.system import files, paths, portable
 
 MAX_ENTRIES = 32
 MAX_BYTES = 512 * 1024 * 1024
@@ -79,9 +79,10 @@ def load(
     try:
         index = PassageIndex.open(entry)
         conn = index.conn
-        meta: dict[str, Any] = json.loads(
-            conn.execute("SELECT value FROM doc_meta WHERE key = 'doc'").fetchone()[0]
-        )
+        row = conn.execute("SELECT value FROM doc_meta WHERE key = 'doc'").fetchone()
+        meta: Any = json.loads(row[0]) if row is not None else None
+        if not isinstance(meta, dict):
+            raise ValueError("entry without its document's description")
         stored = content.get(conn, content_hash)
         if stored is None or not stored.current or meta.get("content_hash") != content_hash:
             raise ValueError("entry of another pipeline or file")
@@ -91,7 +92,9 @@ def load(
         doc = content.decode(stored, path, content_hash)
         if index.passages and index.passages[-1].end > len(doc.text):
             raise ValueError("passages beyond the text")
-    except Exception:  # corrupt, truncated, foreign: rebuild, never trust
+    except (sqlite3.Error, ValueError, OSError):  # corrupt, truncated, foreign: never trust
+        # (ContentError is a ValueError.) Anything else is a bug of ours: it is raised,
+        # and the entry, which may be sound, is kept.
         if index is not None:
             index.close()
         _remove(entry)
@@ -199,7 +202,7 @@ def store(
             raise ValueError("entry over the size limit")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        portable.replace(tmp, final)
     except Exception:  # disk full, read-only folder, too large for the cache: index in memory
         _remove(tmp)
         return None

@@ -24,15 +24,20 @@ from typing import Any
 import numpy as np
 
 from desktop_qa.core.documents.document import Document
+from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.navigation import OutlineEntry
 
 # Bump whenever extraction, passages or the keyword index change: cache entries and
 # library content made before are then made again from their files.
 # 4: running heads and footers kept out of passages (``furniture``), outline, page labels,
 # documents opened for viewing without text (``unanswerable``).
-# 5: spreadsheets: every column, values as shown, each row its own paragraph (no gutter);
+# 5: a converted format's citation map stored with its content (``citations``).
+# 6: a line ending in a dash joins the next without a space ("wrong—even").
+# 7: spreadsheets: every column, values as shown, each row its own paragraph (no gutter);
 # a table row of a converted document is its own paragraph too.
-PIPELINE_VERSION = 5
+# 8: converted documents: Word read in full with headers and footers as furniture, the
+# source's characters for shaped scripts, an e-mail's subject as furniture (formats/).
+PIPELINE_VERSION = 8
 # The per-document arrays stored beside the text.
 ARRAYS = (
     "char_box",
@@ -136,6 +141,8 @@ def _meta(doc: Document) -> dict[str, Any]:
         meta["outline"] = [[e.level, e.title, e.page] for e in doc.outline]
     if doc.page_labels:
         meta["page_labels"] = list(doc.page_labels)
+    if doc.citations is not None:
+        meta["citations"] = doc.citations.to_json()
     if doc.unanswerable is not None:
         # The line names the file: stored without its path, which is the opener's again
         # (the same bytes may be opened from another place).
@@ -153,6 +160,8 @@ def _set_meta(doc: Document, meta: dict[str, Any]) -> None:
         for level, title, page in meta.get("outline", [])
     ]
     doc.page_labels = [str(label) for label in meta.get("page_labels", [])]
+    if "citations" in meta:
+        doc.citations = CitationMap.from_json(meta["citations"])
     if "unanswerable" in meta:
         reason, hint, named = meta["unanswerable"]
         prefix = str(doc.path) if named and doc.path else ""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_qa.core.documents.ocr.pages import MODES, OcrOptions
-from desktop_qa.core.system import paths
+from desktop_qa.core.system import paths, portable
 
 FILENAME = "settings.json"
 MAX_RECENT = 10
@@ -44,7 +44,7 @@ class Settings:
     ocr_languages: str = "eng"  # Tesseract languages, "eng+deu"
 
     def ocr_options(self) -> OcrOptions:
-        """What ``engine.open_document`` needs to OCR scans the way the user chose."""
+        """What ``opening.open_document`` needs to OCR scans the way the user chose."""
         from desktop_qa.core.documents.ocr.pages import ocr_jobs
 
         # The app leaves one core for its window.
@@ -120,7 +120,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        portable.replace(tmp, path)  # retried while Windows has the file held
     except BaseException:
         try:
             os.unlink(tmp)

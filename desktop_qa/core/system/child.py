@@ -8,9 +8,14 @@ files (``core.storage.library``) are read in a ``Child``:
 * it serves jobs received over a Pipe until it receives ``None``; each job's
   value goes back as ("ok", value), an exception as ("error", text), and
   the job may send notes on the way (("note", value): an OCR page started);
-* it dies with its parent, even a parent killed by SIGKILL: on Linux the
-  kernel kills it (PR_SET_PDEATHSIG, which works while C code holds the
-  GIL), elsewhere a thread watching the parent's sentinel ends it;
+* it ends with its parent, even a parent killed by SIGKILL, on every
+  platform alike: it waits for its next job on the pipe *and* the parent's
+  sentinel (multiprocessing's handle that becomes ready when the parent
+  process ends), and while a job runs a thread watching that sentinel ends
+  it (and, on POSIX, an alarm that thread re-arms ends a child stuck in C
+  code with the GIL held: ``HOLD_SECONDS``). Nothing ties it to the *thread*
+  that started it (Linux's PR_SET_PDEATHSIG did, and killed a child whose
+  starting pool thread retired while the app went on);
 * its C stderr can go to the null device (Tesseract prints diagnostics,
   and the CLI keeps its one-line error contract);
 * it starts with a given multiprocessing start method (fork starts in
@@ -25,7 +30,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import sys
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +38,11 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from desktop_qa.core.errors import Cancelled
+from desktop_qa.core.system import processes
+
+# Longer than any job's deadline here (a page: 20 s, an OCR page: 60 s, a library file:
+# 60 s + an OCR page between signs of progress): see _die_with_parent.
+HOLD_SECONDS = 300.0
 
 Note = Callable[[Any], None]
 # A job function runs in the child: job -> value, calling note(value) on the way.
@@ -48,6 +58,10 @@ class ChildCrashed(ChildError):
     """The child process ended while it had a job (a crash, a kill)."""
 
 
+class ChildGone(ChildCrashed):
+    """The child had ended before it was given the job (killed while idle): the job never ran."""
+
+
 class ChildTimeout(Exception):
     """A job ran past its deadline; the child was killed."""
 
@@ -61,35 +75,50 @@ class JobFailed(Exception):
 
 
 # -- in the child ------------------------------------------------------------------------------
-def _die_with_parent() -> None:
-    """End this child when its parent dies, even by SIGKILL, even mid-job.
+def _die_with_parent(hold: float) -> None:
+    """End this child when its parent process ends, even by SIGKILL, even mid-job.
 
-    A forked child holds copies of its parent's pipe ends, so it never sees
-    end-of-file; and a parent killed past its own limit cannot stop its
-    children itself. On Linux the kernel kills the child (PR_SET_PDEATHSIG;
-    C code holding the GIL cannot delay it); everywhere a thread watching the
-    parent's sentinel ends it as soon as Python runs.
+    A thread waits on the parent's sentinel (a pipe end on POSIX, the parent's
+    process handle on Windows) and ends this process at once. It works with
+    fork and spawn alike and whatever thread of the parent started the child.
+    A job in C code that holds the GIL keeps that thread from running; for
+    that case (POSIX) the thread also re-arms an alarm clock, ``hold`` seconds
+    ahead, whose default action ends the process without Python: a child whose
+    GIL stays held for ``hold`` seconds ends, its parent alive or not. ``hold``
+    is longer than any job's deadline, so a live parent has killed such a
+    child before (a page past ``render.RENDER_SECONDS``, an OCR page past its
+    limit); a dead one no longer can.
     """
     parent = multiprocessing.parent_process()
     if parent is None:
         return
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
+    if not parent.is_alive():  # gone before this thread could watch it
+        os._exit(1)
+    if hold > 0 and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # not a Python handler (needs the GIL)
+    else:
+        hold = 0.0
+    threading.Thread(
+        target=_exit_when_gone, args=(parent.sentinel, hold), daemon=True, name="parent-watch"
+    ).start()
 
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-        if os.getppid() != parent.pid:  # died before prctl
+
+def _exit_when_gone(sentinel: Any, hold: float) -> None:
+    every = min(5.0, hold / 4) if hold else None
+    while True:
+        if hold:
+            signal.setitimer(signal.ITIMER_REAL, hold)
+        if wait([sentinel], every):
             os._exit(1)
-    threading.Thread(target=_exit_when_gone, args=(parent.sentinel,), daemon=True).start()
 
 
-def _exit_when_gone(sentinel: Any) -> None:
-    wait([sentinel])
-    os._exit(1)
+def _ignore_ctrl_c() -> None:
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):
+        pass
 
 
 def _silence_stderr() -> None:
@@ -106,9 +135,16 @@ def _error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, JobFailed) else f"{exc.__class__.__name__}: {exc}"
 
 
-def _serve(conn: Connection, job_fn: JobFn, quiet: bool) -> None:
-    """Child process: run ``job_fn`` on each job received until None (or the parent is gone)."""
-    _die_with_parent()
+def _serve(conn: Connection, job_fn: JobFn, quiet: bool, hold: float = 0.0) -> None:
+    """Child process: run ``job_fn`` on each job received until None (or the parent is gone).
+
+    Ctrl+C is the parent's: the terminal sends SIGINT to every process of its group,
+    and a child dying of it first made the parent's unwinding meet closed pipes ("Bad
+    file descriptor", exit 2 instead of "cancelled", 130). The parent kills its
+    children as it stops.
+    """
+    _ignore_ctrl_c()
+    _die_with_parent(hold)
     if quiet:
         _silence_stderr()
     parent = multiprocessing.parent_process()
@@ -142,7 +178,9 @@ def _serve(conn: Connection, job_fn: JobFn, quiet: bool) -> None:
 class Child:
     """One child process serving ``job_fn``; ``deadline`` is when its job in hand is due.
 
-    Raises ``ChildUnavailable`` when no process can be started.
+    ``hold``: seconds a child stuck in C code (the GIL held) outlives a parent
+    that died meanwhile (POSIX; 0: none). Raises ``ChildUnavailable`` when no
+    process can be started.
     """
 
     def __init__(
@@ -153,12 +191,13 @@ class Child:
         daemon: bool = True,
         quiet_stderr: bool = False,
         name: str | None = None,
+        hold: float = HOLD_SECONDS,
     ) -> None:
         try:
-            ctx = multiprocessing.get_context(start_method)
+            ctx = multiprocessing.get_context(processes.start_method(start_method))
             self.conn, child = ctx.Pipe()
             self.process = ctx.Process(
-                target=_serve, args=(child, job_fn, quiet_stderr), daemon=daemon, name=name
+                target=_serve, args=(child, job_fn, quiet_stderr, hold), daemon=daemon, name=name
             )
             self.process.start()
             child.close()
@@ -171,9 +210,13 @@ class Child:
         return self.process.is_alive()
 
     def send(self, job: Any, seconds: float = math.inf) -> None:
-        """Start ``job``, due within ``seconds``."""
+        """Start ``job``, due within ``seconds``; ``ChildGone`` if the child had ended."""
+        try:
+            self.conn.send(job)
+        except (OSError, ValueError):  # a broken or closed pipe: the child is gone
+            self.kill()
+            raise ChildGone("the child process had ended") from None
         self.extend(seconds)
-        self.conn.send(job)
 
     def extend(self, seconds: float) -> None:
         """The job made progress: it is now due ``seconds`` from now."""
@@ -227,8 +270,9 @@ class Child:
                 raise ChildCrashed("the child process ended unexpectedly")
 
     def kill(self) -> None:
-        """At once, whatever it is doing."""
-        self.process.kill()
+        """At once, whatever it is doing (and reap it: no zombie is left)."""
+        if self.process.is_alive():
+            self.process.kill()
         self.process.join(5)
         self.conn.close()
 
@@ -260,15 +304,25 @@ class Runner:
         self.close()
 
     def call(self, job: Any, seconds: float, cancel: CancelFn | None = None, **kw: Any) -> Any:
-        """``Child.call`` in a live child; a child killed on the way is dropped."""
-        if self.child is None or not self.child.alive:
-            self.kill()
-            self.child = Child(self.job_fn, **self.child_options)
-        try:
-            return self.child.call(job, seconds, cancel, **kw)
-        except (ChildTimeout, Cancelled, ChildCrashed):
-            self.child = None  # killed already
-            raise
+        """``Child.call`` in a live child; a child killed on the way is dropped.
+
+        A child found gone when given the job (killed while idle) is replaced
+        and the job given to the new one: only a job that ends a child fails.
+        """
+        for attempt in (1, 2):
+            if self.child is None or not self.child.alive:
+                self.kill()
+                self.child = Child(self.job_fn, **self.child_options)
+            try:
+                return self.child.call(job, seconds, cancel, **kw)
+            except ChildGone:
+                self.child = None  # killed already
+                if attempt == 2:
+                    raise
+            except (ChildTimeout, Cancelled, ChildCrashed):
+                self.child = None  # killed already
+                raise
+        raise AssertionError("unreachable")
 
     def kill(self) -> None:
         child, self.child = self.child, None

@@ -16,7 +16,6 @@ onnxruntime calls ``import_onnxruntime()`` instead of ``import onnxruntime``
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import sys
 from types import ModuleType
@@ -69,18 +68,18 @@ def session_options(threads: int | None = None, level: Any = None, *, quiet: boo
 def new_session(path: str | os.PathLike[str], options: Any = None) -> Any:
     """The one session factory: a CPU InferenceSession whose failures stay exceptions.
 
-    On a failed session creation onnxruntime's Python wrapper prints an
-    "EP Error ... Falling back" banner on stdout and retries; that text would
-    break ``ask --json``. The banner is swallowed; the exception is the
-    caller's to turn into one ``error:`` line.
+    onnxruntime's Python wrapper, when creating a session fails, prints an "EP
+    Error ... Falling back" banner on stdout (it would break ``ask --json``) and
+    retries with the same CPU provider. ``enable_fallback=0`` turns both off at
+    the source: the exception is the caller's to turn into one ``error:`` line.
+    (Swapping ``sys.stdout`` to hide the banner changed it for every thread of
+    the process, from the window's worker threads too.)
     """
     ort = import_onnxruntime()
     options = session_options() if options is None else options
-    with contextlib.redirect_stdout(io.StringIO()):
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    with contextlib.suppress(Exception):
-        session.disable_fallback()
-    return session
+    return ort.InferenceSession(
+        str(path), options, providers=["CPUExecutionProvider"], enable_fallback=0
+    )
 
 
 def physical_cores() -> int:

@@ -17,28 +17,35 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import (  # doc: a core.documents.document.Document (no import: no circle)
     TYPE_CHECKING,
     Any,
 )
 
+from desktop_qa.core.documents.formats import budget
 from desktop_qa.core.documents.formats.checks import (
     MAX_FILE_BYTES,
+    REQUIRED,
     SUFFIXES,
     check_bytes,
     kind_name,
 )
 from desktop_qa.core.documents.formats.citations import CitationMap
 from desktop_qa.core.documents.formats.layout import Section, render
-from desktop_qa.core.errors import UserError, mb
+from desktop_qa.core.errors import Cancelled, UserError, mb
 
 if TYPE_CHECKING:
     import pymupdf
 
 
-__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "check", "convert", "locate", "open_laid_out"]
+__all__ = [
+    "MAX_FILE_BYTES", "SUFFIXES", "CitationMap", "check", "convert", "laid_out", "locate",
+    "open_laid_out",
+]  # fmt: skip
 
 _PREFIX = 64 * 1024
 # Laid-out PDFs of the last few files, so the viewer does not convert what was just read.
@@ -52,7 +59,9 @@ def _read(path: Path, limit: int | None = None) -> bytes:
         with open(path, "rb") as fh:  # read-only: user documents are never written
             return fh.read() if limit is None else fh.read(limit)
     except OSError as exc:
-        raise UserError(f"{path}: cannot read the file ({exc.strerror}); check it") from None
+        from desktop_qa.core.system.portable import unreadable
+
+        raise unreadable(path, exc) from None
 
 
 def check(path: Path) -> str:
@@ -73,28 +82,56 @@ def check(path: Path) -> str:
 
 
 def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Section]:
-    """The HTML sections of a document's bytes (``name`` says which, in messages)."""
-    from desktop_qa.core.documents.formats import html, mail, office, opendoc, rtf, sheets
-
+    """The HTML sections of a document's bytes (``name`` says which, in messages), built
+    within one budget (``budget``: an e-mail's attachments share their message's)."""
     check_bytes(data, suffix, name)
+    with budget.scope(name):
+        return _sections(data, suffix, name, depth)
+
+
+def _sections(data: bytes, suffix: str, name: str, depth: int) -> list[Section]:
+    from desktop_qa.core.documents.formats import (
+        html,
+        legacy,
+        mail,
+        office,
+        opendoc,
+        rtf,
+        sheets,
+        word,
+    )
+
     converters = {
-        ".docx": office.docx, ".docm": office.docx, ".pptx": office.pptx, ".pptm": office.pptx,
+        **dict.fromkeys((".docx", ".docm", ".dotx", ".dotm"), word.docx),
+        **dict.fromkeys((".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm"), office.pptx),
         ".odt": opendoc.odt, ".odp": opendoc.odp, ".rtf": rtf.rtf,
         ".xlsx": sheets.xlsx, ".xlsm": sheets.xlsx, ".xltx": sheets.xlsx, ".xltm": sheets.xlsx,
         ".xls": sheets.xls, ".ods": sheets.ods,
     }  # fmt: skip
     try:
         if suffix in (".html", ".htm", ".xhtml"):
-            return [Section(html.sanitize(data, name), "page {page}")]
-        if suffix == ".eml":
+            return [html.page(html.sanitize(data, name))]
+        if suffix in (".eml", ".msg"):
             if depth > mail.MAX_ATTACHMENT_DEPTH:
                 raise UserError(f"{name}: messages attached too deeply")
-            return mail.eml(data, name, sections, depth)
+            return (mail.eml if suffix == ".eml" else mail.msg)(data, name, sections, depth)
+        if suffix in legacy.SUFFIXES:
+            head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+            if head.startswith(b"{\\rtf"):  # Word saves RTF and web pages as .doc too
+                return rtf.rtf(data, name)
+            if head.startswith((b"<html", b"<!doctype html")):
+                return [html.page(html.sanitize(data, name))]
+            modern = legacy.convert(data, suffix, name)
+            return sections(modern, "." + legacy.kind(suffix)[1], name, depth)
         converter = converters.get(suffix)
         if converter is None:
             raise UserError(f"{name}: unsupported file type '{suffix}'")
-        return converter(data, name)
-    except (UserError, MemoryError):
+        if suffix in REQUIRED:  # a zip container: its XML parts only, inflated within budget
+            data = budget.package(data, name)
+        with warnings.catch_warnings():  # the readers' warnings never reach the terminal
+            warnings.simplefilter("ignore")
+            return converter(data, name)
+    except (UserError, MemoryError, Cancelled):
         raise
     except RecursionError:
         raise UserError(
@@ -108,8 +145,34 @@ def sections(data: bytes, suffix: str, name: str, depth: int = 0) -> list[Sectio
         ) from None
 
 
-def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
-    """The laid-out PDF (bytes) of a document and its citation map; UserError when refused."""
+def lay_out(data: bytes, suffix: str, name: str) -> tuple[bytes, CitationMap]:
+    """The laid-out PDF (bytes) and citation map of a document's bytes; UserError when
+    refused (in this process: ``convert`` runs it in a child when it can be cancelled).
+    The map holds the words to read where they differ from MuPDF's (``logical``)."""
+    parts = sections(data, suffix, name)
+    if not any(
+        s.html.strip()
+        or any(m.strip() for m in s.header.values())
+        or any(m.strip() for m in s.footer.values())
+        for s in parts
+    ):
+        raise UserError(f"{name} contains no text; pass a document that contains text")
+    pdf, cmap = render(parts, name)
+    from desktop_qa.core.documents.formats import logical
+
+    cmap.words = logical.page_words(pdf, [s.html for s in parts], [p.drawn for p in cmap.pages])
+    return pdf, cmap
+
+
+def convert(
+    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
+) -> tuple[bytes, CitationMap]:
+    """The laid-out PDF (bytes) of a document and its citation map; UserError when refused.
+
+    With ``cancel`` (the user's, or a read's deadline) the layout runs in a child
+    process, killed the moment ``cancel()`` is true (Cancelled); without it, in this
+    process (library workers and the page drawer are child processes already).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     limit = MAX_FILE_BYTES.get(suffix)
@@ -122,10 +185,17 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
         if hit is not None:
             _RECENT.move_to_end(digest)
             return hit
-    parts = sections(data, suffix, str(path))
-    if not any(s.html.strip() for s in parts):
-        raise UserError(f"{path} contains no text; pass a document that contains text")
-    pdf, cmap = render(parts, str(path))
+    from desktop_qa.core.documents.formats import legacy
+
+    if cancel is None or suffix in legacy.SUFFIXES:
+        # In place: an old .doc or .ppt is converted by LibreOffice, a process of its own,
+        # bounded in time and stopped when ``cancel()`` (``legacy.cancelled_by``).
+        with legacy.cancelled_by(cancel):
+            pdf, cmap = lay_out(data, suffix, str(path))
+    else:  # in a child, stopped at once when ``cancel()`` (formats.isolated)
+        from desktop_qa.core.documents.formats import isolated
+
+        pdf, cmap = isolated.lay_out(data, suffix, str(path), cancel, lay_out)
     from desktop_qa.core.documents.formats import citations
 
     citations.store(digest, cmap)
@@ -136,18 +206,23 @@ def convert(path: str | os.PathLike[str]) -> tuple[bytes, CitationMap]:
     return pdf, cmap
 
 
-def open_laid_out(path: str | os.PathLike[str]) -> pymupdf.Document:
-    """The document as MuPDF pages (for extraction and for the viewer: the same layout)."""
-    return laid_out(path)[0]
-
-
-def laid_out(path: str | os.PathLike[str]) -> tuple[pymupdf.Document, CitationMap]:
-    """The MuPDF pages and the citation map (``CitationMap.reading_words``: a sheet's rows
-    as paragraphs when its text is extracted)."""
+def laid_out(
+    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
+) -> tuple[pymupdf.Document, CitationMap]:
+    """The laid-out pages and their map: the words to read (``CitationMap.words``, when
+    they differ from MuPDF's; ``CitationMap.reading_words``: a sheet's rows as paragraphs),
+    and each page's furniture rectangles (``PageInfo.furniture``)."""
     import pymupdf
 
-    pdf, cmap = convert(path)
+    pdf, cmap = convert(path, cancel)
     return pymupdf.open("pdf", pdf), cmap
+
+
+def open_laid_out(
+    path: str | os.PathLike[str], cancel: Callable[[], bool] | None = None
+) -> pymupdf.Document:
+    """The document as MuPDF pages (for extraction and for the viewer: the same layout)."""
+    return laid_out(path, cancel)[0]
 
 
 def page_names(doc: Any) -> list[str]:
@@ -155,7 +230,7 @@ def page_names(doc: Any) -> list[str]:
     [] for formats not converted here (PDF, EPUB, text)."""
     if doc.path is None or doc.path.suffix.lower() not in SUFFIXES or doc.kind == "text":
         return []
-    cmap = _map_for(doc)
+    cmap = getattr(doc, "citations", None)  # made at conversion, kept with the content
     if cmap is None or len(cmap.pages) != doc.page_count:
         return []
     return [info.label for info in cmap.pages]
@@ -171,7 +246,7 @@ def row_context(doc: Any, start: int, end: int) -> tuple[str, int, int] | None:
     if doc.path is None or doc.path.suffix.lower() not in SUFFIXES or doc.kind == "text":
         return None
     page = doc.page_of(start, end)
-    cmap = None if page is None else _map_for(doc)
+    cmap = None if page is None else getattr(doc, "citations", None)
     if cmap is None or not 0 <= page < len(cmap.pages):
         return None
     info = cmap.pages[page]
@@ -215,38 +290,17 @@ def row_context(doc: Any, start: int, end: int) -> tuple[str, int, int] | None:
 
 
 def locate(doc: Any, start: int, end: int) -> str | None:
-    """Where ``doc.text[start:end]`` is, in the document's terms; None for other formats."""
-    if doc.path is None or doc.path.suffix.lower() not in SUFFIXES or doc.kind == "text":
+    """Where ``doc.text[start:end]`` is, in the document's terms; None for other formats.
+
+    Pure: the map travels with the document (``Document.citations``, made when the
+    file was converted and stored with its content), so citing an answer never
+    reads or converts the file on the query thread.
+    """
+    cmap = getattr(doc, "citations", None)
+    if cmap is None or doc.kind == "text" or len(cmap.pages) != doc.page_count:
         return None
     page = doc.page_of(start, end)
     if page is None:
         return None
-    cmap = _map_for(doc)
-    if cmap is None:
-        return None
     boxes = [b.rect for b in doc.boxes_for(start, end) if b.page == page]
     return cmap.locate(page, boxes)
-
-
-def _map_for(doc: Any) -> CitationMap | None:
-    from desktop_qa.core.documents.formats import citations
-
-    digest = doc.content_hash
-    if not digest:
-        try:
-            with open(doc.path, "rb") as fh:  # type: ignore[arg-type]
-                digest = hashlib.file_digest(fh, "sha256").hexdigest()
-        except OSError:
-            return None
-    with _lock:
-        hit = _RECENT.get(digest)
-    if hit is not None:
-        return hit[1]
-    cmap = citations.load(digest)
-    if cmap is not None:
-        return cmap
-    try:
-        _, cmap = convert(doc.path)  # type: ignore[arg-type]
-    except UserError:
-        return None
-    return cmap if len(cmap.pages) == doc.page_count else None

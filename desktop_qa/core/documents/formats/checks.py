@@ -2,9 +2,9 @@
 
 Everything here reads the file's first bytes or its zip central directory
 (which lists every member's uncompressed size), never a member's content:
-a zip bomb is refused from what it declares, and Python's ``zipfile`` never
-inflates more than a member declares (it stops there and fails the CRC), so
-the declared sizes bound what any converter later reads.
+a zip bomb is refused from what it declares. Declared sizes can lie, and
+``ZipFile.read`` inflates up to 2 GiB in one call before it checks them, so
+what converters read is bounded again while it is inflated (``budget``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from pathlib import Path
 
 from desktop_qa.core.errors import UserError, mb, short_reason
 
-OOXML = {".docx": "Word", ".docm": "Word", ".pptx": "PowerPoint", ".pptm": "PowerPoint",
+WORD = (".docx", ".docm", ".dotx", ".dotm")
+POWERPOINT = (".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm")
+OOXML = {**dict.fromkeys(WORD, "Word"), **dict.fromkeys(POWERPOINT, "PowerPoint"),
          ".xlsx": "Excel", ".xlsm": "Excel", ".xltx": "Excel", ".xltm": "Excel"}  # fmt: skip
 ODF = {".odt": "OpenDocument text", ".odp": "OpenDocument presentation",
        ".ods": "OpenDocument spreadsheet"}  # fmt: skip
 # The member a container of each kind must hold, and the ODF mimetype it must declare.
-REQUIRED = {".docx": "word/document.xml", ".docm": "word/document.xml",
-            ".pptx": "ppt/presentation.xml", ".pptm": "ppt/presentation.xml",
+REQUIRED = {**dict.fromkeys(WORD, "word/document.xml"),
+            **dict.fromkeys(POWERPOINT, "ppt/presentation.xml"),
             ".xlsx": "xl/workbook.xml", ".xlsm": "xl/workbook.xml",
             ".xltx": "xl/workbook.xml", ".xltm": "xl/workbook.xml",
             ".odt": "content.xml", ".odp": "content.xml", ".ods": "content.xml"}  # fmt: skip
@@ -29,10 +31,15 @@ ODF_MIMETYPES = {".odt": b"application/vnd.oasis.opendocument.text",
                  ".odp": b"application/vnd.oasis.opendocument.presentation",
                  ".ods": b"application/vnd.oasis.opendocument.spreadsheet"}  # fmt: skip
 HTML = frozenset({".html", ".htm", ".xhtml"})
-SUFFIXES = frozenset(OOXML) | frozenset(ODF) | HTML | {".rtf", ".eml", ".xls"}
+# Old binary files (OLE compound files): Word and PowerPoint through LibreOffice (legacy.py),
+# Outlook messages through extract-msg (mail.py); Excel 97-2003 through xlrd (sheets.py).
+LEGACY = {**dict.fromkeys((".doc", ".dot"), "Word 97-2003"),
+          **dict.fromkeys((".ppt", ".pps", ".pot"), "PowerPoint 97-2003"),
+          ".msg": "Outlook message"}  # fmt: skip
+SUFFIXES = frozenset(OOXML) | frozenset(ODF) | HTML | {".rtf", ".eml", ".xls"} | frozenset(LEGACY)
 
 # File sizes (docs/formats.md "Limits"); an Office file is mostly its pictures, never read.
-MAX_FILE_BYTES = {**{s: 256 * 1024 * 1024 for s in (*OOXML, *ODF)},
+MAX_FILE_BYTES = {**{s: 256 * 1024 * 1024 for s in (*OOXML, *ODF, *LEGACY)},
                   **{s: 32 * 1024 * 1024 for s in HTML},
                   ".rtf": 64 * 1024 * 1024, ".eml": 64 * 1024 * 1024,
                   ".xls": 128 * 1024 * 1024}  # fmt: skip
@@ -50,6 +57,7 @@ def kind_name(suffix: str) -> str:
     return (
         OOXML.get(suffix)
         or ODF.get(suffix)
+        or LEGACY.get(suffix)
         or {".rtf": "RTF", ".eml": "e-mail", ".xls": "Excel 97-2003"}.get(suffix, "HTML")
     )
 
@@ -81,6 +89,8 @@ def check_bytes(data: bytes, suffix: str, name: str, source: bytes | Path | None
                 f"{name} is not an RTF file (no {{\\rtf header at its start); the file may be "
                 "damaged or of another type: re-save it as RTF"
             )
+        return
+    if suffix in LEGACY:  # OLE compound files (or RTF/HTML saved as .doc): the readers check
         return
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UserError(

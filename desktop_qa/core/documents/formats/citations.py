@@ -42,11 +42,19 @@ class PageInfo:
     table_rows: list[tuple] = field(default_factory=list)
     table_cells: list[tuple] = field(default_factory=list)
     table_headers: dict[int, list[str]] = field(default_factory=dict)
+    # Rectangles of the page's header and footer (Word): furniture, kept out of passages.
+    furniture: list[tuple[float, float, float, float]] = field(default_factory=list)
+    # What was drawn apart from the section's flow, and where: headers, footers, an e-mail's
+    # subject and header lines (``logical.page_words`` reads their words against it).
+    drawn: list[tuple[tuple[float, float, float, float], str]] = field(default_factory=list)
 
 
 @dataclass
 class CitationMap:
     pages: list[PageInfo]
+    # Per page, the words with the source's own text where MuPDF's shaping garbles them
+    # (``logical.page_words``; None when it does not). Not stored: made by converting.
+    words: dict[int, list[tuple]] | None = None
 
     def locate(self, page: int, boxes: list[tuple[float, float, float, float]]) -> str | None:
         """The location of an answer on 0-based ``page`` whose word boxes are ``boxes``."""
@@ -266,14 +274,14 @@ def _folder() -> Path:
 
 def store(content_hash: str, cmap: CitationMap) -> None:
     """Keep the map for these bytes (best effort: an unwritable cache only costs a re-convert)."""
-    from desktop_qa.core.system import files, paths
+    from desktop_qa.core.system import files, paths, portable
 
     try:
         folder = paths.private_dir(_folder())
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(cmap.to_json(), fh, separators=(",", ":"))
-        os.replace(tmp, folder / f"{content_hash}.json")
+        portable.replace(tmp, folder / f"{content_hash}.json")
         entries = [p for p in folder.iterdir() if p.suffix == ".json" and p.name[0] != "."]
         files.delete_oldest(entries, max_files=MAX_FILES, max_bytes=64 * 1024 * 1024)
     except OSError:

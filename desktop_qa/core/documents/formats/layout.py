@@ -14,6 +14,7 @@ lists (no images, stylesheets, fonts or links), and Story gets no archive.
 
 from __future__ import annotations
 
+import html as _html
 import io
 import re
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ th.rowno, th.colno { color: #666666; font-weight: normal; text-align: left; }
 blockquote { margin-left: 12pt; color: #333333; }
 pre { font-family: monospace; font-size: 9.5pt; }
 """
+# A section whose story stalls on a table row taller than a page is laid out again with
+# this (tables as plain blocks, in reading order), up to this many times per document.
+FLAT_TABLES_CSS = "table, thead, tbody, tfoot, tr, td, th, caption { display: block; }"
+MAX_RELAYOUTS = 3
 SHEET_CSS = "body { font-size: 9pt; } td, th { padding: 0.5pt 4pt; }"
 SHEET_FONT = 9.0
 # A sheet's page grows as wide as its columns need, up to 100 inches (7,200 pt); a wider
@@ -116,6 +121,44 @@ def column_bands(widths: list[float], last_row: str) -> list[tuple[list[int], tu
     return bands
 
 
+# A document's table too wide for its page (Word, HTML) gets landscape pages and a smaller
+# font (down to MIN_FONT) until its columns' longest words fit; wider still, the page grows.
+WIDE_COLUMNS = 9  # more cells than this in a row: too wide for a portrait page whatever
+BODY_FONT, WIDE_FONT, MIN_FONT = 11.0, 8.0, 5.0
+MAX_WIDTH = 2000.0  # points: the widest page a document's table gets
+WIDE_CSS = "table {{ font-size: {font:.1f}pt; }} td, th {{ padding: 0.5pt 1.5pt; }}"
+
+
+def word_width(word: str) -> float:
+    """A word's width at a 1-point font (Helvetica's, with a margin for the layout's font)."""
+    import pymupdf
+
+    return pymupdf.get_text_length(word, fontname="helv", fontsize=1) * 1.15
+
+
+def fit_columns(widths: list[float], page: tuple[float, float]) -> tuple[float, float] | None:
+    """(font size, page width) for a table whose columns' longest words are ``widths`` (at 1
+    pt); None when it fits ``page`` at the body's font.
+
+    MuPDF never breaks a word, and a table wider than its page is cut at the
+    page's edge: a value lost. More than ``WIDE_COLUMNS`` cells in a row, or
+    longest words that do not fit, get a landscape page, a font down to
+    ``MIN_FONT``, and past that a page as wide as needed (up to ``MAX_WIDTH``).
+    """
+    if not widths:
+        return None
+    columns = len(widths)
+    text = sum(widths)
+    if columns <= WIDE_COLUMNS and text * BODY_FONT + columns * 8 <= page[0] - 2 * MARGIN:
+        return None
+    width = max(page)
+    font = min(WIDE_FONT, (width - 2 * MARGIN - columns * 5) / max(text, 1e-6))
+    if font < MIN_FONT:
+        font = max(MIN_FONT, (MAX_WIDTH - 2 * MARGIN - columns * 5) / max(text, 1e-6))
+        width = min(MAX_WIDTH, text * font + columns * 5 + 2 * MARGIN)
+    return round(font - 0.05, 1), width
+
+
 @dataclass
 class Section:
     """One run of pages: ``html`` (a safe body fragment) on pages of ``size`` points.
@@ -128,6 +171,12 @@ class Section:
     ``suffix`` ends every label (" of attachment a.docx of e-mail ...").
     ``headers``: a sheet's column names by letter (its first row, when it reads
     as one), the context an answer in a row below is framed in.
+    ``continues``: its pages are numbered on from the previous section's (the
+    sections of one Word document). ``header`` and ``footer`` (a Word page's
+    furniture: markup per kind of page, "default", "first" (the section's first
+    page), "even") are drawn in every page's top and bottom margins; their
+    rectangles are the page's ``PageInfo.furniture``, which extraction keeps
+    out of passages.
     """
 
     html: str
@@ -139,6 +188,13 @@ class Section:
     suffix: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     header_row: int = 0
+    continues: bool = False
+    # An e-mail's subject (``heading``: furniture) and header lines (``lead``), drawn above
+    # the body on its first page but read after it: context for the body, not its rival.
+    heading: str = ""
+    lead: str = ""
+    header: dict[str, str] = field(default_factory=dict)
+    footer: dict[str, str] = field(default_factory=dict)
 
 
 def render(sections: list[Section], what: str) -> tuple[bytes, CitationMap]:
@@ -152,23 +208,78 @@ def render(sections: list[Section], what: str) -> tuple[bytes, CitationMap]:
         )
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
+    flat: set[int] = set()
+    while True:
+        try:
+            return _render(pymupdf, sections, what, flat)
+        except _Stalled as stalled:
+            # Laid out again with that section's tables as blocks (a few times at most;
+            # then every section's), so no text is cut where a table row could not split.
+            flat |= {stalled.index} if len(flat) < MAX_RELAYOUTS else set(range(len(sections)))
+
+
+class _Stalled(Exception):  # noqa: N818 (not an error: a signal to lay out again)
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _render(
+    pymupdf,  # noqa: ANN001
+    sections: list[Section],
+    what: str,
+    flat: set[int],
+) -> tuple[bytes, CitationMap]:
     out = io.BytesIO()
     writer = pymupdf.DocumentWriter(out)
     pages: list[PageInfo] = []
     owners: list[Section] = []
+    spans: list[tuple[int, int]] = []  # each section's pages
     try:
-        for section in sections:
-            _place(pymupdf, writer, section, pages, what)
+        number = 0
+        for index, section in enumerate(sections):
+            first = len(pages)
+            start = number if section.continues else 0
+            number = _place(pymupdf, writer, section, pages, what, start, index, flat)
             owners.extend([section] * (len(pages) - len(owners)))
+            spans.append((first, len(pages)))
     finally:
         if not pages:  # a writer with no page cannot close cleanly
             writer.begin_page(pymupdf.Rect(0, 0, *LETTER))
             writer.end_page()
         writer.close()
     pdf = out.getvalue()
+    _check_tables_kept(pymupdf, pdf, sections, spans, flat)
     if any(s.sheet is not None for s in sections):
         _grid(pymupdf, pdf, pages, owners)
     return pdf, CitationMap(pages)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _check_tables_kept(pymupdf, pdf: bytes, sections, spans, flat: set[int]) -> None:  # noqa: ANN001
+    """Raise ``_Stalled`` for a section with tables whose laid-out text came out short.
+
+    MuPDF sometimes ends a story whose table row is taller than a page as if it
+    were done, with the rest of the row and of the section cut: only the text on
+    the pages tells. Sections without tables are never cut that way; the check
+    costs a text extraction of the pages of those with tables.
+    """
+    suspects = [i for i, s in enumerate(sections) if i not in flat and "<table" in s.html]
+    if not suspects:
+        return
+    with pymupdf.open("pdf", pdf) as mdoc:
+        for index in suspects:
+            wanted = _ink(_html.unescape(_TAG.sub(" ", sections[index].html)))
+            first, end = spans[index]
+            laid = sum(_ink(mdoc[n].get_text()) for n in range(first, end))
+            if laid < 0.9 * wanted:
+                raise _Stalled(index)
+
+
+def _ink(text: str) -> int:
+    """Characters other than white space (what lay-out and extraction must both keep)."""
+    return len(text) - sum(text.count(c) for c in " \t\n\r\xa0")
 
 
 def _grid(pymupdf, pdf: bytes, pages: list[PageInfo], owners: list[Section]) -> None:  # noqa: ANN001
@@ -268,8 +379,19 @@ def _is_number(text: str) -> bool:
     return bool(re.fullmatch(r"[-+($€£¥]*[\d.,\s]+[%)]*", text))
 
 
-def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) -> None:  # noqa: ANN001
-    """Pages for one section until its story is placed; a story that stops moving is cut."""
+def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str,  # noqa: ANN001
+           number: int = 0, index: int = 0,
+           flat: frozenset[int] | set[int] = frozenset()) -> int:  # fmt: skip
+    """Pages for one section until its story is placed; returns the last page number
+    (labels of a section that ``continues`` go on from it).
+
+    MuPDF cannot split a table row across pages: a row taller than a page (a long
+    cell, a page laid out in one big table cell, nested tables) stops the story,
+    and whatever follows was cut without a word. Such a section is laid out again
+    with its tables as blocks (``_Stalled``); only then is a story that stops cut.
+    A Word section's headers and footers are drawn in its margins, an e-mail's
+    subject and header lines above its body (``PageInfo.furniture``, ``drawn``).
+    """
     body = section.html
     rows: list[tuple] = []
     cells: list[tuple] = []
@@ -277,7 +399,8 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
     if section.sheet is None and "<tr" in body.lower():
         body, headers = _number_rows(body)
     html = f"<html><body>{body}</body></html>"
-    story = pymupdf.Story(html=html, user_css=CSS + section.css)
+    css = CSS + section.css + (FLAT_TABLES_CSS if index in flat else "")
+    story = pymupdf.Story(html=html, user_css=css)
 
     def row_placed(position) -> None:  # noqa: ANN001
         name = position.id or ""
@@ -292,8 +415,17 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
             cells.append((*rect, table, row, cell))
 
     mediabox = pymupdf.Rect(0, 0, *section.size)
-    where = mediabox + (MARGIN, MARGIN, -MARGIN, -MARGIN)
-    number = 0
+    top = _band(pymupdf, section.header, section.size)
+    bottom = _band(pymupdf, section.footer, section.size)
+    where = mediabox + (MARGIN, MARGIN + top, -MARGIN, -MARGIN - bottom)
+    # An e-mail's subject (``heading``, furniture) and header lines (``lead``) above the body.
+    tops = [
+        (markup, min(_measure(pymupdf, markup, section.size, section.css), where.height / 4))
+        for markup in (section.heading, section.lead)
+    ]
+    lead = sum(height for markup, height in tops if markup.strip())
+    first = number
+    stories: dict[str, tuple] = {}  # header and footer stories, reused page after page
     stalled = 0
     more = 1
     while more:
@@ -303,7 +435,8 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
                 "split it into smaller documents"
             )
         device = writer.begin_page(mediabox)
-        more, filled = story.place(where)
+        body_rect = where + (0, lead + 4, 0, 0) if lead and number == first else where
+        more, filled = story.place(body_rect)
         rows.clear()
         cells.clear()
         if body is not section.html:
@@ -320,10 +453,88 @@ def _place(pymupdf, writer, section: Section, pages: list[PageInfo], what: str) 
             table_headers={t: headers[t] for t in {r[4] for r in rows} if t in headers},
         )
         story.draw(device)
+        if lead and number == first + 1:  # drawn after the body: their text comes after too
+            y = where.y0
+            for n, (markup, height) in enumerate(tops):
+                if not markup.strip():
+                    continue
+                rect = pymupdf.Rect(where.x0, y, where.x1, y + height + 1)
+                top = pymupdf.Story(
+                    html=f"<html><body>{markup}</body></html>", user_css=CSS + section.css
+                )
+                top.place(rect)
+                top.draw(device)
+                y += height
+                info.drawn.append((tuple(rect), markup))
+                if n == 0:  # the heading is furniture: shown and found, never an answer
+                    info.furniture.append(tuple(rect))
+        kind = "first" if number == first + 1 else "even" if number % 2 == 0 else "default"
+        for parts, y in ((section.header, MARGIN * 0.5), (section.footer, None)):
+            markup = parts.get(kind, parts.get("default", ""))
+            if markup.strip():
+                rect = _furniture(pymupdf, device, markup, section.size, y, stories)
+                if rect is not None:
+                    info.furniture.append(rect)
+                    info.drawn.append((rect, markup))
         writer.end_page()
         pages.append(info)
         # Content MuPDF cannot fit (an unbreakable element taller than a page) is
         # reported as "more" for ever; two empty pages in a row end the section.
         stalled = stalled + 1 if pymupdf.Rect(filled).is_empty else 0
+        if (
+            index not in flat
+            and section.sheet is None
+            and "<table" in section.html
+            and (filled[3] > where.y1 + 2 or number - first > 5 + len(section.html) // 200)
+        ):
+            raise _Stalled(index)  # a row past the page's bottom, or "more" page after page
         if stalled >= 2:
+            if index not in flat:
+                raise _Stalled(index)
             break
+    return number
+
+
+FURNITURE_CSS = "body { font-size: 8.5pt; color: #555555; } p { margin: 0; } table { margin: 0; }"
+MAX_BAND = 0.25  # of the page's height: a header or footer taller than this is cut
+
+
+def _band(pymupdf, parts: dict[str, str], size: tuple[float, float]) -> float:  # noqa: ANN001
+    """Height a header or footer needs beyond the margin (0 when it fits in it)."""
+    tallest = 0.0
+    for markup in set(parts.values()):
+        if markup.strip():
+            tallest = max(tallest, _measure(pymupdf, markup, size))
+    return max(0.0, min(tallest, size[1] * MAX_BAND) + MARGIN * 0.5 + 6.0 - MARGIN)
+
+
+def _measure(pymupdf, markup: str, size: tuple[float, float], css: str = FURNITURE_CSS) -> float:  # noqa: ANN001, E501
+    story = pymupdf.Story(html=f"<html><body>{markup}</body></html>", user_css=CSS + css)
+    _, filled = story.place(pymupdf.Rect(MARGIN, 0, size[0] - MARGIN, size[1]))
+    return float(pymupdf.Rect(filled).height)
+
+
+def _furniture(
+    pymupdf, device, markup: str, size: tuple[float, float], y: float | None, memo: dict
+):  # noqa: ANN001, ANN202, E501
+    """Draw a header (at ``y``) or a footer (``y`` None: above the bottom edge); its rectangle.
+
+    ``memo`` keeps each header's story and height for the section: one story
+    laid out again (``reset``) on every page, not made and measured anew.
+    """
+    if markup not in memo:
+        story = pymupdf.Story(
+            html=f"<html><body>{markup}</body></html>", user_css=CSS + FURNITURE_CSS
+        )
+        _, filled = story.place(pymupdf.Rect(MARGIN, 0, size[0] - MARGIN, size[1]))
+        memo[markup] = (story, min(float(pymupdf.Rect(filled).height), size[1] * MAX_BAND))
+    story, height = memo[markup]
+    if height <= 0:
+        return None
+    if y is None:
+        y = size[1] - MARGIN * 0.5 - height
+    rect = pymupdf.Rect(MARGIN, y, size[0] - MARGIN, y + height + 1)
+    story.reset()
+    story.place(rect)
+    story.draw(device)
+    return (float(rect.x0), float(rect.y0), float(rect.x1), float(rect.y1))

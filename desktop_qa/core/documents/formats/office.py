@@ -1,11 +1,9 @@
-"""Word and PowerPoint files (and their macro-enabled twins) as HTML sections.
+"""PowerPoint files (and their macro-enabled twins, slide shows and templates) as HTML sections.
 
-Workbooks are read in ``sheets``.
-
-Readers chosen by measurement (docs/formats.md): python-docx (21 ms for a
-300-paragraph file, where mammoth took 670 ms), python-pptx (speaker notes,
-tables). Macros are never run: the readers only read XML; ``.docm`` and
-``.pptm`` are read like their macro-free twins.
+Readers chosen by measurement (docs/formats.md): python-pptx (speaker notes,
+tables; slide shows and templates read as decks). Word files are read from
+their XML (``word.py``), workbooks in ``sheets.py``. Macros are never run: the
+readers only read XML; ``.pptm`` is read like its macro-free twin.
 """
 
 from __future__ import annotations
@@ -16,114 +14,20 @@ from desktop_qa.core.documents.formats.html import escape
 from desktop_qa.core.documents.formats.layout import Section
 from desktop_qa.core.errors import UserError
 
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# PowerPoint files whose main part python-pptx refuses by its content type (a slide show, a
+# template, their macro twins): read as the presentation they are.
+_PRESENTATION = (
+    b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+)
+_OTHER_PRESENTATIONS = (
+    b"application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml",
+    b"application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
+    b"application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
+    b"application/vnd.ms-powerpoint.template.macroEnabled.main+xml",
+)
 
 
-# -- Word ------------------------------------------------------------------------------------
-def docx(data: bytes, name: str) -> list[Section]:
-    """Headings, paragraphs, lists and tables in order; then footnotes and comments."""
-    import docx as python_docx
-    from docx.table import Table
-
-    document = python_docx.Document(io.BytesIO(data))
-    parts: list[str] = []
-    list_tag: str | None = None
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            parts.append(_close(list_tag))
-            list_tag = None
-            parts.append(_docx_table(block))
-            continue
-        text = block.text
-        if not text.strip():
-            continue
-        style = (block.style.name if block.style is not None else "") or ""
-        tag = _list_tag(block, style)
-        if tag != list_tag:
-            parts.append(_close(list_tag))
-            parts.append(f"<{tag}>" if tag else "")
-            list_tag = tag
-        if tag:
-            parts.append(f"<li>{escape(text)}</li>")
-        else:
-            level = _heading_level(style)
-            parts.append(
-                f"<h{level}>{escape(text)}</h{level}>" if level else f"<p>{escape(text)}</p>"
-            )
-    parts.append(_close(list_tag))
-    parts.append(_docx_notes(document))
-    comments = getattr(document, "comments", None)
-    if comments is not None:
-        rows = [
-            f"<p>{escape(c.author or 'comment')}: {escape(c.text)}</p>"
-            for c in comments
-            if c.text.strip()
-        ]
-        if rows:
-            parts.append("<h3>Comments</h3><div class='notes'>" + "".join(rows) + "</div>")
-    return [Section("".join(parts), "page {page}")]
-
-
-def _close(tag: str | None) -> str:
-    return f"</{tag}>" if tag else ""
-
-
-def _heading_level(style: str) -> int:
-    if style == "Title":
-        return 1
-    if style.startswith("Heading "):
-        digits = style[8:].strip()
-        if digits.isdigit():
-            return min(max(int(digits), 1), 6)
-    return 0
-
-
-def _list_tag(paragraph, style: str) -> str | None:  # noqa: ANN001
-    if style.startswith("List Number"):
-        return "ol"
-    if style.startswith(("List Bullet", "List Paragraph", "List")):
-        return "ul"
-    ppr = paragraph._p.pPr
-    if ppr is not None and ppr.numPr is not None:
-        return "ul"
-    return None
-
-
-def _docx_table(table) -> str:  # noqa: ANN001
-    rows = []
-    for row in table.rows:
-        cells = []
-        previous = None
-        for cell in row.cells:
-            if cell._tc is previous:  # a merged cell repeats across the columns it spans
-                continue
-            previous = cell._tc
-            cells.append(f"<td>{escape(cell.text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return "<table>" + "".join(rows) + "</table>"
-
-
-def _docx_notes(document) -> str:  # noqa: ANN001
-    """Footnotes and endnotes (python-docx has no API for them: their XML parts are read)."""
-    out = []
-    for rel in document.part.rels.values():
-        kind = rel.reltype.rsplit("/", 1)[-1]
-        if kind not in ("footnotes", "endnotes") or rel.is_external:
-            continue
-        try:
-            element = rel.target_part.element
-        except AttributeError:  # a generic part: parse its XML safely
-            from lxml import etree
-
-            parser = etree.XMLParser(resolve_entities=False, no_network=True)
-            element = etree.fromstring(rel.target_part.blob, parser)
-        for note in element.iter(f"{_W}footnote", f"{_W}endnote"):
-            if note.get(f"{_W}type") in ("separator", "continuationSeparator"):
-                continue
-            text = "".join(t.text or "" for t in note.iter(f"{_W}t")).strip()
-            if text:
-                out.append(f"<p>{escape(text)}</p>")
-    return ("<h3>Notes</h3><div class='notes'>" + "".join(out) + "</div>") if out else ""
+# Word: see word.py (read from its XML, in full).
 
 
 # -- PowerPoint ------------------------------------------------------------------------------
@@ -131,7 +35,7 @@ def pptx(data: bytes, name: str) -> list[Section]:
     """One section per slide, on pages of the slide's size; speaker notes under the slide."""
     import pptx as python_pptx
 
-    presentation = python_pptx.Presentation(io.BytesIO(data))
+    presentation = python_pptx.Presentation(io.BytesIO(_as_presentation(data)))
     width = (presentation.slide_width or 9144000) / 12700
     height = (presentation.slide_height or 6858000) / 12700
     size = (min(max(width, 200.0), 2000.0), min(max(height, 200.0), 2000.0))
@@ -143,7 +47,7 @@ def pptx(data: bytes, name: str) -> list[Section]:
             if notes is not None and notes.text.strip():
                 parts.append(
                     "<div class='notes'><h4>Speaker notes</h4>"
-                    + "".join(f"<p>{escape(p.text)}</p>" for p in notes.paragraphs if p.text)
+                    + "".join(f"<p>{_lines(p.text)}</p>" for p in notes.paragraphs if p.text)
                     + "</div>"
                 )
         sections.append(Section("".join(parts), f"slide {number}", size=size))
@@ -153,9 +57,10 @@ def pptx(data: bytes, name: str) -> list[Section]:
 
 
 def _shapes(shapes, title: bool = False, depth: int = 0) -> str:  # noqa: ANN001
-    """Text of shapes in reading order (top to bottom, then left to right); groups recursed."""
-    if depth > 8:
-        return ""
+    """Text of shapes in reading order (top to bottom, then left to right); groups recursed.
+
+    Groups in groups keep their text at any depth (they used to vanish past 8): the
+    recursion is bounded by python-pptx's XML parser, which stops at 256 levels."""
 
     def order(shape) -> tuple[int, int]:  # noqa: ANN001
         return (shape.top or 0, shape.left or 0)
@@ -168,20 +73,22 @@ def _shapes(shapes, title: bool = False, depth: int = 0) -> str:  # noqa: ANN001
             rows = []
             for row in shape.table.rows:
                 rows.append(
-                    "<tr>" + "".join(f"<td>{escape(c.text)}</td>" for c in row.cells) + "</tr>"
+                    "<tr>" + "".join(f"<td>{_lines(c.text)}</td>" for c in row.cells) + "</tr>"
                 )
             out.append("<table>" + "".join(rows) + "</table>")
+        elif _is_frame(shape):  # SmartArt (a chart or an embedded object: no text here)
+            out.append(_smartart(shape))
         elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
             is_title = title and getattr(shape, "is_placeholder", False) and _is_title(shape)
             paragraphs = [p for p in shape.text_frame.paragraphs if p.text.strip()]
             if is_title:
-                out.append("<h2>" + escape(" ".join(p.text for p in paragraphs)) + "</h2>")
+                out.append("<h2>" + _lines(" ".join(p.text for p in paragraphs)) + "</h2>")
             elif any(p.level for p in paragraphs) or len(paragraphs) > 1:
                 out.append(
-                    "<ul>" + "".join(f"<li>{escape(p.text)}</li>" for p in paragraphs) + "</ul>"
+                    "<ul>" + "".join(f"<li>{_lines(p.text)}</li>" for p in paragraphs) + "</ul>"
                 )
             else:
-                out.extend(f"<p>{escape(p.text)}</p>" for p in paragraphs)
+                out.extend(f"<p>{_lines(p.text)}</p>" for p in paragraphs)
     return "".join(out)
 
 
@@ -190,3 +97,49 @@ def _is_title(shape) -> bool:  # noqa: ANN001
         return "TITLE" in str(shape.placeholder_format.type)
     except (ValueError, AttributeError):
         return False
+
+
+def _lines(text: str) -> str:
+    """A paragraph's text as markup: python-pptx gives a line break (``a:br``) as a vertical
+    tab, which must stay a break ("commissioning" was glued to the next line's word)."""
+    return "<br/>".join(escape(line) for line in text.replace("\v", "\n").split("\n"))
+
+
+def _as_presentation(data: bytes) -> bytes:
+    """The package with a slide show's or template's main content type read as a deck's."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        types = archive.read("[Content_Types].xml")
+        if not any(t in types for t in _OTHER_PRESENTATIONS):
+            return data
+        for other in _OTHER_PRESENTATIONS:
+            types = types.replace(other, _PRESENTATION)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+            for info in archive.infolist():
+                body = types if info.filename == "[Content_Types].xml" else archive.read(info)
+                copy.writestr(info, body)
+    return out.getvalue()
+
+
+def _is_frame(shape) -> bool:  # noqa: ANN001
+    element = getattr(shape, "_element", None)
+    return element is not None and str(element.tag).endswith("}graphicFrame")
+
+
+def _smartart(frame) -> str:  # noqa: ANN001
+    """A SmartArt graphic's text, from its diagram data part."""
+    from desktop_qa.core.documents.formats.word import local, parse_xml, smartart_html
+
+    for element in frame._element.iter():
+        if local(element.tag) != "relIds":
+            continue
+        for key, rid in element.attrib.items():
+            if local(key) == "dm":
+                try:
+                    part = frame.part.related_part(rid)
+                except (KeyError, AttributeError):
+                    return ""
+                return smartart_html(parse_xml(part.blob))
+    return ""

@@ -25,6 +25,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 
+from desktop_qa.core.documents.formats import budget as expansion
 from desktop_qa.core.documents.formats.html import escape
 from desktop_qa.core.documents.formats.layout import SHEET_CSS, Section, cell_width, column_bands
 from desktop_qa.core.documents.formats.numformat import format_value
@@ -223,6 +224,7 @@ def _xlsx_sheets(data: bytes, name: str) -> list[Sheet]:
                     number = cell.row
                     budget.filled += 1
                     budget.chars += len(text)
+                    expansion.spend_text(len(text), f'sheet "{worksheet.title}"')  # before a copy
                     if budget.chars > MAX_TEXT_CHARS:
                         budget.check(worksheet.title)
                 budget.check(worksheet.title)
@@ -273,6 +275,7 @@ def xls(data: bytes, name: str) -> list[Section]:
                         values.append((c + 1, text))
                         budget.filled += 1
                         budget.chars += len(text)
+                        expansion.spend_text(len(text), f'sheet "{worksheet.name}"')
                 budget.check(worksheet.name)
                 if values:
                     sheet.rows.append((r + 1, values))
@@ -348,6 +351,7 @@ def ods(data: bytes, name: str) -> list[Section]:
                     values.extend((column + k + 1, text) for k in range(span))
                     budget.filled += span * repeat
                     budget.chars += len(text) * span * repeat
+                    expansion.spend_text(len(text) * span * repeat, f'sheet "{sheet.title}"')
                 column += span
             budget.check(sheet.title)
             for _ in range(repeat if values else 0):
@@ -401,6 +405,7 @@ def sheet_sections(sheet: Sheet) -> list[Section]:
     from openpyxl.utils import get_column_letter
 
     used = sorted({c for _, values in sheet.rows for c, _ in values})
+    expansion.grid(len(sheet.rows), len(used), sheet.title)  # empty cells between filled count
     letters = [get_column_letter(c) for c in used]
     widest = {c: cell_width(letter) for c, letter in zip(used, letters, strict=True)}
     measured: dict[str, float] = {}
@@ -431,7 +436,7 @@ def sheet_sections(sheet: Sheet) -> list[Section]:
         for row, values in sheet.rows:
             by_column = {c: t for c, t in values if c in wanted}
             tds = "".join(
-                f"<td>{escape(by_column[c])}</td>" if c in by_column else "<td></td>"
+                f"<td>{escape(by_column[c], counted=False)}</td>" if c in by_column else "<td></td>"
                 for c in columns
             )
             body.append(f"<tr><th class='rowno'>{row}</th>{tds}</tr>")

@@ -28,6 +28,13 @@ class PageTimeout(child.ChildTimeout):
     """A page took longer than the per-page limit."""
 
 
+def render_dpi(page: Any, dpi: int = DPI) -> int:
+    """``dpi``, lowered so that the page's image stays under MAX_PIXELS."""
+    w_in, h_in = page.rect.width / 72.0, page.rect.height / 72.0
+    limit = (MAX_PIXELS / max(w_in * h_in, 1e-6)) ** 0.5
+    return max(36, int(min(dpi, limit)))
+
+
 def render(page: Any, dpi: int = DPI) -> tuple[Any, float]:
     """The page as an RGB pixmap at ``dpi`` (lowered to stay under MAX_PIXELS).
 
@@ -35,11 +42,23 @@ def render(page: Any, dpi: int = DPI) -> tuple[Any, float]:
     """
     import pymupdf
 
-    w_in, h_in = page.rect.width / 72.0, page.rect.height / 72.0
-    limit = (MAX_PIXELS / max(w_in * h_in, 1e-6)) ** 0.5
-    dpi = max(36, int(min(dpi, limit)))
+    dpi = render_dpi(page, dpi)
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB, alpha=False)
     return pix, dpi
+
+
+def ocr_page_pdf(
+    data: bytes, dpi: int, languages: str, tessdata: str
+) -> list[tuple[float, float, float, float, str]]:
+    """A page sent as a one-page PDF: rendered at ``dpi`` and recognised, here in the OCR
+    child. MuPDF keeps Python's GIL while it renders a page at 300 dpi (up to a second on
+    a busy machine): done in the app, that froze its window for as long."""
+    import pymupdf
+
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    with pymupdf.open("pdf", data) as doc:
+        pix, _dpi = render(doc[0], dpi)
+    return ocr_pixels(pix.samples, pix.width, pix.height, dpi, languages, tessdata)
 
 
 def ocr_pixels(
@@ -64,7 +83,9 @@ def ocr_pixels(
 
 
 def _ocr_job(job: tuple[Any, ...], note: Any) -> list[tuple[float, float, float, float, str]]:
-    """In the OCR child (``core.system.child``): one image's words."""
+    """In the OCR child (``core.system.child``): one page's (or image's) words."""
+    if job and job[0] == "page":
+        return ocr_page_pdf(*job[1:])
     return ocr_pixels(*job)
 
 
@@ -133,4 +154,4 @@ class OcrRunner:
             except child.ChildError as exc:
                 raise RuntimeError(str(exc)) from None
         with quiet_c_stderr():  # Tesseract's "Line cannot be recognized!!" and such
-            return ocr_pixels(*job)
+            return _ocr_job(job, None)

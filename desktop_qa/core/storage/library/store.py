@@ -37,7 +37,7 @@ from desktop_qa.core.storage.library.connection import (
 )
 from desktop_qa.core.storage.library.names import _bounds, _prefix_bounds, _under, from_db, to_db
 from desktop_qa.core.storage.library.schema import FAILED, INDEXED, PENDING, create, damage
-from desktop_qa.core.system import paths
+from desktop_qa.core.system import paths, portable
 
 
 def database_path() -> Path:
@@ -246,6 +246,9 @@ class Store:
         if not path.is_dir():
             raise UserError(f"{path} is not a folder; pass a folder of documents")
         path = path.resolve()
+        known = self._folder_as_added(str(path))
+        if known is not None:  # C:\Docs added again as c:\docs (Windows, macOS): one folder
+            return Path(known)
         with self.conn:
             self.conn.execute(
                 "INSERT OR IGNORE INTO folder(path, added) VALUES(?, ?)",
@@ -254,27 +257,48 @@ class Store:
         return path
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> int:
-        """Forget a folder and every document only it held; returns documents removed."""
+        """Forget a folder and every document only it held; returns documents removed.
+
+        One transaction: a kill or Ctrl+C at any moment leaves the library as it was
+        before (SQLite rolls the unfinished removal back at the next open) or after,
+        never a folder gone with its documents still listed and answerable.
+        """
         path = str(Path(folder).expanduser().resolve())
+        path = self._folder_as_added(path) or path  # c:\docs for C:\Docs (Windows, macOS)
         if path not in self.folders():
             raise UserError(f"{path} is not a library folder", hint="library_folders")
+        removed = 0
         with self.conn:
             self.conn.execute("DELETE FROM folder WHERE path = ?", (to_db(path),))
-        others = self.folders()
-        removed = 0
-        for row in self.documents(under=path):
-            if not any(_under(row.path, f) for f in others):
-                self._remove_document(row.id)
-                removed += 1
+            others = self.folders()
+            for row in self.documents(under=path):
+                if not any(_under(row.path, f) for f in others):
+                    self._drop_document(row.id)
+                    removed += 1
         return removed
 
     def covering_folder(self, folder: Path) -> str | None:
         """The library folder that holds ``folder`` (itself or an ancestor), if any."""
-        text = str(folder)
         for f in self.folders():
-            if _under(text, f):
+            if portable.is_under(folder, f):
                 return f
         return None
+
+    def spelt_as_added(self, folder: Path) -> Path:
+        """``folder`` with the part a library folder covers spelt as that folder was added
+        (``c:\\docs\\sub`` -> ``C:\\Docs\\sub`` on Windows and macOS), so its documents keep
+        their stored paths; ``folder`` itself when no library folder holds it."""
+        covering = self.covering_folder(folder)
+        if covering is None:
+            return folder
+        rest = str(folder)[len(covering.rstrip(os.sep)) :].lstrip(os.sep)
+        return Path(covering) / rest if rest else Path(covering)
+
+    def _folder_as_added(self, folder: str) -> str | None:
+        """The library folder ``folder`` names, spelt as added: without case on Windows and
+        macOS, whose file systems ignore it (``portable.path_key``)."""
+        key = portable.path_key(folder)
+        return next((f for f in self.folders() if portable.path_key(f) == key), None)
 
     def folder_rows(self) -> list[FolderRow]:
         """Each folder with its documents counted by state (``library list``, the panel)."""
@@ -338,7 +362,8 @@ class Store:
             raise UserError(f"document {doc_id} is no longer in the library; ask again")
         path = from_db(row["path"])
         try:  # content stored by a version without checksums is read as it is
-            return content.decode(stored, Path(path), unchecked=True)
+            # With its content hash: answers cite it without hashing the file again.
+            return content.decode(stored, Path(path), str(row["hash"]), unchecked=True)
         except ContentError as exc:
             try:
                 _marker(self.path).touch()
@@ -354,14 +379,19 @@ class Store:
         return content.get_text(self.conn, content_hash) or ""
 
     def _remove_document(self, doc_id: int) -> None:
-        """Drop a document, its passages from the keyword index, and unshared content."""
+        """Drop a document, its passages from the keyword index, and unshared content
+        (one transaction)."""
+        with self.conn:
+            self._drop_document(doc_id)
+
+    def _drop_document(self, doc_id: int) -> None:
+        """``_remove_document`` inside the caller's transaction."""
         row = self.conn.execute("SELECT hash FROM document WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             return
-        with self.conn:
-            self._unindex(doc_id, row["hash"])
-            self.conn.execute("DELETE FROM document WHERE id = ?", (doc_id,))
-            self._drop_content_if_unused(row["hash"])
+        self._unindex(doc_id, row["hash"])
+        self.conn.execute("DELETE FROM document WHERE id = ?", (doc_id,))
+        self._drop_content_if_unused(row["hash"])
 
     def _unindex(self, doc_id: int, content_hash: str | None) -> None:
         rows = self.conn.execute(

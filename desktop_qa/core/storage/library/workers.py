@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 import time
 import weakref
@@ -15,7 +14,9 @@ from typing import Any
 from desktop_qa.core.documents.ocr.pages import PAGE_SECONDS, OcrOptions
 from desktop_qa.core.errors import UserError
 from desktop_qa.core.storage.library.read import Extracted, extract
+from desktop_qa.core.system import processes
 from desktop_qa.core.system.child import Child, ChildCrashed, JobFailed
+from desktop_qa.core.system.processes import default_start_method
 
 # Seconds a worker may spend on one file without progress before it is killed: from the
 # file's start, or (a scan) from the start of its last OCR page plus that page's own limit.
@@ -94,7 +95,9 @@ class WorkerPool:
         start_method: str | None = None,
         page_seconds: float = PAGE_SECONDS,
     ) -> None:
-        self.start_method = start_method or default_start_method()
+        self.start_method = (
+            processes.start_method(start_method) if start_method else default_start_method()
+        )
         self.size = max(1, workers)
         self.time_limit = time_limit
         self.page_seconds = page_seconds
@@ -218,15 +221,6 @@ class WorkerPool:
                 worker.stop()
         self.workers.clear()
         self._finalizer.detach()
-
-
-def default_start_method() -> str:
-    """fork on Linux (a worker starts in milliseconds, PyMuPDF already imported), else spawn.
-
-    Callers with other threads running (the app, ``--watch``) pass "spawn":
-    a forked child would inherit locks those threads hold.
-    """
-    return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 def default_workers(app: bool) -> int:
