@@ -26,7 +26,7 @@ from desktop_qa.core.storage.library import FAILED, FolderWatcher, Library, Libr
 from desktop_qa.core.storage.library import workers as library_workers
 from desktop_qa.core.system import paths
 from tests import pdfgen
-from tests.test_ocr import short_pages
+from tests.test_ocr import FACT, short_pages
 
 
 def user_env() -> dict[str, str]:
@@ -61,6 +61,17 @@ def best_page(lib: Library, words: str) -> int | None:
     return answer.page if answer else None
 
 
+def fact_page(lib: Library) -> int | None:
+    """The page (1-based) on which the best answer highlights the fact. The test pages'
+    filler has no full stops, so the fact's keyword sentence may begin on the page before
+    (one sentence over a page break, issue 27): its boxes on the fact's page are the point."""
+    answer = best(lib, "launch code Alpha Bravo")
+    if answer is None or FACT not in answer.text:
+        return None
+    pages = {b.page + 1 for b in answer.boxes}
+    return max(pages) if pages else None
+
+
 # -- item 7: OCR in library workers -------------------------------------------------------------
 def test_scan_is_ocrd_in_its_child_with_page_progress_past_the_file_limit(tmp_path, capfd):
     """A worker that keeps starting OCR pages is not killed by a 1 s file limit."""
@@ -73,7 +84,7 @@ def test_scan_is_ocrd_in_its_child_with_page_progress_past_the_file_limit(tmp_pa
         assert (report.extracted, report.failed) == (1, 0), report.errors
         pages = [(p.current, p.file_page, p.file_pages) for p in progress if p.file_pages]
         assert ("scan.pdf", 1, 4) in pages and ("scan.pdf", 4, 4) in pages
-        assert best_page(lib, "launch code Alpha Bravo") == 3
+        assert fact_page(lib) == 3
     assert "Tesseract" not in capfd.readouterr().err  # the OCR child's stderr is silenced
 
 
@@ -135,7 +146,7 @@ def test_stalled_scan_resumes_from_its_stored_pages_on_the_next_update(tmp_path,
         _, report = drain(lib.update(workers=1, time_limit=limit, page_seconds=6))
         assert (report.retried, report.extracted, report.failed) == (1, 1, 0), report.errors
         assert best_page(lib, "Zanzibar") == 1  # page 1 came from the resume store
-        assert best_page(lib, "launch code Alpha Bravo") == 3
+        assert fact_page(lib) == 3
         assert not store.exists()  # read to the end: the partial result is dropped
 
 

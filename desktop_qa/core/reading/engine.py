@@ -195,7 +195,10 @@ def keyword_coverage(weights: dict[str, float], text: str) -> tuple[float, float
     if not weights:
         return 0.0, 0.0
     held = sentences.held_keys({w.lower() for w in _WORD.findall(text)}, weights)
-    return sum(weights[k] for k in held) / sum(weights.values()), len(held) / len(weights)
+    # fsum: exact, so the share does not depend on the set's (hash-seeded) order, and a
+    # sentence holding every word is 1.0, not 0.9999999999999999 in some runs.
+    total = math.fsum(weights.values())
+    return math.fsum(weights[k] for k in held) / total, len(held) / len(weights)
 
 
 def keyword_answers(scope: Scope, query: Query) -> QueryResult:
@@ -226,6 +229,9 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
         prior = hit.score / top if top > 0 else 0.0
         for a, b in sentences.split(text, hit.passage.start, hit.passage.end):
             a, b = edges.whole_sentence(doc, *cut_runon(text, a, b, stems))
+            # Widened over a page break, a run-on "sentence" (a list without full stops)
+            # is cut again around the question's words: the answer stays where they are.
+            a, b = cut_runon(text, a, b, stems)
             piece = edges.answer_text(doc, a, b)
             share, count = keyword_coverage(weights, piece)
             if count == 0:
