@@ -175,3 +175,39 @@ def test_a_child_holding_the_gil_in_c_code_still_ends_after_its_killed_parent():
     while time.monotonic() < deadline and not _zombie(pid):
         time.sleep(0.1)
     assert _zombie(pid), "the child outlived its killed parent while holding the GIL"
+
+
+def test_a_child_killed_from_two_threads_at_once_closes_its_pipe_once():
+    """A page's reader seeing its cancel and the document's close both kill the page's
+    child: its pipe is closed once ("Bad file descriptor" came from the second close, a
+    CI failure of an OCR cancel; a reused descriptor would have closed another file)."""
+    import threading
+
+    errors: list[BaseException] = []
+    for _ in range(12):
+        c = child.Child(job, start_method="fork")
+        closes: list[int] = []
+        real = c.conn._close
+
+        def slow_close(_real=real, _closes=closes, _conn=c.conn) -> None:
+            _closes.append(_conn._handle)
+            time.sleep(0.05)  # widen the window two closers meet in
+            _real()
+
+        c.conn._close = slow_close
+        gate = threading.Barrier(4)
+
+        def kill(c=c, gate=gate) -> None:
+            gate.wait()
+            try:
+                c.kill()
+            except BaseException as exc:  # noqa: BLE001 - what a killer thread would raise
+                errors.append(exc)
+
+        threads = [threading.Thread(target=kill) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(closes) == 1, closes
+    assert errors == []

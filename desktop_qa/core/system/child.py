@@ -204,6 +204,13 @@ class Child:
         except Exception as exc:
             raise ChildUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
         self.deadline = math.inf
+        # kill/stop may come from two threads at once (a page's reader seeing its cancel,
+        # and the document's close killing the page still being read): the pipe is
+        # closed once, under this lock. Two threads in ``Connection.close`` both reached
+        # ``os.close`` of the same descriptor ("Bad file descriptor" on the second, or
+        # worse, a descriptor the first close had freed and another file had reused).
+        self._closing = threading.Lock()
+        self._closed = False
 
     @property
     def alive(self) -> bool:
@@ -250,7 +257,14 @@ class Child:
         """Run one job and return its value; raise ChildTimeout, Cancelled, ChildError."""
         self.send(job, seconds)
         while True:
-            if self.conn.poll(poll):
+            try:
+                ready = self.conn.poll(poll)
+            except (OSError, ValueError):  # another thread killed this child meanwhile
+                self.kill()
+                if cancel is not None and cancel():
+                    raise Cancelled() from None
+                raise ChildCrashed("the child process was ended") from None
+            if ready:
                 kind, value = self.receive()
                 if kind == "note":
                     if on_note is not None:
@@ -270,11 +284,19 @@ class Child:
                 raise ChildCrashed("the child process ended unexpectedly")
 
     def kill(self) -> None:
-        """At once, whatever it is doing (and reap it: no zombie is left)."""
+        """At once, whatever it is doing (and reap it: no zombie is left). Any thread, any
+        number of times."""
         if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
-        self.conn.close()
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            self.conn.close()
 
     def stop(self) -> None:
         """Ask it to end after its job; kill it if it does not within 2 s."""
@@ -286,7 +308,7 @@ class Child:
         if self.process.is_alive():
             self.process.kill()
             self.process.join(2)
-        self.conn.close()
+        self._close_pipe()
 
 
 class Runner:
