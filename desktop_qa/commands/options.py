@@ -18,3 +18,18 @@ def add_threshold_option(p: argparse.ArgumentParser) -> None:
         metavar="X",
         help="no-answer threshold in logits (default: the pack's null_threshold)",
     )
+
+
+def add_open_options(p: argparse.ArgumentParser) -> None:
+    """``--password``, ``--ocr``, ``--ocr-lang``: how a document is opened (find, text)."""
+    from desktop_qa.core.documents.ocr.pages import DEFAULT_LANGUAGES, MODES
+
+    p.add_argument(
+        "--password",
+        metavar="PASSWORD",
+        help="password of a protected PDF (without it, you are asked when stdin is a terminal)",
+    )
+    p.add_argument(
+        "--ocr", choices=MODES, default="auto", help="OCR of pages without a text layer (auto)"
+    )
+    p.add_argument("--ocr-lang", default=DEFAULT_LANGUAGES, metavar="LANGS", help="OCR languages")

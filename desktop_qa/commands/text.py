@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from desktop_qa.commands.ask import open_with_password, print_result
-from desktop_qa.core.documents.ocr.pages import DEFAULT_LANGUAGES, MODES, OcrOptions
+from desktop_qa.commands.options import add_open_options
+from desktop_qa.core.documents.ocr.pages import OcrOptions
 from desktop_qa.core.reading import export
 
 
@@ -25,15 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("text", help="print the text a document's questions are answered from")
     p.add_argument("file", help="any document desktop-qa reads (PDF, Office, e-mail, text...)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument(
-        "--password",
-        metavar="PASSWORD",
-        help="password of a protected PDF (without it, you are asked when stdin is a terminal)",
-    )
-    p.add_argument(
-        "--ocr", choices=MODES, default="auto", help="OCR of pages without a text layer (auto)"
-    )
-    p.add_argument("--ocr-lang", default=DEFAULT_LANGUAGES, metavar="LANGS", help="OCR languages")
+    add_open_options(p)
     p.set_defaults(func=run)
 
 
