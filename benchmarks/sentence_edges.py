@@ -6,7 +6,7 @@ Every passage of the book is split into sentences two ways, in one run: the
 regular expression keyword answers used before issue 27 (a sentence ends at
 ".", "!", "?", ";" or a line break) and ``core/search/sentences.split``
 (sentencex, abbreviation-aware) with the page-break repair of
-``core/search/edges.whole_sentence``. Printed per splitter: seconds for the
+``core/search/sentences.whole_sentence``. Printed per splitter: seconds for the
 whole book, sentences, pieces ending in an abbreviation ("Inc.", "U.S.",
 "e.g.", "Dr.", "No.", a lone capital), pieces starting with a lower-case
 letter (a sentence cut in the middle: at an abbreviation, or by a page), and
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from desktop_qa.core.documents.document import Document  # noqa: E402
-from desktop_qa.core.search import edges, sentences  # noqa: E402
+from desktop_qa.core.search import sentences  # noqa: E402
 from desktop_qa.core.storage.opening import open_document  # noqa: E402
 
 BOOK = ROOT.parent / "shared" / "corpora" / "books" / "freeculture.pdf"
@@ -46,14 +46,14 @@ def old_split(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def new_split(doc: Document, start: int, end: int) -> list[tuple[int, int]]:
-    return [edges.whole_sentence(doc, a, b) for a, b in sentences.split(doc.text, start, end)]
+    return [sentences.whole_sentence(doc, a, b) for a, b in sentences.split(doc.text, start, end)]
 
 
 def figures(doc: Document, pieces: list[tuple[int, int]], seconds: float) -> dict[str, object]:
     text = doc.text
     at_page_end = 0
     for _a, b in pieces:
-        if edges.next_after(doc, b) is not None and text[b - 1] not in ".!?:;\"”’')]":
+        if sentences.next_after(doc, b) is not None and text[b - 1] not in ".!?:;\"”’')]":
             at_page_end += 1
     return {
         "seconds": round(seconds, 3),

@@ -13,11 +13,11 @@ from desktop_qa.core.search.index import (
     TOP_PASSAGES,
     PassageIndex,
     SqliteKeywordIndex,
-    best_sentence,
     match_expression,
-    query_terms,
 )
+from desktop_qa.core.search.keywords import query_terms
 from desktop_qa.core.search.passages import make_passages
+from desktop_qa.core.search.sentences import best_sentence
 from tests.factset import FactDocument, generate
 
 

@@ -10,6 +10,7 @@ from desktop_qa.core.documents.document import Document
 from desktop_qa.core.reading import engine
 from desktop_qa.core.reading.engine import OpenedDocument
 from desktop_qa.core.reading.query import Query
+from desktop_qa.core.search import keywords
 from desktop_qa.core.storage import opening
 from tests.factset import generate
 
@@ -93,9 +94,9 @@ def _passages_scope(*heads: str) -> OpenedDocument:
 
 def _holds(question_word: str, text: str) -> bool:
     scope = _passages_scope("One passage.", "Another passage.")
-    weights = engine.keyword_weights(scope, question_word)
+    weights = keywords.keyword_weights(scope, question_word)
     assert len(weights) == 1
-    share, count = engine.keyword_coverage(weights, text)
+    share, count = keywords.keyword_coverage(weights, text)
     assert share == count
     return count == 1.0
 
@@ -122,7 +123,7 @@ def test_rarer_question_words_weigh_more():
     a word the scope never holds 1 (it tells no passage apart)."""
     scope = _passages_scope("A comet passed.", "Nothing here.", "Still nothing.", "Nor here.")
     n = scope.total_passages
-    weights = engine.keyword_weights(scope, "comet comets river quasar")
+    weights = keywords.keyword_weights(scope, "comet comets river quasar")
     assert weights == {
         "comet": pytest.approx(2.0),
         "river": pytest.approx(1 + math.log(2) / math.log(1 + n)),
@@ -131,12 +132,12 @@ def test_rarer_question_words_weigh_more():
     assert weights["comet"] > weights["river"] > weights["quasa"]
     # Two passages of four: between the two.
     scope = _passages_scope("A comet passed.", "A comet again.", "Nothing here.", "Nor here.")
-    weights = engine.keyword_weights(scope, "comet")
+    weights = keywords.keyword_weights(scope, "comet")
     assert weights == {"comet": pytest.approx(1 + math.log(3) / math.log(5))}
     # A one-passage scope tells nothing apart: every question word weighs the same there,
     # held or not (the share of the weight is the share of the words).
     one = OpenedDocument.from_document(Document.from_text("A comet and a river.", "one"))
-    weights = engine.keyword_weights(one, "comet river quasar")
+    weights = keywords.keyword_weights(one, "comet river quasar")
     assert weights == {"comet": 2.0, "river": 2.0, "quasa": 2.0}
 
 
@@ -146,9 +147,9 @@ def test_probability_is_the_rarity_weighted_share_of_the_question_words():
     holds 4 of 8, the second 4 of 8, and each is listed with that share."""
     scope = _passages_scope("The launcher met the painter of zephyr.", "A comet and a nebula.")
     question = "launched painted zephyr comet nebula?"
-    weights = engine.keyword_weights(scope, question)
+    weights = keywords.keyword_weights(scope, question)
     assert sorted(weights.values()) == [1.0, 1.0, 2.0, 2.0, 2.0]
-    share, count = engine.keyword_coverage(weights, "The launcher met the painter of zephyr.")
+    share, count = keywords.keyword_coverage(weights, "The launcher met the painter of zephyr.")
     assert (share, count) == (0.5, 3 / 5)
     result = engine.keyword_answers(scope, Query(question, top_k=2))
     assert not result.no_answer

@@ -11,7 +11,8 @@ Esc or the final result shows the newest at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
@@ -32,27 +33,16 @@ PARTIAL_INTERVAL = 0.1  # seconds: answers so far reach the screen at most this 
 Job = Callable[[Callable[..., None], Callable[[], bool]], Any]
 
 
-def document_reading(
-    opened: OpenedDocument, query: Query, reader: Reader | None, resume: QueryResult | None
+def reading(
+    opened: OpenedDocument | None, query: Query, reader: Reader | None, resume: QueryResult | None
 ) -> Job:
-    """The worker job reading ``opened`` (``reader`` None: keyword answers)."""
-
-    def job(report: Callable[..., None], cancelled: Callable[[], bool]) -> Any:
-        return engine.answer(opened, query, reader, cancel=cancelled, resume=resume)
-
-    return job
-
-
-def library_reading(query: Query, reader: Reader | None, resume: QueryResult | None) -> Job:
-    """The worker job reading the library, on the worker thread's own read-only connection."""
-    from desktop_qa.core.storage.library import Library, LibraryScope
+    """The worker job reading ``opened``, or the library when ``opened`` is None
+    (``reader`` None: keyword answers). One job for both: the library is one more scope,
+    opened on the worker thread's own read-only connection."""
 
     def job(report: Callable[..., None], cancelled: Callable[[], bool]) -> Any:
         def steps() -> Any:
-            with Library(read_only=True) as lib:
-                scope = LibraryScope(lib)
-                if scope.total_passages == 0:
-                    raise UserError(NO_LIBRARY)
+            with _scope(opened) as scope:
                 return (
                     yield from engine.answer(scope, query, reader, cancel=cancelled, resume=resume)
                 )
@@ -60,6 +50,22 @@ def library_reading(query: Query, reader: Reader | None, resume: QueryResult | N
         return steps()
 
     return job
+
+
+@contextmanager
+def _scope(opened: OpenedDocument | None) -> Iterator[Any]:
+    """The scope a reading asks: the open document (the session keeps it open), or the
+    library for as long as the reading lasts."""
+    if opened is not None:
+        yield opened
+        return
+    from desktop_qa.core.storage.library import Library, LibraryScope
+
+    with Library(read_only=True) as lib:
+        scope = LibraryScope(lib)
+        if scope.total_passages == 0:
+            raise UserError(NO_LIBRARY)
+        yield scope
 
 
 class AnswersSoFar:

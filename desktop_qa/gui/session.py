@@ -39,7 +39,7 @@ from desktop_qa.gui.events import SessionSignals
 from desktop_qa.gui.messages import user_message
 from desktop_qa.gui.models import ModelSlot
 from desktop_qa.gui.opening import DocumentOpener
-from desktop_qa.gui.reading import AnswersSoFar, document_reading, library_reading
+from desktop_qa.gui.reading import AnswersSoFar, reading
 from desktop_qa.gui.workers import Handle, Jobs, error_text, single_pool
 
 NO_DOCUMENT = "open a document first (Ctrl+O, or drop a file on the window)"
@@ -324,14 +324,6 @@ class Session(SessionSignals):
             return
         self._clear_answers()
         self.question, self.scope, self.query = query.question, scope, query
-        waiting_for_document = scope == SCOPE_DOCUMENT and self.loading
-        if waiting_for_document or self.models.loading:
-            # Runs once the document and model are ready.
-            self._pending_question, self._pending_scope = query.question, scope
-            self.status, self.progress = READING, (0, 0)
-            emit(self.queryStarted, query.question)
-            return
-        self._pending_question = None
         self._run(query, None)
 
     def ask_library(self, question: str) -> None:
@@ -386,18 +378,22 @@ class Session(SessionSignals):
     read_more_library = read_more
 
     def _run(self, query: Query, resume: QueryResult | None) -> None:
+        """Start reading ``query`` (from ``resume``'s state when given); a new question asked
+        while the document or the model still loads runs once they are ready."""
         self._drop_partial()  # the first answers of this reading are shown at once
         self.query = query
         self.status, self.progress = READING, (0, 0)
-        if self.scope == SCOPE_LIBRARY:
-            job = library_reading(query, self.reader, resume)
-        else:
-            assert self.opened is not None
-            job = document_reading(self.opened, query, self.reader, resume)
         emit(self.queryStarted, query.question)
+        waiting_for_document = self.scope == SCOPE_DOCUMENT and self.loading
+        if resume is None and (waiting_for_document or self.models.loading):
+            self._pending_question, self._pending_scope = query.question, self.scope
+            return
+        self._pending_question = None
+        opened = None if self.scope == SCOPE_LIBRARY else self.opened
+        assert opened is not None or self.scope == SCOPE_LIBRARY
         self._query_worker = self.jobs.start(
             self.query_pool,
-            job,
+            reading(opened, query, self.reader, resume),
             yielded=self._query_progress,
             returned=self._query_ready,
             errored=self._query_error,

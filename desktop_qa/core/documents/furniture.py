@@ -185,7 +185,7 @@ def make_context(
     (``Document.furniture``) the running heads and footers around the span are
     left out, so a context never reads "... 284 FREE CULTURE <http://...>
     launched a war". ``shown``: the answer's text as it is shown
-    (``edges.answer_text``), else ``text[start:end]``.
+    (``sentences.answer_text``), else ``text[start:end]``.
     """
     left = max(0, start - width)
     if left > 0:

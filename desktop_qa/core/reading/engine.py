@@ -17,7 +17,6 @@ names are re-exported here for the front ends).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Generator, Iterable
 from typing import TypeVar
@@ -36,14 +35,8 @@ from desktop_qa.core.reading.loop import (  # noqa: F401  (the policy's names, r
 from desktop_qa.core.reading.query import Query
 from desktop_qa.core.reading.reader import Reader
 from desktop_qa.core.reading.results import Answer, Progress, QueryResult, Read, make_answer
-from desktop_qa.core.search import edges, sentences
-from desktop_qa.core.search.index import (
-    _WORD,
-    PassageIndex,
-    cut_runon,
-    query_stems,
-    query_terms,
-)
+from desktop_qa.core.search import keywords, sentences
+from desktop_qa.core.search.index import PassageIndex
 from desktop_qa.core.search.passages import Passage, make_passages
 
 ProgressFn = Callable[[int, int], None]
@@ -150,55 +143,17 @@ def final(steps: Generator[object, None, T]) -> T:
 
 
 # Keyword answers: sentences of the KEYWORD_PASSAGES best bm25 passages, each scored by
-# the share of the question's words it holds (weighted by rarity), plus CLOSE_WEIGHT times
-# how close together they stand, KIND_WEIGHT when it holds the kind of answer asked for
-# (a date for "when", ...), and PRIOR_WEIGHT times its passage's bm25 over the best one's.
-# Tuned on the tuning split of benchmarks/squad_questions.py (docs/performance.md §2).
+# ``keywords.score`` (the question's words it holds, weighted by rarity, how close together
+# they stand, the kind of answer asked for) plus PRIOR_WEIGHT times its passage's bm25 over
+# the best one's. Tuned on the tuning split of benchmarks/squad_questions.py
+# (docs/performance.md §2).
 KEYWORD_PASSAGES = 8
-CLOSE_WEIGHT = 0.2
-KIND_WEIGHT = 0.3
 PRIOR_WEIGHT = 0.5
 # Keyword mode makes no claim about answerability: "no answer" only when no passage
 # shares a word with the question. A coverage rule (no answer when the best sentence holds
 # less than half the question's words) was measured not to separate answerable from
 # unanswerable real questions (docs/performance.md §2, benchmarks/squad_questions.py
 # --abstention), so a match is shown as a match.
-
-# Up to this many passages are counted per question word to weigh it (rarer weighs more).
-RARITY_SAMPLE = 200
-
-_word_key = sentences.word_key
-
-
-def keyword_weights(scope: Scope, question: str) -> dict[str, float]:
-    """The question's content words (as prefixes), each weighted 1-2 by rarity in the scope.
-
-    A word in ``df`` of ``N`` passages weighs ``1 + log(1 + N/df) / log(1 + N)``:
-    a word in every passage 1, a word in one passage about 2 (``df`` is counted
-    up to ``RARITY_SAMPLE``; a word the scope never holds weighs 1, since it
-    cannot tell passages apart). A one-passage scope has nothing to compare:
-    every word weighs the same (2), held or not, without a search.
-    """
-    total = max(scope.total_passages, 1)
-    weights: dict[str, float] = {}
-    for term in query_terms(question):
-        key = _word_key(term)
-        if key in weights:
-            continue
-        df = len(scope.search(term, RARITY_SAMPLE)) if total > 1 else 1
-        weights[key] = 1.0 + (math.log(1 + total / df) / math.log(1 + total) if df else 0.0)
-    return weights
-
-
-def keyword_coverage(weights: dict[str, float], text: str) -> tuple[float, float]:
-    """(share of the weight, share of the words) of the question that ``text`` holds."""
-    if not weights:
-        return 0.0, 0.0
-    held = sentences.held_keys({w.lower() for w in _WORD.findall(text)}, weights)
-    # fsum: exact, so the share does not depend on the set's (hash-seeded) order, and a
-    # sentence holding every word is 1.0, not 0.9999999999999999 in some runs.
-    total = math.fsum(weights.values())
-    return math.fsum(weights[k] for k in held) / total, len(held) / len(weights)
 
 
 def keyword_answers(scope: Scope, query: Query) -> QueryResult:
@@ -217,32 +172,21 @@ def keyword_answers(scope: Scope, query: Query) -> QueryResult:
     started = time.perf_counter()
     pending = tuple(getattr(scope, "pending_pages", ()))
     hits = scope.search(query.question, max(query.top_k, KEYWORD_PASSAGES))
-    weights = keyword_weights(scope, query.question) if hits else {}
-    kind = sentences.question_kind(query.question)
+    # The question's words are weighed only when a passage holds one (a search a word).
+    words = keywords.keywords_of(scope, query.question) if hits else keywords.NO_WORDS
     top = max((h.score for h in hits), default=0.0)
-    n = len(weights)
-    stems = query_stems(query.question)
     scored: list[tuple[float, int, int, int, int, float]] = []
     for rank, hit in enumerate(hits):
         doc = scope.document(hit.source)
-        text = doc.text
         prior = hit.score / top if top > 0 else 0.0
-        for a, b in sentences.split(text, hit.passage.start, hit.passage.end):
-            a, b = edges.whole_sentence(doc, *cut_runon(text, a, b, stems))
-            # Widened over a page break, a run-on "sentence" (a list without full stops)
-            # is cut again around the question's words: the answer stays where they are.
-            a, b = cut_runon(text, a, b, stems)
-            piece = edges.answer_text(doc, a, b)
-            share, count = keyword_coverage(weights, piece)
-            if count == 0:
-                continue
-            score = (
-                share
-                + (CLOSE_WEIGHT * sentences.closeness(piece, weights) if count * n > 1 else 0.0)
-                + KIND_WEIGHT * sentences.has_kind(kind, piece, weights)
-                + PRIOR_WEIGHT * prior
-            )
-            scored.append((score, rank, a, b, hit.source, share))
+        for a, b, piece in sentences.read_sentences(
+            doc, hit.passage.start, hit.passage.end, words.stems
+        ):
+            found = keywords.score(words, piece)
+            if found is not None:
+                scored.append(
+                    (found.score + PRIOR_WEIGHT * prior, rank, a, b, hit.source, found.share)
+                )
     scored.sort(key=lambda c: (-c[0], c[1], c[2]))
     answers: list[Answer] = []
     shown: set[tuple[int, int, int]] = set()

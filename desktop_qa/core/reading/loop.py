@@ -32,8 +32,10 @@ from desktop_qa.core.reading import spans
 from desktop_qa.core.reading.query import Query
 from desktop_qa.core.reading.reader import Reader, Window
 from desktop_qa.core.reading.results import Progress, QueryResult, Read, ReadingState, make_answer
-from desktop_qa.core.search.index import TOP_PASSAGES, best_sentence, query_stems, word_stems
+from desktop_qa.core.search.index import TOP_PASSAGES
+from desktop_qa.core.search.keywords import query_stems, word_stems
 from desktop_qa.core.search.passages import Passage
+from desktop_qa.core.search.sentences import best_sentence
 
 SPANS_PER_WINDOW = 20
 RESULT_INTERVAL = 0.25
@@ -423,7 +425,9 @@ class Reading:
         """The answers of what was read so far."""
         collector = self.state.collector
         keep = collector.best(self.query.top_k)
-        probs = spans.softmax_of(np.array([s for _, s in keep]), collector.population())
+        population = collector.population()
+        whole = self.complete() if whole is None else whole
+        probs = spans.softmax_of(np.array([s for _, s in keep]), population)
         candidates = tuple(
             make_answer(self.scope.document(src), a, b, score, float(probs[i]))
             for i, ((src, a, b), score) in enumerate(keep)
@@ -436,7 +440,7 @@ class Reading:
             passages=len(self.state.read),
             windows=self.state.windows,
             total_passages=self.scope.total_passages,
-            whole_document=(self.complete() if whole is None else whole) and not pending,
+            whole_document=whole and not pending,
             documents=self.scope.document_count,
             pending_pages=pending,
         )

@@ -16,7 +16,7 @@ from typing import Any
 from desktop_qa.core.documents import formats
 from desktop_qa.core.documents.document import Box, Document
 from desktop_qa.core.documents.furniture import make_context
-from desktop_qa.core.search import edges
+from desktop_qa.core.search import sentences
 
 
 @dataclass(frozen=True)
@@ -222,28 +222,29 @@ def make_answer(doc: Document, start: int, end: int, score: float, probability: 
     """An Answer for ``doc.text[start:end]``: page, boxes and context filled in.
 
     A span cut by a page break inside a hyphenated word is widened to the whole word, and
-    its text and boxes leave out the running heads between (``edges``).
+    its text and boxes leave out the running heads between (``sentences.as_read``).
     """
-    start, end = edges.whole_words(doc, start, end)
-    page = doc.page_of(start, end)
-    shown = edges.answer_text(doc, start, end)
-    context, a, b = make_context(doc.text, start, end, furniture=doc.furniture, shown=shown)
+    span = sentences.as_read(doc, start, end)
+    start, end = span.start, span.end
+    context, a, b = make_context(doc.text, start, end, furniture=doc.furniture, shown=span.text)
     framed = formats.row_context(doc, start, end)  # formats hook: a sheet row's column names
     if framed is not None:
         context, a, b = framed
+    location = formats.locate(doc, start, end)
+    page = doc.page_of(start, end)
     return Answer(
-        text=shown,
+        text=span.text,
         score=score,
         probability=probability,
         page=None if page is None else page + 1,
         start=start,
         end=end,
-        boxes=tuple(edges.boxes(doc, start, end)),
+        boxes=span.boxes,
         context=context,
         context_start=a,
         context_end=b,
         document=str(doc.path) if doc.path else doc.name,
         ocr=doc.is_ocr(start, end),
-        location=formats.locate(doc, start, end),
+        location=location,
         page_label=doc.page_label(page),
     )

@@ -16,7 +16,6 @@ every document's passages in one (``core.storage.library``).
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from desktop_qa.core.search import sentences
+from desktop_qa.core.search.keywords import query_terms
 from desktop_qa.core.search.passages import Passage
 
 TOKENIZERS = {
@@ -36,27 +35,6 @@ DEFAULT_TOKENIZER = "porter"
 # Passages the reader reads first (benchmarks/document.py: recall@12 on the
 # generated 240-fact set is the figure docs/performance.md reports).
 TOP_PASSAGES = 12
-MAX_TERMS = 32
-MAX_SENTENCE = 400  # characters of a run-on "sentence" kept around the question's words
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-# Function words and question words: they match nearly every passage, so they
-# only dilute bm25. Content words of the question do the ranking.
-STOP_WORDS = frozenset(
-    """
-    a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing done down during each either
-    else ever every few for from further had has have having he her here hers herself him
-    himself his how however i if in into is it its itself just let me might more most much
-    must my myself no nor not now of off on once only or other our ours ourselves out over own
-    please same shall she should since so some such tell than that the their theirs them
-    themselves then there these they this those through thus to too under until up upon us
-    very was we were what whatever when whenever where whereas wherever whether which while
-    who whom whose why will with within without would yet you your yours yourself yourselves
-    s t d ll m re ve
-    """.split()
-)
 
 
 @dataclass(frozen=True)
@@ -65,19 +43,6 @@ class Hit:
 
     passage: int
     score: float
-
-
-def query_terms(question: str, *, min_length: int = 1) -> list[str]:
-    """Content words of a question, lower-cased, de-duplicated, in order."""
-    words = [w.lower() for w in _WORD.findall(question)]
-    words = [w.strip("_") for w in words]
-    content = [w for w in words if w and w not in STOP_WORDS and len(w) >= min_length]
-    if not content:  # "Who is it?": better a weak query than none
-        content = [w for w in words if w and len(w) >= min_length]
-    seen: dict[str, None] = {}
-    for w in content:
-        seen.setdefault(w, None)
-    return list(seen)[:MAX_TERMS]
 
 
 def match_expression(question: str, tokenizer: str = DEFAULT_TOKENIZER) -> str | None:
@@ -256,77 +221,3 @@ class PassageIndex:
 
     def close(self) -> None:
         self.conn.close()
-
-
-# -- keyword answers ---------------------------------------------------------------------------
-def _stem(word: str) -> str:
-    """A crude stem for picking a sentence: the first five letters ("terminat" ~ "termin")."""
-    return word[:5]
-
-
-def query_stems(question: str) -> set[str]:
-    """Crude stems of the question's content words."""
-    return {_stem(t) for t in query_terms(question)}
-
-
-def word_stems(text: str) -> set[str]:
-    """Crude stems of every word of ``text``."""
-    return {_stem(w.lower()) for w in _WORD.findall(text)}
-
-
-def best_sentence(text: str, start: int, end: int, question: str) -> tuple[int, int]:
-    """The sentence of ``text[start:end]`` that best answers the question's words.
-
-    Keyword answers show a sentence highlighted rather than a whole passage,
-    so the user's eye lands on the match, and the reader's first window is
-    centred on it. Sentences (abbreviation-aware, ``sentences.split``) score
-    by the question's words they hold, how close together those stand and the
-    kind of answer asked for (``sentences``); the earliest wins ties.
-    """
-    keys = {sentences.word_key(t): 1.0 for t in query_terms(question)}
-    kind = sentences.question_kind(question)
-    best: tuple[int, int] | None = None
-    best_score = -1.0
-    for a, b in sentences.split(text, start, end):
-        piece = text[a:b]
-        held = len(sentences.held_keys({w.lower() for w in _WORD.findall(piece)}, keys))
-        score = held + (
-            sentences.closeness(piece, keys) + sentences.has_kind(kind, piece, keys) if held else 0
-        )
-        if score > best_score:
-            best, best_score = (a, b), score
-    if best is None:
-        return start, end
-    return cut_runon(text, best[0], best[1], query_stems(question))
-
-
-def cut_runon(text: str, a: int, b: int, stems: set[str]) -> tuple[int, int]:
-    """A run-on "sentence" (a table, a list) cut to the MAX_SENTENCE characters around the
-    question's words (whole words); a sentence no longer than that, as it is."""
-    if b - a <= MAX_SENTENCE:
-        return a, b
-    end = b
-    a = _densest(text, a, b, stems)
-    b = min(b, a + MAX_SENTENCE)
-    space = text.rfind(" ", a, b)
-    b = space if space > a and b < end else b
-    return a, b
-
-
-def _densest(text: str, start: int, end: int, stems: set[str]) -> int:
-    """Where a MAX_SENTENCE-character cut of ``text[start:end]`` holds most question words."""
-    hits = [
-        (m.start(), _stem(m.group().lower()))
-        for m in _WORD.finditer(text, start, end)
-        if _stem(m.group().lower()) in stems
-    ]
-    best, best_count = start, 0
-    for i, (pos, _) in enumerate(hits):
-        left = max(start, pos - MAX_SENTENCE // 4)
-        count = len({stem for p, stem in hits[i:] if p < left + MAX_SENTENCE})
-        if count > best_count:
-            best, best_count = left, count
-    if best > start:  # start on a word
-        space = text.find(" ", best, end)
-        best = space + 1 if 0 <= space < end else best
-    return best
