@@ -99,7 +99,7 @@ def make_window(qtbot) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyp
             pool.waitForDone(10000)
 
 
-# The slow tests (figures from a full run with --durations: each takes 20 s or more, or
+# The slow tests (figures from a full run with --durations: each takes 10 s or more, or
 # builds something big), marked here in one place so `-m "not slow and not x11"` is the
 # everyday subset (README, "Run the tests"). A node id prefix marks every test under it.
 SLOW = {
@@ -114,6 +114,12 @@ SLOW = {
     "tests/test_formats.py::test_bad_input_is_one_error_line[million]": "a million cells",
     "tests/test_formats.py::test_bad_files_are_listed_failed_in_the_library": "every bad file",
     "tests/test_library_durable.py::test_kill_9_at_random": "8 kills of a 3,000-document removal",
+    "tests/test_expansion.py::test_text_within_the_budget": "builds every format at its budget",
+    # The three share one fixture (``long_runs``: the CLI, the window and a library worker
+    # run under strace, 12 s), so all three or none.
+    "tests/test_hostile.py::test_telemetry_store_is_never_created": "runs every front end",
+    "tests/test_hostile.py::test_without_the_switch": "runs every front end (its fixture)",
+    "tests/test_hostile.py::test_no_connection_leaves_the_machine": "runs every front end",
 }
 
 

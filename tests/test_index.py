@@ -15,7 +15,7 @@ from desktop_qa.core.search.index import (
     SqliteKeywordIndex,
     match_expression,
 )
-from desktop_qa.core.search.keywords import query_terms
+from desktop_qa.core.search.keywords import query_stems, query_terms, word_stems
 from desktop_qa.core.search.passages import make_passages
 from desktop_qa.core.search.sentences import best_sentence
 from tests.factset import FactDocument, generate
@@ -112,6 +112,30 @@ def test_best_sentence_is_the_matching_one() -> None:
     text = "The weather was fine. The lease of the depot terminates on 3 May. Nothing else."
     a, b = best_sentence(text, 0, len(text), "When does the depot lease terminate?")
     assert text[a:b] == "The lease of the depot terminates on 3 May."
+
+
+def test_best_sentence_holding_as_many_words_is_the_one_with_the_kind_asked_for() -> None:
+    # Both hold "lease" and "ends", side by side: only the second holds a date.
+    text = "The lease ends as agreed by both parties. The lease ends on 4 May 2031."
+    a, b = best_sentence(text, 0, len(text), "When does the lease end?")
+    assert text[a:b] == "The lease ends on 4 May 2031."
+
+
+def test_best_sentence_holding_as_many_words_is_the_one_where_they_stand_close() -> None:
+    text = "The lease is long, and the term of it ends in spring. The lease ends in spring."
+    a, b = best_sentence(text, 0, len(text), "Where does the lease end?")
+    assert text[a:b] == "The lease ends in spring."
+
+
+def test_a_date_without_the_question_words_does_not_make_a_sentence_the_best() -> None:
+    text = "It was signed on 4 May 2031. The lease is long."
+    a, b = best_sentence(text, 0, len(text), "When is the lease?")
+    assert text[a:b] == "The lease is long."
+
+
+def test_stems_match_whatever_the_case() -> None:
+    assert word_stems("The LEASE Terminates") == {"the", "lease", "termi"}
+    assert query_stems("When does the LEASE terminate?") == {"lease", "termi"}
 
 
 # -- terms, tokenizers, the stored index (fast, in-process: mutation testing runs these) --------
