@@ -100,7 +100,8 @@ def make_window(qtbot) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyp
 
 
 # The slow tests (figures from a full run with --durations: each takes 10 s or more, or
-# builds something big), marked here in one place so `-m "not slow and not x11"` is the
+# builds something big, or waits on purpose: for a watcher, a time limit, a hung or killed
+# process, 2.5 s or more), marked here in one place so `-m "not slow and not x11"` is the
 # everyday subset (README, "Run the tests"). A node id prefix marks every test under it.
 SLOW = {
     "tests/test_packaging.py": "builds the installer with PyInstaller (minutes)",
@@ -120,6 +121,16 @@ SLOW = {
     "tests/test_hostile.py::test_telemetry_store_is_never_created": "runs every front end",
     "tests/test_hostile.py::test_without_the_switch": "runs every front end (its fixture)",
     "tests/test_hostile.py::test_no_connection_leaves_the_machine": "runs every front end",
+    # Waiting on purpose (a quiet 2-core machine's seconds).
+    "tests/test_library_ocr_watch.py::test_watch_says_a_folder_is_gone": "a watcher, 5.9 s",
+    "tests/test_library_ocr_watch.py::test_a_folder_absent_when_watching": "a watcher, 2.5 s",
+    "tests/test_library_ocr_watch.py::test_killed_indexer_leaves_no": "a killed indexer, 3.0 s",
+    "tests/test_child.py::test_a_child_holding_the_gil_in_c_code": "a killed parent, 5.4 s",
+    "tests/test_gui_library.py::test_watched_folder_indexes_a_new_file": "a watcher, 3.1 s",
+    "tests/test_library.py::test_update_watch_reindexes_a_new_file": "a watcher, 3.0 s",
+    "tests/test_library.py::test_a_file_past_the_time_limit": "a time limit, 2.7 s",
+    "tests/test_render.py::test_a_page_that_hangs_or_crashes": "a hung drawing, 2.7 s",
+    "tests/test_gui_viewer.py::test_a_page_that_cannot_be_drawn": "a hung drawing, 2.8 s",
 }
 
 
