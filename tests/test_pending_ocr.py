@@ -16,6 +16,7 @@ import pymupdf
 import pytest
 
 from desktop_qa.cli import main
+from desktop_qa.core.errors import Cancelled
 from desktop_qa.core.reading import engine
 from desktop_qa.core.storage import cache, opening
 from desktop_qa.core.system.files import sha256_file
@@ -67,6 +68,22 @@ def test_deferred_open_leaves_the_scan_out_then_joins_it(fact_on_scan: Path) -> 
     # Opened again: whole, from the cache, nothing pending.
     again = opening.open_document(fact_on_scan, defer_ocr=True)
     assert again.pending_pages == () and again.doc.text == whole.doc.text
+
+
+def test_completing_a_document_reports_progress_is_cancelled_and_keeps_a_whole_one(
+    fact_on_scan: Path,
+) -> None:
+    """What the window passes on (progress, Esc) reaches the deferred OCR's reading."""
+    opened = opening.open_document(fact_on_scan, defer_ocr=True)
+    with pytest.raises(Cancelled):
+        opening.complete_document(opened, cancel=lambda: True)
+    assert opened.pending_pages == (SCANNED,)  # still usable, still without the page
+    seen: list[tuple[int, int]] = []
+    whole = opening.complete_document(
+        opened, progress=lambda done, total: seen.append((done, total))
+    )
+    assert "Alpha Bravo" in whole.doc.text and seen and seen[-1][0] == seen[-1][1]
+    assert opening.complete_document(whole) is whole  # nothing pending: nothing to do
 
 
 def test_a_scan_only_document_is_not_deferred(tmp_path: Path) -> None:
