@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sized
+from collections.abc import Mapping, Sized
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -149,8 +149,9 @@ def _held(word: str, keys: Mapping[str, float]) -> str | None:
     return None
 
 
-def held_keys(words: Iterable[str], keys: Mapping[str, float]) -> set[str]:
-    """The question keys (``word_key``) that any of ``words`` (lower-cased) is a form of."""
+def held_keys(text: str, keys: Mapping[str, float]) -> set[str]:
+    """The question keys (``word_key``) that any word of ``text`` is a form of."""
+    words = {w.lower() for w in _WORD.findall(text)}
     lengths = {len(k) for k in keys}
     return {w[:n] for w in words for n in lengths if w[:n] in keys}
 
@@ -270,7 +271,7 @@ def sentence_value(words: Keywords, piece: str) -> float:
     question's words it holds, plus how close together they stand and whether it holds
     the kind of answer asked for (0 when it holds none)."""
     keys = words.weights
-    held = len(held_keys({w.lower() for w in _WORD.findall(piece)}, keys))
+    held = len(held_keys(piece, keys))
     return held + (closeness(piece, keys) + has_kind(words.kind, piece, keys) if held else 0)
 
 
@@ -278,7 +279,7 @@ def keyword_coverage(weights: Mapping[str, float], text: str) -> tuple[float, fl
     """(share of the weight, share of the words) of the question that ``text`` holds."""
     if not weights:
         return 0.0, 0.0
-    held = held_keys({w.lower() for w in _WORD.findall(text)}, weights)
+    held = held_keys(text, weights)
     # fsum: exact, so the share does not depend on the set's (hash-seeded) order, and a
     # sentence holding every word is 1.0, not 0.9999999999999999 in some runs.
     total = math.fsum(weights.values())
